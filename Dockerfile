@@ -1,0 +1,34 @@
+# Builds the release binary and site, then ships them on a slim Debian.
+# Not runnable on the development machines (no Docker engine there); kept correct by reading.
+
+FROM rust:1.95-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
+RUN rustup target add wasm32-unknown-unknown \
+ && cargo install --locked --debug cargo-leptos@0.3.10
+WORKDIR /src
+COPY Cargo.toml Cargo.lock package.json ./
+# The wasm-bindgen CLI must match the crate version pinned in Cargo.lock.
+RUN cargo install wasm-bindgen-cli --version "$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')"
+RUN PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund
+COPY . .
+RUN PATH="/src/node_modules/.bin:$PATH" cargo leptos build --release
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --home /var/lib/strata strata \
+ && mkdir -p /var/lib/strata && chown strata /var/lib/strata
+# hash.txt must sit beside the binary: it maps asset names to their hashed file names.
+COPY --from=build /src/target/release/strata /src/target/release/hash.txt /app/
+COPY --from=build /src/target/site /app/site
+ENV STRATA_LISTEN=0.0.0.0:3000 \
+    STRATA_SITE_ROOT=/app/site \
+    STRATA_DATA_DIR=/var/lib/strata
+USER strata
+EXPOSE 3000
+HEALTHCHECK --interval=10s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/3000 && printf 'GET /readyz HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '"]
+ENTRYPOINT ["/app/strata"]
+CMD ["serve"]

@@ -1,0 +1,11 @@
+//! Dashboard data.
+
+use leptos::prelude::*;
+use model::{AppError, DashboardInfo};
+
+/// Version, backends, uptime and counts for the dashboard.
+#[server(prefix = "/api", endpoint = "dashboard")]
+pub async fn get_dashboard() -> Result<DashboardInfo, AppError> {
+    let control = super::context::control()?;
+    control.dashboard(chrono::Utc::now()).await
+}

@@ -1,0 +1,74 @@
+//! Strata's user interface: the HTML shell, the router, the pages and their server functions.
+//!
+//! Rendered on the server (feature `ssr`) and hydrated in the browser (feature `hydrate`).
+//! Server functions here stay thin: they find the caller's context and call one `control` use
+//! case.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod api;
+pub mod components;
+pub mod layout;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::layout::Layout;
+use crate::pages::{
+    dashboard::DashboardPage, not_found::NotFound, organizations::OrganizationsPage,
+    services::ServicesPage, settings::SettingsPage, vms::VmsPage,
+};
+
+/// The HTML document around the app; rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HashedStylesheet options=options.clone() id="strata" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Set once the browser has hydrated the page; tests and styles can rely on it.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Strata".to_owned() } else { format!("{page} · Strata") }
+        } />
+        <Router>
+            <div id="app" data-hydrated=move || hydrated.get().to_string()>
+                <Layout>
+                    <Routes fallback=|| view! { <NotFound /> }>
+                        <Route path=path!("") view=DashboardPage ssr=SsrMode::InOrder />
+                        <Route path=path!("vms") view=VmsPage />
+                        <Route path=path!("services") view=ServicesPage />
+                        <Route path=path!("organizations") view=OrganizationsPage />
+                        <Route path=path!("settings") view=SettingsPage />
+                    </Routes>
+                </Layout>
+            </div>
+        </Router>
+    }
+}

@@ -1,0 +1,130 @@
+//! Opening the database, applying migrations and reporting readiness.
+
+use chrono::{DateTime, Utc};
+use migrations::{Migrator, MigratorTrait};
+use model::{AppError, DatabaseBackend, EventTransport};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use std::time::Duration;
+
+use crate::{error::internal, ControlConfig};
+
+/// The control plane: one handle shared by every request.
+#[derive(Clone, Debug)]
+pub struct Control {
+    db: DatabaseConnection,
+    events: EventTransport,
+    started_at: DateTime<Utc>,
+}
+
+/// Whether this instance can serve requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Readiness {
+    pub database: bool,
+    pub migrations: bool,
+}
+
+impl Readiness {
+    pub fn ready(self) -> bool {
+        self.database && self.migrations
+    }
+}
+
+/// Why the control plane could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("could not open the database: {0}")]
+    Connect(#[source] sea_orm::DbErr),
+    #[error("could not apply database migrations: {0}")]
+    Migrate(#[source] sea_orm::DbErr),
+    #[error("could not register the local node: {0}")]
+    LocalNode(#[source] sea_orm::DbErr),
+}
+
+impl Control {
+    /// Connects, applies pending migrations and registers the local node.
+    pub async fn start(config: &ControlConfig, now: DateTime<Utc>) -> Result<Self, StartError> {
+        let db = connect(&config.database_url)
+            .await
+            .map_err(StartError::Connect)?;
+        Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
+        let control = Self {
+            db,
+            events: config.events,
+            started_at: now,
+        };
+        crate::nodes::ensure_local_node(&control.db, now)
+            .await
+            .map_err(StartError::LocalNode)?;
+        Ok(control)
+    }
+
+    /// The database connection pool.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn events(&self) -> EventTransport {
+        self.events
+    }
+
+    pub fn started_at(&self) -> DateTime<Utc> {
+        self.started_at
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => DatabaseBackend::Postgres,
+            // MySQL is not compiled in; everything else is SQLite.
+            _ => DatabaseBackend::Sqlite,
+        }
+    }
+
+    /// Database reachable and every migration applied.
+    pub async fn readiness(&self) -> Readiness {
+        let database = self.db.ping().await.is_ok();
+        let migrations = database
+            && Migrator::get_pending_migrations(&self.db)
+                .await
+                .map(|pending| pending.is_empty())
+                .unwrap_or(false);
+        Readiness {
+            database,
+            migrations,
+        }
+    }
+
+    /// Runs a statement that must succeed; used by health checks and tests.
+    pub async fn execute_unprepared(&self, sql: &str) -> Result<(), AppError> {
+        self.db
+            .execute_unprepared(sql)
+            .await
+            .map(|_| ())
+            .map_err(|e| internal("execute", e))
+    }
+}
+
+/// Opens a pool with settings that suit both backends.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // WAL lets readers proceed during a write and is remembered by the file. sqlx already
+        // turns on foreign keys and a busy timeout on every pooled connection.
+        db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+    }
+    Ok(db)
+}
+
+/// Applies pending migrations; returns how many were applied.
+pub async fn migrate(url: &str) -> Result<usize, sea_orm::DbErr> {
+    let db = connect(url).await?;
+    let pending = Migrator::get_pending_migrations(&db).await?.len();
+    Migrator::up(&db, None).await?;
+    Ok(pending)
+}

@@ -1,0 +1,19 @@
+//! Strata's domain layer: the database, the use cases and the facts about this installation.
+//!
+//! Server functions and HTTP handlers call into here and nowhere else for data. Every use case
+//! takes the current time as a parameter so tests control it, and returns [`model::AppError`]
+//! with a message safe for the browser; internal detail is logged here, never returned.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod config;
+pub mod dashboard;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod nodes;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::ControlConfig;
+pub use db::Control;
+pub use error::internal;

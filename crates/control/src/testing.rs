@@ -1,0 +1,117 @@
+//! Test support: every test gets its own fresh database on the backend the run asks for.
+//!
+//! `STRATA_TEST_DATABASE=sqlite` (the default) gives a file in a temporary directory;
+//! `STRATA_TEST_DATABASE=postgres` creates a uniquely named database on the server at
+//! `STRATA_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) and drops
+//! it when the test ends. A backend that cannot be reached fails the test with a clear message.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use chrono::Utc;
+use model::EventTransport;
+use sea_orm::{ConnectionTrait, Database};
+use std::path::PathBuf;
+
+use crate::{Control, ControlConfig};
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+/// Which backend this test run uses.
+pub fn backend() -> String {
+    std::env::var("STRATA_TEST_DATABASE").unwrap_or_else(|_| "sqlite".to_owned())
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match backend().as_str() {
+            "sqlite" => {
+                let dir = std::env::temp_dir().join(format!("strata-test-{id}"));
+                std::fs::create_dir_all(&dir).expect("create a temporary directory");
+                let url = format!("sqlite://{}?mode=rwc", dir.join("strata.db").display());
+                Self {
+                    url,
+                    cleanup: Cleanup::Dir(dir),
+                }
+            }
+            "postgres" => {
+                let admin_url = std::env::var("STRATA_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+                    "postgres://postgres@127.0.0.1:5432/postgres".to_owned()
+                });
+                let name = format!("strata_test_{id}");
+                let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is required for STRATA_TEST_DATABASE=postgres but {admin_url} \
+                         cannot be reached: {e}. Start it with `pg_ctlcluster --skip-systemctl-redirect \
+                         $(ls /etc/postgresql) main start`."
+                    )
+                });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap_or_else(|e| panic!("create test database {name}: {e}"));
+                let _ = admin.close().await;
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(base, _)| base)
+                    .expect("a PostgreSQL URL ends with /DATABASE");
+                Self {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+            other => panic!("STRATA_TEST_DATABASE must be sqlite or postgres, not {other:?}"),
+        }
+    }
+
+    /// A started control plane on this database (migrated, local node registered).
+    pub async fn control(&self) -> Control {
+        Control::start(
+            &ControlConfig {
+                database_url: self.url.clone(),
+                events: EventTransport::InProcess,
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("start the control plane on the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime; a fresh thread may block on its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("a runtime for cleanup");
+                    rt.block_on(async move {
+                        if let Ok(admin) = Database::connect(&admin_url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! What the dashboard shows: the installation's identity and how much of everything exists.
+
+use serde::{Deserialize, Serialize};
+
+/// Which database the control plane is running on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseBackend {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseBackend {
+    /// Human-readable name for the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// How live events travel between server instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventTransport {
+    /// One instance; events stay in this process.
+    InProcess,
+    /// Several instances share events through Redis pub/sub.
+    Redis,
+}
+
+impl EventTransport {
+    /// Human-readable name for the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::InProcess => "In-process",
+            Self::Redis => "Redis",
+        }
+    }
+}
+
+/// How many of each kind of thing exist in this installation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub users: u64,
+    pub organizations: u64,
+    pub nodes: u64,
+    pub virtual_machines: u64,
+    pub services: u64,
+}
+
+/// The dashboard's data, loaded through one server function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardInfo {
+    pub version: String,
+    pub database: DatabaseBackend,
+    pub events: EventTransport,
+    pub uptime_seconds: u64,
+    pub counts: Counts,
+}
+
+/// Formats a duration in seconds as a short human string such as `2d 3h` or `4m 10s`.
+pub fn format_uptime(seconds: u64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        (seconds % 86_400) / 3_600,
+        (seconds % 3_600) / 60,
+        seconds % 60,
+    );
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptime_is_formatted_at_each_scale() {
+        assert_eq!(format_uptime(0), "0s");
+        assert_eq!(format_uptime(59), "59s");
+        assert_eq!(format_uptime(61), "1m 1s");
+        assert_eq!(format_uptime(3_661), "1h 1m");
+        assert_eq!(format_uptime(90_061), "1d 1h");
+    }
+
+    #[test]
+    fn dashboard_round_trips_through_json() {
+        let info = DashboardInfo {
+            version: "0.1.0".into(),
+            database: DatabaseBackend::Postgres,
+            events: EventTransport::InProcess,
+            uptime_seconds: 5,
+            counts: Counts {
+                nodes: 1,
+                ..Counts::default()
+            },
+        };
+        let json = serde_json::to_string(&info).unwrap();
+        assert!(json.contains("\"database\":\"postgres\""), "{json}");
+        let back: DashboardInfo = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, info);
+    }
+}

@@ -1,0 +1,9 @@
+//! Types shared by the server and the browser: DTOs, enums and the one error type.
+//!
+//! Everything here compiles for wasm32; nothing here touches a database, a clock or the network.
+
+pub mod dashboard;
+pub mod error;
+
+pub use dashboard::{Counts, DashboardInfo, DatabaseBackend, EventTransport};
+pub use error::AppError;

@@ -1,0 +1,115 @@
+// The app shell: server rendering, hydration, styling, navigation and the 404 page.
+import { test, expect, type Page } from '@playwright/test';
+
+/** Collects console errors and uncaught exceptions for the life of a page. */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  return errors;
+}
+
+/** Waits until the WASM bundle has hydrated the page (an effect that only runs in the browser). */
+async function hydrated(page: Page) {
+  await expect(page.locator('#app')).toHaveAttribute('data-hydrated', 'true', { timeout: 15_000 });
+}
+
+test('without JavaScript the dashboard content is in the server-rendered HTML', async ({ browser, request }) => {
+  const html = await (await request.get('/')).text();
+  expect(html).toContain('data-testid="count-nodes"');
+  expect(html).toContain('data-hydrated="false"');
+
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(page.getByTestId('count-nodes')).toContainText('1');
+  await expect(page.getByTestId('database')).toHaveText('SQLite');
+  await expect(page.locator('#app')).toHaveAttribute('data-hydrated', 'false');
+  await context.close();
+});
+
+test('after hydration the controls work, the CSS applies and nothing logs an error', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await hydrated(page);
+
+  // Tailwind's w-56 gives the navigation 14rem; unstyled it would span the page.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await expect(nav).toBeVisible();
+  expect((await nav.boundingBox())?.width).toBe(224);
+
+  // Folding the navigation is pure client-side state: it only works once hydrated.
+  const toggle = page.getByTestId('nav-toggle');
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+  await expect(nav).toBeHidden();
+  await toggle.click();
+  await expect(nav).toBeVisible();
+
+  // The refresh button calls the dashboard server function from the browser.
+  const call = page.waitForResponse((r) => r.url().endsWith('/api/dashboard') && r.status() === 200);
+  await page.getByTestId('refresh').click();
+  const body = await (await call).json();
+  expect(body.counts.nodes).toBe(1);
+  await expect(page.getByTestId('count-nodes')).toContainText('1');
+
+  expect(errors).toEqual([]);
+});
+
+test('navigation happens in the browser and marks the current page', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await hydrated(page);
+  // A full page load would reset this marker; client-side routing keeps it.
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+
+  for (const [name, path, empty] of [
+    ['Virtual machines', '/vms', 'No virtual machines yet'],
+    ['Services', '/services', 'No services yet'],
+    ['Organizations', '/organizations', 'No organizations yet'],
+    ['Settings', '/settings', 'Nothing to configure yet'],
+  ]) {
+    const link = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+    await link.click();
+    await expect(page).toHaveURL(path);
+    await expect(page.getByText(empty)).toBeVisible();
+    await expect(link).toHaveAttribute('aria-current', 'page');
+  }
+  await expect(page).toHaveTitle('Settings · Strata');
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+  expect(errors).toEqual([]);
+});
+
+test('an unknown address shows the 404 page with status 404', async ({ page }) => {
+  const response = await page.goto('/this/does/not/exist');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await page.getByRole('link', { name: 'Back to the dashboard' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+});
+
+test('the hashed assets are compressed and cached for good', async ({ page, request }) => {
+  const assets: { url: string; encoding?: string; cache?: string }[] = [];
+  page.on('response', (r) => {
+    if (r.url().includes('/pkg/')) {
+      assets.push({ url: r.url(), encoding: r.headers()['content-encoding'], cache: r.headers()['cache-control'] });
+    }
+  });
+  await page.goto('/');
+  await hydrated(page);
+  const wasm = assets.find((a) => a.url.endsWith('.wasm'));
+  expect(wasm, JSON.stringify(assets)).toBeTruthy();
+  expect(wasm!.url).toMatch(/\/pkg\/strata\.[A-Za-z0-9_-]+\.wasm$/);
+  expect(wasm!.cache).toContain('immutable');
+  expect(['br', 'gzip']).toContain(wasm!.encoding);
+
+  const css = await request.get(assets.find((a) => a.url.endsWith('.css'))!.url, {
+    headers: { 'accept-encoding': 'gzip' },
+  });
+  expect(css.status()).toBe(200);
+  expect(css.headers()['content-encoding']).toBe('gzip');
+});

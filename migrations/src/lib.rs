@@ -1,0 +1,16 @@
+//! Strata's database schema, one SeaORM migration per change, applied in order on start.
+//!
+//! A landed migration is never edited: later changes add a new file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}

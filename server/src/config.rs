@@ -1,0 +1,124 @@
+//! Command line and environment: every setting has a flag, an environment variable and a default.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about = "Strata: a self-hosted private cloud control plane")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Run the control plane (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "STRATA_LISTEN", default_value = "127.0.0.1:3000", global = true)]
+    pub listen: SocketAddr,
+    /// The URL people open in their browser; passkeys are bound to its host.
+    #[arg(long, env = "STRATA_PUBLIC_URL", default_value = "http://localhost:3000", global = true, value_parser = parse_public_url)]
+    pub public_url: String,
+    /// Where Strata keeps its SQLite database, disks and sockets.
+    #[arg(long, env = "STRATA_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database URL; default: a SQLite file in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Redis URL for sharing live events between several instances (optional).
+    #[arg(long, env = "REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+    /// The built site (CSS, JS, WASM) made by `cargo leptos build`.
+    #[arg(long, env = "STRATA_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: PathBuf,
+    /// Log filter, e.g. `info` or `strata=debug,tower_http=info`.
+    #[arg(long, env = "STRATA_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+impl Config {
+    /// The database URL to use: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> std::io::Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)?;
+                let file = std::path::absolute(self.data_dir.join("strata.db"))?;
+                Ok(format!("sqlite://{}?mode=rwc", file.display()))
+            }
+        }
+    }
+}
+
+/// Accepts `http(s)://host[:port]` with no path, and drops a trailing slash.
+fn parse_public_url(value: &str) -> Result<String, String> {
+    let trimmed = value.trim_end_matches('/');
+    let uri: http::Uri = trimmed
+        .parse()
+        .map_err(|_| format!("{value:?} is not a URL"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => return Err("the public URL must start with http:// or https://".into()),
+    }
+    if uri.authority().is_none() {
+        return Err("the public URL must name a host, e.g. http://localhost:3000".into());
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Err("the public URL must not have a path or query".into());
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("strata").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_serve_on_localhost_with_sqlite_in_the_data_dir() {
+        let cli = parse(&[]).unwrap();
+        assert_eq!(cli.command, None);
+        assert_eq!(cli.config.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(cli.config.public_url, "http://localhost:3000");
+        let dir = std::env::temp_dir().join(format!("strata-cfg-{}", std::process::id()));
+        let cli = parse(&["--data-dir", dir.to_str().unwrap()]).unwrap();
+        let url = cli.config.database_url().unwrap();
+        assert!(url.starts_with("sqlite://") && url.ends_with("strata.db?mode=rwc"), "{url}");
+        assert!(dir.is_dir(), "the data directory is created");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn flags_work_before_and_after_the_subcommand() {
+        let cli = parse(&["migrate", "--database-url", "postgres://x/y"]).unwrap();
+        assert_eq!(cli.command, Some(Command::Migrate));
+        assert_eq!(cli.config.database_url().unwrap(), "postgres://x/y");
+        let cli = parse(&["--listen", "0.0.0.0:8080", "serve"]).unwrap();
+        assert_eq!(cli.config.listen.port(), 8080);
+    }
+
+    #[test]
+    fn public_url_is_validated() {
+        assert_eq!(
+            parse_public_url("https://cloud.example.com/").unwrap(),
+            "https://cloud.example.com"
+        );
+        assert!(parse_public_url("localhost:3000").is_err());
+        assert!(parse_public_url("ftp://x").is_err());
+        assert!(parse_public_url("http://x/app").is_err());
+        assert!(parse(&["--public-url", "nope"]).is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! The `strata` server: configuration, start-up, the HTTP router and its middleware.
+//!
+//! `main.rs` only parses the command line and calls [`run`]; tests build the router with
+//! [`router::build`] and drive it without a socket.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod config;
+pub mod health;
+pub mod logging;
+pub mod router;
+pub mod serve;
+pub mod state;
+
+pub use config::{Cli, Command, Config};
+pub use serve::run;
+pub use state::AppState;

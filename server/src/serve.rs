@@ -1,0 +1,122 @@
+//! Start-up and shutdown: open the control plane, bind, serve until SIGINT or SIGTERM.
+
+use chrono::Utc;
+use control::{Control, ControlConfig};
+use leptos::prelude::LeptosOptions;
+use model::EventTransport;
+use std::path::Path;
+
+use crate::{router, AppState, Cli, Command, Config};
+
+/// Why `strata` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("the data directory could not be prepared: {0}")]
+    DataDir(#[from] std::io::Error),
+    #[error(transparent)]
+    Start(#[from] control::db::StartError),
+    #[error("could not apply migrations: {0}")]
+    Migrate(#[source] sea_orm::DbErr),
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+pub async fn run(cli: Cli) -> Result<(), RunError> {
+    crate::logging::init(&cli.config.log);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+        Command::Migrate => migrate(&cli.config).await,
+    }
+}
+
+async fn migrate(config: &Config) -> Result<(), RunError> {
+    let url = config.database_url()?;
+    let applied = control::db::migrate(&url).await.map_err(RunError::Migrate)?;
+    tracing::info!(applied, "migrations applied");
+    Ok(())
+}
+
+/// Leptos settings derived from our own configuration.
+pub fn leptos_options(site_root: &Path) -> LeptosOptions {
+    // cargo-leptos writes hash.txt beside the binary when it hashed the asset names.
+    let hashed = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists()))
+        .unwrap_or(false);
+    LeptosOptions::builder()
+        .output_name("strata")
+        .site_root(site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .hash_files(hashed)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+async fn serve(config: Config) -> Result<(), RunError> {
+    let database_url = config.database_url()?;
+    if config.redis_url.is_some() {
+        tracing::warn!("REDIS_URL is set, but sharing events between instances is not built yet; events stay in this process");
+    }
+    let control = Control::start(
+        &ControlConfig {
+            database_url,
+            events: EventTransport::InProcess,
+        },
+        Utc::now(),
+    )
+    .await?;
+    tracing::info!(backend = ?control.backend(), "database ready");
+    if !config.site_root.join("pkg").is_dir() {
+        tracing::warn!(site_root = %config.site_root.display(), "no built site found; pages will render without styles or interactivity. Build it with `cargo leptos build --release`");
+    }
+    let state = AppState {
+        leptos_options: leptos_options(&config.site_root),
+        control,
+    };
+    let app = router::build(state);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| RunError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    tracing::info!(listen = %config.listen, url = %config.public_url, "Strata is listening; open {}", config.public_url);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(RunError::Serve)?;
+    tracing::info!("Strata stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        () = term => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

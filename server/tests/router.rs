@@ -1,0 +1,222 @@
+//! Router-level tests without a browser or a socket: health, readiness, 404, compression,
+//! request ids, static files and a server function, on the database this run asks for.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use control::testing::TestDb;
+use http_body_util::BodyExt;
+use server::{router, serve::leptos_options, AppState};
+use tower::ServiceExt;
+
+struct Harness {
+    app: axum::Router,
+    control: control::Control,
+    site: std::path::PathBuf,
+    _db: TestDb,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.site);
+    }
+}
+
+async fn harness() -> Harness {
+    let db = TestDb::new().await;
+    let control = db.control().await;
+    let site = std::env::temp_dir().join(format!("strata-site-{}", uuid_like()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/strata.css"), "body{color:red}".repeat(100)).unwrap();
+    std::fs::write(site.join("favicon.svg"), "<svg/>").unwrap();
+    let state = AppState {
+        leptos_options: leptos_options(&site),
+        control: control.clone(),
+    };
+    Harness {
+        app: router::build(state),
+        control,
+        site,
+        _db: db,
+    }
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+async fn get(app: &axum::Router, uri: &str, encoding: Option<&str>) -> axum::response::Response {
+    let mut req = Request::get(uri);
+    if let Some(e) = encoding {
+        req = req.header(header::ACCEPT_ENCODING, e);
+    }
+    app.clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn text(res: axum::response::Response) -> String {
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn healthz_answers_ok_as_json() {
+    let h = harness().await;
+    let res = get(&h.app, "/healthz", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/json",
+        "health is JSON"
+    );
+    assert_eq!(text(res).await, r#"{"status":"ok"}"#);
+}
+
+#[tokio::test]
+async fn readyz_reflects_the_database_and_migrations() {
+    let h = harness().await;
+    let res = get(&h.app, "/readyz", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        text(res).await,
+        r#"{"status":"ready","database":true,"migrations":true}"#
+    );
+
+    // Forget that the latest migration ran: the instance must stop claiming readiness.
+    h.control
+        .execute_unprepared(
+            "DELETE FROM seaql_migrations WHERE version = (SELECT MAX(version) FROM seaql_migrations)",
+        )
+        .await
+        .unwrap();
+    let res = get(&h.app, "/readyz", None).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        text(res).await,
+        r#"{"status":"not_ready","database":true,"migrations":false}"#
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_render_the_404_page_with_status_404() {
+    let h = harness().await;
+    let res = get(&h.app, "/no/such/page", None).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body = text(res).await;
+    assert!(body.contains("Page not found"), "{body}");
+    assert!(body.contains("<nav"), "the 404 page keeps the app shell");
+
+    let res = get(&h.app, "/pkg/missing.wasm", None).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.headers().get(header::CACHE_CONTROL).is_none());
+}
+
+#[tokio::test]
+async fn pages_render_on_the_server_with_real_data() {
+    let h = harness().await;
+    let res = get(&h.app, "/", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = text(res).await;
+    assert!(body.contains("Dashboard"), "{body}");
+    assert!(
+        body.contains(r#"data-testid="count-nodes""#),
+        "the counts are rendered into the HTML: {body}"
+    );
+    for page in ["/vms", "/services", "/organizations", "/settings"] {
+        let res = get(&h.app, page, None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{page}");
+        assert!(text(res).await.contains("data-testid=\"empty-state\""), "{page}");
+    }
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_the_client_accepts_it() {
+    let h = harness().await;
+    for (accept, expect) in [("br", Some("br")), ("gzip", Some("gzip")), ("identity", None)] {
+        let res = get(&h.app, "/", Some(accept)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
+            expect,
+            "Accept-Encoding: {accept}"
+        );
+        let res = get(&h.app, "/pkg/strata.css", Some(accept)).await;
+        assert_eq!(
+            res.headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
+            expect,
+            "static file with Accept-Encoding: {accept}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn static_files_carry_cache_headers_and_every_response_a_request_id() {
+    let h = harness().await;
+    let res = get(&h.app, "/pkg/strata.css", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Tests run without cargo-leptos's hash.txt, so assets must be revalidated.
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "a UUID request id: {id}");
+
+    let res = get(&h.app, "/favicon.svg", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_ne!(res.headers()["x-request-id"].to_str().unwrap(), id);
+}
+
+#[tokio::test]
+async fn the_dashboard_server_function_returns_real_counts() {
+    let h = harness().await;
+    let res = h
+        .app
+        .clone()
+        .oneshot(
+            Request::post("/api/dashboard")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+    assert_eq!(json["counts"]["nodes"], 1);
+    assert_eq!(json["counts"]["users"], 0);
+    let backend = if control::testing::backend() == "postgres" {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(json["database"], backend);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let h = harness().await;
+    let res = h
+        .app
+        .clone()
+        .oneshot(
+            Request::post("/api/dashboard")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::CONTENT_LENGTH, router::BODY_LIMIT + 1)
+                .body(Body::from(vec![b'a'; router::BODY_LIMIT + 1]))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}

@@ -1,0 +1,38 @@
+//! `cargo xtask`: the project's two commands, plus the setup they share.
+//!
+//! - `cargo xtask run`: install what is missing, build the site, run Strata on its defaults.
+//! - `cargo xtask test`: install what is missing, then fmt, clippy, Rust tests on SQLite and
+//!   PostgreSQL, the release build and the Playwright suite in Debian's Chromium.
+//! - `cargo xtask setup`: only the installs.
+//!
+//! Every install step checks first and does nothing when the tool is already there, so a second
+//! run goes straight to the work. Only the standard library is used, so this builds in seconds.
+
+mod setup;
+mod steps;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    let result = match command.as_str() {
+        "setup" => setup::all(setup::Need::Test),
+        "run" => steps::run(&rest),
+        "test" => steps::test(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <run|test|setup>\n\n  run    install what is missing, build, and run Strata (extra args go to `strata serve`)\n  test   install what is missing and run every check and test\n  setup  install what is missing"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

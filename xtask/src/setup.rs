@@ -1,0 +1,129 @@
+//! Installs, each only when missing: apt packages, the wasm target, cargo tools, npm packages.
+
+use crate::steps::{capture, root, sh, Result};
+use std::path::Path;
+
+/// cargo-leptos 0.3.11 needs a newer rustc than this machine's; 0.3.10 builds and works.
+const CARGO_LEPTOS_VERSION: &str = "0.3.10";
+
+/// What the command about to run needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Building and running the server.
+    Run,
+    /// Everything `Run` needs, and the browser for the end-to-end tests.
+    Test,
+}
+
+pub fn all(need: Need) -> Result {
+    if need == Need::Test {
+        apt(&["chromium"], "/usr/bin/chromium")?;
+    }
+    wasm_target()?;
+    cargo_leptos()?;
+    wasm_bindgen()?;
+    npm()?;
+    Ok(())
+}
+
+/// Installs Debian packages when `probe` (a file they provide) is missing.
+fn apt(packages: &[&str], probe: &str) -> Result {
+    if Path::new(probe).exists() {
+        return Ok(());
+    }
+    step(&format!("installing {} (apt)", packages.join(" ")));
+    let install = format!(
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {}",
+        packages.join(" ")
+    );
+    if sh(&install).is_err() {
+        // A fresh machine may have stale package lists.
+        sh("apt-get update")?;
+        sh(&install)?;
+    }
+    Ok(())
+}
+
+fn wasm_target() -> Result {
+    let installed = capture("rustup target list --installed").unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    step("adding the wasm32-unknown-unknown target");
+    sh("rustup target add wasm32-unknown-unknown")
+}
+
+fn cargo_leptos() -> Result {
+    let have = capture("cargo leptos --version").unwrap_or_default();
+    if have.contains(CARGO_LEPTOS_VERSION) {
+        return Ok(());
+    }
+    // The debug build of the tool installs in half the time and builds the same site.
+    step(&format!(
+        "installing cargo-leptos {CARGO_LEPTOS_VERSION} (about 7 minutes on 2 cores)"
+    ));
+    sh(&format!(
+        "cargo install --locked --debug cargo-leptos@{CARGO_LEPTOS_VERSION}"
+    ))
+}
+
+/// The wasm-bindgen CLI must be exactly the version of the crate in Cargo.lock.
+fn wasm_bindgen() -> Result {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let want = locked_version(&lock, "wasm-bindgen")
+        .ok_or("Cargo.lock does not list wasm-bindgen")?;
+    let have = capture("wasm-bindgen --version").unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(want.as_str()) {
+        return Ok(());
+    }
+    step(&format!("installing wasm-bindgen-cli {want} (about 4 minutes)"));
+    // Not --locked: the CLI's own lockfile names a crate the registry mirror lacks.
+    sh(&format!("cargo install wasm-bindgen-cli --version {want}"))
+}
+
+fn npm() -> Result {
+    let root = root();
+    let manifest = std::fs::read_to_string(root.join("package.json"))
+        .map_err(|e| format!("cannot read package.json: {e}"))?;
+    let stamp = root.join("node_modules/.strata-installed");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(manifest.as_str()) {
+        return Ok(());
+    }
+    step("installing npm packages (Tailwind, wasm-opt, Playwright without browsers)");
+    // `npm ci` cannot be used: the lockfile lacks other platforms' optional packages here.
+    sh("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund")?;
+    std::fs::write(&stamp, manifest).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+/// The version of `name` recorded in a Cargo.lock.
+pub fn locked_version(lock: &str, name: &str) -> Option<String> {
+    let needle = format!("name = \"{name}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == needle {
+            let version = lines.next()?.trim();
+            return version
+                .strip_prefix("version = \"")
+                .and_then(|v| v.strip_suffix('"'))
+                .map(str::to_owned);
+        }
+    }
+    None
+}
+
+fn step(what: &str) {
+    eprintln!("\n==> {what}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_locked_version() {
+        let lock = "[[package]]\nname = \"wasm-bindgen-macro\"\nversion = \"9\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
+        assert_eq!(locked_version(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(locked_version(lock, "leptos"), None);
+    }
+}

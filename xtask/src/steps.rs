@@ -1,0 +1,145 @@
+//! The work after setup: building, running and testing.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::setup::{self, Need};
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// Runs a shell command in the workspace root with node_modules/.bin first on PATH.
+pub fn sh(cmd: &str) -> Result {
+    sh_env(cmd, &[])
+}
+
+pub fn sh_env(cmd: &str, env: &[(&str, &str)]) -> Result {
+    eprintln!("$ {cmd}");
+    let status = command(cmd)
+        .envs(env.iter().copied())
+        .status()
+        .map_err(|e| format!("could not start `{cmd}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{cmd}` failed ({status})"))
+    }
+}
+
+/// Runs a command quietly and returns its stdout, or None when it fails.
+pub fn capture(cmd: &str) -> Option<String> {
+    let out = command(cmd).stderr(Stdio::null()).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn command(cmd: &str) -> Command {
+    let root = root();
+    let path = format!(
+        "{}:{}:{}",
+        root.join("node_modules/.bin").display(),
+        home_cargo_bin(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut c = Command::new("bash");
+    c.arg("-c").arg(cmd).current_dir(&root).env("PATH", path);
+    c
+}
+
+fn home_cargo_bin() -> String {
+    std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|p| p.join("bin").display().to_string())
+        .unwrap_or_default()
+}
+
+fn banner(what: &str) {
+    eprintln!("\n================ {what} ================");
+}
+
+/// `cargo xtask run`: build the release site and serve it on the embedded defaults.
+pub fn run(extra: &[String]) -> Result {
+    setup::all(Need::Run)?;
+    banner("building Strata (release)");
+    sh("cargo leptos build --release")?;
+    let url = std::env::var("STRATA_PUBLIC_URL").unwrap_or_else(|_| "http://localhost:3000".into());
+    let listen = std::env::var("STRATA_LISTEN").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    banner("starting Strata");
+    let mut child = Command::new(root().join("target/release/strata"))
+        .arg("serve")
+        .args(extra)
+        .current_dir(root())
+        .env("STRATA_SITE_ROOT", root().join("target/site"))
+        .spawn()
+        .map_err(|e| format!("could not start target/release/strata: {e}"))?;
+    if wait_ready(&listen, &mut child, Duration::from_secs(60)) {
+        eprintln!("\n  Strata is running. Open {url} in your browser.\n  Data lives in ./data (SQLite). Press Ctrl-C to stop.\n");
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("strata exited with {status}"))
+    }
+}
+
+/// Polls `/readyz` until it answers 200, the process exits, or the time is up.
+fn wait_ready(listen: &str, child: &mut Child, limit: Duration) -> bool {
+    let addr = listen.replace("0.0.0.0", "127.0.0.1");
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if let Ok(mut s) = TcpStream::connect(&addr) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let req = format!("GET /readyz HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+            let mut buf = String::new();
+            if s.write_all(req.as_bytes()).is_ok()
+                && s.read_to_string(&mut buf).is_ok()
+                && buf.starts_with("HTTP/1.0 200")
+            {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+/// `cargo xtask test`: every check and test the project has.
+pub fn test() -> Result {
+    let started = Instant::now();
+    setup::all(Need::Test)?;
+    banner("formatting");
+    sh("cargo fmt --all -- --check")?;
+    banner("clippy");
+    sh("cargo clippy --all-targets -- -D warnings")?;
+    sh("cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings")?;
+    banner("Rust tests on SQLite");
+    sh_env("cargo test", &[("STRATA_TEST_DATABASE", "sqlite")])?;
+    banner("Rust tests on PostgreSQL");
+    sh_env("cargo test", &[("STRATA_TEST_DATABASE", "postgres")])?;
+    banner("release build");
+    sh("cargo leptos build --release")?;
+    banner("browser tests (Playwright, Debian's Chromium)");
+    sh_env(
+        "npx playwright test --config end2end/playwright.config.ts",
+        &[("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")],
+    )?;
+    eprintln!(
+        "\nAll checks and tests passed in {:.0} s.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
