@@ -13,7 +13,7 @@ COPY Cargo.toml Cargo.lock package.json ./
 RUN cargo install wasm-bindgen-cli --version "$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')"
 RUN PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund
 COPY . .
-RUN PATH="/src/node_modules/.bin:$PATH" cargo leptos build --release
+RUN PATH="/src/node_modules/.bin:$PATH" cargo leptos build --release --precompress
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -5,7 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "strata", version, about = "Strata: a self-hosted private cloud control plane")]
+#[command(
+    name = "strata",
+    version,
+    about = "Strata: a self-hosted private cloud control plane"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -24,7 +28,12 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "STRATA_LISTEN", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "STRATA_LISTEN",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub listen: SocketAddr,
     /// The URL people open in their browser; passkeys are bound to its host.
     #[arg(long, env = "STRATA_PUBLIC_URL", default_value = "http://localhost:3000", global = true, value_parser = parse_public_url)]
@@ -39,7 +48,12 @@ pub struct Config {
     #[arg(long, env = "REDIS_URL", global = true)]
     pub redis_url: Option<String>,
     /// The built site (CSS, JS, WASM) made by `cargo leptos build`.
-    #[arg(long, env = "STRATA_SITE_ROOT", default_value = "target/site", global = true)]
+    #[arg(
+        long,
+        env = "STRATA_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
     pub site_root: PathBuf,
     /// Log filter, e.g. `info` or `strata=debug,tower_http=info`.
     #[arg(long, env = "STRATA_LOG", default_value = "info", global = true)]
@@ -96,7 +110,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("strata-cfg-{}", std::process::id()));
         let cli = parse(&["--data-dir", dir.to_str().unwrap()]).unwrap();
         let url = cli.config.database_url().unwrap();
-        assert!(url.starts_with("sqlite://") && url.ends_with("strata.db?mode=rwc"), "{url}");
+        assert!(
+            url.starts_with("sqlite://") && url.ends_with("strata.db?mode=rwc"),
+            "{url}"
+        );
         assert!(dir.is_dir(), "the data directory is created");
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -55,7 +55,9 @@ pub fn build(state: AppState) -> Router {
             app::shell(options.clone())
         })
     };
-    let files = ServeDir::new(site_root).fallback(axum::handler::HandlerWithoutStateExt::into_service(not_found));
+    let files = ServeDir::new(site_root).fallback(
+        axum::handler::HandlerWithoutStateExt::into_service(not_found),
+    );
 
     Router::new()
         .route("/healthz", get(health::healthz))

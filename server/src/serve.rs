@@ -36,7 +36,9 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
 
 async fn migrate(config: &Config) -> Result<(), RunError> {
     let url = config.database_url()?;
-    let applied = control::db::migrate(&url).await.map_err(RunError::Migrate)?;
+    let applied = control::db::migrate(&url)
+        .await
+        .map_err(RunError::Migrate)?;
     tracing::info!(applied, "migrations applied");
     Ok(())
 }

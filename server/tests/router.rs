@@ -133,14 +133,21 @@ async fn pages_render_on_the_server_with_real_data() {
     for page in ["/vms", "/services", "/organizations", "/settings"] {
         let res = get(&h.app, page, None).await;
         assert_eq!(res.status(), StatusCode::OK, "{page}");
-        assert!(text(res).await.contains("data-testid=\"empty-state\""), "{page}");
+        assert!(
+            text(res).await.contains("data-testid=\"empty-state\""),
+            "{page}"
+        );
     }
 }
 
 #[tokio::test]
 async fn responses_are_compressed_when_the_client_accepts_it() {
     let h = harness().await;
-    for (accept, expect) in [("br", Some("br")), ("gzip", Some("gzip")), ("identity", None)] {
+    for (accept, expect) in [
+        ("br", Some("br")),
+        ("gzip", Some("gzip")),
+        ("identity", None),
+    ] {
         let res = get(&h.app, "/", Some(accept)).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(

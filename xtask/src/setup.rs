@@ -46,7 +46,10 @@ fn apt(packages: &[&str], probe: &str) -> Result {
 
 fn wasm_target() -> Result {
     let installed = capture("rustup target list --installed").unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     step("adding the wasm32-unknown-unknown target");
@@ -71,13 +74,15 @@ fn cargo_leptos() -> Result {
 fn wasm_bindgen() -> Result {
     let lock = std::fs::read_to_string(root().join("Cargo.lock"))
         .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
-    let want = locked_version(&lock, "wasm-bindgen")
-        .ok_or("Cargo.lock does not list wasm-bindgen")?;
+    let want =
+        locked_version(&lock, "wasm-bindgen").ok_or("Cargo.lock does not list wasm-bindgen")?;
     let have = capture("wasm-bindgen --version").unwrap_or_default();
     if have.split_whitespace().nth(1) == Some(want.as_str()) {
         return Ok(());
     }
-    step(&format!("installing wasm-bindgen-cli {want} (about 4 minutes)"));
+    step(&format!(
+        "installing wasm-bindgen-cli {want} (about 4 minutes)"
+    ));
     // Not --locked: the CLI's own lockfile names a crate the registry mirror lacks.
     sh(&format!("cargo install wasm-bindgen-cli --version {want}"))
 }
@@ -123,7 +128,10 @@ mod tests {
     #[test]
     fn reads_a_locked_version() {
         let lock = "[[package]]\nname = \"wasm-bindgen-macro\"\nversion = \"9\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
-        assert_eq!(locked_version(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(
+            locked_version(lock, "wasm-bindgen").as_deref(),
+            Some("0.2.130")
+        );
         assert_eq!(locked_version(lock, "leptos"), None);
     }
 }

@@ -10,6 +10,9 @@ use crate::setup::{self, Need};
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
+/// The optimized server and site, with brotli and gzip copies of every asset.
+const RELEASE_BUILD: &str = "cargo leptos build --release --precompress";
+
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -71,7 +74,7 @@ fn banner(what: &str) {
 pub fn run(extra: &[String]) -> Result {
     setup::all(Need::Run)?;
     banner("building Strata (release)");
-    sh("cargo leptos build --release")?;
+    sh(RELEASE_BUILD)?;
     let url = std::env::var("STRATA_PUBLIC_URL").unwrap_or_else(|_| "http://localhost:3000".into());
     let listen = std::env::var("STRATA_LISTEN").unwrap_or_else(|_| "127.0.0.1:3000".into());
     banner("starting Strata");
@@ -126,12 +129,20 @@ pub fn test() -> Result {
     banner("clippy");
     sh("cargo clippy --all-targets -- -D warnings")?;
     sh("cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings")?;
-    banner("Rust tests on SQLite");
-    sh_env("cargo test", &[("STRATA_TEST_DATABASE", "sqlite")])?;
-    banner("Rust tests on PostgreSQL");
-    sh_env("cargo test", &[("STRATA_TEST_DATABASE", "postgres")])?;
+    // The tests build in the release profile so they reuse the release build's dependencies
+    // (one optimized build of the tree instead of a debug one and an optimized one).
     banner("release build");
-    sh("cargo leptos build --release")?;
+    sh(RELEASE_BUILD)?;
+    banner("Rust tests on SQLite");
+    sh_env(
+        "cargo test --release",
+        &[("STRATA_TEST_DATABASE", "sqlite")],
+    )?;
+    banner("Rust tests on PostgreSQL");
+    sh_env(
+        "cargo test --release",
+        &[("STRATA_TEST_DATABASE", "postgres")],
+    )?;
     banner("browser tests (Playwright, Debian's Chromium)");
     sh_env(
         "npx playwright test --config end2end/playwright.config.ts",

@@ -22,7 +22,10 @@ impl Control {
                 .map_err(count_failed)?,
             nodes: node::Entity::find().count(db).await.map_err(count_failed)?,
             virtual_machines: vm::Entity::find().count(db).await.map_err(count_failed)?,
-            services: service::Entity::find().count(db).await.map_err(count_failed)?,
+            services: service::Entity::find()
+                .count(db)
+                .await
+                .map_err(count_failed)?,
         };
         let uptime = (now - self.started_at()).num_seconds().max(0);
         Ok(DashboardInfo {

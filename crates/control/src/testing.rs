@@ -43,9 +43,8 @@ impl TestDb {
                 }
             }
             "postgres" => {
-                let admin_url = std::env::var("STRATA_TEST_POSTGRES_URL").unwrap_or_else(|_| {
-                    "postgres://postgres@127.0.0.1:5432/postgres".to_owned()
-                });
+                let admin_url = std::env::var("STRATA_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
                 let name = format!("strata_test_{id}");
                 let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
                     panic!(

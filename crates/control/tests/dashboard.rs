@@ -14,7 +14,10 @@ async fn counts_reflect_rows_and_uptime_follows_the_clock() {
 
     let before = control.dashboard(started).await.unwrap();
     assert_eq!(before.counts.users, 0);
-    assert_eq!(before.counts.nodes, 1, "the local node is registered at start");
+    assert_eq!(
+        before.counts.nodes, 1,
+        "the local node is registered at start"
+    );
     assert_eq!(before.uptime_seconds, 0);
     let expected = match control::testing::backend().as_str() {
         "postgres" => DatabaseBackend::Postgres,
