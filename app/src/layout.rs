@@ -1,7 +1,12 @@
-//! The frame around every page: top bar, navigation and the content area.
+//! The frame around every page: top bar with the signed-in person, navigation, content area.
+//! Sign-in, sign-up and recovery pages get the bare frame.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::api::auth::{get_me, sign_out};
+use crate::browser;
+use crate::components::ui;
 
 const NAV: [(&str, &str); 5] = [
     ("/", "Dashboard"),
@@ -10,11 +15,21 @@ const NAV: [(&str, &str); 5] = [
     ("/organizations", "Organizations"),
     ("/settings", "Settings"),
 ];
+const LINK: &str = "block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-sky-50 aria-[current=page]:text-sky-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-sky-950 dark:aria-[current=page]:text-sky-300";
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     // The navigation can be folded away to give tables more room.
     let nav_open = RwSignal::new(true);
+    let path = use_location().pathname;
+    let public = move || matches!(path.get().as_str(), "/signin" | "/signup" | "/recover");
+    let me = Resource::new(|| (), |_| get_me());
+    let signout = Action::new(|_: &()| sign_out());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = signout.value().get() {
+            browser::go_to("/signin");
+        }
+    });
 
     view! {
         <header class="sticky top-0 z-10 flex h-14 items-center gap-3 border-b border-slate-200 bg-white/90 px-4 backdrop-blur dark:border-slate-800 dark:bg-slate-900/90">
@@ -22,6 +37,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 type="button"
                 data-testid="nav-toggle"
                 class="rounded-md p-2 text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"
+                class:hidden=public
                 aria-controls="main-nav"
                 aria-expanded=move || nav_open.get().to_string()
                 aria-label=move || if nav_open.get() { "Hide navigation" } else { "Show navigation" }
@@ -35,13 +51,32 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <span class="inline-block h-6 w-6 rounded-md bg-gradient-to-br from-sky-500 to-indigo-600"></span>
                 <span>"Strata"</span>
             </A>
+            <div class="ml-auto flex items-center gap-3">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        me.await.ok().flatten().map(|me| view! {
+                            <span class="text-sm text-slate-600 dark:text-slate-300" data-testid="me">{me.display_name}</span>
+                            <button
+                                type="button"
+                                class=ui::BTN_SECONDARY
+                                data-testid="sign-out"
+                                on:click=move |_| {
+                                    signout.dispatch(());
+                                }
+                            >
+                                "Sign out"
+                            </button>
+                        })
+                    })}
+                </Transition>
+            </div>
         </header>
         <div class="flex">
             <nav
                 id="main-nav"
                 aria-label="Main"
                 class="w-56 shrink-0 border-r border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900"
-                class:hidden=move || !nav_open.get()
+                class:hidden=move || public() || !nav_open.get()
             >
                 <ul class="space-y-1">
                     {NAV
@@ -49,17 +84,24 @@ pub fn Layout(children: Children) -> impl IntoView {
                         .map(|(href, label)| {
                             view! {
                                 <li>
-                                    <A
-                                        href=href
-                                        exact=true
-                                        attr:class="block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-sky-50 aria-[current=page]:text-sky-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-sky-950 dark:aria-[current=page]:text-sky-300"
-                                    >
+                                    <A href=href exact=true attr:class=LINK>
                                         {label}
                                     </A>
                                 </li>
                             }
                         })
                         .collect_view()}
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            me.await.ok().flatten().filter(|m| m.is_admin).map(|_| view! {
+                                <li>
+                                    <A href="/admin/users" exact=true attr:class=LINK>
+                                        "Users"
+                                    </A>
+                                </li>
+                            })
+                        })}
+                    </Transition>
                 </ul>
             </nav>
             <main class="min-h-[calc(100vh-3.5rem)] flex-1 p-6 lg:p-8">{children()}</main>

@@ -9,6 +9,7 @@
 )]
 
 pub mod api;
+pub mod browser;
 pub mod components;
 pub mod layout;
 pub mod pages;
@@ -22,8 +23,9 @@ use leptos_router::{
 
 use crate::layout::Layout;
 use crate::pages::{
-    dashboard::DashboardPage, not_found::NotFound, organizations::OrganizationsPage,
-    services::ServicesPage, settings::SettingsPage, vms::VmsPage,
+    admin_users::AdminUsersPage, dashboard::DashboardPage, not_found::NotFound,
+    organizations::OrganizationsPage, recover::RecoverPage, services::ServicesPage,
+    settings::SettingsPage, signin::SigninPage, signup::SignupPage, vms::VmsPage,
 };
 
 /// The HTML document around the app; rendered only on the server.
@@ -69,6 +71,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("services") view=ServicesPage />
                         <Route path=path!("organizations") view=OrganizationsPage />
                         <Route path=path!("settings") view=SettingsPage />
+                        <Route path=path!("admin/users") view=AdminUsersPage />
+                        <Route path=path!("signin") view=SigninPage />
+                        <Route path=path!("signup") view=SignupPage />
+                        <Route path=path!("recover") view=RecoverPage />
                     </Routes>
                 </Layout>
             </div>

@@ -55,12 +55,43 @@ pub struct Config {
         global = true
     )]
     pub site_root: PathBuf,
+    /// Who may sign up once an admin exists: `invite` (admin-made links) or `open`.
+    #[arg(
+        long,
+        env = "STRATA_SIGNUP_POLICY",
+        default_value = "invite",
+        global = true
+    )]
+    pub signup_policy: model::auth::SignupPolicy,
+    /// A session unused for this many minutes ends.
+    #[arg(long, env = "STRATA_SESSION_IDLE_MINUTES", default_value_t = 720, global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub session_idle_minutes: u32,
+    /// A session ends this many hours after sign-in, however active.
+    #[arg(long, env = "STRATA_SESSION_ABSOLUTE_HOURS", default_value_t = 168, global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub session_absolute_hours: u32,
+    /// Sign-in and sign-up requests allowed per client address per minute.
+    #[arg(
+        long,
+        env = "STRATA_AUTH_RATE_PER_MINUTE",
+        default_value_t = 30,
+        global = true
+    )]
+    pub auth_rate_per_minute: u32,
     /// Log filter, e.g. `info` or `strata=debug,tower_http=info`.
     #[arg(long, env = "STRATA_LOG", default_value = "info", global = true)]
     pub log: String,
 }
 
 impl Config {
+    /// Identity settings derived from the flags.
+    pub fn auth(&self) -> control::auth::AuthConfig {
+        let mut auth = control::auth::AuthConfig::new(self.public_url.clone());
+        auth.signup_policy = self.signup_policy;
+        auth.idle_timeout = chrono::Duration::minutes(i64::from(self.session_idle_minutes));
+        auth.absolute_timeout = chrono::Duration::hours(i64::from(self.session_absolute_hours));
+        auth
+    }
+
     /// The database URL to use: the configured one, or SQLite in the data directory.
     pub fn database_url(&self) -> std::io::Result<String> {
         match &self.database_url {

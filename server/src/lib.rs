@@ -8,8 +8,10 @@
 )]
 
 pub mod config;
+pub mod guard;
 pub mod health;
 pub mod logging;
+pub mod ratelimit;
 pub mod router;
 pub mod serve;
 pub mod state;

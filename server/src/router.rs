@@ -68,6 +68,10 @@ pub fn build(state: AppState) -> Router {
         })
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .fallback_service(files)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::guard::guard,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))

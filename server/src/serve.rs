@@ -68,6 +68,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
         &ControlConfig {
             database_url,
             events: EventTransport::InProcess,
+            auth: config.auth(),
         },
         Utc::now(),
     )
@@ -79,6 +80,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
     let state = AppState {
         leptos_options: leptos_options(&config.site_root),
         control,
+        auth_limiter: crate::ratelimit::RateLimiter::per_minute(config.auth_rate_per_minute),
     };
     let app = router::build(state);
     let listener = tokio::net::TcpListener::bind(config.listen)

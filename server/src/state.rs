@@ -8,6 +8,8 @@ use leptos::prelude::LeptosOptions;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub control: Control,
+    /// Limits sign-in, sign-up and recovery requests per client address.
+    pub auth_limiter: crate::ratelimit::RateLimiter,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -31,6 +31,7 @@ async fn harness() -> Harness {
     let state = AppState {
         leptos_options: leptos_options(&site),
         control: control.clone(),
+        auth_limiter: server::ratelimit::RateLimiter::per_minute(30),
     };
     Harness {
         app: router::build(state),
@@ -52,9 +53,21 @@ fn uuid_like() -> String {
 }
 
 async fn get(app: &axum::Router, uri: &str, encoding: Option<&str>) -> axum::response::Response {
+    get_as(app, uri, encoding, None).await
+}
+
+async fn get_as(
+    app: &axum::Router,
+    uri: &str,
+    encoding: Option<&str>,
+    token: Option<&str>,
+) -> axum::response::Response {
     let mut req = Request::get(uri);
     if let Some(e) = encoding {
         req = req.header(header::ACCEPT_ENCODING, e);
+    }
+    if let Some(t) = token {
+        req = req.header(header::COOKIE, format!("strata_session={t}"));
     }
     app.clone()
         .oneshot(req.body(Body::empty()).unwrap())
@@ -108,7 +121,8 @@ async fn readyz_reflects_the_database_and_migrations() {
 #[tokio::test]
 async fn unknown_pages_render_the_404_page_with_status_404() {
     let h = harness().await;
-    let res = get(&h.app, "/no/such/page", None).await;
+    let (_, token) = control::testing::user_with_session(&h.control, "ada", false).await;
+    let res = get_as(&h.app, "/no/such/page", None, Some(&token)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let body = text(res).await;
     assert!(body.contains("Page not found"), "{body}");
@@ -122,7 +136,8 @@ async fn unknown_pages_render_the_404_page_with_status_404() {
 #[tokio::test]
 async fn pages_render_on_the_server_with_real_data() {
     let h = harness().await;
-    let res = get(&h.app, "/", None).await;
+    let (_, token) = control::testing::user_with_session(&h.control, "ada", false).await;
+    let res = get_as(&h.app, "/", None, Some(&token)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body = text(res).await;
     assert!(body.contains("Dashboard"), "{body}");
@@ -185,23 +200,28 @@ async fn static_files_carry_cache_headers_and_every_response_a_request_id() {
 }
 
 #[tokio::test]
-async fn the_dashboard_server_function_returns_real_counts() {
+async fn the_dashboard_server_function_returns_real_counts_to_signed_in_callers_only() {
     let h = harness().await;
-    let res = h
-        .app
-        .clone()
-        .oneshot(
-            Request::post("/api/dashboard")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let call = |token: Option<String>| {
+        let mut req = Request::post("/api/dashboard")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(t) = token {
+            req = req.header(header::COOKIE, format!("strata_session={t}"));
+        }
+        h.app.clone().oneshot(req.body(Body::empty()).unwrap())
+    };
+    let res = call(None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(text(res).await, r#"{"kind":"unauthenticated"}"#);
+    let res = call(Some("forged-token".into())).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let (_, token) = control::testing::user_with_session(&h.control, "ada", false).await;
+    let res = call(Some(token)).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
     assert_eq!(json["counts"]["nodes"], 1);
-    assert_eq!(json["counts"]["users"], 0);
+    assert_eq!(json["counts"]["users"], 1);
     let backend = if control::testing::backend() == "postgres" {
         "postgres"
     } else {
@@ -226,4 +246,50 @@ async fn oversized_bodies_are_refused() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_sign_in_and_back() {
+    let h = harness().await;
+    for (page, next) in [
+        ("/", "/"),
+        ("/vms?x=1", "/vms%3Fx%3D1"),
+        ("/settings", "/settings"),
+    ] {
+        let res = get(&h.app, page, None).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(
+            res.headers()[header::LOCATION],
+            format!("/signin?next={next}")
+        );
+    }
+    for page in ["/signin", "/signup", "/recover"] {
+        let res = get(&h.app, page, None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{page} is public");
+    }
+}
+
+#[tokio::test]
+async fn cross_site_mutations_are_refused() {
+    let h = harness().await;
+    let (_, token) = control::testing::user_with_session(&h.control, "ada", false).await;
+    for (origin, expect) in [
+        ("http://evil.example", StatusCode::FORBIDDEN),
+        ("http://localhost:3000", StatusCode::OK),
+    ] {
+        let res = h
+            .app
+            .clone()
+            .oneshot(
+                Request::post("/api/dashboard")
+                    .header(header::ORIGIN, origin)
+                    .header(header::COOKIE, format!("strata_session={token}"))
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), expect, "Origin: {origin}");
+    }
 }

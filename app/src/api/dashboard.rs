@@ -6,6 +6,13 @@ use model::{AppError, DashboardInfo};
 /// Version, backends, uptime and counts for the dashboard.
 #[server(prefix = "/api", endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<DashboardInfo, AppError> {
-    let control = super::context::control()?;
-    control.dashboard(chrono::Utc::now()).await
+    super::context::respond(
+        async move {
+            super::context::caller()?;
+            super::context::control()?
+                .dashboard(chrono::Utc::now())
+                .await
+        }
+        .await,
+    )
 }

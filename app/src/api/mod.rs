@@ -1,5 +1,9 @@
-//! Server functions, grouped by area. Each is a public HTTP endpoint under `/api`.
+//! Server functions, grouped by area. Each is a public HTTP endpoint under `/api` and checks
+//! its caller through `context` before calling one `control` use case.
 
+pub mod admin;
+pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod dashboard;
+pub mod security;

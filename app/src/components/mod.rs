@@ -1,5 +1,7 @@
 //! Small building blocks shared by pages.
 
+pub mod auth_card;
 pub mod empty_state;
 pub mod error_notice;
 pub mod page_header;
+pub mod ui;

@@ -1,8 +1,12 @@
 //! One module per page.
 
+pub mod admin_users;
 pub mod dashboard;
 pub mod not_found;
 pub mod organizations;
+pub mod recover;
 pub mod services;
 pub mod settings;
+pub mod signin;
+pub mod signup;
 pub mod vms;

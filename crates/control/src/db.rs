@@ -4,7 +4,11 @@ use chrono::{DateTime, Utc};
 use migrations::{Migrator, MigratorTrait};
 use model::{AppError, DatabaseBackend, EventTransport};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use std::sync::Arc;
 use std::time::Duration;
+use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
+
+use crate::auth::AuthConfig;
 
 use crate::{error::internal, ControlConfig};
 
@@ -14,6 +18,8 @@ pub struct Control {
     db: DatabaseConnection,
     events: EventTransport,
     started_at: DateTime<Utc>,
+    auth: Arc<AuthConfig>,
+    webauthn: Arc<Webauthn>,
 }
 
 /// Whether this instance can serve requests.
@@ -38,11 +44,15 @@ pub enum StartError {
     Migrate(#[source] sea_orm::DbErr),
     #[error("could not register the local node: {0}")]
     LocalNode(#[source] sea_orm::DbErr),
+    #[error("passkeys cannot work with public URL {0}: the relying party must be a host name such as localhost, not an IP address")]
+    RelyingParty(String),
 }
 
 impl Control {
     /// Connects, applies pending migrations and registers the local node.
     pub async fn start(config: &ControlConfig, now: DateTime<Utc>) -> Result<Self, StartError> {
+        let webauthn = relying_party(&config.auth.public_url)
+            .ok_or_else(|| StartError::RelyingParty(config.auth.public_url.clone()))?;
         let db = connect(&config.database_url)
             .await
             .map_err(StartError::Connect)?;
@@ -51,6 +61,8 @@ impl Control {
             db,
             events: config.events,
             started_at: now,
+            auth: Arc::new(config.auth.clone()),
+            webauthn: Arc::new(webauthn),
         };
         crate::nodes::ensure_local_node(&control.db, now)
             .await
@@ -61,6 +73,14 @@ impl Control {
     /// The database connection pool.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    pub fn auth(&self) -> &AuthConfig {
+        &self.auth
+    }
+
+    pub(crate) fn webauthn(&self) -> &Webauthn {
+        &self.webauthn
     }
 
     pub fn events(&self) -> EventTransport {
@@ -101,6 +121,17 @@ impl Control {
             .map(|_| ())
             .map_err(|e| internal("execute", e))
     }
+}
+
+/// The WebAuthn relying party for a public URL: its host is the relying party id.
+fn relying_party(public_url: &str) -> Option<Webauthn> {
+    let origin = Url::parse(public_url).ok()?;
+    let host = origin.domain()?.to_owned();
+    WebauthnBuilder::new(&host, &origin)
+        .ok()?
+        .rp_name("Strata")
+        .build()
+        .ok()
 }
 
 /// Opens a pool with settings that suit both backends.

@@ -73,10 +73,17 @@ impl TestDb {
 
     /// A started control plane on this database (migrated, local node registered).
     pub async fn control(&self) -> Control {
+        self.control_with(crate::auth::AuthConfig::new("http://localhost:3000"))
+            .await
+    }
+
+    /// The same, with identity settings of the test's choosing.
+    pub async fn control_with(&self, auth: crate::auth::AuthConfig) -> Control {
         Control::start(
             &ControlConfig {
                 database_url: self.url.clone(),
                 events: EventTransport::InProcess,
+                auth,
             },
             Utc::now(),
         )
@@ -113,4 +120,37 @@ impl Drop for TestDb {
             }
         }
     }
+}
+
+/// Creates an account (without passkeys) and a live session for it; returns the user id and
+/// the session cookie's token. For tests of what a signed-in caller may do.
+pub async fn user_with_session(
+    control: &Control,
+    username: &str,
+    admin: bool,
+) -> (sea_orm::prelude::Uuid, String) {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let now = Utc::now();
+    let id = sea_orm::prelude::Uuid::new_v4();
+    crate::entities::user::ActiveModel {
+        id: Set(id),
+        username: Set(username.to_owned()),
+        display_name: Set(username.to_uppercase()),
+        is_admin: Set(admin),
+        disabled: Set(false),
+        created_at: Set(now),
+    }
+    .insert(control.db())
+    .await
+    .expect("insert test user");
+    let token = control
+        .open_session(
+            control.db(),
+            id,
+            &crate::auth::ClientInfo::new("127.0.0.1", "test"),
+            now,
+        )
+        .await
+        .expect("open test session");
+    (id, token)
 }

@@ -2,6 +2,7 @@
 //!
 //! Everything here compiles for wasm32; nothing here touches a database, a clock or the network.
 
+pub mod auth;
 pub mod dashboard;
 pub mod error;
 

@@ -1,7 +1,11 @@
 //! SeaORM entities, one module per table.
 
+pub mod ceremony;
+pub mod link;
 pub mod node;
 pub mod organization;
+pub mod passkey;
 pub mod service;
+pub mod session;
 pub mod user;
 pub mod vm;

@@ -1,0 +1,71 @@
+//! Settings → Security: the caller's passkeys and sessions.
+
+use leptos::prelude::*;
+use model::auth::{CeremonyStart, PasskeyInfo, SessionInfo};
+use model::AppError;
+
+#[cfg(feature = "ssr")]
+use super::context::{caller, control};
+
+#[server(prefix = "/api/security", endpoint = "passkeys")]
+pub async fn list_passkeys() -> Result<Vec<PasskeyInfo>, AppError> {
+    super::context::respond(async move { control()?.list_passkeys(&caller()?).await }.await)
+}
+
+#[server(prefix = "/api/security", endpoint = "begin_add_passkey")]
+pub async fn begin_add_passkey() -> Result<CeremonyStart, AppError> {
+    super::context::respond(
+        async move {
+            control()?
+                .begin_add_passkey(&caller()?, chrono::Utc::now())
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/security", endpoint = "finish_add_passkey")]
+pub async fn finish_add_passkey(ceremony_id: String, credential: String) -> Result<(), AppError> {
+    super::context::respond(
+        async move {
+            control()?
+                .finish_add_passkey(&caller()?, &ceremony_id, &credential, chrono::Utc::now())
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/security", endpoint = "rename_passkey")]
+pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
+    super::context::respond(
+        async move { control()?.rename_passkey(&caller()?, &id, &name).await }.await,
+    )
+}
+
+#[server(prefix = "/api/security", endpoint = "remove_passkey")]
+pub async fn remove_passkey(id: String) -> Result<(), AppError> {
+    super::context::respond(async move { control()?.remove_passkey(&caller()?, &id).await }.await)
+}
+
+#[server(prefix = "/api/security", endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    super::context::respond(
+        async move {
+            control()?
+                .list_sessions(&caller()?, chrono::Utc::now())
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/security", endpoint = "revoke_session")]
+pub async fn revoke_session(id: String) -> Result<(), AppError> {
+    super::context::respond(async move { control()?.revoke_session(&caller()?, &id).await }.await)
+}
+
+#[server(prefix = "/api/security", endpoint = "revoke_other_sessions")]
+pub async fn revoke_other_sessions() -> Result<u64, AppError> {
+    super::context::respond(async move { control()?.revoke_other_sessions(&caller()?).await }.await)
+}

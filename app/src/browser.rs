@@ -1,0 +1,105 @@
+//! The few browser calls Rust cannot make through Leptos: WebAuthn and full-page navigation.
+//!
+//! Chromium, Firefox and Safari parse WebAuthn options from JSON and serialize credentials back
+//! with `toJSON()`, so the glue is small. On the server these functions are never called.
+
+use model::AppError;
+
+#[cfg(feature = "hydrate")]
+mod js {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(inline_js = r#"
+function outcome(p) {
+  return p.then(
+    (cred) => JSON.stringify({ ok: JSON.stringify(cred.toJSON()) }),
+    (err) => JSON.stringify({ error: (err && err.name) || 'Error', message: String((err && err.message) || err) }),
+  );
+}
+export function passkeyCreate(options) {
+  if (!window.PublicKeyCredential || !PublicKeyCredential.parseCreationOptionsFromJSON) {
+    return Promise.resolve(JSON.stringify({ error: 'Unsupported' }));
+  }
+  const o = JSON.parse(options);
+  return outcome(navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(o.publicKey) }));
+}
+export function passkeyGet(options) {
+  if (!window.PublicKeyCredential || !PublicKeyCredential.parseRequestOptionsFromJSON) {
+    return Promise.resolve(JSON.stringify({ error: 'Unsupported' }));
+  }
+  const o = JSON.parse(options);
+  return outcome(navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o.publicKey) }));
+}
+export function goTo(url) { window.location.assign(url); }
+"#)]
+    extern "C" {
+        #[wasm_bindgen(js_name = passkeyCreate)]
+        pub fn passkey_create(options: &str) -> js_sys::Promise;
+        #[wasm_bindgen(js_name = passkeyGet)]
+        pub fn passkey_get(options: &str) -> js_sys::Promise;
+        #[wasm_bindgen(js_name = goTo)]
+        pub fn go_to(url: &str);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[derive(serde::Deserialize)]
+struct Outcome {
+    ok: Option<String>,
+    error: Option<String>,
+}
+
+/// Runs `navigator.credentials.create` (register) or `.get` (sign in) with the server's options;
+/// returns the credential as JSON, or an error a person can act on.
+pub async fn passkey(options: &str, register: bool) -> Result<String, AppError> {
+    #[cfg(feature = "hydrate")]
+    {
+        let promise = if register {
+            js::passkey_create(options)
+        } else {
+            js::passkey_get(options)
+        };
+        let value = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|_| AppError::Transport("the browser's passkey support failed".into()))?;
+        let text = value.as_string().unwrap_or_default();
+        let outcome: Outcome = serde_json::from_str(&text)
+            .map_err(|_| AppError::Transport("the browser's passkey support failed".into()))?;
+        match (outcome.ok, outcome.error.as_deref()) {
+            (Some(cred), _) => Ok(cred),
+            (None, Some("NotAllowedError")) => Err(AppError::Invalid(if register {
+                "Passkey creation was cancelled or timed out.".into()
+            } else {
+                "Sign-in was cancelled, or this browser has no passkey for Strata.".into()
+            })),
+            (None, Some("InvalidStateError")) => Err(AppError::Conflict(
+                "This authenticator already holds a passkey for this account.".into(),
+            )),
+            (None, Some("Unsupported")) => Err(AppError::Invalid(
+                "This browser does not support passkeys.".into(),
+            )),
+            (None, _) => Err(AppError::Invalid("The passkey request failed.".into())),
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (options, register);
+        Err(AppError::Invalid("Passkeys need JavaScript.".into()))
+    }
+}
+
+/// A full page load, so the server renders with the new session.
+pub fn go_to(url: &str) {
+    #[cfg(feature = "hydrate")]
+    js::go_to(url);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = url;
+}
+
+/// Where to go after sign-in: a local path from `?next=`, never another site.
+pub fn safe_next(next: Option<String>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/".to_owned(),
+    }
+}

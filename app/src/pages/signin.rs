@@ -1,0 +1,77 @@
+//! Sign-in: one click with a discoverable passkey, or a username first.
+
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_query_map};
+use model::AppError;
+
+use crate::api::auth::{begin_signin, finish_signin};
+use crate::browser;
+use crate::components::{auth_card::AuthCard, error_notice::ErrorNotice, ui};
+
+#[component]
+pub fn SigninPage() -> impl IntoView {
+    let query = use_query_map();
+    let username = RwSignal::new(String::new());
+    let signin = Action::new_local(move |name: &Option<String>| {
+        let name = name.clone();
+        async move {
+            let start = begin_signin(name).await?;
+            let credential = browser::passkey(&start.options, false).await?;
+            finish_signin(start.ceremony_id, credential).await?;
+            Ok::<_, AppError>(())
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = signin.value().get() {
+            browser::go_to(&browser::safe_next(query.read_untracked().get("next")));
+        }
+    });
+    let busy = signin.pending();
+
+    view! {
+        <AuthCard title="Sign in to Strata">
+            <button
+                type="button"
+                class=format!("{} w-full", ui::BTN_PRIMARY)
+                data-testid="signin-passkey"
+                disabled=busy
+                on:click=move |_| {
+                    signin.dispatch(None);
+                }
+            >
+                "Sign in with a passkey"
+            </button>
+            <div class="text-center text-xs uppercase tracking-wide text-slate-500">"or"</div>
+            <form
+                class="space-y-3"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    signin.dispatch(Some(username.get()));
+                }
+            >
+                <label class="block text-sm font-medium">
+                    "Username"
+                    <input
+                        class=ui::INPUT
+                        name="username"
+                        autocomplete="username"
+                        required
+                        bind:value=username
+                    />
+                </label>
+                <button type="submit" class=format!("{} w-full", ui::BTN_SECONDARY) disabled=busy>
+                    "Continue with username"
+                </button>
+            </form>
+            {move || {
+                signin.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })
+            }}
+            <p class="text-sm text-slate-600 dark:text-slate-400">
+                "No account yet? "
+                <A href="/signup" attr:class="font-medium text-sky-700 dark:text-sky-400">
+                    "Create one"
+                </A>
+            </p>
+        </AuthCard>
+    }
+}

@@ -1,0 +1,248 @@
+//! A user's passkeys: stored form, listing, adding, renaming and removing (never the last).
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Utc};
+use model::auth::{validate_passkey_name, CeremonyStart, PasskeyInfo};
+use model::AppError;
+use sea_orm::prelude::Uuid;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use webauthn_rs::prelude::{
+    CreationChallengeResponse, Passkey, PasskeyRegistration, RegisterPublicKeyCredential,
+    RequestChallengeResponse,
+};
+
+use super::ceremony::{Extra, Kind};
+use super::signup::unique_or;
+use super::{show_time, webauthn_err, Caller};
+use crate::entities::passkey;
+use crate::{internal, Control};
+
+/// Registration options for the browser. webauthn-rs 0.5 asks for a non-resident key; Strata
+/// signs in without a username, so it asks for a discoverable credential instead (webauthn-rs
+/// does not check residency when finishing, so the stored state still matches).
+pub(crate) fn creation_options(ccr: &CreationChallengeResponse) -> Result<String, AppError> {
+    let mut v = serde_json::to_value(ccr).map_err(|e| internal("creation options", e))?;
+    if let Some(sel) = v
+        .get_mut("publicKey")
+        .and_then(|p| p.get_mut("authenticatorSelection"))
+        .and_then(|s| s.as_object_mut())
+    {
+        sel.insert("residentKey".into(), "required".into());
+        sel.insert("requireResidentKey".into(), true.into());
+    }
+    Ok(v.to_string())
+}
+
+/// Authentication options for the browser, asking for a modal prompt rather than autofill.
+pub(crate) fn request_options(rcr: &RequestChallengeResponse) -> Result<String, AppError> {
+    let mut v = serde_json::to_value(rcr).map_err(|e| internal("request options", e))?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("mediation");
+    }
+    Ok(v.to_string())
+}
+
+pub(crate) fn credential_id(pk: &Passkey) -> String {
+    URL_SAFE_NO_PAD.encode(pk.cred_id().as_slice())
+}
+
+pub(crate) fn decode(row: &passkey::Model) -> Result<Passkey, AppError> {
+    serde_json::from_str(&row.passkey).map_err(|e| internal("stored passkey", e))
+}
+
+pub(crate) fn encode(pk: &Passkey) -> Result<String, AppError> {
+    serde_json::to_string(pk).map_err(|e| internal("stored passkey", e))
+}
+
+/// Stores a newly registered passkey.
+pub(crate) async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    name: &str,
+    pk: &Passkey,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    passkey::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        name: Set(name.to_owned()),
+        credential_id: Set(credential_id(pk)),
+        passkey: Set(encode(pk)?),
+        backup_eligible: Set(false),
+        backup_state: Set(false),
+        created_at: Set(now),
+        last_used_at: Set(None),
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| {
+        unique_or(
+            e,
+            AppError::Conflict("This passkey is already registered.".into()),
+            "insert passkey",
+        )
+    })?;
+    Ok(())
+}
+
+pub(crate) async fn of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+) -> Result<Vec<passkey::Model>, AppError> {
+    passkey::Entity::find()
+        .filter(passkey::Column::UserId.eq(user_id))
+        .order_by_asc(passkey::Column::CreatedAt)
+        .all(conn)
+        .await
+        .map_err(|e| internal("list passkeys", e))
+}
+
+fn not_found() -> AppError {
+    AppError::NotFound("No such passkey.".into())
+}
+
+impl Control {
+    pub async fn list_passkeys(&self, who: &Caller) -> Result<Vec<PasskeyInfo>, AppError> {
+        Ok(of_user(self.db(), who.user_id)
+            .await?
+            .into_iter()
+            .map(|p| PasskeyInfo {
+                id: p.id.to_string(),
+                name: p.name,
+                created_at: show_time(p.created_at),
+                last_used_at: p.last_used_at.map(show_time),
+            })
+            .collect())
+    }
+
+    /// Begins registering another passkey for the caller (their existing ones are excluded).
+    pub async fn begin_add_passkey(
+        &self,
+        who: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<CeremonyStart, AppError> {
+        let existing = of_user(self.db(), who.user_id).await?;
+        self.begin_registration(
+            who.user_id,
+            &who.username,
+            &who.display_name,
+            &existing,
+            Kind::AddPasskey,
+            None,
+            now,
+        )
+        .await
+    }
+
+    /// Shared by adding a passkey and recovery: registration for an existing user.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn begin_registration(
+        &self,
+        user_id: Uuid,
+        username: &str,
+        display_name: &str,
+        existing: &[passkey::Model],
+        kind: Kind,
+        link_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<CeremonyStart, AppError> {
+        let exclude = existing
+            .iter()
+            .map(|p| decode(p).map(|pk| pk.cred_id().clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (ccr, state) = self
+            .webauthn()
+            .start_passkey_registration(user_id, username, display_name, Some(exclude))
+            .map_err(webauthn_err::to_app_error)?;
+        let options = creation_options(&ccr)?;
+        let id = self
+            .store_ceremony(
+                kind,
+                &state,
+                Extra {
+                    user_id: Some(user_id),
+                    link_id,
+                    ..Extra::default()
+                },
+                now,
+            )
+            .await?;
+        Ok(CeremonyStart {
+            ceremony_id: id.to_string(),
+            options,
+        })
+    }
+
+    pub async fn finish_add_passkey(
+        &self,
+        who: &Caller,
+        ceremony_id: &str,
+        credential: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let (_, row, state): (_, _, PasskeyRegistration) = self
+            .take_ceremony(ceremony_id, &[Kind::AddPasskey], now)
+            .await?;
+        if row.user_id != Some(who.user_id) {
+            return Err(AppError::Invalid(
+                "This passkey request belongs to another session.".into(),
+            ));
+        }
+        let cred: RegisterPublicKeyCredential = webauthn_err::parse(credential)?;
+        let pk = self
+            .webauthn()
+            .finish_passkey_registration(&cred, &state)
+            .map_err(webauthn_err::to_app_error)?;
+        let fail = |e: DbErr| internal("add passkey", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let n = passkey::Entity::find()
+            .filter(passkey::Column::UserId.eq(who.user_id))
+            .count(&txn)
+            .await
+            .map_err(fail)?;
+        insert(&txn, who.user_id, &format!("Passkey {}", n + 1), &pk, now).await?;
+        txn.commit().await.map_err(fail)
+    }
+
+    pub async fn rename_passkey(&self, who: &Caller, id: &str, name: &str) -> Result<(), AppError> {
+        validate_passkey_name(name).map_err(AppError::Invalid)?;
+        let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+        let row = passkey::Entity::find_by_id(id)
+            .filter(passkey::Column::UserId.eq(who.user_id))
+            .one(self.db())
+            .await
+            .map_err(|e| internal("rename passkey", e))?
+            .ok_or_else(not_found)?;
+        let mut active: passkey::ActiveModel = row.into();
+        active.name = Set(name.trim().to_owned());
+        active
+            .update(self.db())
+            .await
+            .map_err(|e| internal("rename passkey", e))?;
+        Ok(())
+    }
+
+    /// Removes one of the caller's passkeys, never the last one.
+    pub async fn remove_passkey(&self, who: &Caller, id: &str) -> Result<(), AppError> {
+        let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+        let fail = |e: DbErr| internal("remove passkey", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let mine = of_user(&txn, who.user_id).await?;
+        if !mine.iter().any(|p| p.id == id) {
+            return Err(not_found());
+        }
+        if mine.len() <= 1 {
+            return Err(AppError::Conflict(
+                "You cannot remove your last passkey: you would have no way to sign in.".into(),
+            ));
+        }
+        passkey::Entity::delete_by_id(id)
+            .exec(&txn)
+            .await
+            .map_err(fail)?;
+        txn.commit().await.map_err(fail)
+    }
+}

@@ -1,0 +1,161 @@
+//! Server-side sessions: opened at sign-in, resolved on every request, ended by sign-out,
+//! revocation, the idle and absolute timeouts, or the account being disabled.
+
+use chrono::{DateTime, Duration, Utc};
+use model::auth::SessionInfo;
+use model::AppError;
+use sea_orm::prelude::Uuid;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder,
+};
+
+use super::{show_time, tokens, Caller, ClientInfo};
+use crate::entities::{session, user};
+use crate::{internal, Control};
+
+/// `last_seen_at` is written at most this often, so reads stay reads.
+const SEEN_GRANULARITY: i64 = 60;
+
+impl Control {
+    /// Opens a session for `user_id` inside the caller's transaction; returns the cookie token.
+    pub(crate) async fn open_session<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        user_id: Uuid,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<String, DbErr> {
+        let (token, hash) = tokens::new_token();
+        session::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            token_hash: Set(hash),
+            user_id: Set(user_id),
+            user_agent: Set(client.user_agent.clone()),
+            ip: Set(client.ip.clone()),
+            created_at: Set(now),
+            last_seen_at: Set(now),
+            expires_at: Set(now + self.auth().absolute_timeout),
+        }
+        .insert(conn)
+        .await?;
+        Ok(token)
+    }
+
+    /// The user behind a session cookie, or None when it is unknown, expired or disabled.
+    pub async fn resolve_session(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Caller>, AppError> {
+        let db = self.db();
+        let fail = |e: DbErr| internal("resolve session", e);
+        let Some(row) = session::Entity::find()
+            .filter(session::Column::TokenHash.eq(tokens::hash_token(token)))
+            .one(db)
+            .await
+            .map_err(fail)?
+        else {
+            return Ok(None);
+        };
+        if now >= row.expires_at || now - row.last_seen_at >= self.auth().idle_timeout {
+            session::Entity::delete_by_id(row.id)
+                .exec(db)
+                .await
+                .map_err(fail)?;
+            return Ok(None);
+        }
+        let Some(person) = user::Entity::find_by_id(row.user_id)
+            .one(db)
+            .await
+            .map_err(fail)?
+        else {
+            return Ok(None);
+        };
+        if person.disabled {
+            return Ok(None);
+        }
+        if now - row.last_seen_at >= Duration::seconds(SEEN_GRANULARITY) {
+            let id = row.id;
+            let mut active: session::ActiveModel = row.into();
+            active.last_seen_at = Set(now);
+            active.update(db).await.map_err(fail)?;
+            return Ok(Some(caller(person, id)));
+        }
+        Ok(Some(caller(person, row.id)))
+    }
+
+    /// Ends the caller's session.
+    pub async fn sign_out(&self, who: &Caller) -> Result<(), AppError> {
+        session::Entity::delete_by_id(who.session_id)
+            .exec(self.db())
+            .await
+            .map_err(|e| internal("sign out", e))?;
+        Ok(())
+    }
+
+    /// The caller's live sessions, most recent first.
+    pub async fn list_sessions(
+        &self,
+        who: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionInfo>, AppError> {
+        let rows = session::Entity::find()
+            .filter(session::Column::UserId.eq(who.user_id))
+            .order_by_desc(session::Column::LastSeenAt)
+            .all(self.db())
+            .await
+            .map_err(|e| internal("list sessions", e))?;
+        let idle = self.auth().idle_timeout;
+        Ok(rows
+            .into_iter()
+            .filter(|s| now < s.expires_at && now - s.last_seen_at < idle)
+            .map(|s| SessionInfo {
+                id: s.id.to_string(),
+                current: s.id == who.session_id,
+                user_agent: s.user_agent,
+                ip: s.ip,
+                created_at: show_time(s.created_at),
+                last_seen_at: show_time(s.last_seen_at),
+            })
+            .collect())
+    }
+
+    /// Ends one of the caller's own sessions; someone else's is reported as not found.
+    pub async fn revoke_session(&self, who: &Caller, session_id: &str) -> Result<(), AppError> {
+        let not_found = || AppError::NotFound("No such session.".into());
+        let id = Uuid::parse_str(session_id).map_err(|_| not_found())?;
+        let done = session::Entity::delete_many()
+            .filter(session::Column::Id.eq(id))
+            .filter(session::Column::UserId.eq(who.user_id))
+            .exec(self.db())
+            .await
+            .map_err(|e| internal("revoke session", e))?;
+        if done.rows_affected == 1 {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    }
+
+    /// Ends every session of the caller but the current one; returns how many ended.
+    pub async fn revoke_other_sessions(&self, who: &Caller) -> Result<u64, AppError> {
+        let done = session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(who.user_id))
+            .filter(session::Column::Id.ne(who.session_id))
+            .exec(self.db())
+            .await
+            .map_err(|e| internal("revoke other sessions", e))?;
+        Ok(done.rows_affected)
+    }
+}
+
+fn caller(person: user::Model, session_id: Uuid) -> Caller {
+    Caller {
+        user_id: person.id,
+        session_id,
+        username: person.username,
+        display_name: person.display_name,
+        is_admin: person.is_admin,
+    }
+}

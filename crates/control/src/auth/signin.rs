@@ -1,0 +1,186 @@
+//! Sign-in with a passkey: one click (discoverable, no username) or username first.
+
+use chrono::{DateTime, Utc};
+use model::auth::{validate_username, CeremonyStart, Me};
+use model::AppError;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use webauthn_rs::prelude::{
+    AuthenticationResult, DiscoverableAuthentication, DiscoverableKey, PasskeyAuthentication,
+    PublicKeyCredential,
+};
+
+use super::ceremony::{Extra, Kind};
+use super::{passkeys, webauthn_err, ClientInfo};
+use crate::entities::{passkey, user};
+use crate::{internal, Control};
+
+fn disabled() -> AppError {
+    AppError::Forbidden("This account is disabled. Ask an administrator to enable it.".into())
+}
+
+fn unknown_passkey() -> AppError {
+    AppError::Invalid("This passkey is not registered with Strata.".into())
+}
+
+impl Control {
+    /// Begins a sign-in; with a username only that user's passkeys are offered.
+    pub async fn begin_signin(
+        &self,
+        username: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<CeremonyStart, AppError> {
+        let (options, state, kind, user_id) =
+            match username.map(str::trim).filter(|u| !u.is_empty()) {
+                None => {
+                    let (rcr, state) = self
+                        .webauthn()
+                        .start_discoverable_authentication()
+                        .map_err(webauthn_err::to_app_error)?;
+                    let state =
+                        serde_json::to_value(&state).map_err(|e| internal("signin state", e))?;
+                    (passkeys::request_options(&rcr)?, state, Kind::Signin, None)
+                }
+                Some(name) => {
+                    validate_username(name).map_err(|_| no_account())?;
+                    let person = user::Entity::find()
+                        .filter(user::Column::Username.eq(name))
+                        .one(self.db())
+                        .await
+                        .map_err(|e| internal("begin signin", e))?
+                        .ok_or_else(no_account)?;
+                    if person.disabled {
+                        return Err(disabled());
+                    }
+                    let keys = passkeys::of_user(self.db(), person.id)
+                        .await?
+                        .iter()
+                        .map(passkeys::decode)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let (rcr, state) = self
+                        .webauthn()
+                        .start_passkey_authentication(&keys)
+                        .map_err(webauthn_err::to_app_error)?;
+                    let state =
+                        serde_json::to_value(&state).map_err(|e| internal("signin state", e))?;
+                    (
+                        passkeys::request_options(&rcr)?,
+                        state,
+                        Kind::SigninUsername,
+                        Some(person.id),
+                    )
+                }
+            };
+        let id = self
+            .store_ceremony(
+                kind,
+                &state,
+                Extra {
+                    user_id,
+                    ..Extra::default()
+                },
+                now,
+            )
+            .await?;
+        Ok(CeremonyStart {
+            ceremony_id: id.to_string(),
+            options,
+        })
+    }
+
+    /// Verifies the assertion, updates the passkey's counter and flags, and opens a session.
+    pub async fn finish_signin(
+        &self,
+        ceremony_id: &str,
+        credential: &str,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<(Me, String), AppError> {
+        let (kind, row, state): (_, _, serde_json::Value) = self
+            .take_ceremony(ceremony_id, &[Kind::Signin, Kind::SigninUsername], now)
+            .await?;
+        let cred: PublicKeyCredential = webauthn_err::parse(credential)?;
+        let state_err = |e: serde_json::Error| internal("signin state", e);
+        let (user_id, result): (_, AuthenticationResult) = if kind == Kind::Signin {
+            let state: DiscoverableAuthentication =
+                serde_json::from_value(state).map_err(state_err)?;
+            let (user_id, _) = self
+                .webauthn()
+                .identify_discoverable_authentication(&cred)
+                .map_err(|_| unknown_passkey())?;
+            let keys = passkeys::of_user(self.db(), user_id)
+                .await?
+                .iter()
+                .map(|p| passkeys::decode(p).map(|pk| DiscoverableKey::from(&pk)))
+                .collect::<Result<Vec<_>, _>>()?;
+            if keys.is_empty() {
+                return Err(unknown_passkey());
+            }
+            let result = self
+                .webauthn()
+                .finish_discoverable_authentication(&cred, state, &keys)
+                .map_err(webauthn_err::to_app_error)?;
+            (user_id, result)
+        } else {
+            let state: PasskeyAuthentication = serde_json::from_value(state).map_err(state_err)?;
+            let user_id = row
+                .user_id
+                .ok_or_else(|| internal("finish signin", "ceremony without user"))?;
+            let result = self
+                .webauthn()
+                .finish_passkey_authentication(&cred, &state)
+                .map_err(webauthn_err::to_app_error)?;
+            (user_id, result)
+        };
+
+        let fail = |e: DbErr| internal("finish signin", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let person = user::Entity::find_by_id(user_id)
+            .one(&txn)
+            .await
+            .map_err(fail)?
+            .ok_or_else(unknown_passkey)?;
+        if person.disabled {
+            return Err(disabled());
+        }
+        let cred_id = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            result.cred_id().as_slice(),
+        );
+        let stored = passkey::Entity::find()
+            .filter(passkey::Column::CredentialId.eq(cred_id))
+            .filter(passkey::Column::UserId.eq(user_id))
+            .one(&txn)
+            .await
+            .map_err(fail)?
+            .ok_or_else(unknown_passkey)?;
+        let mut pk = passkeys::decode(&stored)?;
+        pk.update_credential(&result);
+        let mut active: passkey::ActiveModel = stored.into();
+        active.passkey = Set(passkeys::encode(&pk)?);
+        active.backup_eligible = Set(result.backup_eligible());
+        active.backup_state = Set(result.backup_state());
+        active.last_used_at = Set(Some(now));
+        active.update(&txn).await.map_err(fail)?;
+        let token = self
+            .open_session(&txn, user_id, client, now)
+            .await
+            .map_err(fail)?;
+        txn.commit().await.map_err(fail)?;
+        Ok((
+            Me {
+                id: person.id.to_string(),
+                username: person.username,
+                display_name: person.display_name,
+                is_admin: person.is_admin,
+            },
+            token,
+        ))
+    }
+}
+
+fn no_account() -> AppError {
+    AppError::NotFound("No account has that username.".into())
+}

@@ -1,0 +1,217 @@
+//! Sign-up: a username and display name, then a new discoverable passkey. The first account on
+//! a fresh install is the platform admin; later ones follow the sign-up policy.
+
+use chrono::{DateTime, Utc};
+use model::auth::{
+    validate_display_name, validate_username, CeremonyStart, Me, SignupPolicy, SignupStatus,
+};
+use model::AppError;
+use sea_orm::prelude::Uuid;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
+};
+use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
+
+use super::ceremony::{Extra, Kind};
+use super::{admin::LinkKind, passkeys, tokens, webauthn_err, ClientInfo};
+use crate::entities::{link, user};
+use crate::{internal, Control};
+
+/// What the sign-up form sends.
+#[derive(Clone, Debug, Default)]
+pub struct SignupInput {
+    pub username: String,
+    pub display_name: String,
+    /// The token from an invite link, when there is one.
+    pub invite: Option<String>,
+}
+
+impl Control {
+    pub async fn signup_status(&self) -> Result<SignupStatus, AppError> {
+        let users = user::Entity::find()
+            .count(self.db())
+            .await
+            .map_err(|e| internal("signup status", e))?;
+        Ok(SignupStatus {
+            first_account: users == 0,
+            policy: self.auth().signup_policy,
+        })
+    }
+
+    pub async fn begin_signup(
+        &self,
+        input: SignupInput,
+        now: DateTime<Utc>,
+    ) -> Result<CeremonyStart, AppError> {
+        let username = input.username.trim().to_owned();
+        let display_name = input.display_name.trim().to_owned();
+        validate_username(&username).map_err(AppError::Invalid)?;
+        validate_display_name(&display_name).map_err(AppError::Invalid)?;
+        let fail = |e: DbErr| internal("begin signup", e);
+        let taken = user::Entity::find()
+            .filter(user::Column::Username.eq(&username))
+            .count(self.db())
+            .await
+            .map_err(fail)?;
+        if taken > 0 {
+            return Err(taken_error());
+        }
+        let status = self.signup_status().await?;
+        let link_id = match input.invite.as_deref().filter(|t| !t.is_empty()) {
+            Some(token) => Some(self.usable_link(token, LinkKind::Invite, now).await?.id),
+            None if status.first_account || status.policy == SignupPolicy::Open => None,
+            None => {
+                return Err(AppError::Forbidden(
+                    "Sign-up needs an invite link from an administrator.".into(),
+                ))
+            }
+        };
+        let user_id = Uuid::new_v4();
+        let (ccr, state) = self
+            .webauthn()
+            .start_passkey_registration(user_id, &username, &display_name, None)
+            .map_err(webauthn_err::to_app_error)?;
+        let options = passkeys::creation_options(&ccr)?;
+        let id = self
+            .store_ceremony(
+                Kind::Signup,
+                &state,
+                Extra {
+                    user_id: Some(user_id),
+                    username: Some(username),
+                    display_name: Some(display_name),
+                    link_id,
+                },
+                now,
+            )
+            .await?;
+        Ok(CeremonyStart {
+            ceremony_id: id.to_string(),
+            options,
+        })
+    }
+
+    /// Verifies the new passkey, creates the account and signs it in; returns the session token.
+    pub async fn finish_signup(
+        &self,
+        ceremony_id: &str,
+        credential: &str,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<(Me, String), AppError> {
+        let (_, row, state): (_, _, PasskeyRegistration) = self
+            .take_ceremony(ceremony_id, &[Kind::Signup], now)
+            .await?;
+        let cred: RegisterPublicKeyCredential = webauthn_err::parse(credential)?;
+        let passkey = self
+            .webauthn()
+            .finish_passkey_registration(&cred, &state)
+            .map_err(webauthn_err::to_app_error)?;
+        let (Some(user_id), Some(username), Some(display_name)) =
+            (row.user_id, row.username, row.display_name)
+        else {
+            return Err(internal("finish signup", "ceremony without user"));
+        };
+
+        let fail = |e: DbErr| internal("finish signup", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let first = user::Entity::find().count(&txn).await.map_err(fail)? == 0;
+        if let Some(link_id) = row.link_id {
+            consume_link(&txn, link_id, user_id, now).await?;
+        } else if !first && self.auth().signup_policy == SignupPolicy::Invite {
+            return Err(AppError::Forbidden(
+                "Sign-up needs an invite link from an administrator.".into(),
+            ));
+        }
+        let created = user::ActiveModel {
+            id: Set(user_id),
+            username: Set(username),
+            display_name: Set(display_name),
+            is_admin: Set(first),
+            disabled: Set(false),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| unique_or(e, taken_error(), "create user"))?;
+        passkeys::insert(&txn, user_id, "Passkey 1", &passkey, now).await?;
+        let token = self
+            .open_session(&txn, user_id, client, now)
+            .await
+            .map_err(fail)?;
+        txn.commit().await.map_err(fail)?;
+        tracing::info!(user = %created.username, admin = first, "account created");
+        Ok((
+            Me {
+                id: created.id.to_string(),
+                username: created.username,
+                display_name: created.display_name,
+                is_admin: created.is_admin,
+            },
+            token,
+        ))
+    }
+
+    /// An unused, unexpired link of `kind` for `token`.
+    pub(crate) async fn usable_link(
+        &self,
+        token: &str,
+        kind: LinkKind,
+        now: DateTime<Utc>,
+    ) -> Result<link::Model, AppError> {
+        let row = link::Entity::find()
+            .filter(link::Column::TokenHash.eq(tokens::hash_token(token)))
+            .filter(link::Column::Kind.eq(kind.as_str()))
+            .one(self.db())
+            .await
+            .map_err(|e| internal("find link", e))?;
+        match row {
+            Some(l) if l.used_at.is_none() && now < l.expires_at => Ok(l),
+            _ => Err(used_link()),
+        }
+    }
+}
+
+fn taken_error() -> AppError {
+    AppError::Conflict("That username is taken.".into())
+}
+
+pub(crate) fn used_link() -> AppError {
+    AppError::Forbidden(
+        "This link has already been used or has expired. Ask an administrator for a new one."
+            .into(),
+    )
+}
+
+/// Marks a link used, only if nobody used it first and it has not expired.
+pub(crate) async fn consume_link<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    link_id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    use sea_orm::sea_query::Expr;
+    let done = link::Entity::update_many()
+        .col_expr(link::Column::UsedAt, Expr::value(now))
+        .col_expr(link::Column::UsedBy, Expr::value(by))
+        .filter(link::Column::Id.eq(link_id))
+        .filter(link::Column::UsedAt.is_null())
+        .filter(link::Column::ExpiresAt.gt(now))
+        .exec(conn)
+        .await
+        .map_err(|e| internal("consume link", e))?;
+    if done.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(used_link())
+    }
+}
+
+/// A unique-constraint violation becomes `conflict`; anything else is internal.
+pub(crate) fn unique_or(e: DbErr, conflict: AppError, context: &str) -> AppError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => conflict,
+        _ => internal(context, e),
+    }
+}
