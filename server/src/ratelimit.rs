@@ -12,10 +12,13 @@ const WINDOW_SECONDS: i64 = 60;
 /// Forget idle addresses once this many are tracked.
 const PRUNE_ABOVE: usize = 10_000;
 
+/// Per address: when its window started and how many requests it has made in it.
+type Windows = HashMap<IpAddr, (DateTime<Utc>, u32)>;
+
 #[derive(Clone, Debug)]
 pub struct RateLimiter {
     limit: u32,
-    windows: Arc<Mutex<HashMap<IpAddr, (DateTime<Utc>, u32)>>>,
+    windows: Arc<Mutex<Windows>>,
 }
 
 impl RateLimiter {

@@ -8,10 +8,15 @@ use model::AppError;
 #[cfg(feature = "ssr")]
 use super::context::{caller, client, control, maybe_caller, set_cookie};
 
+/// Sets the new session's cookie. A session this browser already had ends here, so every
+/// sign-in rotates the session id.
 #[cfg(feature = "ssr")]
-fn signed_in(control: &control::Control, (me, token): (Me, String)) -> Me {
+async fn signed_in(control: &control::Control, (me, token): (Me, String)) -> Result<Me, AppError> {
+    if let Some(old) = maybe_caller() {
+        control.sign_out(&old).await?;
+    }
     set_cookie(&control::auth::cookie::set(control.auth(), &token));
-    me
+    Ok(me)
 }
 
 /// The signed-in person, or None.
@@ -52,7 +57,7 @@ pub async fn finish_signup(ceremony_id: String, credential: String) -> Result<Me
             let done = control
                 .finish_signup(&ceremony_id, &credential, &client(), chrono::Utc::now())
                 .await?;
-            Ok(signed_in(&control, done))
+            signed_in(&control, done).await
         }
         .await,
     )
@@ -78,7 +83,7 @@ pub async fn finish_signin(ceremony_id: String, credential: String) -> Result<Me
             let done = control
                 .finish_signin(&ceremony_id, &credential, &client(), chrono::Utc::now())
                 .await?;
-            Ok(signed_in(&control, done))
+            signed_in(&control, done).await
         }
         .await,
     )
@@ -99,7 +104,7 @@ pub async fn finish_recovery(ceremony_id: String, credential: String) -> Result<
             let done = control
                 .finish_recovery(&ceremony_id, &credential, &client(), chrono::Utc::now())
                 .await?;
-            Ok(signed_in(&control, done))
+            signed_in(&control, done).await
         }
         .await,
     )
