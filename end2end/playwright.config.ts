@@ -47,6 +47,9 @@ export default defineConfig({
       STRATA_DATA_DIR: DATA,
       STRATA_SITE_ROOT: path.join(ROOT, 'target', 'site'),
       STRATA_LOG: 'warn',
+      // Every test signs up its own people; the first becomes the admin.
+      STRATA_SIGNUP_POLICY: 'open',
+      STRATA_AUTH_RATE_PER_MINUTE: '1000',
     },
   },
 });

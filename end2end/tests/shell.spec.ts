@@ -1,27 +1,16 @@
 // The app shell: server rendering, hydration, styling, navigation and the 404 page.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { addAuthenticator, hydrated, signUp, watchErrors } from './support';
 
-/** Collects console errors and uncaught exceptions for the life of a page. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  page.on('pageerror', (err) => errors.push(String(err)));
-  return errors;
-}
-
-/** Waits until the WASM bundle has hydrated the page (an effect that only runs in the browser). */
-async function hydrated(page: Page) {
-  await expect(page.locator('#app')).toHaveAttribute('data-hydrated', 'true', { timeout: 15_000 });
-}
-
-test('without JavaScript the dashboard content is in the server-rendered HTML', async ({ browser, request }) => {
-  const html = await (await request.get('/')).text();
+test('without JavaScript the dashboard content is in the server-rendered HTML', async ({ browser, page }) => {
+  await addAuthenticator(page);
+  await signUp(page);
+  const storageState = await page.context().storageState();
+  const html = await (await page.request.get('/')).text();
   expect(html).toContain('data-testid="count-nodes"');
   expect(html).toContain('data-hydrated="false"');
 
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState });
   const page = await context.newPage();
   await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
@@ -33,6 +22,8 @@ test('without JavaScript the dashboard content is in the server-rendered HTML', 
 
 test('after hydration the controls work, the CSS applies and nothing logs an error', async ({ page }) => {
   const errors = watchErrors(page);
+  await addAuthenticator(page);
+  await signUp(page);
   await page.goto('/');
   await hydrated(page);
 
@@ -62,6 +53,8 @@ test('after hydration the controls work, the CSS applies and nothing logs an err
 
 test('navigation happens in the browser and marks the current page', async ({ page }) => {
   const errors = watchErrors(page);
+  await addAuthenticator(page);
+  await signUp(page);
   await page.goto('/');
   await hydrated(page);
   // A full page load would reset this marker; client-side routing keeps it.
@@ -71,7 +64,6 @@ test('navigation happens in the browser and marks the current page', async ({ pa
     ['Virtual machines', '/vms', 'No virtual machines yet'],
     ['Services', '/services', 'No services yet'],
     ['Organizations', '/organizations', 'No organizations yet'],
-    ['Settings', '/settings', 'Nothing to configure yet'],
   ]) {
     const link = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
     await link.click();
@@ -79,12 +71,14 @@ test('navigation happens in the browser and marks the current page', async ({ pa
     await expect(page.getByText(empty)).toBeVisible();
     await expect(link).toHaveAttribute('aria-current', 'page');
   }
-  await expect(page).toHaveTitle('Settings · Strata');
+  await expect(page).toHaveTitle('Organizations · Strata');
   expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
   expect(errors).toEqual([]);
 });
 
 test('an unknown address shows the 404 page with status 404', async ({ page }) => {
+  await addAuthenticator(page);
+  await signUp(page);
   const response = await page.goto('/this/does/not/exist');
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
@@ -93,6 +87,8 @@ test('an unknown address shows the 404 page with status 404', async ({ page }) =
 });
 
 test('the hashed assets are compressed and cached for good', async ({ page, request }) => {
+  await addAuthenticator(page);
+  await signUp(page);
   const assets: { url: string; encoding?: string; cache?: string }[] = [];
   page.on('response', (r) => {
     if (r.url().includes('/pkg/')) {

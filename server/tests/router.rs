@@ -294,3 +294,44 @@ async fn cross_site_mutations_are_refused() {
         assert_eq!(res.status(), expect, "Origin: {origin}");
     }
 }
+
+#[tokio::test]
+async fn every_private_server_function_refuses_anonymous_callers() {
+    let h = harness().await;
+    let (_, member) = control::testing::user_with_session(&h.control, "bob", false).await;
+    let private = [
+        "/api/dashboard",
+        "/api/session/sign_out",
+        "/api/security/passkeys",
+        "/api/security/begin_add_passkey",
+        "/api/security/finish_add_passkey",
+        "/api/security/rename_passkey",
+        "/api/security/remove_passkey",
+        "/api/security/sessions",
+        "/api/security/revoke_session",
+        "/api/security/revoke_other_sessions",
+        "/api/admin/users",
+        "/api/admin/create_invite",
+        "/api/admin/set_user_disabled",
+        "/api/admin/create_recovery_link",
+    ];
+    let call = |path: &'static str, token: Option<String>| {
+        // Arguments a valid call would carry, so only the caller decides the answer.
+        let body = "ceremony_id=x&credential=x&id=x&name=x&user_id=x&disabled=true";
+        let mut req =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(t) = token {
+            req = req.header(header::COOKIE, format!("strata_session={t}"));
+        }
+        h.app.clone().oneshot(req.body(Body::from(body)).unwrap())
+    };
+    for path in private {
+        let res = call(path, None).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(text(res).await, r#"{"kind":"unauthenticated"}"#, "{path}");
+    }
+    for path in private.iter().filter(|p| p.starts_with("/api/admin/")) {
+        let res = call(path, Some(member.clone())).await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path} as a member");
+    }
+}
