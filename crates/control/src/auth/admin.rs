@@ -227,19 +227,6 @@ impl Control {
             .ok_or_else(no_user)?;
         let n = passkeys::of_user(&txn, user_id).await?.len();
         passkeys::insert(&txn, user_id, &format!("Passkey {}", n + 1), &pk, now).await?;
-        let token = self
-            .open_session(&txn, user_id, client, now)
-            .await
-            .map_err(fail)?;
-        txn.commit().await.map_err(fail)?;
-        Ok((
-            Me {
-                id: person.id.to_string(),
-                username: person.username,
-                display_name: person.display_name,
-                is_admin: person.is_admin,
-            },
-            token,
-        ))
+        self.finish_sign_in(txn, person, client, now).await
     }
 }

@@ -2,7 +2,7 @@
 //! revocation, the idle and absolute timeouts, or the account being disabled.
 
 use chrono::{DateTime, Duration, Utc};
-use model::auth::SessionInfo;
+use model::auth::{Me, SessionInfo};
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{
@@ -40,6 +40,30 @@ impl Control {
         .insert(conn)
         .await?;
         Ok(token)
+    }
+
+    /// Opens a session for `person` in `txn` and commits everything the sign-in wrote;
+    /// returns who signed in and the cookie token.
+    pub(crate) async fn finish_sign_in(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        person: user::Model,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<(Me, String), AppError> {
+        let fail = |e: DbErr| internal("sign in", e);
+        let token = self
+            .open_session(&txn, person.id, client, now)
+            .await
+            .map_err(fail)?;
+        txn.commit().await.map_err(fail)?;
+        let me = Me {
+            id: person.id.to_string(),
+            username: person.username,
+            display_name: person.display_name,
+            is_admin: person.is_admin,
+        };
+        Ok((me, token))
     }
 
     /// The user behind a session cookie, or None when it is unknown, expired or disabled.

@@ -164,20 +164,7 @@ impl Control {
         active.backup_state = Set(result.backup_state());
         active.last_used_at = Set(Some(now));
         active.update(&txn).await.map_err(fail)?;
-        let token = self
-            .open_session(&txn, user_id, client, now)
-            .await
-            .map_err(fail)?;
-        txn.commit().await.map_err(fail)?;
-        Ok((
-            Me {
-                id: person.id.to_string(),
-                username: person.username,
-                display_name: person.display_name,
-                is_admin: person.is_admin,
-            },
-            token,
-        ))
+        self.finish_sign_in(txn, person, client, now).await
     }
 }
 

@@ -136,21 +136,8 @@ impl Control {
         .await
         .map_err(|e| unique_or(e, taken_error(), "create user"))?;
         passkeys::insert(&txn, user_id, "Passkey 1", &passkey, now).await?;
-        let token = self
-            .open_session(&txn, user_id, client, now)
-            .await
-            .map_err(fail)?;
-        txn.commit().await.map_err(fail)?;
         tracing::info!(user = %created.username, admin = first, "account created");
-        Ok((
-            Me {
-                id: created.id.to_string(),
-                username: created.username,
-                display_name: created.display_name,
-                is_admin: created.is_admin,
-            },
-            token,
-        ))
+        self.finish_sign_in(txn, created, client, now).await
     }
 
     /// An unused, unexpired link of `kind` for `token`.
