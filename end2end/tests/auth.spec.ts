@@ -50,7 +50,7 @@ test('sign up, sign out, sign in with one click, manage passkeys and sessions', 
   await expect(passkeys.first().getByRole('button', { name: 'Remove' })).toBeDisabled();
   const { credentials } = await first.cdp.send('WebAuthn.getCredentials', { authenticatorId: first.id });
   expect(credentials).toHaveLength(1);
-  expect(credentials[0].isResidentKey).toBe(true);
+  expect(credentials[0].isResidentCredential).toBe(true);
   await first.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: first.id });
   const second = await addAuthenticator(page);
   await page.getByTestId('add-passkey').click();

@@ -11,12 +11,12 @@ test('without JavaScript the dashboard content is in the server-rendered HTML', 
   expect(html).toContain('data-hydrated="false"');
 
   const context = await browser.newContext({ javaScriptEnabled: false, storageState });
-  const page = await context.newPage();
-  await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
-  await expect(page.getByTestId('count-nodes')).toContainText('1');
-  await expect(page.getByTestId('database')).toHaveText('SQLite');
-  await expect(page.locator('#app')).toHaveAttribute('data-hydrated', 'false');
+  const noJs = await context.newPage();
+  await noJs.goto('/');
+  await expect(noJs.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(noJs.getByTestId('count-nodes')).toContainText('1');
+  await expect(noJs.getByTestId('database')).toHaveText('SQLite');
+  await expect(noJs.locator('#app')).toHaveAttribute('data-hydrated', 'false');
   await context.close();
 });
 
