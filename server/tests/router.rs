@@ -268,6 +268,12 @@ async fn anonymous_visitors_are_sent_to_sign_in_and_back() {
         let res = get(&h.app, page, None).await;
         assert_eq!(res.status(), StatusCode::OK, "{page} is public");
     }
+    // A fresh installation points the first visitor at creating the admin account.
+    let fresh = text(get(&h.app, "/signin", None).await).await;
+    assert!(fresh.contains("Create the administrator account"), "{fresh}");
+    control::testing::user_with_session(&h.control, "ada", true).await;
+    let later = text(get(&h.app, "/signin", None).await).await;
+    assert!(!later.contains("Create the administrator account"));
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 use model::AppError;
 
-use crate::api::auth::{begin_signin, finish_signin};
+use crate::api::auth::{begin_signin, finish_signin, get_signup_status};
 use crate::browser;
 use crate::components::{auth_card::AuthCard, error_notice::ErrorNotice, ui};
 
@@ -27,9 +27,21 @@ pub fn SigninPage() -> impl IntoView {
         }
     });
     let busy = signin.pending();
+    let status = Resource::new(|| (), |_| get_signup_status());
 
     view! {
         <AuthCard title="Sign in to Strata">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    status.await.ok().filter(|s| s.first_account).map(|_| view! {
+                        <p class="rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-800 dark:bg-sky-950 dark:text-sky-200" data-testid="no-accounts">
+                            "This installation has no accounts yet. "
+                            <A href="/signup" attr:class="font-medium underline">"Create the administrator account"</A>
+                            " to get started."
+                        </p>
+                    })
+                })}
+            </Suspense>
             <button
                 type="button"
                 class=format!("{} w-full", ui::BTN_PRIMARY)
