@@ -270,7 +270,10 @@ async fn anonymous_visitors_are_sent_to_sign_in_and_back() {
     }
     // A fresh installation points the first visitor at creating the admin account.
     let fresh = text(get(&h.app, "/signin", None).await).await;
-    assert!(fresh.contains("Create the administrator account"), "{fresh}");
+    assert!(
+        fresh.contains("Create the administrator account"),
+        "{fresh}"
+    );
     control::testing::user_with_session(&h.control, "ada", true).await;
     let later = text(get(&h.app, "/signin", None).await).await;
     assert!(!later.contains("Create the administrator account"));

@@ -246,3 +246,65 @@ impl Control {
         txn.commit().await.map_err(fail)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{user_with_session, TestDb};
+    use webauthn_authenticator_rs::{softpasskey::SoftPasskey, WebauthnAuthenticator};
+    use webauthn_rs::prelude::Url;
+
+    /// A real credential: registered through webauthn-rs by a software authenticator.
+    fn registered(control: &Control, user: Uuid) -> Passkey {
+        let (ccr, state) = control
+            .webauthn()
+            .start_passkey_registration(user, "ada", "Ada", None)
+            .unwrap();
+        let mut auth = WebauthnAuthenticator::new(SoftPasskey::new(true));
+        let cred = auth
+            .do_registration(Url::parse("http://localhost:3000").unwrap(), ccr)
+            .unwrap();
+        control
+            .webauthn()
+            .finish_passkey_registration(&cred, &state)
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn one_credential_belongs_to_one_account_only() {
+        let db = TestDb::new().await;
+        let control = db.control().await;
+        let (ada, _) = user_with_session(&control, "ada", false).await;
+        let (bob, _) = user_with_session(&control, "bob", false).await;
+        let pk = registered(&control, ada);
+        let now = Utc::now();
+        insert(control.db(), ada, "Laptop", &pk, now).await.unwrap();
+        let again = insert(control.db(), bob, "Stolen", &pk, now)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            again,
+            AppError::Conflict("This passkey is already registered.".into())
+        );
+        assert_eq!(of_user(control.db(), bob).await.unwrap().len(), 0);
+    }
+
+    #[test]
+    fn registration_options_ask_for_a_discoverable_credential() {
+        let ccr: CreationChallengeResponse = serde_json::from_value(serde_json::json!({
+            "publicKey": {
+                "rp": {"id": "localhost", "name": "Strata"},
+                "user": {"id": "AAAA", "name": "ada", "displayName": "Ada"},
+                "challenge": "AAAA",
+                "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+                "authenticatorSelection": {"requireResidentKey": false, "residentKey": "discouraged", "userVerification": "required"}
+            }
+        }))
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&creation_options(&ccr).unwrap()).unwrap();
+        let sel = &v["publicKey"]["authenticatorSelection"];
+        assert_eq!(sel["residentKey"], "required");
+        assert_eq!(sel["requireResidentKey"], true);
+        assert_eq!(sel["userVerification"], "required");
+    }
+}
