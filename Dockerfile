@@ -2,9 +2,11 @@
 # Not runnable on the development machines (no Docker engine there); kept correct by reading.
 
 FROM rust:1.95-bookworm AS build
-RUN apt-get update \
- && apt-get install -y --no-install-recommends nodejs npm \
- && rm -rf /var/lib/apt/lists/*
+# Tailwind 4 wants Node 20; Debian bookworm ships 18, so take Node from the official image.
+COPY --from=node:20-bookworm-slim /usr/local/bin/node /usr/local/bin/node
+COPY --from=node:20-bookworm-slim /usr/local/lib/node_modules /usr/local/lib/node_modules
+RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && ln -s /usr/local/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
 RUN rustup target add wasm32-unknown-unknown \
  && cargo install --locked --debug cargo-leptos@0.3.10
 WORKDIR /src
@@ -16,8 +18,9 @@ COPY . .
 RUN PATH="/src/node_modules/.bin:$PATH" cargo leptos build --release --precompress
 
 FROM debian:bookworm-slim
+# libssl3: webauthn-rs verifies signatures with OpenSSL.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /var/lib/strata strata \
  && mkdir -p /var/lib/strata && chown strata /var/lib/strata
