@@ -688,3 +688,38 @@ async fn sign_in_is_rate_limited_per_address_without_blocking_the_rest() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn two_simultaneous_first_sign_ups_make_one_admin() {
+    let app = app().await;
+    let c = &app.control;
+    let now = Utc::now();
+    let input = |name: &str| control::auth::signup::SignupInput {
+        username: name.into(),
+        display_name: name.into(),
+        invite: None,
+    };
+    // Both begin while the installation is empty, so both were offered the admin account.
+    let a = c.begin_signup(input("ada"), now).await.unwrap();
+    let b = c.begin_signup(input("bob"), now).await.unwrap();
+    let cred_a = Device::new().register(&a.options, true);
+    let cred_b = Device::new().register(&b.options, true);
+    let client = control::auth::ClientInfo::new("127.0.0.1", "test");
+    let (ra, rb) = tokio::join!(
+        c.finish_signup(&a.ceremony_id, &cred_a, &client, now),
+        c.finish_signup(&b.ceremony_id, &cred_b, &client, now),
+    );
+    let admins = [ra, rb]
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|(me, _)| me.is_admin)
+        .count();
+    assert_eq!(admins, 1);
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let stored = control::entities::user::Entity::find()
+        .filter(control::entities::user::Column::IsAdmin.eq(true))
+        .count(c.db())
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+}

@@ -8,8 +8,8 @@ use model::auth::{
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 
@@ -116,6 +116,13 @@ impl Control {
 
         let fail = |e: DbErr| internal("finish signup", e);
         let txn = self.db().begin().await.map_err(fail)?;
+        // Two sign-ups on an empty PostgreSQL database must not both become admin: hold off
+        // other sign-ups until this one commits. (SQLite already lets one writer at a time.)
+        if self.backend() == model::DatabaseBackend::Postgres {
+            txn.execute_unprepared("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+                .await
+                .map_err(fail)?;
+        }
         let first = user::Entity::find().count(&txn).await.map_err(fail)? == 0;
         if let Some(link_id) = row.link_id {
             consume_link(&txn, link_id, user_id, now).await?;
