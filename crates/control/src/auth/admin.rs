@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 
-use super::ceremony::Kind;
+use super::ceremony::{Extra, Kind};
 use super::signup::consume_link;
 use super::{passkeys, show_time, tokens, webauthn_err, Caller, ClientInfo};
 use crate::entities::{link, passkey, session, user};
@@ -192,7 +192,10 @@ impl Control {
             &target.display_name,
             &existing,
             Kind::Recovery,
-            Some(l.id),
+            Extra {
+                link_id: Some(l.id),
+                ..Extra::default()
+            },
             now,
         )
         .await

@@ -4,6 +4,7 @@
 //! replayed finish (or two racing ones) fails.
 
 use chrono::{DateTime, Utc};
+use model::auth::CeremonyStart;
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -49,13 +50,15 @@ fn expired() -> AppError {
 }
 
 impl Control {
-    pub(crate) async fn store_ceremony(
+    /// Stores a begun ceremony and answers what the browser needs to continue it.
+    pub(crate) async fn start_ceremony(
         &self,
         kind: Kind,
         state: &impl Serialize,
+        options: String,
         extra: Extra,
         now: DateTime<Utc>,
-    ) -> Result<Uuid, AppError> {
+    ) -> Result<CeremonyStart, AppError> {
         let fail = |e: sea_orm::DbErr| internal("store ceremony", e);
         // Forget abandoned ceremonies as new ones begin.
         ceremony::Entity::delete_many()
@@ -79,7 +82,10 @@ impl Control {
         .insert(self.db())
         .await
         .map_err(fail)?;
-        Ok(id)
+        Ok(CeremonyStart {
+            ceremony_id: id.to_string(),
+            options,
+        })
     }
 
     /// Consumes a ceremony of one of `kinds`; fails when unknown, used, expired or of another kind.

@@ -131,13 +131,14 @@ impl Control {
             &who.display_name,
             &existing,
             Kind::AddPasskey,
-            None,
+            Extra::default(),
             now,
         )
         .await
     }
 
-    /// Shared by adding a passkey and recovery: registration for an existing user.
+    /// Every passkey registration (sign-up, adding a passkey, recovery) begins here; the user's
+    /// existing credentials are excluded so one authenticator is not registered twice.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn begin_registration(
         &self,
@@ -146,7 +147,7 @@ impl Control {
         display_name: &str,
         existing: &[passkey::Model],
         kind: Kind,
-        link_id: Option<Uuid>,
+        extra: Extra,
         now: DateTime<Utc>,
     ) -> Result<CeremonyStart, AppError> {
         let exclude = existing
@@ -155,25 +156,19 @@ impl Control {
             .collect::<Result<Vec<_>, _>>()?;
         let (ccr, state) = self
             .webauthn()
-            .start_passkey_registration(user_id, username, display_name, Some(exclude))
+            .start_passkey_registration(
+                user_id,
+                username,
+                display_name,
+                (!exclude.is_empty()).then_some(exclude),
+            )
             .map_err(webauthn_err::to_app_error)?;
         let options = creation_options(&ccr)?;
-        let id = self
-            .store_ceremony(
-                kind,
-                &state,
-                Extra {
-                    user_id: Some(user_id),
-                    link_id,
-                    ..Extra::default()
-                },
-                now,
-            )
-            .await?;
-        Ok(CeremonyStart {
-            ceremony_id: id.to_string(),
-            options,
-        })
+        let extra = Extra {
+            user_id: Some(user_id),
+            ..extra
+        };
+        self.start_ceremony(kind, &state, options, extra, now).await
     }
 
     pub async fn finish_add_passkey(

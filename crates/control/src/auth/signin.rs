@@ -73,21 +73,17 @@ impl Control {
                     )
                 }
             };
-        let id = self
-            .store_ceremony(
-                kind,
-                &state,
-                Extra {
-                    user_id,
-                    ..Extra::default()
-                },
-                now,
-            )
-            .await?;
-        Ok(CeremonyStart {
-            ceremony_id: id.to_string(),
+        self.start_ceremony(
+            kind,
+            &state,
             options,
-        })
+            Extra {
+                user_id,
+                ..Extra::default()
+            },
+            now,
+        )
+        .await
     }
 
     /// Verifies the assertion, updates the passkey's counter and flags, and opens a session.

@@ -67,29 +67,21 @@ impl Control {
                 ))
             }
         };
-        let user_id = Uuid::new_v4();
-        let (ccr, state) = self
-            .webauthn()
-            .start_passkey_registration(user_id, &username, &display_name, None)
-            .map_err(webauthn_err::to_app_error)?;
-        let options = passkeys::creation_options(&ccr)?;
-        let id = self
-            .store_ceremony(
-                Kind::Signup,
-                &state,
-                Extra {
-                    user_id: Some(user_id),
-                    username: Some(username),
-                    display_name: Some(display_name),
-                    link_id,
-                },
-                now,
-            )
-            .await?;
-        Ok(CeremonyStart {
-            ceremony_id: id.to_string(),
-            options,
-        })
+        self.begin_registration(
+            Uuid::new_v4(),
+            &username,
+            &display_name,
+            &[],
+            Kind::Signup,
+            Extra {
+                username: Some(username.clone()),
+                display_name: Some(display_name.clone()),
+                link_id,
+                ..Extra::default()
+            },
+            now,
+        )
+        .await
     }
 
     /// Verifies the new passkey, creates the account and signs it in; returns the session token.
