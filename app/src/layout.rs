@@ -2,9 +2,13 @@
 //! Sign-in, sign-up and recovery pages get the bare frame.
 
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_location};
+use leptos_router::{
+    components::A,
+    hooks::{use_location, use_navigate},
+};
 
 use crate::api::auth::{get_me, sign_out};
+use crate::api::orgs::list_organizations;
 use crate::browser;
 use crate::components::ui;
 
@@ -25,6 +29,8 @@ pub fn Layout(children: Children) -> impl IntoView {
     let public = move || matches!(path.get().as_str(), "/signin" | "/signup" | "/recover");
     let me = Resource::new(|| (), |_| get_me());
     let signout = Action::new(|_: &()| sign_out());
+    let orgs = Resource::new(|| (), |_| list_organizations());
+    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = signout.value().get() {
             browser::go_to("/signin");
@@ -52,6 +58,39 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <span>"Strata"</span>
             </A>
             <div class="ml-auto flex items-center gap-3">
+                <Transition fallback=|| ()>
+                    {move || {
+                        let navigate = navigate.clone();
+                        Suspend::new(async move {
+                            let list = orgs.await.unwrap_or_default();
+                            (!list.is_empty()).then(|| {
+                                let current = path.get_untracked();
+                                view! {
+                                    <select
+                                        aria-label="Switch organization"
+                                        data-testid="org-switcher"
+                                        class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900"
+                                        on:change=move |ev| {
+                                            let id = event_target_value(&ev);
+                                            if !id.is_empty() {
+                                                navigate(&format!("/organizations/{id}"), Default::default());
+                                            }
+                                        }
+                                    >
+                                        <option value="">"Organization…"</option>
+                                        {list
+                                            .into_iter()
+                                            .map(|o| {
+                                                let selected = current == format!("/organizations/{}", o.id);
+                                                view! { <option value=o.id.clone() selected=selected>{o.name.clone()}</option> }
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                }
+                            })
+                        })
+                    }}
+                </Transition>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         me.await.ok().flatten().map(|me| view! {

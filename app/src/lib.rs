@@ -24,8 +24,9 @@ use leptos_router::{
 use crate::layout::Layout;
 use crate::pages::{
     admin_users::AdminUsersPage, dashboard::DashboardPage, not_found::NotFound,
-    organizations::OrganizationsPage, recover::RecoverPage, services::ServicesPage,
-    settings::SettingsPage, signin::SigninPage, signup::SignupPage, vms::VmsPage,
+    organization::OrganizationPage, organizations::OrganizationsPage, recover::RecoverPage,
+    services::ServicesPage, settings::SettingsPage, signin::SigninPage, signup::SignupPage,
+    vm::VmPage, vms::VmsPage,
 };
 
 /// The HTML document around the app; rendered only on the server.
@@ -68,8 +69,10 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("") view=DashboardPage ssr=SsrMode::InOrder />
                         <Route path=path!("vms") view=VmsPage />
+                        <Route path=path!("vms/:id") view=VmPage />
                         <Route path=path!("services") view=ServicesPage />
                         <Route path=path!("organizations") view=OrganizationsPage />
+                        <Route path=path!("organizations/:id") view=OrganizationPage />
                         <Route path=path!("settings") view=SettingsPage />
                         <Route path=path!("admin/users") view=AdminUsersPage />
                         <Route path=path!("signin") view=SigninPage />

@@ -1,9 +1,12 @@
 //! Server functions, grouped by area. Each is a public HTTP endpoint under `/api` and checks
 //! its caller through `context` before calling one `control` use case.
 
+pub mod access;
 pub mod admin;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod dashboard;
+pub mod orgs;
 pub mod security;
+pub mod vms;

@@ -1,5 +1,6 @@
 //! Small building blocks shared by pages.
 
+pub mod access_panel;
 pub mod auth_card;
 pub mod empty_state;
 pub mod error_notice;

@@ -3,10 +3,12 @@
 pub mod admin_users;
 pub mod dashboard;
 pub mod not_found;
+pub mod organization;
 pub mod organizations;
 pub mod recover;
 pub mod services;
 pub mod settings;
 pub mod signin;
 pub mod signup;
+pub mod vm;
 pub mod vms;

@@ -209,7 +209,7 @@ async fn engine_agrees_with_the_oracle_on_random_graphs() {
     let schema = Schema::parse(SCHEMA).unwrap();
     let engine = Engine::new(schema.clone());
     let cache = TupleCache::new(100_000);
-    let mut rng = StdRng::seed_from_u64(0x5742_a7a);
+    let mut rng = StdRng::seed_from_u64(0x0574_2a7a);
     let mut compared = 0usize;
     for graph in 0..60i64 {
         let store = random_graph(&mut rng);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
 
+use crate::access::{Access, AccessError};
 use crate::auth::AuthConfig;
 
 use crate::{error::internal, ControlConfig};
@@ -20,6 +21,7 @@ pub struct Control {
     started_at: DateTime<Utc>,
     auth: Arc<AuthConfig>,
     webauthn: Arc<Webauthn>,
+    access: Arc<Access>,
 }
 
 /// Whether this instance can serve requests.
@@ -44,6 +46,10 @@ pub enum StartError {
     Migrate(#[source] sea_orm::DbErr),
     #[error("could not register the local node: {0}")]
     LocalNode(#[source] sea_orm::DbErr),
+    #[error("{0}")]
+    Access(#[from] AccessError),
+    #[error("could not write the platform's grants: {0}")]
+    Grants(model::AppError),
     #[error("passkeys cannot work with public URL {0}: the relying party must be a host name such as localhost, not an IP address")]
     RelyingParty(String),
 }
@@ -53,6 +59,7 @@ impl Control {
     pub async fn start(config: &ControlConfig, now: DateTime<Utc>) -> Result<Self, StartError> {
         let webauthn = relying_party(&config.auth.public_url)
             .ok_or_else(|| StartError::RelyingParty(config.auth.public_url.clone()))?;
+        let access = Access::new(crate::access::SCHEMA)?;
         let db = connect(&config.database_url)
             .await
             .map_err(StartError::Connect)?;
@@ -63,10 +70,14 @@ impl Control {
             started_at: now,
             auth: Arc::new(config.auth.clone()),
             webauthn: Arc::new(webauthn),
+            access: Arc::new(access),
         };
         crate::nodes::ensure_local_node(&control.db, now)
             .await
             .map_err(StartError::LocalNode)?;
+        crate::access::grants::ensure_platform_grants(&control.db, now)
+            .await
+            .map_err(StartError::Grants)?;
         Ok(control)
     }
 
@@ -77,6 +88,11 @@ impl Control {
 
     pub fn auth(&self) -> &AuthConfig {
         &self.auth
+    }
+
+    /// The permission engine and its cache.
+    pub fn access(&self) -> &Access {
+        &self.access
     }
 
     pub(crate) fn webauthn(&self) -> &Webauthn {

@@ -8,6 +8,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod dashboard;
@@ -15,8 +16,10 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod nodes;
+pub mod orgs;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod vms;
 
 pub use config::ControlConfig;
 pub use db::Control;

@@ -143,6 +143,13 @@ pub async fn user_with_session(
     .insert(control.db())
     .await
     .expect("insert test user");
+    crate::access::tuples::write(
+        control.db(),
+        &crate::access::grants::account_grants(id, admin),
+        now,
+    )
+    .await
+    .expect("grant the test user platform membership");
     let token = control
         .open_session(
             control.db(),
@@ -153,4 +160,16 @@ pub async fn user_with_session(
         .await
         .expect("open test session");
     (id, token)
+}
+
+/// A signed-in caller for use-case tests (an account with a session).
+pub async fn caller(control: &Control, username: &str, admin: bool) -> crate::auth::Caller {
+    let (id, _token) = user_with_session(control, username, admin).await;
+    crate::auth::Caller {
+        user_id: id,
+        session_id: sea_orm::prelude::Uuid::nil(),
+        username: username.to_owned(),
+        display_name: username.to_uppercase(),
+        is_admin: admin,
+    }
 }

@@ -2,9 +2,12 @@
 //!
 //! Everything here compiles for wasm32; nothing here touches a database, a clock or the network.
 
+pub mod access;
 pub mod auth;
 pub mod dashboard;
 pub mod error;
+pub mod orgs;
+pub mod vms;
 
 pub use dashboard::{Counts, DashboardInfo, DatabaseBackend, EventTransport};
 pub use error::AppError;

@@ -32,23 +32,28 @@ impl LinkKind {
     }
 }
 
-fn require_admin(who: &Caller) -> Result<(), AppError> {
-    if who.is_admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Only platform administrators can manage users.".into(),
-        ))
-    }
-}
-
 fn no_user() -> AppError {
     AppError::NotFound("No such user.".into())
 }
 
 impl Control {
+    /// Platform administrators only, decided by the permission engine.
+    async fn require_admin(&self, who: &Caller) -> Result<(), AppError> {
+        use crate::access::model::{Permission, Resource};
+        if self
+            .can(Some(who), Permission::ManageUsers, &Resource::platform())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "Only platform administrators can manage users.".into(),
+            ))
+        }
+    }
+
     pub async fn list_users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError> {
-        require_admin(who)?;
+        self.require_admin(who).await?;
         let fail = |e: DbErr| internal("list users", e);
         let users = user::Entity::find()
             .order_by_asc(user::Column::Username)
@@ -81,7 +86,7 @@ impl Control {
         who: &Caller,
         now: DateTime<Utc>,
     ) -> Result<LinkCreated, AppError> {
-        require_admin(who)?;
+        self.require_admin(who).await?;
         self.create_link(who, LinkKind::Invite, None, now).await
     }
 
@@ -92,7 +97,7 @@ impl Control {
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<LinkCreated, AppError> {
-        require_admin(who)?;
+        self.require_admin(who).await?;
         let target = self.find_user(user_id).await?;
         self.create_link(who, LinkKind::Recovery, Some(target.id), now)
             .await
@@ -147,7 +152,7 @@ impl Control {
         user_id: &str,
         disabled: bool,
     ) -> Result<(), AppError> {
-        require_admin(who)?;
+        self.require_admin(who).await?;
         let target = self.find_user(user_id).await?;
         if target.id == who.user_id {
             return Err(AppError::Conflict(

@@ -135,6 +135,12 @@ impl Control {
         .await
         .map_err(|e| unique_or(e, taken_error(), "create user"))?;
         passkeys::insert(&txn, user_id, "Passkey 1", &passkey, now).await?;
+        crate::access::tuples::write(
+            &txn,
+            &crate::access::grants::account_grants(user_id, first),
+            now,
+        )
+        .await?;
         tracing::info!(user = %created.username, admin = first, "account created");
         self.finish_sign_in(txn, created, client, now).await
     }

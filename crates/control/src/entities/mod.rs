@@ -5,6 +5,7 @@ pub mod link;
 pub mod node;
 pub mod organization;
 pub mod passkey;
+pub mod relation_tuple;
 pub mod service;
 pub mod session;
 pub mod user;

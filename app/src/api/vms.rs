@@ -1,0 +1,56 @@
+//! Virtual machines and their direct shares.
+
+use leptos::prelude::*;
+use model::vms::{ShareLevel, VmDetail, VmShare, VmSummary};
+use model::AppError;
+
+#[cfg(feature = "ssr")]
+use super::context::{caller, control, respond};
+
+#[server(prefix = "/api/vms", endpoint = "list")]
+pub async fn list_vms() -> Result<Vec<VmSummary>, AppError> {
+    respond(async move { control()?.list_vms(&caller()?).await }.await)
+}
+
+#[server(prefix = "/api/vms", endpoint = "create")]
+pub async fn create_vm(organization_id: String, name: String) -> Result<VmSummary, AppError> {
+    respond(
+        async move {
+            control()?
+                .create_vm(&caller()?, &organization_id, &name, chrono::Utc::now())
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/vms", endpoint = "get")]
+pub async fn get_vm(id: String) -> Result<VmDetail, AppError> {
+    respond(async move { control()?.vm(&caller()?, &id).await }.await)
+}
+
+#[server(prefix = "/api/vms", endpoint = "delete")]
+pub async fn delete_vm(id: String) -> Result<(), AppError> {
+    respond(async move { control()?.delete_vm(&caller()?, &id).await }.await)
+}
+
+#[server(prefix = "/api/vms", endpoint = "share")]
+pub async fn share_vm(
+    id: String,
+    username: String,
+    level: ShareLevel,
+) -> Result<VmShare, AppError> {
+    respond(
+        async move {
+            control()?
+                .share_vm(&caller()?, &id, &username, level, chrono::Utc::now())
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/vms", endpoint = "unshare")]
+pub async fn unshare_vm(id: String, user_id: String) -> Result<(), AppError> {
+    respond(async move { control()?.unshare_vm(&caller()?, &id, &user_id).await }.await)
+}

@@ -1,0 +1,225 @@
+//! Authorization: the embedded engine over Strata's schema and the `relation_tuples` table.
+//!
+//! Use cases call [`Control::authorize`] before they act and [`Control::visible`] to list.
+//! Every question first reads the tuple revision, so the cache never answers from before the
+//! last committed grant or revoke, in this process or any other sharing the database. A
+//! resource the caller may not read is reported as not found; one they may read but not
+//! change, as forbidden. An evaluation error denies and is logged.
+
+pub mod grants;
+pub mod model;
+pub mod panel;
+pub mod store;
+pub mod tuples;
+
+use ::model::AppError;
+use authz::{Engine, Schema, SchemaError, Subject, TupleCache};
+use model::{Kind, Permission, Resource, KINDS, WRITTEN};
+use sea_orm::ConnectionTrait;
+
+use crate::auth::Caller;
+use crate::{internal, Control};
+use store::DbStore;
+
+/// The project's schema, compiled into the binary.
+pub const SCHEMA: &str = include_str!("../../schema/strata.perm");
+
+/// Entries the tuple cache holds before it starts over.
+const CACHE_ENTRIES: usize = 200_000;
+
+/// The engine and its cache; one per process.
+#[derive(Debug)]
+pub struct Access {
+    engine: Engine,
+    cache: TupleCache,
+}
+
+/// Why the schema cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("the permission schema does not compile: {0}")]
+    Schema(#[from] SchemaError),
+    #[error("the permission schema lacks `{0}`, which the code uses")]
+    Missing(String),
+}
+
+impl Access {
+    /// Compiles `text` and checks it defines every name the code uses.
+    pub fn new(text: &str) -> Result<Self, AccessError> {
+        let schema = Schema::parse(text)?;
+        for kind in KINDS {
+            let entity = schema
+                .entity(kind.as_str())
+                .ok_or_else(|| AccessError::Missing(format!("entity {}", kind.as_str())))?;
+            for p in kind.permissions() {
+                if entity.permission(p.as_str()).is_none() {
+                    return Err(AccessError::Missing(format!(
+                        "permission {}.{}",
+                        kind.as_str(),
+                        p.as_str()
+                    )));
+                }
+            }
+        }
+        for (kind, rel) in WRITTEN {
+            let has = schema
+                .entity(kind.as_str())
+                .is_some_and(|e| e.relation(rel.as_str()).is_some());
+            if !has {
+                return Err(AccessError::Missing(format!(
+                    "relation {}.{}",
+                    kind.as_str(),
+                    rel.as_str()
+                )));
+            }
+        }
+        Ok(Self {
+            engine: Engine::new(schema),
+            cache: TupleCache::new(CACHE_ENTRIES),
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn cache(&self) -> &TupleCache {
+        &self.cache
+    }
+}
+
+fn eval_failed(e: authz::EvalError) -> AppError {
+    internal("permission check", e)
+}
+
+impl Control {
+    /// Whether `subject` holds `permission` on `resource`, as of the last commit.
+    pub async fn check_subject(
+        &self,
+        subject: &Subject,
+        permission: Permission,
+        resource: &Resource,
+    ) -> Result<bool, AppError> {
+        let revision = tuples::revision(self.db()).await?;
+        let store = DbStore::new(self.db());
+        let cached = self.access().cache().at(revision, &store);
+        self.access()
+            .engine()
+            .check(&cached, subject, permission.as_str(), &resource.object())
+            .await
+            .map_err(eval_failed)
+    }
+
+    /// Whether the caller (None: anonymous, who may do nothing) may do this.
+    pub async fn can(
+        &self,
+        caller: Option<&Caller>,
+        permission: Permission,
+        resource: &Resource,
+    ) -> Result<bool, AppError> {
+        match caller {
+            None => Ok(false),
+            Some(c) => {
+                self.check_subject(&model::user(c.user_id), permission, resource)
+                    .await
+            }
+        }
+    }
+
+    /// Succeeds when the caller may do this; otherwise not found (cannot even read it) or
+    /// forbidden (can read it, may not do this).
+    pub async fn authorize(
+        &self,
+        caller: &Caller,
+        permission: Permission,
+        resource: &Resource,
+    ) -> Result<(), AppError> {
+        if self.can(Some(caller), permission, resource).await? {
+            return Ok(());
+        }
+        let read = match resource.kind {
+            Kind::Platform => return Err(forbidden(permission, resource.kind)),
+            Kind::Organization => Permission::View,
+            _ => Permission::Read,
+        };
+        if permission != read && self.can(Some(caller), read, resource).await? {
+            Err(forbidden(permission, resource.kind))
+        } else {
+            Err(not_found(resource.kind))
+        }
+    }
+
+    /// Ids of every `kind` object the caller holds `permission` on.
+    pub async fn visible(
+        &self,
+        caller: &Caller,
+        permission: Permission,
+        kind: Kind,
+    ) -> Result<Vec<String>, AppError> {
+        let revision = tuples::revision(self.db()).await?;
+        let store = DbStore::new(self.db());
+        let cached = self.access().cache().at(revision, &store);
+        let ids = self
+            .access()
+            .engine()
+            .lookup_resources(
+                &cached,
+                &model::user(caller.user_id),
+                permission.as_str(),
+                kind.as_str(),
+            )
+            .await
+            .map_err(eval_failed)?;
+        Ok(ids.into_iter().collect())
+    }
+
+    /// The same check inside a transaction, without the cache: for decisions that must see
+    /// the transaction's own writes.
+    pub async fn check_in<C: ConnectionTrait + Sync>(
+        &self,
+        conn: &C,
+        subject: &Subject,
+        permission: Permission,
+        resource: &Resource,
+    ) -> Result<bool, AppError> {
+        self.access()
+            .engine()
+            .check(
+                &DbStore::new(conn),
+                subject,
+                permission.as_str(),
+                &resource.object(),
+            )
+            .await
+            .map_err(eval_failed)
+    }
+}
+
+pub fn not_found(kind: Kind) -> AppError {
+    AppError::NotFound(format!("No such {}.", kind.noun()))
+}
+
+pub fn forbidden(permission: Permission, _kind: Kind) -> AppError {
+    let what = match permission {
+        Permission::ManageUsers => "manage users",
+        Permission::ManageNodes => "manage nodes",
+        Permission::ManageImages => "manage images",
+        Permission::CreateOrganization => "create organizations",
+        Permission::View => "see this",
+        Permission::Contribute => "work in this organization",
+        Permission::Manage => "manage this organization",
+        Permission::CreateVm => "create virtual machines here",
+        Permission::CreateService => "create services here",
+        Permission::Leave => "leave this organization",
+        Permission::Read => "see this",
+        Permission::Update => "change this",
+        Permission::Delete => "delete this",
+        Permission::Start => "start this",
+        Permission::Stop => "stop this",
+        Permission::Restart => "restart this",
+        Permission::Console => "use this console",
+        Permission::Deploy => "deploy this",
+        Permission::Share => "share this",
+    };
+    AppError::Forbidden(format!("You may not {what}."))
+}

@@ -1,0 +1,269 @@
+//! Organizations and sharing through the use cases: roles, the last owner, who may grant what,
+//! and how refusals are reported (not found when hidden, forbidden when visible).
+
+use chrono::Utc;
+use control::testing::{caller, TestDb};
+use model::orgs::OrgRole;
+use model::vms::ShareLevel;
+use model::AppError;
+
+#[tokio::test]
+async fn creators_own_their_organization_and_members_see_it_in_their_list() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let bob = caller(&c, "bob", false).await;
+    let eve = caller(&c, "eve", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    assert_eq!(org.role, Some(OrgRole::Owner));
+    c.add_member(&ann, &org.id, "bob", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let bobs = c.list_organizations(&bob).await.unwrap();
+    assert_eq!(bobs.len(), 1);
+    assert_eq!((bobs[0].role, bobs[0].members), (Some(OrgRole::Member), 2));
+    assert!(c.list_organizations(&eve).await.unwrap().is_empty());
+    assert!(matches!(
+        c.organization(&eve, &org.id).await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        c.organization(&eve, "not-a-uuid").await,
+        Err(AppError::NotFound(_))
+    ));
+    let detail = c.organization(&bob, &org.id).await.unwrap();
+    assert!(!detail.can_manage && detail.can_leave);
+    assert_eq!(
+        detail
+            .members
+            .iter()
+            .map(|m| m.person.username.as_str())
+            .collect::<Vec<_>>(),
+        ["ann", "bob"]
+    );
+}
+
+#[tokio::test]
+async fn names_are_validated_and_unique() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    for bad in ["", "a", "Acme", "acme corp", "-acme", "acme-", "a--b"] {
+        assert!(
+            matches!(
+                c.create_organization(&ann, bad, now).await,
+                Err(AppError::Invalid(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    c.create_organization(&ann, "acme", now).await.unwrap();
+    assert!(matches!(
+        c.create_organization(&ann, "acme", now).await,
+        Err(AppError::Conflict(_))
+    ));
+    let org = &c.list_organizations(&ann).await.unwrap()[0];
+    for bad in ["", "Web", "1web", "web_1", "web-"] {
+        assert!(
+            matches!(
+                c.create_vm(&ann, &org.id, bad, now).await,
+                Err(AppError::Invalid(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    assert!(matches!(
+        c.create_vm(&ann, &org.id, "web", now).await,
+        Err(AppError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn members_cannot_grant_or_promote_and_the_last_owner_cannot_leave() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let bob = caller(&c, "bob", false).await;
+    let _cat = caller(&c, "cat", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    c.add_member(&ann, &org.id, "bob", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let bob_id = bob.user_id.to_string();
+    let ann_id = ann.user_id.to_string();
+    // A member may see the organization but not manage it: forbidden, not hidden.
+    assert!(matches!(
+        c.add_member(&bob, &org.id, "cat", OrgRole::Member, now)
+            .await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        c.change_member_role(&bob, &org.id, &bob_id, OrgRole::Owner, now)
+            .await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        c.remove_member(&bob, &org.id, &ann_id).await,
+        Err(AppError::Forbidden(_))
+    ));
+    // The only owner can neither leave nor be demoted.
+    assert!(matches!(
+        c.leave_organization(&ann, &org.id).await,
+        Err(AppError::Conflict(_))
+    ));
+    assert!(matches!(
+        c.change_member_role(&ann, &org.id, &ann_id, OrgRole::Member, now)
+            .await,
+        Err(AppError::Conflict(_))
+    ));
+    assert!(matches!(
+        c.remove_member(&ann, &org.id, &ann_id).await,
+        Err(AppError::Conflict(_))
+    ));
+    // Adding twice is a conflict; unknown people are a clear error.
+    assert!(matches!(
+        c.add_member(&ann, &org.id, "bob", OrgRole::Owner, now)
+            .await,
+        Err(AppError::Conflict(_))
+    ));
+    assert!(matches!(
+        c.add_member(&ann, &org.id, "nobody", OrgRole::Member, now)
+            .await,
+        Err(AppError::Invalid(_))
+    ));
+    // With a second owner, the first may step down and leave.
+    c.change_member_role(&ann, &org.id, &bob_id, OrgRole::Owner, now)
+        .await
+        .unwrap();
+    c.change_member_role(&bob, &org.id, &ann_id, OrgRole::Member, now)
+        .await
+        .unwrap();
+    c.leave_organization(&ann, &org.id).await.unwrap();
+    assert!(matches!(
+        c.organization(&ann, &org.id).await,
+        Err(AppError::NotFound(_))
+    ));
+    let detail = c.organization(&bob, &org.id).await.unwrap();
+    assert_eq!(detail.members.len(), 1);
+    assert!(matches!(
+        c.leave_organization(&bob, &org.id).await,
+        Err(AppError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn shares_grant_exactly_their_level_and_end_when_revoked() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let dan = caller(&c, "dan", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    let vm = c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    assert!(matches!(
+        c.vm(&dan, &vm.id).await,
+        Err(AppError::NotFound(_))
+    ));
+    c.share_vm(&ann, &vm.id, "dan", ShareLevel::Viewer, now)
+        .await
+        .unwrap();
+    let seen = c.vm(&dan, &vm.id).await.unwrap();
+    assert!(!seen.can_delete && !seen.can_share);
+    assert_eq!(c.list_vms(&dan).await.unwrap().len(), 1);
+    // A viewer may not share further, nor delete: forbidden because they can see it.
+    assert!(matches!(
+        c.share_vm(&dan, &vm.id, "dan", ShareLevel::Operator, now)
+            .await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        c.delete_vm(&dan, &vm.id).await,
+        Err(AppError::Forbidden(_))
+    ));
+    // Raising to operator replaces the viewer share.
+    c.share_vm(&ann, &vm.id, "dan", ShareLevel::Operator, now)
+        .await
+        .unwrap();
+    let shares = c.vm(&ann, &vm.id).await.unwrap().shares;
+    assert_eq!(shares.len(), 1);
+    assert_eq!(shares[0].level, ShareLevel::Operator);
+    c.unshare_vm(&ann, &vm.id, &dan.user_id.to_string())
+        .await
+        .unwrap();
+    assert!(matches!(
+        c.vm(&dan, &vm.id).await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        c.unshare_vm(&ann, &vm.id, &dan.user_id.to_string()).await,
+        Err(AppError::NotFound(_))
+    ));
+    // Deleting removes the row and every grant.
+    c.delete_vm(&ann, &vm.id).await.unwrap();
+    assert!(matches!(
+        c.vm(&ann, &vm.id).await,
+        Err(AppError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_access_panel_lists_holders_and_explains_grants_and_refusals() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let bob = caller(&c, "bob", false).await;
+    let eve = caller(&c, "eve", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    c.add_member(&ann, &org.id, "bob", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let vm = c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    let res = control::access::model::Resource::vm(vm.id.parse().unwrap());
+    let overview = c.access_overview(&bob, &res).await.unwrap();
+    let holders = |p: &str| -> Vec<String> {
+        overview
+            .permissions
+            .iter()
+            .find(|h| h.permission == p)
+            .unwrap()
+            .people
+            .iter()
+            .map(|p| p.username.clone())
+            .collect()
+    };
+    assert_eq!(holders("read"), ["ann", "bob"]);
+    assert_eq!(holders("delete"), ["ann"]);
+    assert_eq!(holders("console"), ["ann"]);
+    let why = c.explain_access(&bob, &res, "bob", "start").await.unwrap();
+    assert!(why.granted);
+    assert!(
+        why.path
+            .iter()
+            .any(|s| s == "vm:web#organization → organization:acme"),
+        "{:?}",
+        why.path
+    );
+    assert_eq!(
+        why.path.last().unwrap(),
+        "organization:acme#member@user:bob"
+    );
+    let why_not = c.explain_access(&bob, &res, "bob", "delete").await.unwrap();
+    assert!(!why_not.granted && why_not.path.is_empty());
+    assert!(matches!(
+        c.explain_access(&bob, &res, "bob", "fly").await,
+        Err(AppError::Invalid(_))
+    ));
+    assert!(matches!(
+        c.access_overview(&eve, &res).await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        c.explain_access(&eve, &res, "ann", "read").await,
+        Err(AppError::NotFound(_))
+    ));
+}

@@ -1,0 +1,46 @@
+//! Who can do what on a resource, and why: the Access panel's data.
+
+use serde::{Deserialize, Serialize};
+
+/// A person, as lists show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRef {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+}
+
+/// Everyone holding one permission, and the schema rule that grants it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionHolders {
+    pub permission: String,
+    pub rule: String,
+    pub people: Vec<PersonRef>,
+}
+
+/// The Access panel of one resource.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessOverview {
+    pub kind: String,
+    pub id: String,
+    pub permissions: Vec<PermissionHolders>,
+}
+
+/// One step of an explanation, with the steps beneath it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExplainStep {
+    pub label: String,
+    pub granted: bool,
+    pub children: Vec<ExplainStep>,
+}
+
+/// Why a person holds, or does not hold, a permission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub username: String,
+    pub permission: String,
+    pub granted: bool,
+    /// The granting chain, top to bottom; empty when denied.
+    pub path: Vec<String>,
+    pub tree: ExplainStep,
+}
