@@ -29,7 +29,17 @@ pub fn Layout(children: Children) -> impl IntoView {
     let public = move || matches!(path.get().as_str(), "/signin" | "/signup" | "/recover");
     let me = Resource::new(|| (), |_| get_me());
     let signout = Action::new(|_: &()| sign_out());
-    let orgs = Resource::new(|| (), |_| list_organizations());
+    // Only ask for organizations when someone is signed in: the call would answer 401 (and
+    // give a server-rendered public page that status) for anonymous visitors.
+    let orgs = Resource::new(
+        || (),
+        |_| async {
+            match get_me().await {
+                Ok(Some(_)) => list_organizations().await.unwrap_or_default(),
+                _ => Vec::new(),
+            }
+        },
+    );
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = signout.value().get() {
@@ -62,7 +72,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     {move || {
                         let navigate = navigate.clone();
                         Suspend::new(async move {
-                            let list = orgs.await.unwrap_or_default();
+                            let list = orgs.await;
                             (!list.is_empty()).then(|| {
                                 let current = path.get_untracked();
                                 view! {

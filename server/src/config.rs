@@ -17,12 +17,51 @@ pub struct Cli {
     pub config: Config,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Run the control plane (the default).
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Permission schema tools: validation files, and questions about real grants.
+    #[command(subcommand)]
+    Authz(AuthzCommand),
+}
+
+/// `strata authz ...`
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum AuthzCommand {
+    /// Run validation files (Permify's YAML shape) against the engine in memory; no server or
+    /// database needed. Exits 1 when any assertion fails or a file cannot be run.
+    Validate {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Does SUBJECT (user:alice) hold PERMISSION on ENTITY (vm:ID)? Reads this installation's
+    /// database, never writes.
+    Check {
+        subject: String,
+        permission: String,
+        entity: String,
+    },
+    /// Every object of ENTITY_TYPE on which SUBJECT holds PERMISSION.
+    LookupResources {
+        subject: String,
+        permission: String,
+        entity_type: String,
+    },
+    /// Every subject of SUBJECT_TYPE (`user`, or `type#relation`) holding PERMISSION on ENTITY.
+    LookupSubjects {
+        entity: String,
+        permission: String,
+        subject_type: String,
+    },
+    /// Why SUBJECT does or does not hold PERMISSION on ENTITY: every step the engine took.
+    Explain {
+        subject: String,
+        permission: String,
+        entity: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

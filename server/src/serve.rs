@@ -24,13 +24,20 @@ pub enum RunError {
     },
     #[error("the server stopped: {0}")]
     Serve(#[source] std::io::Error),
+    #[error("{0}")]
+    Authz(String),
 }
 
 pub async fn run(cli: Cli) -> Result<(), RunError> {
-    crate::logging::init(&cli.config.log);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    // The authz tools print their answers on stdout; log lines would get in the way.
+    if !matches!(command, Command::Authz(_)) {
+        crate::logging::init(&cli.config.log);
+    }
+    match command {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(&cli.config).await,
+        Command::Authz(cmd) => crate::authz_cli::run(&cli.config, cmd).await,
     }
 }
 

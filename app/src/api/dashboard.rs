@@ -8,9 +8,9 @@ use model::{AppError, DashboardInfo};
 pub async fn get_dashboard() -> Result<DashboardInfo, AppError> {
     super::context::respond(
         async move {
-            super::context::caller()?;
+            let who = super::context::caller()?;
             super::context::control()?
-                .dashboard(chrono::Utc::now())
+                .dashboard(&who, chrono::Utc::now())
                 .await
         }
         .await,

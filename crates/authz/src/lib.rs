@@ -22,6 +22,7 @@ mod memory;
 pub mod schema;
 mod store;
 mod tuple;
+pub mod validate;
 
 pub use cache::{Cached, TupleCache};
 pub use engine::{Engine, EvalError, DEFAULT_MAX_DEPTH};

@@ -1,19 +1,21 @@
 //! The dashboard use case against a real database (SQLite or PostgreSQL, per the test run).
 
 use chrono::{Duration, Utc};
-use control::entities::{organization, user};
-use control::testing::TestDb;
+use control::testing::{caller, TestDb};
 use model::DatabaseBackend;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
 #[tokio::test]
-async fn counts_reflect_rows_and_uptime_follows_the_clock() {
+async fn counts_are_what_the_caller_may_see_and_uptime_follows_the_clock() {
     let tdb = TestDb::new().await;
     let control = tdb.control().await;
     let started = control.started_at();
+    let admin = caller(&control, "ada", true).await;
+    let ann = caller(&control, "ann", false).await;
+    let eve = caller(&control, "eve", false).await;
 
-    let before = control.dashboard(started).await.unwrap();
-    assert_eq!(before.counts.users, 0);
+    let before = control.dashboard(&ann, started).await.unwrap();
+    assert_eq!(before.counts.users, 1, "only herself");
+    assert_eq!(before.counts.organizations, 0);
     assert_eq!(
         before.counts.nodes, 1,
         "the local node is registered at start"
@@ -25,33 +27,33 @@ async fn counts_reflect_rows_and_uptime_follows_the_clock() {
     };
     assert_eq!(before.database, expected);
 
-    user::ActiveModel {
-        id: Set(uuid_v4()),
-        username: Set("ada".into()),
-        display_name: Set("Ada".into()),
-        is_admin: Set(true),
-        disabled: Set(false),
-        created_at: Set(Utc::now()),
-    }
-    .insert(control.db())
-    .await
-    .unwrap();
-    organization::ActiveModel {
-        id: Set(uuid_v4()),
-        name: Set("lab".into()),
-        created_at: Set(Utc::now()),
-    }
-    .insert(control.db())
-    .await
-    .unwrap();
-
+    let now = Utc::now();
+    let org = control.create_organization(&ann, "lab", now).await.unwrap();
+    control.create_vm(&ann, &org.id, "web", now).await.unwrap();
     let after = control
-        .dashboard(started + Duration::seconds(90))
+        .dashboard(&ann, started + Duration::seconds(90))
         .await
         .unwrap();
-    assert_eq!(after.counts.users, 1);
     assert_eq!(after.counts.organizations, 1);
+    assert_eq!(after.counts.virtual_machines, 1);
     assert_eq!(after.uptime_seconds, 90);
+    let stranger = control.dashboard(&eve, now).await.unwrap();
+    assert_eq!(
+        (
+            stranger.counts.organizations,
+            stranger.counts.virtual_machines
+        ),
+        (0, 0)
+    );
+    let all = control.dashboard(&admin, now).await.unwrap();
+    assert_eq!(
+        (
+            all.counts.users,
+            all.counts.organizations,
+            all.counts.virtual_machines
+        ),
+        (3, 1, 1)
+    );
 }
 
 #[tokio::test]
@@ -59,11 +61,8 @@ async fn starting_twice_keeps_one_local_node_and_is_ready() {
     let tdb = TestDb::new().await;
     let first = tdb.control().await;
     let second = tdb.control().await;
-    let info = second.dashboard(Utc::now()).await.unwrap();
+    let who = caller(&second, "ada", false).await;
+    let info = second.dashboard(&who, Utc::now()).await.unwrap();
     assert_eq!(info.counts.nodes, 1);
     assert!(first.readiness().await.ready());
-}
-
-fn uuid_v4() -> sea_orm::prelude::Uuid {
-    sea_orm::prelude::Uuid::new_v4()
 }

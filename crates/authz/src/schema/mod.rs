@@ -181,6 +181,55 @@ impl Schema {
     pub fn entities(&self) -> impl Iterator<Item = &EntityDef> {
         self.entities.iter()
     }
+
+    /// Whether the schema allows this tuple: known entity, a relation (not a permission) of it,
+    /// and a subject of a type the relation accepts.
+    pub fn check_tuple(&self, t: &crate::Tuple) -> Result<(), String> {
+        let entity = self
+            .entity(&t.object.kind)
+            .ok_or_else(|| format!("unknown entity type `{}`", t.object.kind))?;
+        let relation = match entity.member(&t.relation) {
+            Some(Member::Relation(i)) => &entity.relations[i],
+            Some(Member::Permission(_)) => {
+                return Err(format!(
+                    "`{}` is a permission of `{}`; only relations can be written",
+                    t.relation, t.object.kind
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "entity `{}` has no relation `{}`",
+                    t.object.kind, t.relation
+                ))
+            }
+        };
+        let accepted = relation
+            .subjects
+            .iter()
+            .any(|s| s.kind == t.subject.kind && s.relation == t.subject.relation);
+        if accepted {
+            Ok(())
+        } else {
+            let allowed: Vec<String> = relation
+                .subjects
+                .iter()
+                .map(|s| match &s.relation {
+                    Some(r) => format!("@{}#{r}", s.kind),
+                    None => format!("@{}", s.kind),
+                })
+                .collect();
+            let given = match &t.subject.relation {
+                Some(r) => format!("@{}#{r}", t.subject.kind),
+                None => format!("@{}", t.subject.kind),
+            };
+            Err(format!(
+                "relation `{}.{}` accepts {}, not {given}",
+                t.object.kind,
+                t.relation,
+                allowed.join(" ")
+            ))
+        }
+    }
 }
 
 fn compile(ast: Vec<EntityAst>) -> Result<Schema, SchemaError> {

@@ -7,6 +7,7 @@
 //! change, as forbidden. An evaluation error denies and is logged.
 
 pub mod grants;
+pub mod inspect;
 pub mod model;
 pub mod panel;
 pub mod store;
@@ -222,4 +223,36 @@ pub fn forbidden(permission: Permission, _kind: Kind) -> AppError {
         Permission::Share => "share this",
     };
     AppError::Forbidden(format!("You may not {what}."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_schema_compiles_and_defines_everything_the_code_uses() {
+        Access::new(SCHEMA).unwrap();
+    }
+
+    #[test]
+    fn a_bad_schema_stops_start_up_with_its_position() {
+        let e = Access::new("entity user {}\nentity vm {\n  relation owner @usr\n}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the permission schema does not compile: line 3, column 19: relation `owner` of `vm` names unknown entity `usr`"
+        );
+    }
+
+    #[test]
+    fn a_schema_missing_a_used_permission_is_refused() {
+        let without_console = SCHEMA.replace(
+            "permission console = owner or operator or organization.manage",
+            "",
+        );
+        let e = Access::new(&without_console).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the permission schema lacks `permission vm.console`, which the code uses"
+        );
+    }
 }

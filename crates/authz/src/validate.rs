@@ -1,0 +1,523 @@
+//! Validation files in Permify's YAML shape, run against the engine with tuples in memory.
+//!
+//! A file has `schema` (the text, or a path to a `.perm` file next to it), `relationships`
+//! (`entity:id#relation@subject:id[#relation]`), and `scenarios` with `checks`,
+//! `entity_filters` and `subject_filters`. Anything of Permify's format the engine does not
+//! support (`attributes`, `rule`, contextual tuples, another tenant) fails the file with its
+//! line, never silently.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use serde_yaml::{Mapping, Value};
+
+use crate::{Engine, MemoryStore, Object, Schema, Subject, Tuple};
+
+/// Why a file could not be run at all.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct FileError {
+    pub file: String,
+    /// 1-based; 0 when the whole file is at fault.
+    pub line: usize,
+    pub message: String,
+}
+
+/// One assertion that did not hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub file: String,
+    pub scenario: String,
+    pub asked: String,
+    pub expected: String,
+    pub got: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "FAIL {}: scenario {:?}: {}: expected {}, got {}",
+            self.file, self.scenario, self.asked, self.expected, self.got
+        )
+    }
+}
+
+/// What running one file found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub assertions: usize,
+    pub failures: Vec<Failure>,
+}
+
+/// Reads and runs one validation file.
+pub async fn validate_file(path: &Path) -> Result<Report, FileError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| FileError {
+        file: name.clone(),
+        line: 0,
+        message: format!("cannot read the file: {e}"),
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    validate_text(&name, &text, base).await
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    /// The first line at or after `from` that contains `needle` (1-based), or `from`.
+    fn line_of(&self, needle: &str, from: usize) -> usize {
+        self.text
+            .lines()
+            .enumerate()
+            .skip(from.saturating_sub(1))
+            .find(|(_, l)| l.contains(needle))
+            .map(|(i, _)| i + 1)
+            .unwrap_or(from)
+    }
+
+    fn err(&self, line: usize, message: impl Into<String>) -> FileError {
+        FileError {
+            file: self.file.to_owned(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    fn unsupported_keys(
+        &self,
+        map: &Mapping,
+        allowed: &[&str],
+        at: usize,
+        what: &str,
+    ) -> Result<(), FileError> {
+        for key in map.keys() {
+            let k = key.as_str().unwrap_or_default();
+            if allowed.contains(&k) {
+                continue;
+            }
+            let line = self.line_of(&format!("{k}:"), at);
+            let message = match k {
+                "attributes" => "`attributes` (attribute-based access) is not supported by Strata's engine".to_owned(),
+                "context" => "contextual tuples and attributes (`context`) are not supported by Strata's engine".to_owned(),
+                _ => format!("unknown key `{k}` in {what}; expected one of: {}", allowed.join(", ")),
+            };
+            return Err(self.err(line, message));
+        }
+        Ok(())
+    }
+}
+
+fn as_map<'v>(
+    ctx: &Ctx<'_>,
+    v: &'v Value,
+    what: &str,
+    line: usize,
+) -> Result<&'v Mapping, FileError> {
+    v.as_mapping()
+        .ok_or_else(|| ctx.err(line, format!("{what} must be a mapping of keys to values")))
+}
+
+fn as_list<'v>(
+    ctx: &Ctx<'_>,
+    v: &'v Value,
+    what: &str,
+    line: usize,
+) -> Result<&'v [Value], FileError> {
+    match v {
+        Value::Sequence(s) => Ok(s.as_slice()),
+        Value::Null => Ok(&[]),
+        _ => Err(ctx.err(line, format!("{what} must be a list"))),
+    }
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Context is unsupported unless it is absent or empty.
+fn empty_context(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::Mapping(m)) => m.values().all(|x| match x {
+            Value::Null => true,
+            Value::Sequence(s) => s.is_empty(),
+            Value::Mapping(m) => m.is_empty(),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+/// Runs a validation file's text; `base` resolves a schema given as a path.
+pub async fn validate_text(file: &str, text: &str, base: &Path) -> Result<Report, FileError> {
+    let ctx = Ctx { file, text };
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| {
+        let line = e.location().map(|l| l.line()).unwrap_or(0);
+        ctx.err(line, format!("not valid YAML: {e}"))
+    })?;
+    let top = as_map(&ctx, &doc, "the file", 1)?;
+    ctx.unsupported_keys(
+        top,
+        &["schema", "relationships", "scenarios", "tenant_id"],
+        1,
+        "the file",
+    )?;
+    if let Some(t) = top.get("tenant_id") {
+        let tenant = scalar(t).unwrap_or_default();
+        if tenant != "t1" {
+            return Err(ctx.err(
+                ctx.line_of("tenant_id:", 1),
+                format!("tenant `{tenant}` is not supported: Strata has one tenant, `t1`"),
+            ));
+        }
+    }
+
+    // Schema: inline text, or a path relative to the file.
+    let schema_line = ctx.line_of("schema:", 1);
+    let schema_value = top.get("schema").and_then(Value::as_str).ok_or_else(|| {
+        ctx.err(
+            0,
+            "`schema` is missing (the schema text, or a path to a .perm file)",
+        )
+    })?;
+    let (schema_text, schema_origin) =
+        if !schema_value.contains('{') && !schema_value.trim().is_empty() {
+            let path = base.join(schema_value.trim());
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                ctx.err(
+                    schema_line,
+                    format!("cannot read schema file {}: {e}", path.display()),
+                )
+            })?;
+            (text, Some(path))
+        } else {
+            (schema_value.to_owned(), None)
+        };
+    let schema = Schema::parse(&schema_text).map_err(|e| match &schema_origin {
+        Some(path) => ctx.err(schema_line, format!("schema {}: {e}", path.display())),
+        // Inline schema: point at the line inside the YAML file.
+        None => {
+            let first = schema_text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or_default();
+            let start = ctx.line_of(first.trim(), schema_line);
+            let offset = schema_text
+                .lines()
+                .position(|l| !l.trim().is_empty())
+                .unwrap_or(0);
+            ctx.err(
+                start + e.pos.line.saturating_sub(1 + offset),
+                format!("schema: {}", e.message),
+            )
+        }
+    })?;
+    let engine = Engine::new(schema);
+
+    // Relationships.
+    let mut store = MemoryStore::new();
+    let rel_line = ctx.line_of("relationships:", 1);
+    for r in as_list(
+        &ctx,
+        top.get("relationships").unwrap_or(&Value::Null),
+        "`relationships`",
+        rel_line,
+    )? {
+        let text =
+            scalar(r).ok_or_else(|| ctx.err(rel_line, "each relationship must be a string"))?;
+        let line = ctx.line_of(&text, rel_line);
+        let tuple: Tuple = text.parse().map_err(|e| ctx.err(line, format!("{e}")))?;
+        engine
+            .schema()
+            .check_tuple(&tuple)
+            .map_err(|m| ctx.err(line, format!("`{text}`: {m}")))?;
+        store.insert(tuple);
+    }
+
+    // Scenarios.
+    let mut report = Report::default();
+    let sc_line = ctx.line_of("scenarios:", 1);
+    for sc in as_list(
+        &ctx,
+        top.get("scenarios").unwrap_or(&Value::Null),
+        "`scenarios`",
+        sc_line,
+    )? {
+        let map = as_map(&ctx, sc, "a scenario", sc_line)?;
+        let name = map.get("name").and_then(scalar).unwrap_or_default();
+        let at = if name.is_empty() {
+            sc_line
+        } else {
+            ctx.line_of(&name, sc_line)
+        };
+        ctx.unsupported_keys(
+            map,
+            &[
+                "name",
+                "description",
+                "checks",
+                "entity_filters",
+                "subject_filters",
+            ],
+            at,
+            "a scenario",
+        )?;
+        run_checks(&ctx, &engine, &store, map, &name, at, &mut report).await?;
+        run_entity_filters(&ctx, &engine, &store, map, &name, at, &mut report).await?;
+        run_subject_filters(&ctx, &engine, &store, map, &name, at, &mut report).await?;
+    }
+    Ok(report)
+}
+
+fn known_member(
+    ctx: &Ctx<'_>,
+    engine: &Engine,
+    kind: &str,
+    name: &str,
+    line: usize,
+) -> Result<(), FileError> {
+    let entity = engine
+        .schema()
+        .entity(kind)
+        .ok_or_else(|| ctx.err(line, format!("unknown entity type `{kind}`")))?;
+    if entity.member(name).is_none() {
+        return Err(ctx.err(
+            line,
+            format!("entity `{kind}` has no permission or relation `{name}`"),
+        ));
+    }
+    Ok(())
+}
+
+fn assertions<'v>(ctx: &Ctx<'_>, map: &'v Mapping, at: usize) -> Result<&'v Mapping, FileError> {
+    map.get("assertions")
+        .ok_or_else(|| ctx.err(at, "`assertions` is missing"))
+        .and_then(|v| as_map(ctx, v, "`assertions`", at))
+}
+
+fn id_list(ctx: &Ctx<'_>, v: &Value, line: usize) -> Result<BTreeSet<String>, FileError> {
+    as_list(ctx, v, "an assertion's expected ids", line)?
+        .iter()
+        .map(|x| scalar(x).ok_or_else(|| ctx.err(line, "expected ids must be strings or numbers")))
+        .collect()
+}
+
+fn show(set: &BTreeSet<String>) -> String {
+    format!("[{}]", set.iter().cloned().collect::<Vec<_>>().join(", "))
+}
+
+async fn run_checks(
+    ctx: &Ctx<'_>,
+    engine: &Engine,
+    store: &MemoryStore,
+    scenario: &Mapping,
+    name: &str,
+    at: usize,
+    report: &mut Report,
+) -> Result<(), FileError> {
+    for c in as_list(
+        ctx,
+        scenario.get("checks").unwrap_or(&Value::Null),
+        "`checks`",
+        at,
+    )? {
+        let map = as_map(ctx, c, "a check", at)?;
+        let entity_text = map.get("entity").and_then(scalar).unwrap_or_default();
+        let line = ctx
+            .line_of(&format!("entity: {entity_text}"), at)
+            .max(ctx.line_of(&entity_text, at));
+        ctx.unsupported_keys(
+            map,
+            &["entity", "subject", "assertions", "context"],
+            line,
+            "a check",
+        )?;
+        if !empty_context(map.get("context")) {
+            return Err(ctx.err(
+                ctx.line_of("context:", line),
+                "contextual tuples and attributes (`context`) are not supported by Strata's engine",
+            ));
+        }
+        let entity: Object = entity_text
+            .parse()
+            .map_err(|e| ctx.err(line, format!("{e}")))?;
+        let subject_text = map.get("subject").and_then(scalar).unwrap_or_default();
+        let subject: Subject = subject_text
+            .parse()
+            .map_err(|e| ctx.err(line, format!("{e}")))?;
+        for (perm, expected) in assertions(ctx, map, line)? {
+            let perm = perm.as_str().unwrap_or_default();
+            let pline = ctx.line_of(&format!("{perm}:"), line);
+            known_member(ctx, engine, &entity.kind, perm, pline)?;
+            let expected = expected
+                .as_bool()
+                .ok_or_else(|| ctx.err(pline, format!("`{perm}` must be true or false")))?;
+            report.assertions += 1;
+            let got = match engine.check(store, &subject, perm, &entity).await {
+                Ok(b) => b.to_string(),
+                Err(e) => format!("error ({e})"),
+            };
+            if got != expected.to_string() {
+                report.failures.push(Failure {
+                    file: ctx.file.to_owned(),
+                    scenario: name.to_owned(),
+                    asked: format!("check {subject} {perm} {entity}"),
+                    expected: expected.to_string(),
+                    got,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_entity_filters(
+    ctx: &Ctx<'_>,
+    engine: &Engine,
+    store: &MemoryStore,
+    scenario: &Mapping,
+    name: &str,
+    at: usize,
+    report: &mut Report,
+) -> Result<(), FileError> {
+    for f in as_list(
+        ctx,
+        scenario.get("entity_filters").unwrap_or(&Value::Null),
+        "`entity_filters`",
+        at,
+    )? {
+        let map = as_map(ctx, f, "an entity filter", at)?;
+        let kind = map.get("entity_type").and_then(scalar).unwrap_or_default();
+        let line = ctx.line_of(&format!("entity_type: {kind}"), at);
+        ctx.unsupported_keys(
+            map,
+            &["entity_type", "subject", "assertions", "context"],
+            line,
+            "an entity filter",
+        )?;
+        if !empty_context(map.get("context")) {
+            return Err(ctx.err(
+                ctx.line_of("context:", line),
+                "contextual tuples and attributes (`context`) are not supported by Strata's engine",
+            ));
+        }
+        if engine.schema().entity(&kind).is_none() {
+            return Err(ctx.err(line, format!("unknown entity type `{kind}`")));
+        }
+        let subject_text = map.get("subject").and_then(scalar).unwrap_or_default();
+        let subject: Subject = subject_text
+            .parse()
+            .map_err(|e| ctx.err(line, format!("{e}")))?;
+        for (perm, expected) in assertions(ctx, map, line)? {
+            let perm = perm.as_str().unwrap_or_default();
+            let pline = ctx.line_of(&format!("{perm}:"), line);
+            known_member(ctx, engine, &kind, perm, pline)?;
+            let expected = id_list(ctx, expected, pline)?;
+            report.assertions += 1;
+            let got = match engine.lookup_resources(store, &subject, perm, &kind).await {
+                Ok(ids) => show(&ids),
+                Err(e) => format!("error ({e})"),
+            };
+            if got != show(&expected) {
+                report.failures.push(Failure {
+                    file: ctx.file.to_owned(),
+                    scenario: name.to_owned(),
+                    asked: format!("entity filter: {kind} where {subject} has {perm}"),
+                    expected: show(&expected),
+                    got,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_subject_filters(
+    ctx: &Ctx<'_>,
+    engine: &Engine,
+    store: &MemoryStore,
+    scenario: &Mapping,
+    name: &str,
+    at: usize,
+    report: &mut Report,
+) -> Result<(), FileError> {
+    for f in as_list(
+        ctx,
+        scenario.get("subject_filters").unwrap_or(&Value::Null),
+        "`subject_filters`",
+        at,
+    )? {
+        let map = as_map(ctx, f, "a subject filter", at)?;
+        let reference = map
+            .get("subject_reference")
+            .and_then(scalar)
+            .unwrap_or_default();
+        let line = ctx.line_of(&format!("subject_reference: {reference}"), at);
+        ctx.unsupported_keys(
+            map,
+            &["subject_reference", "entity", "assertions", "context"],
+            line,
+            "a subject filter",
+        )?;
+        if !empty_context(map.get("context")) {
+            return Err(ctx.err(
+                ctx.line_of("context:", line),
+                "contextual tuples and attributes (`context`) are not supported by Strata's engine",
+            ));
+        }
+        let (kind, relation) = match reference.split_once('#') {
+            Some((k, r)) => (k.to_owned(), Some(r.to_owned())),
+            None => (reference.clone(), None),
+        };
+        match (engine.schema().entity(&kind), &relation) {
+            (None, _) => {
+                return Err(ctx.err(
+                    line,
+                    format!("unknown entity type `{kind}` in subject_reference"),
+                ))
+            }
+            (Some(e), Some(r)) if e.member(r).is_none() => {
+                return Err(ctx.err(line, format!("entity `{kind}` has no relation `{r}`")))
+            }
+            _ => {}
+        }
+        let entity_text = map.get("entity").and_then(scalar).unwrap_or_default();
+        let entity: Object = entity_text
+            .parse()
+            .map_err(|e| ctx.err(line, format!("{e}")))?;
+        for (perm, expected) in assertions(ctx, map, line)? {
+            let perm = perm.as_str().unwrap_or_default();
+            let pline = ctx.line_of(&format!("{perm}:"), line);
+            known_member(ctx, engine, &entity.kind, perm, pline)?;
+            let expected = id_list(ctx, expected, pline)?;
+            report.assertions += 1;
+            let got = match engine
+                .lookup_subjects(store, &entity, perm, &kind, relation.as_deref())
+                .await
+            {
+                Ok(ids) => show(&ids),
+                Err(e) => format!("error ({e})"),
+            };
+            if got != show(&expected) {
+                report.failures.push(Failure {
+                    file: ctx.file.to_owned(),
+                    scenario: name.to_owned(),
+                    asked: format!("subject filter: {reference} with {perm} on {entity}"),
+                    expected: show(&expected),
+                    got,
+                });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+// Two people with passkeys share an organization and see exactly what the schema allows them;
+// the Access panel explains grants and refusals; removing a member hides everything at once.
+import { test, expect } from '@playwright/test';
+import { addAuthenticator, hydrated, signUp, uniqueName, watchErrors } from './support';
+
+test('an owner adds a member, both see the VM as the schema says, removal hides it', async ({ browser }) => {
+  const annContext = await browser.newContext();
+  const bobContext = await browser.newContext();
+  const ann = await annContext.newPage();
+  const bob = await bobContext.newPage();
+  const errors = [...watchErrors(ann), ...watchErrors(bob)];
+  await addAuthenticator(ann);
+  await addAuthenticator(bob);
+  const annName = await signUp(ann, uniqueName('ann'), 'Ann Owner');
+  const bobName = await signUp(bob, uniqueName('bob'), 'Bob Member');
+
+  // Ann starts an organization and becomes its owner.
+  const orgName = `acme-${Date.now().toString(36)}`;
+  await ann.goto('/organizations');
+  await hydrated(ann);
+  await ann.getByTestId('org-name').fill(orgName);
+  await ann.getByTestId('org-create').click();
+  await expect(ann.getByTestId('org-title')).toHaveText(orgName);
+  const orgUrl = ann.url();
+  await expect(ann.locator(`[data-testid=member-row][data-username=${annName}] [data-testid=member-role]`)).toHaveText('Owner');
+
+  // She adds Bob as a member.
+  await ann.getByTestId('member-username').fill(bobName);
+  await ann.getByTestId('member-add').click();
+  const bobRow = ann.locator(`[data-testid=member-row][data-username=${bobName}]`);
+  await expect(bobRow.getByTestId('member-role')).toHaveText('Member');
+
+  // A VM in the organization.
+  await ann.goto('/vms');
+  await hydrated(ann);
+  await ann.getByTestId('vm-org').selectOption({ label: orgName });
+  await ann.getByTestId('vm-name').fill('web-1');
+  await ann.getByTestId('vm-create').click();
+  await expect(ann.getByTestId('vm-title')).toHaveText('web-1');
+  const vmUrl = ann.url();
+  const people = (page: typeof ann, permission: string) =>
+    page.locator(`[data-testid=access-row][data-permission=${permission}] [data-testid=access-people]`);
+  await expect(people(ann, 'read')).toHaveText(`${annName}, ${bobName}`);
+  await expect(people(ann, 'delete')).toHaveText(annName);
+  await expect(ann.getByTestId('vm-delete')).toBeVisible();
+
+  // Bob sees it in his list and on its page, without the owner's powers.
+  await bob.goto('/vms');
+  await hydrated(bob);
+  await expect(bob.locator('[data-testid=vm-row][data-name=web-1]')).toBeVisible();
+  await bob.goto(vmUrl);
+  await hydrated(bob);
+  await expect(bob.getByTestId('vm-title')).toHaveText('web-1');
+  await expect(bob.getByTestId('vm-delete')).toHaveCount(0);
+
+  // The Access panel explains a refusal and a grant.
+  await bob.getByTestId('explain-user').fill(bobName);
+  await bob.getByTestId('explain-permission').selectOption('delete');
+  await bob.getByTestId('explain-go').click();
+  await expect(bob.getByTestId('explanation')).toHaveAttribute('data-granted', 'false');
+  await bob.getByTestId('explain-permission').selectOption('start');
+  await bob.getByTestId('explain-go').click();
+  await expect(bob.getByTestId('explanation')).toHaveAttribute('data-granted', 'true');
+  await expect(bob.getByTestId('explain-path')).toContainText(`organization:${orgName}#member@user:${bobName}`);
+
+  // The org switcher takes Ann back to her organization.
+  await ann.getByTestId('org-switcher').selectOption({ label: orgName });
+  await expect(ann).toHaveURL(orgUrl);
+  await hydrated(ann);
+
+  // Ann removes Bob: his very next requests show nothing.
+  await ann.locator(`[data-testid=member-row][data-username=${bobName}]`).getByTestId('member-remove').click();
+  await expect(ann.locator(`[data-testid=member-row][data-username=${bobName}]`)).toHaveCount(0);
+  await bob.goto('/vms');
+  await expect(bob.getByText('No virtual machines yet')).toBeVisible();
+  await bob.goto(vmUrl);
+  await expect(bob.getByRole('alert')).toHaveText('No such virtual machine.');
+  await bob.goto(orgUrl);
+  await expect(bob.getByRole('alert')).toHaveText('No such organization.');
+
+  expect(errors.filter((e) => !e.includes('404') && !e.includes('Failed to load resource'))).toEqual([]);
+  await annContext.close();
+  await bobContext.close();
+});

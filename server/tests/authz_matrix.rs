@@ -1,0 +1,293 @@
+//! Every server function of organizations, VMs, the Access panel and user administration,
+//! called over HTTP as each kind of caller: only the allowed ones succeed, and refusals are
+//! 401 (anonymous), 404 (cannot see it) or 403 (can see it, may not do this).
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use chrono::Utc;
+use control::testing::{user_with_session, TestDb};
+use http_body_util::BodyExt;
+use model::orgs::OrgRole;
+use model::vms::ShareLevel;
+use server::{router, serve::leptos_options, AppState};
+use tower::ServiceExt;
+
+const CALLERS: [&str; 5] = ["anonymous", "stranger", "member", "owner", "admin"];
+
+struct World {
+    app: axum::Router,
+    tokens: Vec<Option<String>>,
+    org: String,
+    vm: String,
+    tess: String,
+    vic: String,
+    dora: String,
+    _db: TestDb,
+    site: std::path::PathBuf,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.site);
+    }
+}
+
+async fn world() -> World {
+    let db = TestDb::new().await;
+    let control = db.control().await;
+    let now = Utc::now();
+    let mut tokens = vec![None];
+    let mut ids = Vec::new();
+    for (name, admin) in [
+        ("stranger", false),
+        ("member", false),
+        ("owner", false),
+        ("admin", true),
+    ] {
+        let (id, token) = user_with_session(&control, name, admin).await;
+        tokens.push(Some(token));
+        ids.push(id);
+    }
+    let caller = |i: usize, name: &str, admin: bool| control::auth::Caller {
+        user_id: ids[i],
+        session_id: uuid::Uuid::nil(),
+        username: name.to_owned(),
+        display_name: name.to_owned(),
+        is_admin: admin,
+    };
+    let owner = caller(2, "owner", false);
+    let (tess, _) = user_with_session(&control, "tess", false).await;
+    let (vic, _) = user_with_session(&control, "vic", false).await;
+    let (dora, _) = user_with_session(&control, "dora", false).await;
+    let org = control
+        .create_organization(&owner, "acme", now)
+        .await
+        .unwrap();
+    control
+        .add_member(&owner, &org.id, "member", OrgRole::Member, now)
+        .await
+        .unwrap();
+    control
+        .add_member(&owner, &org.id, "tess", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let vm = control
+        .create_vm(&owner, &org.id, "web", now)
+        .await
+        .unwrap();
+    control
+        .share_vm(&owner, &vm.id, "vic", ShareLevel::Viewer, now)
+        .await
+        .unwrap();
+    let site = std::env::temp_dir().join(format!("strata-matrix-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&site).unwrap();
+    let app = router::build(AppState {
+        leptos_options: leptos_options(&site),
+        control,
+        auth_limiter: server::ratelimit::RateLimiter::per_minute(1000),
+    });
+    World {
+        app,
+        tokens,
+        org: org.id,
+        vm: vm.id,
+        tess: tess.to_string(),
+        vic: vic.to_string(),
+        dora: dora.to_string(),
+        _db: db,
+        site,
+    }
+}
+
+/// An endpoint, its arguments, and the status each caller must get (in `CALLERS` order).
+struct Case {
+    path: &'static str,
+    body: fn(&World) -> String,
+    expect: [u16; 5],
+}
+
+const OK: u16 = 200;
+const UNAUTH: u16 = 401;
+const FORBID: u16 = 403;
+const HIDDEN: u16 = 404;
+const CONFLICT: u16 = 409;
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            path: "/api/orgs/list",
+            body: |_| String::new(),
+            expect: [UNAUTH, OK, OK, OK, OK],
+        },
+        Case {
+            path: "/api/orgs/create",
+            body: |_| "name=new-org".into(),
+            expect: [UNAUTH, OK, OK, OK, OK],
+        },
+        Case {
+            path: "/api/orgs/get",
+            body: |w| format!("id={}", w.org),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+        },
+        Case {
+            path: "/api/orgs/add_member",
+            body: |w| format!("org_id={}&username=dora&role=member", w.org),
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+        },
+        Case {
+            path: "/api/orgs/change_role",
+            body: |w| format!("org_id={}&user_id={}&role=owner", w.org, w.tess),
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+        },
+        Case {
+            path: "/api/orgs/remove_member",
+            body: |w| format!("org_id={}&user_id={}", w.org, w.tess),
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+        },
+        // The owner is the only owner, so leaving is refused by rule; an admin is not in it.
+        Case {
+            path: "/api/orgs/leave",
+            body: |w| format!("org_id={}", w.org),
+            expect: [UNAUTH, HIDDEN, OK, CONFLICT, FORBID],
+        },
+        Case {
+            path: "/api/vms/list",
+            body: |_| String::new(),
+            expect: [UNAUTH, OK, OK, OK, OK],
+        },
+        // Platform admins look after organizations but do not work inside them.
+        Case {
+            path: "/api/vms/create",
+            body: |w| format!("organization_id={}&name=new-vm", w.org),
+            expect: [UNAUTH, HIDDEN, OK, OK, FORBID],
+        },
+        Case {
+            path: "/api/vms/get",
+            body: |w| format!("id={}", w.vm),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+        },
+        Case {
+            path: "/api/vms/delete",
+            body: |w| format!("id={}", w.vm),
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+        },
+        Case {
+            path: "/api/vms/share",
+            body: |w| format!("id={}&username=dora&level=operator", w.vm),
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+        },
+        Case {
+            path: "/api/vms/unshare",
+            body: |w| format!("id={}&user_id={}", w.vm, w.vic),
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+        },
+        Case {
+            path: "/api/access/overview",
+            body: |w| format!("kind=vm&id={}", w.vm),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+        },
+        Case {
+            path: "/api/access/overview",
+            body: |w| format!("kind=organization&id={}", w.org),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+        },
+        Case {
+            path: "/api/access/explain",
+            body: |w| format!("kind=vm&id={}&username=member&permission=delete", w.vm),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+        },
+        Case {
+            path: "/api/admin/users",
+            body: |_| String::new(),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+        },
+        Case {
+            path: "/api/admin/create_invite",
+            body: |_| String::new(),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+        },
+        Case {
+            path: "/api/admin/set_user_disabled",
+            body: |w| format!("user_id={}&disabled=true", w.dora),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+        },
+        Case {
+            path: "/api/admin/create_recovery_link",
+            body: |w| format!("user_id={}", w.dora),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+        },
+        Case {
+            path: "/api/dashboard",
+            body: |_| String::new(),
+            expect: [UNAUTH, OK, OK, OK, OK],
+        },
+    ]
+}
+
+async fn call(w: &World, path: &str, body: String, token: Option<&String>) -> (StatusCode, String) {
+    let mut req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ORIGIN, "http://localhost:3000");
+    if let Some(t) = token {
+        req = req.header(header::COOKIE, format!("strata_session={t}"));
+    }
+    let res = w
+        .app
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn only_allowed_callers_succeed_on_every_server_function() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        for (i, who) in CALLERS.iter().enumerate() {
+            // A fresh world per call, so one caller's success cannot change the next answer.
+            let w = world().await;
+            let (status, body) = call(&w, case.path, (case.body)(&w), w.tokens[i].as_ref()).await;
+            if status.as_u16() != case.expect[i] {
+                failures.push(format!(
+                    "{} as {who}: expected {}, got {status} {body}",
+                    case.path, case.expect[i]
+                ));
+            }
+            if status.as_u16() != OK {
+                assert!(
+                    !body.contains("Db") && !body.contains("SQL"),
+                    "{} leaked detail: {body}",
+                    case.path
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn refused_calls_change_nothing() {
+    let w = world().await;
+    let stranger = w.tokens[1].as_ref();
+    let member = w.tokens[2].as_ref();
+    for token in [stranger, member] {
+        let (s, _) = call(&w, "/api/vms/delete", format!("id={}", w.vm), token).await;
+        assert_ne!(s, StatusCode::OK);
+        let (s, _) = call(
+            &w,
+            "/api/orgs/remove_member",
+            format!("org_id={}&user_id={}", w.org, w.tess),
+            token,
+        )
+        .await;
+        assert_ne!(s, StatusCode::OK);
+    }
+    let owner = w.tokens[3].as_ref();
+    let (_, vm) = call(&w, "/api/vms/get", format!("id={}", w.vm), owner).await;
+    assert!(vm.contains(r#""name":"web""#), "{vm}");
+    let (_, org) = call(&w, "/api/orgs/get", format!("id={}", w.org), owner).await;
+    assert!(org.contains(r#""username":"tess""#), "{org}");
+}
