@@ -12,11 +12,12 @@ use crate::api::orgs::list_organizations;
 use crate::browser;
 use crate::components::ui;
 
-const NAV: [(&str, &str); 5] = [
+const NAV: [(&str, &str); 6] = [
     ("/", "Dashboard"),
     ("/vms", "Virtual machines"),
     ("/services", "Services"),
     ("/organizations", "Organizations"),
+    ("/audit", "Audit"),
     ("/settings", "Settings"),
 ];
 const LINK: &str = "block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-sky-50 aria-[current=page]:text-sky-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-sky-950 dark:aria-[current=page]:text-sky-300";

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_identity;
 mod m20261122_000003_access;
+mod m20261122_000004_audit;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_identity::Migration),
             Box::new(m20261122_000003_access::Migration),
+            Box::new(m20261122_000004_audit::Migration),
         ]
     }
 }

@@ -65,9 +65,10 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    req.extensions_mut()
-        .insert(ClientInfo::new(ip.to_string(), &user_agent));
-    if let Some(c) = caller {
+    let client = ClientInfo::new(ip.to_string(), &user_agent);
+    req.extensions_mut().insert(client.clone());
+    if let Some(mut c) = caller {
+        c.client = client;
         req.extensions_mut().insert::<Caller>(c);
     }
     next.run(req).await

@@ -7,6 +7,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod audit_export;
 pub mod authz_cli;
 pub mod config;
 pub mod guard;

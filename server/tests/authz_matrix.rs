@@ -16,6 +16,7 @@ const CALLERS: [&str; 5] = ["anonymous", "stranger", "member", "owner", "admin"]
 
 struct World {
     app: axum::Router,
+    control: control::Control,
     tokens: Vec<Option<String>>,
     org: String,
     vm: String,
@@ -54,6 +55,7 @@ async fn world() -> World {
         username: name.to_owned(),
         display_name: name.to_owned(),
         is_admin: admin,
+        client: control::auth::ClientInfo::new("127.0.0.1", "test"),
     };
     let owner = caller(2, "owner", false);
     let (tess, _) = user_with_session(&control, "tess", false).await;
@@ -83,11 +85,12 @@ async fn world() -> World {
     std::fs::create_dir_all(&site).unwrap();
     let app = router::build(AppState {
         leptos_options: leptos_options(&site),
-        control,
+        control: control.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(1000),
     });
     World {
         app,
+        control,
         tokens,
         org: org.id,
         vm: vm.id,
@@ -104,6 +107,8 @@ struct Case {
     path: &'static str,
     body: fn(&World) -> String,
     expect: [u16; 5],
+    /// The audit action a change writes; None for reads.
+    audit: Option<&'static str>,
 }
 
 const OK: u16 = 200;
@@ -118,108 +123,129 @@ fn cases() -> Vec<Case> {
             path: "/api/orgs/list",
             body: |_| String::new(),
             expect: [UNAUTH, OK, OK, OK, OK],
+            audit: None,
         },
         Case {
             path: "/api/orgs/create",
             body: |_| "name=new-org".into(),
             expect: [UNAUTH, OK, OK, OK, OK],
+            audit: Some("organization.create"),
         },
         Case {
             path: "/api/orgs/get",
             body: |w| format!("id={}", w.org),
             expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
         },
         Case {
             path: "/api/orgs/add_member",
             body: |w| format!("org_id={}&username=dora&role=member", w.org),
             expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("organization.add_member"),
         },
         Case {
             path: "/api/orgs/change_role",
             body: |w| format!("org_id={}&user_id={}&role=owner", w.org, w.tess),
             expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("organization.change_role"),
         },
         Case {
             path: "/api/orgs/remove_member",
             body: |w| format!("org_id={}&user_id={}", w.org, w.tess),
             expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("organization.remove_member"),
         },
         // The owner is the only owner, so leaving is refused by rule; an admin is not in it.
         Case {
             path: "/api/orgs/leave",
             body: |w| format!("org_id={}", w.org),
             expect: [UNAUTH, HIDDEN, OK, CONFLICT, FORBID],
+            audit: Some("organization.leave"),
         },
         Case {
             path: "/api/vms/list",
             body: |_| String::new(),
             expect: [UNAUTH, OK, OK, OK, OK],
+            audit: None,
         },
         // Platform admins look after organizations but do not work inside them.
         Case {
             path: "/api/vms/create",
             body: |w| format!("organization_id={}&name=new-vm", w.org),
             expect: [UNAUTH, HIDDEN, OK, OK, FORBID],
+            audit: Some("vm.create"),
         },
         Case {
             path: "/api/vms/get",
             body: |w| format!("id={}", w.vm),
             expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
         },
         Case {
             path: "/api/vms/delete",
             body: |w| format!("id={}", w.vm),
             expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("vm.delete"),
         },
         Case {
             path: "/api/vms/share",
             body: |w| format!("id={}&username=dora&level=operator", w.vm),
             expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("vm.share"),
         },
         Case {
             path: "/api/vms/unshare",
             body: |w| format!("id={}&user_id={}", w.vm, w.vic),
             expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("vm.unshare"),
         },
         Case {
             path: "/api/access/overview",
             body: |w| format!("kind=vm&id={}", w.vm),
             expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
         },
         Case {
             path: "/api/access/overview",
             body: |w| format!("kind=organization&id={}", w.org),
             expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
         },
         Case {
             path: "/api/access/explain",
             body: |w| format!("kind=vm&id={}&username=member&permission=delete", w.vm),
             expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
         },
         Case {
             path: "/api/admin/users",
             body: |_| String::new(),
             expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: None,
         },
         Case {
             path: "/api/admin/create_invite",
             body: |_| String::new(),
             expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: Some("user.invite"),
         },
         Case {
             path: "/api/admin/set_user_disabled",
             body: |w| format!("user_id={}&disabled=true", w.dora),
             expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: Some("user.disable"),
         },
         Case {
             path: "/api/admin/create_recovery_link",
             body: |w| format!("user_id={}", w.dora),
             expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: Some("user.recovery_link"),
         },
         Case {
             path: "/api/dashboard",
             body: |_| String::new(),
             expect: [UNAUTH, OK, OK, OK, OK],
+            audit: None,
         },
     ]
 }
@@ -249,6 +275,7 @@ async fn only_allowed_callers_succeed_on_every_server_function() {
         for (i, who) in CALLERS.iter().enumerate() {
             // A fresh world per call, so one caller's success cannot change the next answer.
             let w = world().await;
+            let before = audit_rows(&w).await.len();
             let (status, body) = call(&w, case.path, (case.body)(&w), w.tokens[i].as_ref()).await;
             if status.as_u16() != case.expect[i] {
                 failures.push(format!(
@@ -256,6 +283,24 @@ async fn only_allowed_callers_succeed_on_every_server_function() {
                     case.path, case.expect[i]
                 ));
             }
+            // Exactly the right audit row: success for a change made, denied for a change
+            // refused by permission, nothing for reads, anonymous calls and rule conflicts.
+            let new: Vec<(String, String, String)> =
+                audit_rows(&w).await.into_iter().skip(before).collect();
+            let want: Vec<(String, String, String)> = match (case.audit, status.as_u16()) {
+                (Some(action), OK) => vec![(action.into(), "success".into(), who.to_string())],
+                (Some(action), FORBID | HIDDEN) if i > 0 => {
+                    vec![(action.into(), "denied".into(), who.to_string())]
+                }
+                _ => vec![],
+            };
+            if new != want {
+                failures.push(format!(
+                    "{} as {who}: audit rows {new:?}, expected {want:?}",
+                    case.path
+                ));
+            }
+
             if status.as_u16() != OK {
                 assert!(
                     !body.contains("Db") && !body.contains("SQL"),
@@ -266,6 +311,61 @@ async fn only_allowed_callers_succeed_on_every_server_function() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// (action, outcome, actor) of every audit row, oldest first.
+async fn audit_rows(w: &World) -> Vec<(String, String, String)> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    control::entities::audit::Entity::find()
+        .order_by_asc(control::entities::audit::Column::Id)
+        .all(w.control.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.action, r.outcome, r.actor_name))
+        .collect()
+}
+
+/// Server functions whose audit rows are checked by the passkey tests (they need a WebAuthn
+/// ceremony), or that change nothing.
+const COVERED_ELSEWHERE: &[&str] = &[
+    "/api/session/me",
+    "/api/session/signup_status",
+    "/api/session/sign_out",
+    "/api/auth/begin_signup",
+    "/api/auth/finish_signup",
+    "/api/auth/begin_signin",
+    "/api/auth/finish_signin",
+    "/api/auth/begin_recovery",
+    "/api/auth/finish_recovery",
+    "/api/security/passkeys",
+    "/api/security/begin_add_passkey",
+    "/api/security/finish_add_passkey",
+    "/api/security/rename_passkey",
+    "/api/security/remove_passkey",
+    "/api/security/sessions",
+    "/api/security/revoke_session",
+    "/api/security/revoke_other_sessions",
+    "/api/audit/page",
+];
+
+#[tokio::test]
+async fn every_server_function_is_in_a_table() {
+    // Building the router registers every server function.
+    let _w = world().await;
+    let listed: Vec<&str> = cases()
+        .iter()
+        .map(|c| c.path)
+        .chain(COVERED_ELSEWHERE.iter().copied())
+        .collect();
+    let missing: Vec<&str> = server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .filter(|path| !listed.contains(path))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "server functions with no permission/audit expectations: {missing:?}; add them to a table"
+    );
 }
 
 #[tokio::test]

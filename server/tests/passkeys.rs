@@ -47,6 +47,31 @@ async fn app() -> App {
     app_with(1000, control::auth::AuthConfig::new(ORIGIN)).await
 }
 
+impl App {
+    /// (action, outcome, actor) of every audit row, oldest first.
+    async fn audit(&self) -> Vec<(String, String, String)> {
+        use sea_orm::{EntityTrait, QueryOrder};
+        control::entities::audit::Entity::find()
+            .order_by_asc(control::entities::audit::Column::Id)
+            .all(self.control.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.action, r.outcome, r.actor_name))
+            .collect()
+    }
+
+    /// The actions of successful audit rows, oldest first.
+    async fn done(&self) -> Vec<String> {
+        self.audit()
+            .await
+            .into_iter()
+            .filter(|(_, outcome, _)| outcome == "success")
+            .map(|(action, _, _)| action)
+            .collect()
+    }
+}
+
 struct Reply {
     status: StatusCode,
     json: Value,
@@ -257,6 +282,13 @@ async fn first_account_is_admin_and_both_sign_in_styles_work() {
         .call("/api/auth/begin_signin", &[("username", "nobody")], None)
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.done().await,
+        ["account.sign_up", "session.sign_in", "session.sign_in"],
+        "one audit row per change"
+    );
+    let rows = app.audit().await;
+    assert!(rows.iter().all(|(_, _, actor)| actor == "ada"), "{rows:?}");
 }
 
 #[tokio::test]
@@ -416,6 +448,18 @@ async fn sessions_rotate_end_on_sign_out_and_can_be_revoked() {
     assert_eq!(app.me(&third).await, Value::Null);
     let after = app.call("/api/security/sessions", &[], Some(&third)).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.done().await,
+        [
+            "account.sign_up",
+            // Signing in over a live session ends the old session.
+            "session.sign_in",
+            "session.sign_out",
+            "session.sign_in",
+            "session.revoke_others",
+            "session.sign_out"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -539,6 +583,16 @@ async fn passkeys_can_be_added_renamed_and_removed_but_never_the_last() {
     let list = app.call("/api/security/passkeys", &[], Some(&token)).await;
     assert_eq!(list.json.as_array().unwrap().len(), 1);
     assert_eq!(list.json[0]["name"], "Passkey 2");
+    // The refused removal of the last passkey and the bad rename left no success rows.
+    assert_eq!(
+        app.done().await,
+        [
+            "account.sign_up",
+            "passkey.add",
+            "passkey.rename",
+            "passkey.remove"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -666,6 +720,19 @@ async fn invites_disabling_and_recovery_links() {
         .await
         .unwrap_err();
     assert_eq!(expired.status(), 403);
+    let done = app.done().await;
+    for action in [
+        "user.invite",
+        "user.disable",
+        "user.enable",
+        "user.recovery_link",
+        "account.recover",
+    ] {
+        assert!(
+            done.iter().any(|a| a == action),
+            "{action} missing from {done:?}"
+        );
+    }
 }
 
 #[tokio::test]

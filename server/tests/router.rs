@@ -344,3 +344,33 @@ async fn every_private_server_function_refuses_anonymous_callers() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path} as a member");
     }
 }
+
+#[tokio::test]
+async fn audit_exports_are_downloads_for_those_who_may_read_the_log() {
+    let h = harness().await;
+    let (_, admin) = control::testing::user_with_session(&h.control, "root", true).await;
+    let (_, member) = control::testing::user_with_session(&h.control, "bob", false).await;
+    let res = get(&h.app, "/api/audit/export?format=csv", None).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = get_as(&h.app, "/api/audit/export?format=csv", None, Some(&member)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = get_as(&h.app, "/api/audit/export?format=xml", None, Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = get_as(
+        &h.app,
+        "/api/audit/export?format=csv&outcome=success",
+        None,
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "text/csv; charset=utf-8"
+    );
+    assert!(res.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("strata-audit.csv"));
+    assert!(text(res).await.starts_with("id,at,actor,"));
+}

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod audit;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod context;

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod admin_users;
+pub mod audit;
 pub mod dashboard;
 pub mod not_found;
 pub mod organization;

@@ -9,6 +9,8 @@
 )]
 
 pub mod access;
+pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod config;
 pub mod dashboard;

@@ -19,6 +19,7 @@ use sea_orm::{
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::{not_found, tuples};
+use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
 use crate::entities::{organization, relation_tuple, user};
 use crate::{internal, Control};
@@ -48,10 +49,11 @@ impl Control {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<OrgSummary, AppError> {
-        self.authorize(
+        self.authorize_action(
             caller,
             Permission::CreateOrganization,
             &Resource::platform(),
+            "organization.create",
         )
         .await?;
         let name = name.trim();
@@ -83,6 +85,10 @@ impl Control {
             now,
         )
         .await?;
+        let entry = Entry::new("organization.create", &org)
+            .org(id)
+            .detail(serde_json::json!({ "name": name }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(org = %name, by = %caller.username, "organization created");
         Ok(OrgSummary {
@@ -261,7 +267,8 @@ impl Control {
     ) -> Result<OrgMember, AppError> {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
-        self.authorize(caller, Permission::Manage, &org).await?;
+        self.authorize_action(caller, Permission::Manage, &org, "organization.add_member")
+            .await?;
         let person = user::Entity::find()
             .filter(user::Column::Username.eq(username.trim()))
             .filter(user::Column::Disabled.eq(false))
@@ -289,6 +296,10 @@ impl Control {
             now,
         )
         .await?;
+        let entry = Entry::new("organization.add_member", &org)
+            .org(id)
+            .detail(serde_json::json!({ "member": person.username, "role": role.label() }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(org = %id, member = %person.username, ?role, by = %caller.username, "member added");
         Ok(OrgMember {
@@ -312,7 +323,8 @@ impl Control {
     ) -> Result<(), AppError> {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
-        self.authorize(caller, Permission::Manage, &org).await?;
+        self.authorize_action(caller, Permission::Manage, &org, "organization.change_role")
+            .await?;
         let person = parse_member_id(user_id)?;
         let fail = |e| internal("change role", e);
         let txn = self.db().begin().await.map_err(fail)?;
@@ -334,6 +346,10 @@ impl Control {
             now,
         )
         .await?;
+        let entry = Entry::new("organization.change_role", &org).org(id).detail(
+            serde_json::json!({ "member": person, "from": current.label(), "to": role.label() }),
+        );
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(org = %id, member = %person, ?role, by = %caller.username, "role changed");
         Ok(())
@@ -348,9 +364,16 @@ impl Control {
     ) -> Result<(), AppError> {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
-        self.authorize(caller, Permission::Manage, &org).await?;
+        self.authorize_action(
+            caller,
+            Permission::Manage,
+            &org,
+            "organization.remove_member",
+        )
+        .await?;
         let person = parse_member_id(user_id)?;
-        self.drop_member(&org, id, person).await?;
+        self.drop_member(caller, "organization.remove_member", &org, id, person)
+            .await?;
         tracing::info!(org = %id, member = %person, by = %caller.username, "member removed");
         Ok(())
     }
@@ -359,13 +382,22 @@ impl Control {
     pub async fn leave_organization(&self, caller: &Caller, org_id: &str) -> Result<(), AppError> {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
-        self.authorize(caller, Permission::Leave, &org).await?;
-        self.drop_member(&org, id, caller.user_id).await?;
+        self.authorize_action(caller, Permission::Leave, &org, "organization.leave")
+            .await?;
+        self.drop_member(caller, "organization.leave", &org, id, caller.user_id)
+            .await?;
         tracing::info!(org = %id, member = %caller.username, "left organization");
         Ok(())
     }
 
-    async fn drop_member(&self, org: &Resource, id: Uuid, person: Uuid) -> Result<(), AppError> {
+    async fn drop_member(
+        &self,
+        caller: &Caller,
+        action: &'static str,
+        org: &Resource,
+        id: Uuid,
+        person: Uuid,
+    ) -> Result<(), AppError> {
         let fail = |e| internal("remove member", e);
         let txn = self.db().begin().await.map_err(fail)?;
         self.lock_org(&txn, id).await?;
@@ -377,6 +409,11 @@ impl Control {
             return Err(last_owner());
         }
         tuples::delete(&txn, &tuples::tuple(org, rel_of(current), m::user(person))).await?;
+        let entry = Entry::new(action, org)
+            .org(id)
+            .detail(serde_json::json!({ "member": person, "role": current.label() }));
+        let now = chrono::Utc::now();
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)
     }
 }

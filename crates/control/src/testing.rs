@@ -171,5 +171,6 @@ pub async fn caller(control: &Control, username: &str, admin: bool) -> crate::au
         username: username.to_owned(),
         display_name: username.to_uppercase(),
         is_admin: admin,
+        client: crate::auth::ClientInfo::new("127.0.0.1", "test"),
     }
 }

@@ -15,6 +15,7 @@ use sea_orm::{
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::{not_found, tuples};
+use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
 use crate::entities::{organization, relation_tuple, user, vm};
 use crate::orgs::parse_id;
@@ -38,7 +39,7 @@ impl Control {
     ) -> Result<VmSummary, AppError> {
         let org_id = parse_id(organization_id, Kind::Organization)?;
         let org_res = Resource::organization(org_id);
-        self.authorize(caller, Permission::CreateVm, &org_res)
+        self.authorize_action(caller, Permission::CreateVm, &org_res, "vm.create")
             .await?;
         let name = name.trim();
         validate_vm_name(name).map_err(AppError::Invalid)?;
@@ -81,6 +82,10 @@ impl Control {
             now,
         )
         .await?;
+        let entry = Entry::new("vm.create", &res)
+            .org(org_id)
+            .detail(serde_json::json!({ "name": name }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(vm = %name, org = %org.name, by = %caller.username, "vm created");
         Ok(VmSummary {
@@ -194,17 +199,25 @@ impl Control {
     pub async fn delete_vm(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
-        self.authorize(caller, Permission::Delete, &res).await?;
+        self.authorize_action(caller, Permission::Delete, &res, "vm.delete")
+            .await?;
         let fail = |e| internal("delete vm", e);
         let txn = self.db().begin().await.map_err(fail)?;
-        let done = vm::Entity::delete_by_id(id)
+        let row = vm::Entity::find_by_id(id)
+            .one(&txn)
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| not_found(Kind::Vm))?;
+        vm::Entity::delete_by_id(id)
             .exec(&txn)
             .await
             .map_err(fail)?;
-        if done.rows_affected == 0 {
-            return Err(not_found(Kind::Vm));
-        }
         tuples::delete_object(&txn, &res.object()).await?;
+        let entry = Entry::new("vm.delete", &res)
+            .org(row.organization_id)
+            .detail(serde_json::json!({ "name": row.name }));
+        let now = chrono::Utc::now();
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(vm = %id, by = %caller.username, "vm deleted");
         Ok(())
@@ -221,7 +234,9 @@ impl Control {
     ) -> Result<VmShare, AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
-        self.authorize(caller, Permission::Share, &res).await?;
+        self.authorize_action(caller, Permission::Share, &res, "vm.share")
+            .await?;
+        let org_id = self.vm_org(id).await?;
         let person = user::Entity::find()
             .filter(user::Column::Username.eq(username.trim()))
             .filter(user::Column::Disabled.eq(false))
@@ -244,6 +259,10 @@ impl Control {
             now,
         )
         .await?;
+        let entry = Entry::new("vm.share", &res)
+            .org(org_id)
+            .detail(serde_json::json!({ "with": person.username, "level": level.label() }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(vm = %id, with = %person.username, ?level, by = %caller.username, "vm shared");
         Ok(VmShare {
@@ -256,6 +275,15 @@ impl Control {
         })
     }
 
+    async fn vm_org(&self, id: Uuid) -> Result<Uuid, AppError> {
+        vm::Entity::find_by_id(id)
+            .one(self.db())
+            .await
+            .map_err(|e| internal("load vm", e))?
+            .map(|v| v.organization_id)
+            .ok_or_else(|| not_found(Kind::Vm))
+    }
+
     /// Ends a direct share.
     pub async fn unshare_vm(
         &self,
@@ -265,7 +293,9 @@ impl Control {
     ) -> Result<(), AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
-        self.authorize(caller, Permission::Share, &res).await?;
+        self.authorize_action(caller, Permission::Share, &res, "vm.unshare")
+            .await?;
+        let org_id = self.vm_org(id).await?;
         let person: Uuid = user_id
             .trim()
             .parse()
@@ -280,6 +310,11 @@ impl Control {
         if !removed {
             return Err(AppError::NotFound("No such share.".into()));
         }
+        let entry = Entry::new("vm.unshare", &res)
+            .org(org_id)
+            .detail(serde_json::json!({ "with": person }));
+        let now = chrono::Utc::now();
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         Ok(())
     }

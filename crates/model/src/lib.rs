@@ -3,6 +3,7 @@
 //! Everything here compiles for wasm32; nothing here touches a database, a clock or the network.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod error;

@@ -150,6 +150,35 @@ impl Control {
         }
     }
 
+    /// [`Control::authorize`] for a change: a refusal is written to the audit log as denied.
+    pub async fn authorize_action(
+        &self,
+        caller: &Caller,
+        permission: Permission,
+        resource: &Resource,
+        action: &'static str,
+    ) -> Result<(), AppError> {
+        let result = self.authorize(caller, permission, resource).await;
+        if let Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) = &result {
+            let mut entry = crate::audit::Entry::new(action, resource)
+                .detail(serde_json::json!({ "reason": e.to_string() }));
+            if resource.kind == Kind::Organization {
+                if let Ok(id) = resource.id.parse() {
+                    entry = entry.org(id);
+                }
+            }
+            crate::audit::record(
+                self.db(),
+                &crate::audit::Actor::caller(caller),
+                entry,
+                crate::audit::Outcome::Denied,
+                chrono::Utc::now(),
+            )
+            .await?;
+        }
+        result
+    }
+
     /// Ids of every `kind` object the caller holds `permission` on.
     pub async fn visible(
         &self,
@@ -206,6 +235,7 @@ pub fn forbidden(permission: Permission, _kind: Kind) -> AppError {
         Permission::ManageNodes => "manage nodes",
         Permission::ManageImages => "manage images",
         Permission::CreateOrganization => "create organizations",
+        Permission::ViewAudit => "see the audit log",
         Permission::View => "see this",
         Permission::Contribute => "work in this organization",
         Permission::Manage => "manage this organization",

@@ -59,8 +59,22 @@ impl Kind {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Kind::Platform => &[ManageUsers, ManageNodes, ManageImages, CreateOrganization],
-            Kind::Organization => &[View, Contribute, Manage, CreateVm, CreateService, Leave],
+            Kind::Platform => &[
+                ManageUsers,
+                ManageNodes,
+                ManageImages,
+                CreateOrganization,
+                ViewAudit,
+            ],
+            Kind::Organization => &[
+                View,
+                Contribute,
+                Manage,
+                CreateVm,
+                CreateService,
+                Leave,
+                ViewAudit,
+            ],
             Kind::Node => &[Read, Manage],
             Kind::Image => &[Read, Manage],
             Kind::Vm => &[Read, Start, Stop, Restart, Console, Update, Delete, Share],
@@ -76,6 +90,7 @@ pub enum Permission {
     ManageNodes,
     ManageImages,
     CreateOrganization,
+    ViewAudit,
     // organization
     View,
     Contribute,
@@ -103,6 +118,7 @@ impl Permission {
             ManageNodes => "manage_nodes",
             ManageImages => "manage_images",
             CreateOrganization => "create_organization",
+            ViewAudit => "view_audit",
             View => "view",
             Contribute => "contribute",
             Manage => "manage",
@@ -133,6 +149,7 @@ const ALL: &[Permission] = {
         ManageNodes,
         ManageImages,
         CreateOrganization,
+        ViewAudit,
         View,
         Contribute,
         Manage,

@@ -38,22 +38,37 @@ fn no_user() -> AppError {
 
 impl Control {
     /// Platform administrators only, decided by the permission engine.
-    async fn require_admin(&self, who: &Caller) -> Result<(), AppError> {
+    /// A refused change (`action` given) is written to the audit log as denied.
+    async fn require_admin(
+        &self,
+        who: &Caller,
+        action: Option<&'static str>,
+    ) -> Result<(), AppError> {
         use crate::access::model::{Permission, Resource};
         if self
             .can(Some(who), Permission::ManageUsers, &Resource::platform())
             .await?
         {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(
-                "Only platform administrators can manage users.".into(),
-            ))
+            return Ok(());
         }
+        let refusal = AppError::Forbidden("Only platform administrators can manage users.".into());
+        if let Some(action) = action {
+            let entry = crate::audit::Entry::new(action, &Resource::platform())
+                .detail(serde_json::json!({ "reason": refusal.to_string() }));
+            crate::audit::record(
+                self.db(),
+                &crate::audit::Actor::caller(who),
+                entry,
+                crate::audit::Outcome::Denied,
+                chrono::Utc::now(),
+            )
+            .await?;
+        }
+        Err(refusal)
     }
 
     pub async fn list_users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError> {
-        self.require_admin(who).await?;
+        self.require_admin(who, None).await?;
         let fail = |e: DbErr| internal("list users", e);
         let users = user::Entity::find()
             .order_by_asc(user::Column::Username)
@@ -86,7 +101,7 @@ impl Control {
         who: &Caller,
         now: DateTime<Utc>,
     ) -> Result<LinkCreated, AppError> {
-        self.require_admin(who).await?;
+        self.require_admin(who, Some("user.invite")).await?;
         self.create_link(who, LinkKind::Invite, None, now).await
     }
 
@@ -97,7 +112,7 @@ impl Control {
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<LinkCreated, AppError> {
-        self.require_admin(who).await?;
+        self.require_admin(who, Some("user.recovery_link")).await?;
         let target = self.find_user(user_id).await?;
         self.create_link(who, LinkKind::Recovery, Some(target.id), now)
             .await
@@ -112,8 +127,11 @@ impl Control {
     ) -> Result<LinkCreated, AppError> {
         let (token, hash) = tokens::new_token();
         let expires_at = now + self.auth().link_ttl;
+        let fail = |e: DbErr| internal("create link", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let link_id = Uuid::new_v4();
         link::ActiveModel {
-            id: Set(Uuid::new_v4()),
+            id: Set(link_id),
             token_hash: Set(hash),
             kind: Set(kind.as_str().to_owned()),
             user_id: Set(user_id),
@@ -123,9 +141,27 @@ impl Control {
             used_at: Set(None),
             used_by: Set(None),
         }
-        .insert(self.db())
+        .insert(&txn)
         .await
-        .map_err(|e| internal("create link", e))?;
+        .map_err(fail)?;
+        let (action, about) = match kind {
+            LinkKind::Invite => ("user.invite", "link"),
+            LinkKind::Recovery => ("user.recovery_link", "user"),
+        };
+        let subject = user_id
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| link_id.to_string());
+        let entry = crate::audit::Entry::about(action, about, subject)
+            .detail(serde_json::json!({ "expires_at": show_time(expires_at) }));
+        crate::audit::record(
+            &txn,
+            &crate::audit::Actor::caller(who),
+            entry,
+            crate::audit::Outcome::Success,
+            now,
+        )
+        .await?;
+        txn.commit().await.map_err(fail)?;
         let path = match kind {
             LinkKind::Invite => "signup?invite=",
             LinkKind::Recovery => "recover?token=",
@@ -152,7 +188,12 @@ impl Control {
         user_id: &str,
         disabled: bool,
     ) -> Result<(), AppError> {
-        self.require_admin(who).await?;
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        self.require_admin(who, Some(action)).await?;
         let target = self.find_user(user_id).await?;
         if target.id == who.user_id {
             return Err(AppError::Conflict(
@@ -172,6 +213,15 @@ impl Control {
                 .await
                 .map_err(fail)?;
         }
+        let entry = crate::audit::Entry::about(action, "user", target_id);
+        crate::audit::record(
+            &txn,
+            &crate::audit::Actor::caller(who),
+            entry,
+            crate::audit::Outcome::Success,
+            chrono::Utc::now(),
+        )
+        .await?;
         txn.commit().await.map_err(fail)
     }
 
@@ -235,6 +285,7 @@ impl Control {
             .ok_or_else(no_user)?;
         let n = passkeys::of_user(&txn, user_id).await?.len();
         passkeys::insert(&txn, user_id, &format!("Passkey {}", n + 1), &pk, now).await?;
-        self.finish_sign_in(txn, person, client, now).await
+        self.finish_sign_in(txn, person, client, now, "account.recover")
+            .await
     }
 }

@@ -11,6 +11,8 @@ pub struct Caller {
     pub username: String,
     pub display_name: String,
     pub is_admin: bool,
+    /// Where this request came from; the request guard fills it in.
+    pub client: ClientInfo,
 }
 
 impl Caller {

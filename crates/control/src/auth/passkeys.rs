@@ -198,7 +198,18 @@ impl Control {
             .count(&txn)
             .await
             .map_err(fail)?;
-        insert(&txn, who.user_id, &format!("Passkey {}", n + 1), &pk, now).await?;
+        let name = format!("Passkey {}", n + 1);
+        insert(&txn, who.user_id, &name, &pk, now).await?;
+        let entry = crate::audit::Entry::about("passkey.add", "user", who.user_id)
+            .detail(serde_json::json!({ "name": name }));
+        crate::audit::record(
+            &txn,
+            &crate::audit::Actor::caller(who),
+            entry,
+            crate::audit::Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)
     }
 
@@ -211,13 +222,22 @@ impl Control {
             .await
             .map_err(|e| internal("rename passkey", e))?
             .ok_or_else(not_found)?;
+        let fail = |e: DbErr| internal("rename passkey", e);
+        let txn = self.db().begin().await.map_err(fail)?;
         let mut active: passkey::ActiveModel = row.into();
         active.name = Set(name.trim().to_owned());
-        active
-            .update(self.db())
-            .await
-            .map_err(|e| internal("rename passkey", e))?;
-        Ok(())
+        active.update(&txn).await.map_err(fail)?;
+        let entry = crate::audit::Entry::about("passkey.rename", "passkey", id)
+            .detail(serde_json::json!({ "name": name.trim() }));
+        crate::audit::record(
+            &txn,
+            &crate::audit::Actor::caller(who),
+            entry,
+            crate::audit::Outcome::Success,
+            chrono::Utc::now(),
+        )
+        .await?;
+        txn.commit().await.map_err(fail)
     }
 
     /// Removes one of the caller's passkeys, never the last one.
@@ -238,6 +258,15 @@ impl Control {
             .exec(&txn)
             .await
             .map_err(fail)?;
+        let entry = crate::audit::Entry::about("passkey.remove", "passkey", id);
+        crate::audit::record(
+            &txn,
+            &crate::audit::Actor::caller(who),
+            entry,
+            crate::audit::Outcome::Success,
+            chrono::Utc::now(),
+        )
+        .await?;
         txn.commit().await.map_err(fail)
     }
 }

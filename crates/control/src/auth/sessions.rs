@@ -7,7 +7,7 @@ use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 
 use super::{show_time, tokens, Caller, ClientInfo};
@@ -50,12 +50,16 @@ impl Control {
         person: user::Model,
         client: &ClientInfo,
         now: DateTime<Utc>,
+        action: &'static str,
     ) -> Result<(Me, String), AppError> {
         let fail = |e: DbErr| internal("sign in", e);
         let token = self
             .open_session(&txn, person.id, client, now)
             .await
             .map_err(fail)?;
+        let actor = crate::audit::Actor::person(person.id, &person.username, client);
+        let entry = crate::audit::Entry::about(action, "user", person.id);
+        crate::audit::record(&txn, &actor, entry, crate::audit::Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         let me = Me {
             id: person.id.to_string(),
@@ -111,11 +115,22 @@ impl Control {
 
     /// Ends the caller's session.
     pub async fn sign_out(&self, who: &Caller) -> Result<(), AppError> {
+        let fail = |e: DbErr| internal("sign out", e);
+        let txn = self.db().begin().await.map_err(fail)?;
         session::Entity::delete_by_id(who.session_id)
-            .exec(self.db())
+            .exec(&txn)
             .await
-            .map_err(|e| internal("sign out", e))?;
-        Ok(())
+            .map_err(fail)?;
+        let entry = crate::audit::Entry::about("session.sign_out", "session", who.session_id);
+        crate::audit::record(
+            &txn,
+            &crate::audit::Actor::caller(who),
+            entry,
+            crate::audit::Outcome::Success,
+            chrono::Utc::now(),
+        )
+        .await?;
+        txn.commit().await.map_err(fail)
     }
 
     /// The caller's live sessions, most recent first.
@@ -149,27 +164,50 @@ impl Control {
     pub async fn revoke_session(&self, who: &Caller, session_id: &str) -> Result<(), AppError> {
         let not_found = || AppError::NotFound("No such session.".into());
         let id = Uuid::parse_str(session_id).map_err(|_| not_found())?;
+        let fail = |e: DbErr| internal("revoke session", e);
+        let txn = self.db().begin().await.map_err(fail)?;
         let done = session::Entity::delete_many()
             .filter(session::Column::Id.eq(id))
             .filter(session::Column::UserId.eq(who.user_id))
-            .exec(self.db())
+            .exec(&txn)
             .await
-            .map_err(|e| internal("revoke session", e))?;
-        if done.rows_affected == 1 {
-            Ok(())
-        } else {
-            Err(not_found())
+            .map_err(fail)?;
+        if done.rows_affected != 1 {
+            return Err(not_found());
         }
+        let entry = crate::audit::Entry::about("session.revoke", "session", id);
+        crate::audit::record(
+            &txn,
+            &crate::audit::Actor::caller(who),
+            entry,
+            crate::audit::Outcome::Success,
+            chrono::Utc::now(),
+        )
+        .await?;
+        txn.commit().await.map_err(fail)
     }
 
     /// Ends every session of the caller but the current one; returns how many ended.
     pub async fn revoke_other_sessions(&self, who: &Caller) -> Result<u64, AppError> {
+        let fail = |e: DbErr| internal("revoke other sessions", e);
+        let txn = self.db().begin().await.map_err(fail)?;
         let done = session::Entity::delete_many()
             .filter(session::Column::UserId.eq(who.user_id))
             .filter(session::Column::Id.ne(who.session_id))
-            .exec(self.db())
+            .exec(&txn)
             .await
-            .map_err(|e| internal("revoke other sessions", e))?;
+            .map_err(fail)?;
+        let entry = crate::audit::Entry::about("session.revoke_others", "user", who.user_id)
+            .detail(serde_json::json!({ "ended": done.rows_affected }));
+        crate::audit::record(
+            &txn,
+            &crate::audit::Actor::caller(who),
+            entry,
+            crate::audit::Outcome::Success,
+            chrono::Utc::now(),
+        )
+        .await?;
+        txn.commit().await.map_err(fail)?;
         Ok(done.rows_affected)
     }
 }
@@ -181,5 +219,6 @@ fn caller(person: user::Model, session_id: Uuid) -> Caller {
         username: person.username,
         display_name: person.display_name,
         is_admin: person.is_admin,
+        client: ClientInfo::default(),
     }
 }

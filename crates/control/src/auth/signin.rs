@@ -160,7 +160,8 @@ impl Control {
         active.backup_state = Set(result.backup_state());
         active.last_used_at = Set(Some(now));
         active.update(&txn).await.map_err(fail)?;
-        self.finish_sign_in(txn, person, client, now).await
+        self.finish_sign_in(txn, person, client, now, "session.sign_in")
+            .await
     }
 }
 

@@ -142,7 +142,8 @@ impl Control {
         )
         .await?;
         tracing::info!(user = %created.username, admin = first, "account created");
-        self.finish_sign_in(txn, created, client, now).await
+        self.finish_sign_in(txn, created, client, now, "account.sign_up")
+            .await
     }
 
     /// An unused, unexpired link of `kind` for `token`.

@@ -1,5 +1,6 @@
 //! SeaORM entities, one module per table.
 
+pub mod audit;
 pub mod ceremony;
 pub mod link;
 pub mod node;
