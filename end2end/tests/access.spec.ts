@@ -78,6 +78,18 @@ test('an owner adds a member, both see the VM as the schema says, removal hides 
   await bob.goto(orgUrl);
   await expect(bob.getByRole('alert')).toHaveText('No such organization.');
 
+  // The audit log shows who did it; people who manage nothing cannot read it.
+  await ann.goto('/audit');
+  await hydrated(ann);
+  await expect(ann.locator('[data-testid=audit-row][data-action="organization.remove_member"]').first()).toBeVisible();
+  await ann.getByTestId('audit-actor').fill(bobName);
+  await ann.getByTestId('audit-apply').click();
+  await expect(ann.getByTestId('audit-row')).toHaveCount(1);
+  await expect(ann.getByTestId('audit-row').first()).toHaveAttribute('data-action', 'account.sign_up');
+  await expect(ann.getByTestId('audit-export-csv')).toHaveAttribute('href', `/api/audit/export?format=csv&actor=${bobName}`);
+  await bob.goto('/audit');
+  await expect(bob.getByRole('alert')).toHaveText('Only organization owners and platform administrators can see the audit log.');
+
   expect(errors.filter((e) => !e.includes('404') && !e.includes('Failed to load resource'))).toEqual([]);
   await annContext.close();
   await bobContext.close();
