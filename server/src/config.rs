@@ -13,6 +13,15 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// A TOML file of settings (keys as in `strata config show`); default: ./strata.toml if
+    /// it exists. Order: defaults, then this file, then environment, then flags.
+    #[arg(
+        long = "config",
+        env = "STRATA_CONFIG",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub config_file: Option<PathBuf>,
     #[command(flatten)]
     pub config: Config,
 }
@@ -26,6 +35,16 @@ pub enum Command {
     /// Permission schema tools: validation files, and questions about real grants.
     #[command(subcommand)]
     Authz(AuthzCommand),
+    /// Configuration tools.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `strata config ...`
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting's effective value (secrets redacted) and where it came from.
+    Show,
 }
 
 /// `strata authz ...`
@@ -64,7 +83,7 @@ pub enum AuthzCommand {
     },
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Args, serde::Serialize)]
 pub struct Config {
     /// Address to listen on.
     #[arg(
@@ -119,6 +138,15 @@ pub struct Config {
     /// Log filter, e.g. `info` or `strata=debug,tower_http=info`.
     #[arg(long, env = "STRATA_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// Bearer token that `/metrics` requires (`Authorization: Bearer TOKEN`).
+    #[arg(long, env = "STRATA_METRICS_TOKEN", global = true)]
+    pub metrics_token: Option<String>,
+    /// Serve `/metrics` on this separate address, without a token (e.g. 127.0.0.1:9100).
+    #[arg(long, env = "STRATA_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Delete audit rows older than this many days; unset keeps them forever.
+    #[arg(long, env = "STRATA_AUDIT_RETENTION_DAYS", global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub audit_retention_days: Option<u32>,
 }
 
 impl Config {

@@ -12,6 +12,7 @@ pub mod authz_cli;
 pub mod config;
 pub mod guard;
 pub mod health;
+pub mod layered;
 pub mod logging;
 pub mod ratelimit;
 pub mod router;

@@ -1,10 +1,22 @@
 //! `strata`: parse the command line, run, and turn a failure into a message and exit code 1.
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = server::Cli::parse();
+    let (cli, sources) = match server::layered::load(
+        std::env::args_os().collect(),
+        std::env::var_os("STRATA_CONFIG"),
+    ) {
+        Ok(loaded) => loaded,
+        Err(server::layered::ConfigError::Args(e)) => e.exit(),
+        Err(e) => {
+            eprintln!("strata: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if cli.command == Some(server::Command::Config(server::config::ConfigCommand::Show)) {
+        print!("{}", server::layered::show(&cli, &sources));
+        return std::process::ExitCode::SUCCESS;
+    }
     match server::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -31,13 +31,15 @@ pub enum RunError {
 pub async fn run(cli: Cli) -> Result<(), RunError> {
     let command = cli.command.unwrap_or(Command::Serve);
     // The authz tools print their answers on stdout; log lines would get in the way.
-    if !matches!(command, Command::Authz(_)) {
+    if !matches!(command, Command::Authz(_) | Command::Config(_)) {
         crate::logging::init(&cli.config.log);
     }
     match command {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(&cli.config).await,
         Command::Authz(cmd) => crate::authz_cli::run(&cli.config, cmd).await,
+        // Handled in main before anything starts.
+        Command::Config(_) => Ok(()),
     }
 }
 
