@@ -99,6 +99,7 @@ fn is_protected_page(path: &str) -> bool {
         || path.starts_with("/pkg/")
         || path == "/healthz"
         || path == "/readyz"
+        || path == "/metrics"
         || path
             .rsplit('/')
             .next()

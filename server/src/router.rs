@@ -29,6 +29,8 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Builds the whole application router around `state`.
 pub fn build(state: AppState) -> Router {
+    // Record from the first request on.
+    crate::metrics::handle();
     let options = state.leptos_options.clone();
     let routes = generate_route_list(app::App);
     let control = state.control.clone();
@@ -63,6 +65,7 @@ pub fn build(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/audit/export", get(crate::audit_export::export))
+        .route("/metrics", get(crate::metrics::endpoint))
         .leptos_routes_with_context(&state, routes, context, {
             let options = options.clone();
             move || app::shell(options.clone())
@@ -73,6 +76,7 @@ pub fn build(state: AppState) -> Router {
             state.clone(),
             crate::guard::guard,
         ))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))

@@ -90,7 +90,30 @@ async fn serve(config: Config) -> Result<(), RunError> {
         leptos_options: leptos_options(&config.site_root),
         control,
         auth_limiter: crate::ratelimit::RateLimiter::per_minute(config.auth_rate_per_minute),
+        metrics: match (&config.metrics_token, config.metrics_listen) {
+            (Some(token), None) => crate::metrics::MetricsAccess::Token(token.clone()),
+            _ => crate::metrics::MetricsAccess::Off,
+        },
     };
+    if let Some(addr) = config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| RunError::Bind { addr, source })?;
+        let metrics_app = crate::metrics::separate_router(state.clone());
+        tracing::info!(listen = %addr, "metrics on a separate address");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics_app).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    } else if config.metrics_token.is_none() {
+        tracing::info!(
+            "/metrics is off: set STRATA_METRICS_TOKEN or STRATA_METRICS_LISTEN to serve it"
+        );
+    }
+    if let Some(days) = config.audit_retention_days {
+        crate::retention::spawn(state.control.clone(), days);
+    }
     let app = router::build(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

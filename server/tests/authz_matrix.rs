@@ -87,6 +87,7 @@ async fn world() -> World {
         leptos_options: leptos_options(&site),
         control: control.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(1000),
+        metrics: Default::default(),
     });
     World {
         app,

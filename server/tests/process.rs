@@ -44,10 +44,13 @@ async fn migrate_then_serve_log_json_and_stop_on_sigterm() {
     assert!(log.contains(r#""message":"migrations applied""#), "{log}");
 
     let port = free_port();
+    let metrics_port = free_port();
     let mut child = Command::new(bin)
         .args(["serve", "--database-url", &db.url])
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
+        .arg("--metrics-listen")
+        .arg(format!("127.0.0.1:{metrics_port}"))
         .arg("--data-dir")
         .arg(&data)
         .stdout(Stdio::piped())
@@ -70,6 +73,15 @@ async fn migrate_then_serve_log_json_and_stop_on_sigterm() {
     assert!(health.starts_with("HTTP/1.0 200"), "{health}");
     let ready = http_get(port, "/readyz", "req-readyz-42").unwrap();
     assert!(ready.contains("x-request-id: req-readyz-42"), "{ready}");
+    // Metrics on their own address, without a token; not on the main one.
+    let metrics = http_get(metrics_port, "/metrics", "m").unwrap();
+    assert!(metrics.starts_with("HTTP/1.0 200"), "{metrics}");
+    assert!(
+        metrics.contains(r#"strata_http_requests_total{route="/readyz",status="200"}"#),
+        "{metrics}"
+    );
+    let main = http_get(port, "/metrics", "m2").unwrap();
+    assert!(main.starts_with("HTTP/1.0 404"), "{main}");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -101,4 +113,62 @@ async fn migrate_then_serve_log_json_and_stop_on_sigterm() {
         .any(|l| l["message"] == "SIGTERM received, shutting down"));
     assert!(lines.iter().any(|l| l["message"] == "Strata stopped"));
     let _ = std::fs::remove_dir_all(data);
+}
+
+#[test]
+fn config_show_prints_each_setting_with_its_source_and_hides_secrets() {
+    let dir = std::env::temp_dir().join(format!("strata-config-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("strata.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:4100\"\nmetrics_token = \"from-file\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args([
+            "config",
+            "show",
+            "--config",
+            file.to_str().unwrap(),
+            "--log",
+            "debug",
+        ])
+        .env("STRATA_SIGNUP_POLICY", "open")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        line("listen ").contains("127.0.0.1:4100") && line("listen ").ends_with("(file)"),
+        "{text}"
+    );
+    assert!(
+        line("log ").contains("debug") && line("log ").ends_with("(flag)"),
+        "{text}"
+    );
+    assert!(
+        line("signup_policy").contains("open") && line("signup_policy").ends_with("(environment)"),
+        "{text}"
+    );
+    assert!(line("public_url").ends_with("(default)"), "{text}");
+    assert!(!text.contains("from-file"), "secrets are redacted: {text}");
+
+    std::fs::write(&file, "listen = \"nowhere\"\n").unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["config", "show", "--config", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--listen"),
+        "{bad:?}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

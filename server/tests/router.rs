@@ -22,6 +22,10 @@ impl Drop for Harness {
 }
 
 async fn harness() -> Harness {
+    harness_with(Default::default()).await
+}
+
+async fn harness_with(metrics: server::metrics::MetricsAccess) -> Harness {
     let db = TestDb::new().await;
     let control = db.control().await;
     let site = std::env::temp_dir().join(format!("strata-site-{}", uuid_like()));
@@ -32,6 +36,7 @@ async fn harness() -> Harness {
         leptos_options: leptos_options(&site),
         control: control.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(30),
+        metrics,
     };
     Harness {
         app: router::build(state),
@@ -373,4 +378,119 @@ async fn audit_exports_are_downloads_for_those_who_may_read_the_log() {
         .unwrap()
         .contains("strata-audit.csv"));
     assert!(text(res).await.starts_with("id,at,actor,"));
+}
+
+/// Every sample line of a Prometheus text exposition: (name with labels, value).
+fn samples(text: &str) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(comment) = line.strip_prefix('#') {
+            assert!(
+                comment.starts_with(" HELP ") || comment.starts_with(" TYPE "),
+                "bad comment line: {line}"
+            );
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect("a sample is `series value`");
+        let name_end = series.find('{').unwrap_or(series.len());
+        let name = &series[..name_end];
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "bad metric name in {line}"
+        );
+        if name_end < series.len() {
+            assert!(series.ends_with('}'), "unclosed labels in {line}");
+        }
+        let value: f64 = match value {
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            v => v.parse().unwrap_or_else(|_| panic!("bad value in {line}")),
+        };
+        out.push((series.to_owned(), value));
+    }
+    out
+}
+
+fn sample(all: &[(String, f64)], series: &str) -> f64 {
+    all.iter()
+        .find(|(s, _)| s == series)
+        .map(|(_, v)| *v)
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_parse_as_prometheus_text_and_move_with_requests() {
+    let h = harness_with(server::metrics::MetricsAccess::Token("s3cret".into())).await;
+    let scrape = |token: Option<&'static str>| {
+        let mut req = Request::get("/metrics");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        h.app.clone().oneshot(req.body(Body::empty()).unwrap())
+    };
+    assert_eq!(
+        scrape(None).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        scrape(Some("wrong")).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let (_, token) = control::testing::user_with_session(&h.control, "ada", false).await;
+    get(&h.app, "/healthz", None).await;
+    let res = scrape(Some("s3cret")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let before = samples(&text(res).await);
+    let healthz = r#"strata_http_requests_total{route="/healthz",status="200"}"#;
+    assert!(sample(&before, healthz) >= 1.0);
+    assert!(sample(&before, "strata_sessions_active") >= 1.0);
+    assert!(before
+        .iter()
+        .any(|(s, _)| s.starts_with("strata_http_request_duration_seconds_bucket")));
+
+    for _ in 0..3 {
+        get(&h.app, "/healthz", None).await;
+    }
+    // A server function call runs a permission check.
+    let res = h
+        .app
+        .clone()
+        .oneshot(
+            Request::post("/api/orgs/list")
+                .header(header::COOKIE, format!("strata_session={token}"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let after = samples(&text(scrape(Some("s3cret")).await.unwrap()).await);
+    assert!(sample(&after, healthz) >= sample(&before, healthz) + 3.0);
+    assert!(
+        sample(
+            &after,
+            r#"strata_server_fn_calls_total{function="/api/orgs/list",result="ok"}"#
+        ) >= 1.0
+    );
+    assert!(after
+        .iter()
+        .any(|(s, _)| s.starts_with("strata_authz_lookups_total")));
+
+    // Invented URLs share one label instead of growing the series.
+    get(&h.app, "/api/no-such-fn-xyz", None).await;
+    let last = text(scrape(Some("s3cret")).await.unwrap()).await;
+    assert!(!last.contains("no-such-fn-xyz"));
+}
+
+#[tokio::test]
+async fn metrics_are_not_served_on_the_main_address_unless_configured() {
+    let h = harness().await;
+    let res = get(&h.app, "/metrics", None).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(text(res).await.contains("STRATA_METRICS_TOKEN"));
 }

@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod gauges;
 pub mod nodes;
 pub mod orgs;
 #[cfg(feature = "testing")]

@@ -169,3 +169,61 @@ async fn a_change_that_fails_leaves_no_success_row() {
     let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions, ["vm.create", "organization.create"]);
 }
+
+#[tokio::test]
+async fn retention_deletes_only_rows_older_than_the_cutoff() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    assert_eq!(
+        c.prune_audit(now - chrono::Duration::days(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        c.audit_page(&ann, &AuditFilter::default())
+            .await
+            .unwrap()
+            .rows
+            .len(),
+        2
+    );
+    assert_eq!(
+        c.prune_audit(Utc::now() + chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(c
+        .audit_page(&ann, &AuditFilter::default())
+        .await
+        .unwrap()
+        .rows
+        .is_empty());
+}
+
+#[tokio::test]
+async fn gauges_count_live_sessions_and_vms_per_node() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    let g = c.gauges(Utc::now()).await.unwrap();
+    assert_eq!(g.sessions_active, 1);
+    assert!(g.vms.contains(&("unplaced".into(), "defined".into(), 1)));
+    assert!(g.vms.contains(&("local".into(), "defined".into(), 0)));
+    let later = c
+        .gauges(Utc::now() + chrono::Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        later.sessions_active, 0,
+        "idle and expired sessions do not count"
+    );
+}

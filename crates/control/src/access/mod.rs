@@ -101,14 +101,25 @@ impl Control {
         permission: Permission,
         resource: &Resource,
     ) -> Result<bool, AppError> {
+        let started = std::time::Instant::now();
         let revision = tuples::revision(self.db()).await?;
         let store = DbStore::new(self.db());
         let cached = self.access().cache().at(revision, &store);
-        self.access()
+        let result = self
+            .access()
             .engine()
             .check(&cached, subject, permission.as_str(), &resource.object())
             .await
-            .map_err(eval_failed)
+            .map_err(eval_failed);
+        let outcome = match &result {
+            Ok(true) => "allowed",
+            Ok(false) => "denied",
+            Err(_) => "error",
+        };
+        metrics::counter!("strata_authz_checks_total", "result" => outcome).increment(1);
+        metrics::histogram!("strata_authz_check_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        result
     }
 
     /// Whether the caller (None: anonymous, who may do nothing) may do this.
@@ -186,6 +197,7 @@ impl Control {
         permission: Permission,
         kind: Kind,
     ) -> Result<Vec<String>, AppError> {
+        let started = std::time::Instant::now();
         let revision = tuples::revision(self.db()).await?;
         let store = DbStore::new(self.db());
         let cached = self.access().cache().at(revision, &store);
@@ -200,6 +212,9 @@ impl Control {
             )
             .await
             .map_err(eval_failed)?;
+        metrics::counter!("strata_authz_lookups_total").increment(1);
+        metrics::histogram!("strata_authz_lookup_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
         Ok(ids.into_iter().collect())
     }
 
