@@ -174,3 +174,16 @@ pub async fn caller(control: &Control, username: &str, admin: bool) -> crate::au
         client: crate::auth::ClientInfo::new("127.0.0.1", "test"),
     }
 }
+
+/// A new live session for an existing account; returns the cookie token.
+pub async fn session_for(control: &Control, user_id: sea_orm::prelude::Uuid) -> String {
+    control
+        .open_session(
+            control.db(),
+            user_id,
+            &crate::auth::ClientInfo::new("127.0.0.1", "test"),
+            Utc::now(),
+        )
+        .await
+        .expect("open test session")
+}

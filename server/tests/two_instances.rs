@@ -1,0 +1,142 @@
+//! The new-enemy guarantee across two real `strata` processes sharing one database: after an
+//! owner removes a member through one instance, the member's very next request to the other
+//! instance (whose cache had just allowed it) is refused.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use control::testing::{caller, TestDb};
+use model::orgs::OrgRole;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Instance {
+    child: Child,
+    port: u16,
+    data: std::path::PathBuf,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+fn start(url: &str) -> Instance {
+    let port = free_port();
+    let data = std::env::temp_dir().join(format!("strata-two-{port}"));
+    let child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["serve", "--database-url", url, "--log", "warn"])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(&data)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut instance = Instance { child, port, data };
+    let started = Instant::now();
+    while post(instance.port, "/healthz", "", None).is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "strata did not start"
+        );
+        assert!(
+            instance.child.try_wait().unwrap().is_none(),
+            "strata exited early"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    instance.port = port;
+    instance
+}
+
+/// A server function call (or any request) over plain HTTP/1.0; returns the status line's code.
+fn post(port: u16, path: &str, body: &str, token: Option<&str>) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let cookie = token
+        .map(|t| format!("Cookie: strata_session={t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nHost: localhost\r\nOrigin: http://localhost:3000\r\n{cookie}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let code = out.split(' ').nth(1)?.parse().ok()?;
+    Some((code, out))
+}
+
+#[tokio::test]
+async fn a_member_removed_on_one_instance_is_refused_by_the_other_at_once() {
+    let db = TestDb::new().await;
+    let control = db.control().await;
+    let now = Utc::now();
+    let owner = caller(&control, "olga", false).await;
+    let (_, member_token) = control::testing::user_with_session(&control, "mike", false).await;
+    let (_, owner_token) = {
+        // A session for the owner too, to act through HTTP.
+        let token = control::testing::session_for(&control, owner.user_id).await;
+        (owner.user_id, token)
+    };
+    let org = control
+        .create_organization(&owner, "acme", now)
+        .await
+        .unwrap();
+    control
+        .add_member(&owner, &org.id, "mike", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let vm = control
+        .create_vm(&owner, &org.id, "web", now)
+        .await
+        .unwrap();
+    let member_id = control
+        .organization(&owner, &org.id)
+        .await
+        .unwrap()
+        .members
+        .into_iter()
+        .find(|m| m.person.username == "mike")
+        .unwrap()
+        .person
+        .id;
+
+    let a = start(&db.url);
+    let b = start(&db.url);
+    let get_vm = format!("id={}", vm.id);
+    // The member reads the VM through A several times: A's cache now holds the grant.
+    for _ in 0..3 {
+        let (code, body) = post(a.port, "/api/vms/get", &get_vm, Some(&member_token)).unwrap();
+        assert_eq!(code, 200, "{body}");
+    }
+    // The owner removes the member through B.
+    let (code, body) = post(
+        b.port,
+        "/api/orgs/remove_member",
+        &format!("org_id={}&user_id={member_id}", org.id),
+        Some(&owner_token),
+    )
+    .unwrap();
+    assert_eq!(code, 200, "{body}");
+    // The very next request to A is refused, and lists come back empty.
+    let (code, body) = post(a.port, "/api/vms/get", &get_vm, Some(&member_token)).unwrap();
+    assert_eq!(code, 404, "{body}");
+    let (code, body) = post(a.port, "/api/vms/list", "", Some(&member_token)).unwrap();
+    assert_eq!(code, 200);
+    assert!(body.ends_with("[]"), "{body}");
+}
