@@ -1,85 +1,135 @@
-//! `strata authz`: validation files, and read-only questions about an installation's grants.
+//! `strata authz`: validation files, and read-only questions about an installation's grants,
+//! asked of its database directly or of a running server as a platform administrator.
 
 use std::io::Write;
 
 use control::access::inspect::Inspector;
+use model::access::AuthzQuery;
+use model::AppError;
 
-use crate::config::AuthzCommand;
+use crate::config::{AuthzCommand, Remote};
 use crate::serve::RunError;
 use crate::Config;
 
 pub async fn run(config: &Config, cmd: AuthzCommand) -> Result<(), RunError> {
-    let mut out = std::io::stdout().lock();
-    let fail = |e: &dyn std::fmt::Display| RunError::Authz(e.to_string());
-    match cmd {
-        AuthzCommand::Validate { files } => validate(&mut out, &files).await,
+    let (query, remote) = match cmd {
+        AuthzCommand::Validate { files } => {
+            return validate(&mut std::io::stdout().lock(), &files).await
+        }
         AuthzCommand::Check {
             subject,
             permission,
             entity,
-        } => {
-            let i = open(config).await?;
-            let s = i.subject(&subject).await.map_err(|e| fail(&e))?;
-            let o = i.object(&entity).await.map_err(|e| fail(&e))?;
-            let allowed = i.check(&s, &permission, &o).await.map_err(|e| fail(&e))?;
-            let _ = writeln!(out, "{}", if allowed { "allowed" } else { "denied" });
-            Ok(())
-        }
+            remote,
+        } => (
+            AuthzQuery::Check {
+                subject,
+                permission,
+                entity,
+            },
+            remote,
+        ),
         AuthzCommand::LookupResources {
             subject,
             permission,
             entity_type,
-        } => {
-            let i = open(config).await?;
-            let s = i.subject(&subject).await.map_err(|e| fail(&e))?;
-            let found = i
-                .lookup_resources(&s, &permission, &entity_type)
-                .await
-                .map_err(|e| fail(&e))?;
-            for line in &found {
-                let _ = writeln!(out, "{line}");
-            }
-            let _ = writeln!(out, "({} found)", found.len());
-            Ok(())
-        }
+            remote,
+        } => (
+            AuthzQuery::LookupResources {
+                subject,
+                permission,
+                entity_type,
+            },
+            remote,
+        ),
         AuthzCommand::LookupSubjects {
             entity,
             permission,
             subject_type,
-        } => {
-            let i = open(config).await?;
-            let o = i.object(&entity).await.map_err(|e| fail(&e))?;
-            let found = i
-                .lookup_subjects(&o, &permission, &subject_type)
-                .await
-                .map_err(|e| fail(&e))?;
-            for line in &found {
-                let _ = writeln!(out, "{line}");
-            }
-            let _ = writeln!(out, "({} found)", found.len());
-            Ok(())
-        }
+            remote,
+        } => (
+            AuthzQuery::LookupSubjects {
+                entity,
+                permission,
+                subject_type,
+            },
+            remote,
+        ),
         AuthzCommand::Explain {
             subject,
             permission,
             entity,
-        } => {
-            let i = open(config).await?;
-            let s = i.subject(&subject).await.map_err(|e| fail(&e))?;
-            let o = i.object(&entity).await.map_err(|e| fail(&e))?;
-            let trace = i.explain(&s, &permission, &o).await.map_err(|e| fail(&e))?;
-            let _ = write!(out, "{trace}");
-            let _ = writeln!(out, "{}", if trace.granted { "allowed" } else { "denied" });
-            Ok(())
+            remote,
+        } => (
+            AuthzQuery::Explain {
+                subject,
+                permission,
+                entity,
+            },
+            remote,
+        ),
+    };
+    let lines = match remote.server {
+        Some(_) => ask_server(&remote, &query).await?,
+        None => {
+            let url = config.database_url()?;
+            let inspector = Inspector::open(&url)
+                .await
+                .map_err(|e| RunError::Authz(e.to_string()))?;
+            inspector
+                .answer(&query)
+                .await
+                .map_err(|e| RunError::Authz(e.to_string()))?
         }
+    };
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
     }
+    Ok(())
 }
 
-async fn open(config: &Config) -> Result<Inspector, RunError> {
-    let url = config.database_url()?;
-    Inspector::open(&url)
-        .await
-        .map_err(|e| RunError::Authz(e.to_string()))
+/// POSTs the query to the server's admin endpoint with the session token.
+async fn ask_server(remote: &Remote, query: &AuthzQuery) -> Result<Vec<String>, RunError> {
+    let fail = |m: String| RunError::Authz(m);
+    let server = remote.server.clone().unwrap_or_default();
+    let token = remote.token.clone().ok_or_else(|| {
+        fail(
+            "--server needs --token (or STRATA_TOKEN): a platform administrator's session token"
+                .into(),
+        )
+    })?;
+    let url = format!("{}/api/admin/authz/query", server.trim_end_matches('/'));
+    let body = serde_json::json!({ "query": query }).to_string();
+    // ureq blocks; keep it off the async workers.
+    let answer = tokio::task::spawn_blocking(move || -> Result<(u16, String), String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut res = agent
+            .post(&url)
+            .header("Cookie", &format!("strata_session={token}"))
+            .header("Content-Type", "application/json")
+            .send(body.as_str())
+            .map_err(|e| format!("cannot reach {url}: {e}"))?;
+        let status = res.status().as_u16();
+        let text = res
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| format!("bad answer from {url}: {e}"))?;
+        Ok((status, text))
+    })
+    .await
+    .map_err(|e| fail(e.to_string()))?
+    .map_err(fail)?;
+    match answer {
+        (200, text) => serde_json::from_str(&text).map_err(|e| fail(format!("bad answer: {e}"))),
+        (_, text) => Err(fail(match serde_json::from_str::<AppError>(&text) {
+            Ok(e) => format!("the server refused: {e}"),
+            Err(_) => format!("the server answered: {text}"),
+        })),
+    }
 }
 
 async fn validate(out: &mut impl Write, files: &[std::path::PathBuf]) -> Result<(), RunError> {

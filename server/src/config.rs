@@ -40,6 +40,18 @@ pub enum Command {
     Config(ConfigCommand),
 }
 
+/// Where `strata authz` asks: this installation's database (the default), or a running
+/// server as a platform administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct Remote {
+    /// Ask this server (e.g. https://cloud.example.com) instead of reading the database.
+    #[arg(long, env = "STRATA_SERVER")]
+    pub server: Option<String>,
+    /// A platform administrator's session token (the `strata_session` cookie) for `--server`.
+    #[arg(long, env = "STRATA_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
 /// `strata config ...`
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum ConfigCommand {
@@ -62,24 +74,36 @@ pub enum AuthzCommand {
         subject: String,
         permission: String,
         entity: String,
+
+        #[command(flatten)]
+        remote: Remote,
     },
     /// Every object of ENTITY_TYPE on which SUBJECT holds PERMISSION.
     LookupResources {
         subject: String,
         permission: String,
         entity_type: String,
+
+        #[command(flatten)]
+        remote: Remote,
     },
     /// Every subject of SUBJECT_TYPE (`user`, or `type#relation`) holding PERMISSION on ENTITY.
     LookupSubjects {
         entity: String,
         permission: String,
         subject_type: String,
+
+        #[command(flatten)]
+        remote: Remote,
     },
     /// Why SUBJECT does or does not hold PERMISSION on ENTITY: every step the engine took.
     Explain {
         subject: String,
         permission: String,
         entity: String,
+
+        #[command(flatten)]
+        remote: Remote,
     },
 }
 

@@ -348,6 +348,8 @@ const COVERED_ELSEWHERE: &[&str] = &[
     "/api/security/revoke_session",
     "/api/security/revoke_other_sessions",
     "/api/audit/page",
+    // JSON input; as every caller kind through the CLI in two_instances.rs.
+    "/api/admin/authz/query",
 ];
 
 #[tokio::test]

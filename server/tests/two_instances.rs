@@ -140,3 +140,68 @@ async fn a_member_removed_on_one_instance_is_refused_by_the_other_at_once() {
     assert_eq!(code, 200);
     assert!(body.ends_with("[]"), "{body}");
 }
+
+fn strata(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn authz_questions_to_a_running_server_need_platform_admin_rights() {
+    let db = TestDb::new().await;
+    let control = db.control().await;
+    let now = Utc::now();
+    let (_, admin_token) = control::testing::user_with_session(&control, "root", true).await;
+    let owner = caller(&control, "olga", false).await;
+    let owner_token = control::testing::session_for(&control, owner.user_id).await;
+    let org = control
+        .create_organization(&owner, "acme", now)
+        .await
+        .unwrap();
+    let vm = control
+        .create_vm(&owner, &org.id, "web", now)
+        .await
+        .unwrap();
+    let server = start(&db.url);
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let vm_ref = format!("vm:{}", vm.id);
+    let ask = |token: &str, args: &[&str]| {
+        let mut all = vec!["authz"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--server", &url, "--token", token]);
+        strata(&all)
+    };
+    assert_eq!(
+        ask(&admin_token, &["check", "user:olga", "delete", &vm_ref]),
+        (true, "allowed\n".into())
+    );
+    let (ok, out) = ask(
+        &admin_token,
+        &["lookup-subjects", "organization:acme", "manage", "user"],
+    );
+    assert!(
+        ok && out.contains("(olga)") && out.contains("(root)") && out.contains("(2 found)"),
+        "{out}"
+    );
+    let (ok, out) = ask(&admin_token, &["explain", "user:root", "console", &vm_ref]);
+    assert!(ok && out.ends_with("allowed\n"), "{out}");
+    // An organization owner is not a platform admin: refused.
+    let (ok, out) = ask(&owner_token, &["check", "user:olga", "delete", &vm_ref]);
+    assert!(!ok && out.contains("the server refused"), "{out}");
+    // A made-up token: not signed in.
+    let (ok, out) = ask("forged", &["check", "user:olga", "delete", &vm_ref]);
+    assert!(!ok && out.contains("please sign in"), "{out}");
+    // Bad input comes back as a clear error.
+    let (ok, out) = ask(&admin_token, &["check", "user:nobody", "read", &vm_ref]);
+    assert!(!ok && out.contains("no user called `nobody`"), "{out}");
+}

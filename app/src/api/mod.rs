@@ -5,6 +5,7 @@ pub mod access;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod authz;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod dashboard;

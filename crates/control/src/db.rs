@@ -95,6 +95,10 @@ impl Control {
         &self.access
     }
 
+    pub(crate) fn access_arc(&self) -> Arc<Access> {
+        self.access.clone()
+    }
+
     pub(crate) fn webauthn(&self) -> &Webauthn {
         &self.webauthn
     }

@@ -34,6 +34,33 @@ pub struct ExplainStep {
     pub children: Vec<ExplainStep>,
 }
 
+/// A question for the permission engine about anyone's grants, from `strata authz` (names
+/// like `user:alice`, `organization:acme` or ids).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "query", rename_all = "snake_case")]
+pub enum AuthzQuery {
+    Check {
+        subject: String,
+        permission: String,
+        entity: String,
+    },
+    LookupResources {
+        subject: String,
+        permission: String,
+        entity_type: String,
+    },
+    LookupSubjects {
+        entity: String,
+        permission: String,
+        subject_type: String,
+    },
+    Explain {
+        subject: String,
+        permission: String,
+        entity: String,
+    },
+}
+
 /// Why a person holds, or does not hold, a permission.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explanation {

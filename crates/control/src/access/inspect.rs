@@ -33,7 +33,7 @@ pub enum InspectError {
 /// A read-only view of one installation's grants.
 pub struct Inspector {
     db: DatabaseConnection,
-    access: Access,
+    access: std::sync::Arc<Access>,
 }
 
 impl Inspector {
@@ -47,10 +47,61 @@ impl Inspector {
         }
         Ok(Self {
             db,
-            access: Access::new(SCHEMA)?,
+            access: std::sync::Arc::new(Access::new(SCHEMA)?),
         })
     }
 
+    /// Answers a query as the lines `strata authz` prints.
+    pub async fn answer(&self, q: &model::access::AuthzQuery) -> Result<Vec<String>, InspectError> {
+        use model::access::AuthzQuery as Q;
+        Ok(match q {
+            Q::Check {
+                subject,
+                permission,
+                entity,
+            } => {
+                let s = self.subject(subject).await?;
+                let o = self.object(entity).await?;
+                let allowed = self.check(&s, permission, &o).await?;
+                vec![if allowed { "allowed" } else { "denied" }.to_owned()]
+            }
+            Q::LookupResources {
+                subject,
+                permission,
+                entity_type,
+            } => {
+                let s = self.subject(subject).await?;
+                let mut lines = self.lookup_resources(&s, permission, entity_type).await?;
+                lines.push(format!("({} found)", lines.len()));
+                lines
+            }
+            Q::LookupSubjects {
+                entity,
+                permission,
+                subject_type,
+            } => {
+                let o = self.object(entity).await?;
+                let mut lines = self.lookup_subjects(&o, permission, subject_type).await?;
+                lines.push(format!("({} found)", lines.len()));
+                lines
+            }
+            Q::Explain {
+                subject,
+                permission,
+                entity,
+            } => {
+                let s = self.subject(subject).await?;
+                let o = self.object(entity).await?;
+                let trace = self.explain(&s, permission, &o).await?;
+                let mut lines: Vec<String> = trace.to_string().lines().map(str::to_owned).collect();
+                lines.push(if trace.granted { "allowed" } else { "denied" }.to_owned());
+                lines
+            }
+        })
+    }
+}
+
+impl Inspector {
     fn store(&self) -> DbStore<'_, DatabaseConnection> {
         DbStore::new(&self.db)
     }
@@ -202,6 +253,30 @@ impl Inspector {
         Ok(match name {
             Some(n) => format!("{kind}:{id} ({n})"),
             None => format!("{kind}:{id}"),
+        })
+    }
+}
+
+impl crate::Control {
+    /// Answers an operator's question about anyone's grants; platform admins only.
+    pub async fn inspect_access(
+        &self,
+        caller: &crate::auth::Caller,
+        q: &model::access::AuthzQuery,
+    ) -> Result<Vec<String>, ::model::AppError> {
+        use super::model::{Permission, Resource};
+        self.authorize(caller, Permission::InspectAccess, &Resource::platform())
+            .await?;
+        let inspector = Inspector {
+            db: self.db().clone(),
+            access: self.access_arc(),
+        };
+        inspector.answer(q).await.map_err(|e| match e {
+            InspectError::Input(m) => ::model::AppError::Invalid(m),
+            InspectError::Eval(
+                authz::EvalError::UnknownEntity(_) | authz::EvalError::UnknownMember { .. },
+            ) => ::model::AppError::Invalid(e.to_string()),
+            other => crate::internal("inspect access", other),
         })
     }
 }

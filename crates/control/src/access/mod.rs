@@ -251,6 +251,7 @@ pub fn forbidden(permission: Permission, _kind: Kind) -> AppError {
         Permission::ManageImages => "manage images",
         Permission::CreateOrganization => "create organizations",
         Permission::ViewAudit => "see the audit log",
+        Permission::InspectAccess => "inspect other people's access",
         Permission::View => "see this",
         Permission::Contribute => "work in this organization",
         Permission::Manage => "manage this organization",

@@ -65,6 +65,7 @@ impl Kind {
                 ManageImages,
                 CreateOrganization,
                 ViewAudit,
+                InspectAccess,
             ],
             Kind::Organization => &[
                 View,
@@ -91,6 +92,7 @@ pub enum Permission {
     ManageImages,
     CreateOrganization,
     ViewAudit,
+    InspectAccess,
     // organization
     View,
     Contribute,
@@ -119,6 +121,7 @@ impl Permission {
             ManageImages => "manage_images",
             CreateOrganization => "create_organization",
             ViewAudit => "view_audit",
+            InspectAccess => "inspect_access",
             View => "view",
             Contribute => "contribute",
             Manage => "manage",
@@ -150,6 +153,7 @@ const ALL: &[Permission] = {
         ManageImages,
         CreateOrganization,
         ViewAudit,
+        InspectAccess,
         View,
         Contribute,
         Manage,
