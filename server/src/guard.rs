@@ -68,6 +68,8 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     let client = ClientInfo::new(ip.to_string(), &user_agent);
     req.extensions_mut().insert(client.clone());
     if let Some(mut c) = caller {
+        // Who made the request, on every log line of it (never the cookie or token).
+        tracing::Span::current().record("user_id", tracing::field::display(c.user_id));
         c.client = client;
         req.extensions_mut().insert::<Caller>(c);
     }

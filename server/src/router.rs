@@ -88,7 +88,7 @@ pub fn build(state: AppState) -> Router {
                                 .get(&REQUEST_ID)
                                 .and_then(|v| v.to_str().ok())
                                 .unwrap_or("");
-                            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), user_id = tracing::field::Empty)
                         })
                         .on_request(())
                         .on_response(log_response),

@@ -71,6 +71,18 @@ async fn migrate_then_serve_log_json_and_stop_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(health.starts_with("HTTP/1.0 200"), "{health}");
+    // A signed-in request: its log line names the user, never the cookie.
+    let control = db.control().await;
+    let (user_id, token) = control::testing::user_with_session(&control, "ada", false).await;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET /settings HTTP/1.0\r\nHost: localhost\r\nx-request-id: req-signed-in\r\nCookie: strata_session={token}\r\n\r\n"
+    )
+    .unwrap();
+    let mut page = String::new();
+    s.read_to_string(&mut page).unwrap();
+    assert!(page.starts_with("HTTP/1.0 200"), "{page}");
     let ready = http_get(port, "/readyz", "req-readyz-42").unwrap();
     assert!(ready.contains("x-request-id: req-readyz-42"), "{ready}");
     // Metrics on their own address, without a token; not on the main one.
@@ -108,6 +120,20 @@ async fn migrate_then_serve_log_json_and_stop_on_sigterm() {
         .unwrap_or_else(|| panic!("a response log line with the request id: {lines:#?}"));
     assert_eq!(response["status"], 200);
     assert_eq!(response["span"]["path"], "/readyz");
+    assert!(
+        response["span"].get("user_id").is_none(),
+        "anonymous requests carry no user id"
+    );
+    let signed_in = lines
+        .iter()
+        .find(|l| l["message"] == "response" && l["span"]["request_id"] == "req-signed-in")
+        .unwrap_or_else(|| panic!("a response line for the signed-in request: {lines:#?}"));
+    assert_eq!(signed_in["span"]["user_id"], user_id.to_string());
+    let all = lines.iter().map(|l| l.to_string()).collect::<String>();
+    assert!(
+        !all.contains(&token),
+        "the session token never reaches the log"
+    );
     assert!(lines
         .iter()
         .any(|l| l["message"] == "SIGTERM received, shutting down"));
