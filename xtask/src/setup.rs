@@ -19,6 +19,7 @@ pub fn all(need: Need) -> Result {
     if need == Need::Test {
         apt(&["chromium"], "/usr/bin/chromium")?;
     }
+    qemu()?;
     wasm_target()?;
     cargo_leptos()?;
     wasm_bindgen()?;
@@ -42,6 +43,43 @@ fn apt(packages: &[&str], probe: &str) -> Result {
         sh(&install)?;
     }
     Ok(())
+}
+
+/// QEMU and qemu-img from the backports of this Debian release: installing bookworm's
+/// qemu-system-x86 would remove the newer qemu-utils the machine has (ENVIRONMENT.md).
+fn qemu() -> Result {
+    if Path::new("/usr/bin/qemu-system-x86_64").exists() && Path::new("/usr/bin/qemu-img").exists()
+    {
+        return Ok(());
+    }
+    let codename = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                l.strip_prefix("VERSION_CODENAME=")
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+        })
+        .ok_or("cannot tell the Debian release from /etc/os-release")?;
+    let backports = format!("{codename}-backports");
+    let listed = capture("grep -rhs backports /etc/apt/sources.list /etc/apt/sources.list.d/")
+        .unwrap_or_default()
+        .contains(&backports);
+    if !listed {
+        step(&format!("adding the {backports} package source"));
+        std::fs::write(
+            "/etc/apt/sources.list.d/strata-backports.sources",
+            format!(
+                "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: {backports}\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+            ),
+        )
+        .map_err(|e| format!("cannot add the backports source: {e}"))?;
+    }
+    step("installing qemu-system-x86 and qemu-utils (apt, backports)");
+    sh("apt-get update")?;
+    sh(&format!(
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -t {backports} qemu-system-x86 qemu-utils"
+    ))
 }
 
 fn wasm_target() -> Result {

@@ -1,0 +1,87 @@
+#!/bin/sh
+# Builds Strata's small test guest from Debian packages, with no other download:
+#   OUT/vmlinuz     the kernel of Debian's linux-image-cloud-amd64
+#   OUT/initrd.img  a busybox-static initramfs whose /init loads the virtio, button, evdev
+#                   and fw_cfg modules, starts acpid (the power button runs `poweroff -f`),
+#                   prints the configuration QEMU passed in fw_cfg (opt/strata/config), prints
+#                   the boot marker STRATA-GUEST-READY on the serial console, and waits.
+#                   With `strata.noacpi` on the kernel command line it ignores the button.
+# Idempotent: does nothing when OUT holds a guest built by this version of the script.
+# Usage: scripts/build-test-guest.sh [OUT]   (default: target/guest)
+set -eu
+
+OUT=${1:-target/guest}
+VERSION=3
+if [ -f "$OUT/version" ] && [ "$(cat "$OUT/version")" = "$VERSION" ] \
+   && [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initrd.img" ]; then
+  exit 0
+fi
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "build-test-guest: $1 is required" >&2; exit 1; }; }
+need apt-get; need dpkg-deb; need gzip
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+chmod 755 "$WORK"   # apt's sandbox user must be able to write the downloads
+
+download() {
+  apt-get download "$@" >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get download "$@" >/dev/null; }
+}
+download linux-image-cloud-amd64 busybox-static
+KPKG=$(dpkg-deb -f linux-image-cloud-amd64_*.deb Depends | sed -n 's/.*\(linux-image-[0-9][^ ,]*-cloud-amd64\).*/\1/p')
+[ -n "$KPKG" ] || { echo "build-test-guest: cannot find the kernel package" >&2; exit 1; }
+download "$KPKG"
+mkdir kernel busybox root
+dpkg-deb -x "$KPKG"_*.deb kernel
+dpkg-deb -x busybox-static_*.deb busybox
+
+MODS=$(echo kernel/lib/modules/*)
+mkdir -p root/bin root/lib/modules root/proc root/sys root/dev root/etc/acpi/PWRF root/tmp
+cp busybox/bin/busybox root/bin/busybox
+for m in drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_pci_modern_dev \
+         drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/block/virtio_blk \
+         drivers/acpi/button drivers/input/evdev drivers/firmware/qemu_fw_cfg; do
+  f="$MODS/kernel/$m.ko"
+  if [ -f "$f" ]; then cp "$f" root/lib/modules/; fi
+done
+
+cat > root/etc/acpi/PWRF/00000080 <<'SH'
+#!/bin/sh
+echo "STRATA-GUEST-POWEROFF" > /dev/console
+poweroff -f
+SH
+chmod 755 root/etc/acpi/PWRF/00000080
+
+cat > root/init <<'SH'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk button evdev qemu_fw_cfg; do
+  [ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko 2>/dev/null
+done
+# acpid stops at start without somewhere to log; its handler powers off on the button.
+# `strata.noacpi` on the kernel command line makes a guest that ignores the button, for tests
+# of the forced stop.
+mkdir -p /var/log /var/run
+grep -q strata.noacpi /proc/cmdline || acpid -c /etc/acpi -l /dev/null
+CONFIG=/sys/firmware/qemu_fw_cfg/by_name/opt/strata/config/raw
+if [ -f "$CONFIG" ]; then
+  echo "STRATA-CONFIG: $(cat "$CONFIG")"
+fi
+echo "STRATA-GUEST-READY"
+while true; do sleep 3600; done
+SH
+chmod 755 root/init
+
+mkdir -p "$OUT"
+# busybox's own cpio writes the archive, so no cpio package is needed.
+BB="$WORK/busybox/bin/busybox"
+(cd root && find . | "$BB" cpio -o -H newc 2>/dev/null | gzip -9) > "$OUT/initrd.img.tmp.$$"
+cp "kernel/boot/"vmlinuz-* "$OUT/vmlinuz.tmp.$$"
+mv "$OUT/vmlinuz.tmp.$$" "$OUT/vmlinuz"
+mv "$OUT/initrd.img.tmp.$$" "$OUT/initrd.img"
+echo "$VERSION" > "$OUT/version"
+echo "test guest: $OUT/vmlinuz $OUT/initrd.img"
