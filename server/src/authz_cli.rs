@@ -100,6 +100,12 @@ async fn ask_server(remote: &Remote, query: &AuthzQuery) -> Result<Vec<String>, 
         )
     })?;
     let url = format!("{}/api/admin/authz/query", server.trim_end_matches('/'));
+    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+        .iter()
+        .any(|p| server.starts_with(p));
+    if server.starts_with("http://") && !local {
+        eprintln!("strata: warning: {server} is not https; the session token travels in clear");
+    }
     let body = serde_json::json!({ "query": query }).to_string();
     // ureq blocks; keep it off the async workers.
     let answer = tokio::task::spawn_blocking(move || -> Result<(u16, String), String> {
@@ -109,7 +115,11 @@ async fn ask_server(remote: &Remote, query: &AuthzQuery) -> Result<Vec<String>, 
             .into();
         let mut res = agent
             .post(&url)
-            .header("Cookie", &format!("strata_session={token}"))
+            // Both cookie names: a server on https reads only `__Host-strata_session`.
+            .header(
+                "Cookie",
+                &format!("strata_session={token}; __Host-strata_session={token}"),
+            )
             .header("Content-Type", "application/json")
             .send(body.as_str())
             .map_err(|e| format!("cannot reach {url}: {e}"))?;

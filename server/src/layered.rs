@@ -125,18 +125,34 @@ pub fn load(
     Ok((cli, sources))
 }
 
-/// Hides a URL's password.
+/// Hides a URL's credentials: the password in `user:password@` (or a bare token in
+/// `token@`) and `password`-like query parameters.
 fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let mut out = match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
+            let user = match creds.split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                None => "***".to_owned(),
+            };
+            format!("{}{user}{}", &url[..scheme + 3], &url[at..])
         }
         _ => url.to_owned(),
+    };
+    if let Some(q) = out.find('?') {
+        let (base, query) = out.split_at(q + 1);
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("password") || k == "token" => {
+                    format!("{k}=***")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out = format!("{base}{}", query.join("&"));
     }
+    out
 }
 
 /// `strata config show`: every setting, its effective value (secrets redacted) and where it
@@ -245,6 +261,14 @@ mod tests {
         .unwrap();
         let text = show(&cli, &src);
         assert!(text.contains("postgres://app:***@db/strata"), "{text}");
+        assert_eq!(
+            redact_url("redis://s3cret@cache:6379"),
+            "redis://***@cache:6379"
+        );
+        assert_eq!(
+            redact_url("postgres://db/x?sslmode=require&password=p4ss"),
+            "postgres://db/x?sslmode=require&password=***"
+        );
         assert!(
             !text.contains("hunter2") && !text.contains("s3cret"),
             "{text}"

@@ -28,6 +28,8 @@ pub enum EvalError {
     UnknownMember { kind: String, name: String },
     #[error("evaluation went deeper than {0} steps")]
     DepthExceeded(usize),
+    #[error("{0} depends on itself under `not`, which has no consistent answer")]
+    CycleUnderNegation(String),
     #[error("tuple store: {0}")]
     Store(#[from] StoreError),
 }
@@ -64,7 +66,20 @@ impl Outcome {
     }
 }
 
-pub(crate) type Path = Vec<(Object, String)>;
+/// The `(object, relation)` steps of the current walk, and whether it is under the right side
+/// of a `not` (where cutting a cycle short would turn "unknown" into a grant).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Path {
+    pub steps: Vec<(Object, String)>,
+    pub negated: bool,
+}
+
+impl Path {
+    pub(crate) fn negate(mut self) -> Self {
+        self.negated = true;
+        self
+    }
+}
 
 impl Engine {
     pub fn new(schema: Schema) -> Self {
@@ -97,7 +112,7 @@ impl Engine {
                 subject,
                 object.clone(),
                 permission.to_owned(),
-                Vec::new(),
+                Path::default(),
                 false,
             )
             .await?;
@@ -118,7 +133,7 @@ impl Engine {
                 subject,
                 object.clone(),
                 permission.to_owned(),
-                Vec::new(),
+                Path::default(),
                 true,
             )
             .await?;
@@ -160,7 +175,10 @@ impl Engine {
                     tracing,
                 ));
             }
-            if path.iter().any(|(o, n)| o == &object && n == &name) {
+            if path.steps.iter().any(|(o, n)| o == &object && n == &name) {
+                if path.negated {
+                    return Err(EvalError::CycleUnderNegation(format!("{object}#{name}")));
+                }
                 return Ok(Outcome::new(
                     false,
                     || format!("{object}#{name} is already being evaluated (a cycle adds nothing)"),
@@ -168,11 +186,11 @@ impl Engine {
                     tracing,
                 ));
             }
-            if path.len() >= self.max_depth {
+            if path.steps.len() >= self.max_depth {
                 return Err(EvalError::DepthExceeded(self.max_depth));
             }
             let mut path = path;
-            path.push((object.clone(), name.clone()));
+            path.steps.push((object.clone(), name.clone()));
             match member {
                 Member::Relation(_) => {
                     self.relation(store, subject, object, name, path, tracing)
@@ -377,7 +395,9 @@ impl Engine {
                             tracing,
                         ));
                     }
-                    let right = self.expr(store, subject, object, b, path, tracing).await?;
+                    let right = self
+                        .expr(store, subject, object, b, path.negate(), tracing)
+                        .await?;
                     let excluded = right.trace.map(|mut t| {
                         t.label = format!("excluded by: {}", t.label);
                         t

@@ -155,7 +155,7 @@ impl Engine {
                 filter,
                 object.clone(),
                 permission.to_owned(),
-                Vec::new(),
+                Path::default(),
             )
             .await?;
         Ok(ids.into_iter().collect())
@@ -171,10 +171,13 @@ impl Engine {
     ) -> BoxFut<'a, Result<HashSet<String>, EvalError>> {
         Box::pin(async move {
             let member = self.validate(&object.kind, &name)?;
-            if path.iter().any(|(o, n)| o == &object && n == &name) {
+            if path.steps.iter().any(|(o, n)| o == &object && n == &name) {
+                if path.negated {
+                    return Err(EvalError::CycleUnderNegation(format!("{object}#{name}")));
+                }
                 return Ok(HashSet::new());
             }
-            if path.len() >= self.max_depth {
+            if path.steps.len() >= self.max_depth {
                 return Err(EvalError::DepthExceeded(self.max_depth));
             }
             let mut out = HashSet::new();
@@ -182,7 +185,7 @@ impl Engine {
                 out.insert(object.id.clone());
             }
             let mut path = path;
-            path.push((object.clone(), name.clone()));
+            path.steps.push((object.clone(), name.clone()));
             match member {
                 Member::Relation(_) => {
                     for s in store.subjects(&object, &name).await?.iter() {
@@ -279,7 +282,9 @@ impl Engine {
                     if left.is_empty() {
                         return Ok(left);
                     }
-                    let right = self.expand_expr(store, filter, object, b, path).await?;
+                    let right = self
+                        .expand_expr(store, filter, object, b, path.negate())
+                        .await?;
                     left.difference(&right).cloned().collect()
                 }
             })

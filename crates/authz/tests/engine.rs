@@ -121,3 +121,37 @@ async fn unknown_names_are_errors_not_denials() {
         Err(EvalError::UnknownEntity(_))
     ));
 }
+
+#[tokio::test]
+async fn a_cycle_under_not_is_an_error_never_a_grant() {
+    let schema = Schema::parse(
+        "entity user {}\nentity doc {\n relation parent @doc\n relation viewer @user\n permission view = viewer not parent.view\n}",
+    )
+    .unwrap();
+    let engine = Engine::new(schema);
+    let s = store(&["doc:a#parent@doc:a", "doc:a#viewer@user:x"]);
+    let x = Subject::new("user", "x");
+    let doc = Object::new("doc", "a");
+    assert!(matches!(
+        engine.check(&s, &x, "view", &doc).await,
+        Err(EvalError::CycleUnderNegation(_))
+    ));
+    assert!(matches!(
+        engine.lookup_subjects(&s, &doc, "view", "user", None).await,
+        Err(EvalError::CycleUnderNegation(_))
+    ));
+    // Without the cycle the exclusion works as written.
+    let s = store(&[
+        "doc:b#parent@doc:c",
+        "doc:b#viewer@user:x",
+        "doc:c#viewer@user:x",
+    ]);
+    assert!(!engine
+        .check(&s, &x, "view", &Object::new("doc", "b"))
+        .await
+        .unwrap());
+    assert!(engine
+        .check(&s, &x, "view", &Object::new("doc", "c"))
+        .await
+        .unwrap());
+}

@@ -36,7 +36,10 @@ impl Control {
             .into_iter()
             .map(|n| (n.id, n.name))
             .collect();
+        // Every series is always written, zero included, so a count never sticks at an old
+        // value after the last VM of a node goes away.
         let mut per_node: HashMap<String, u64> = names.values().map(|n| (n.clone(), 0)).collect();
+        per_node.insert("unplaced".to_owned(), 0);
         for v in vm::Entity::find().all(self.db()).await.map_err(fail)? {
             let node = v
                 .node_id

@@ -14,7 +14,7 @@ use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
@@ -248,12 +248,47 @@ impl Control {
         Ok(None)
     }
 
+    /// Owners whose accounts are enabled: a disabled owner cannot look after anything.
     async fn owner_count<C: ConnectionTrait>(
         &self,
         conn: &C,
         org: &Resource,
     ) -> Result<usize, AppError> {
-        Ok(tuples::direct(conn, org, Rel::Owner).await?.len())
+        let ids: Vec<Uuid> = tuples::direct(conn, org, Rel::Owner)
+            .await?
+            .into_iter()
+            .filter(|s| s.kind == "user")
+            .filter_map(|s| s.id.parse().ok())
+            .collect();
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let n = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .filter(user::Column::Disabled.eq(false))
+            .count(conn)
+            .await
+            .map_err(|e| internal("count owners", e))?;
+        Ok(n as usize)
+    }
+
+    /// Re-checks a permission under the organization's lock, so a caller who lost it while
+    /// this request was on its way cannot still make the change.
+    async fn recheck<C: ConnectionTrait + Sync>(
+        &self,
+        conn: &C,
+        caller: &Caller,
+        permission: Permission,
+        org: &Resource,
+    ) -> Result<(), AppError> {
+        if self
+            .check_in(conn, &m::user(caller.user_id), permission, org)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(crate::access::forbidden(permission, Kind::Organization))
+        }
     }
 
     /// Adds a person by username with a role. Only those who manage the organization may.
@@ -279,6 +314,7 @@ impl Control {
         let fail = |e| internal("add member", e);
         let txn = self.db().begin().await.map_err(fail)?;
         self.lock_org(&txn, id).await?;
+        self.recheck(&txn, caller, Permission::Manage, &org).await?;
         if let Some(existing) = self.role_in(&txn, &org, person.id).await? {
             return Err(AppError::Conflict(format!(
                 "{} is already {} of this organization; change their role instead.",
@@ -329,6 +365,7 @@ impl Control {
         let fail = |e| internal("change role", e);
         let txn = self.db().begin().await.map_err(fail)?;
         self.lock_org(&txn, id).await?;
+        self.recheck(&txn, caller, Permission::Manage, &org).await?;
         let current = self
             .role_in(&txn, &org, person)
             .await?
@@ -401,6 +438,12 @@ impl Control {
         let fail = |e| internal("remove member", e);
         let txn = self.db().begin().await.map_err(fail)?;
         self.lock_org(&txn, id).await?;
+        let needed = if action == "organization.leave" {
+            Permission::Leave
+        } else {
+            Permission::Manage
+        };
+        self.recheck(&txn, caller, needed, org).await?;
         let current = self
             .role_in(&txn, org, person)
             .await?

@@ -267,3 +267,45 @@ async fn the_access_panel_lists_holders_and_explains_grants_and_refusals() {
         Err(AppError::NotFound(_))
     ));
 }
+
+#[tokio::test]
+async fn leaving_ends_owner_powers_and_disabled_owners_do_not_count() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let root = caller(&c, "root", true).await;
+    let ann = caller(&c, "ann", false).await;
+    let bob = caller(&c, "bob", false).await;
+    let cat = caller(&c, "cat", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    c.add_member(&ann, &org.id, "bob", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let vm = c.create_vm(&bob, &org.id, "bobs-vm", now).await.unwrap();
+    assert!(
+        c.vm(&bob, &vm.id).await.unwrap().can_delete,
+        "an owner in the org may delete"
+    );
+    c.leave_organization(&bob, &org.id).await.unwrap();
+    assert!(
+        matches!(c.vm(&bob, &vm.id).await, Err(AppError::NotFound(_))),
+        "ownership alone grants nothing after leaving"
+    );
+    assert!(c.vm(&ann, &vm.id).await.unwrap().can_delete);
+
+    // A second owner whose account is disabled cannot stand in for the last active one.
+    c.add_member(&ann, &org.id, "cat", OrgRole::Owner, now)
+        .await
+        .unwrap();
+    c.set_user_disabled(&root, &cat.user_id.to_string(), true)
+        .await
+        .unwrap();
+    assert!(matches!(
+        c.leave_organization(&ann, &org.id).await,
+        Err(AppError::Conflict(_))
+    ));
+    c.set_user_disabled(&root, &cat.user_id.to_string(), false)
+        .await
+        .unwrap();
+    c.leave_organization(&ann, &org.id).await.unwrap();
+}

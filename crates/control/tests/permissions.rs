@@ -36,7 +36,7 @@ struct World {
 }
 
 /// One organization with an owner and a member; a VM and a service in it owned by someone
-/// who has since left the organization; direct shares; a public image; the local node.
+/// who is a member (the usual creator); direct shares; a public image; the local node.
 async fn world(db: &TestDb) -> World {
     let control = db.control().await;
     let now = Utc::now();
@@ -87,16 +87,13 @@ async fn world(db: &TestDb) -> World {
     )
     .await
     .unwrap();
-    control.leave_organization(&creator, &org.id).await.unwrap();
     let image = Resource::new(Kind::Image, uuid::Uuid::new_v4());
     tuples::write(
         control.db(),
-        &[tuples::points_to(
-            &image,
-            Rel::Platform,
-            Kind::Platform,
-            "strata",
-        )],
+        &[
+            tuples::points_to(&image, Rel::Platform, Kind::Platform, "strata"),
+            tuples::points_to(&image, Rel::Public, Kind::Platform, "strata"),
+        ],
         now,
     )
     .await

@@ -607,6 +607,20 @@ mod tests {
     }
 
     #[test]
+    fn long_operator_chains_are_refused_not_overflowed() {
+        let text = format!(
+            "entity a {{ relation r @a permission p = {} }}",
+            vec!["r"; 100_000].join(" or ")
+        );
+        assert!(err(&text).contains("more than 128 operators"));
+        let ok = format!(
+            "entity a {{ relation r @a permission p = {} }}",
+            vec!["r"; 100].join(" and ")
+        );
+        Schema::parse(&ok).unwrap();
+    }
+
+    #[test]
     fn deep_nesting_is_refused_not_overflowed() {
         let text = format!(
             "entity a {{ relation r @a permission p = {}r{} }}",

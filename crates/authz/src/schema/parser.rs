@@ -50,14 +50,16 @@ const KEYWORDS: &[&str] = &[
     "attribute",
 ];
 
-/// Deepest nesting of parentheses and operators accepted, so hostile input cannot overflow
-/// the stack.
+/// Deepest nesting of parentheses accepted, and most operators in one expression, so hostile
+/// input cannot overflow the stack (expressions are trees walked recursively).
 const MAX_NESTING: usize = 64;
+const MAX_OPERATORS: usize = 128;
 
 pub(crate) struct Parser {
     toks: Vec<(Tok, Pos)>,
     at: usize,
     nesting: usize,
+    operators: usize,
 }
 
 impl Parser {
@@ -66,6 +68,7 @@ impl Parser {
             toks,
             at: 0,
             nesting: 0,
+            operators: 0,
         }
     }
 
@@ -157,6 +160,7 @@ impl Parser {
                     self.next();
                     let (pname, ppos) = self.name("a permission name")?;
                     self.expect(Tok::Eq, "`=` after the permission name")?;
+                    self.operators = 0;
                     let expr = self.expr()?;
                     members.push(MemberAst::Permission {
                         name: pname,
@@ -244,10 +248,22 @@ impl Parser {
         Ok(())
     }
 
+    fn operator(&mut self) -> Result<(), SchemaError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(SchemaError::at(
+                self.peek().1,
+                format!("this expression has more than {MAX_OPERATORS} operators; split it into permissions"),
+            ));
+        }
+        Ok(())
+    }
+
     fn expr(&mut self) -> Result<ExprAst, SchemaError> {
         self.deeper()?;
         let mut left = self.and_expr()?;
         while self.is_word("or") {
+            self.operator()?;
             self.next();
             let right = self.and_expr()?;
             left = ExprAst::Or(Box::new(left), Box::new(right));
@@ -259,6 +275,7 @@ impl Parser {
     fn and_expr(&mut self) -> Result<ExprAst, SchemaError> {
         let mut left = self.not_expr()?;
         while self.is_word("and") {
+            self.operator()?;
             self.next();
             let right = self.not_expr()?;
             left = ExprAst::And(Box::new(left), Box::new(right));
@@ -269,6 +286,7 @@ impl Parser {
     fn not_expr(&mut self) -> Result<ExprAst, SchemaError> {
         let mut left = self.primary()?;
         while self.is_word("not") {
+            self.operator()?;
             self.next();
             let right = self.primary()?;
             left = ExprAst::Not(Box::new(left), Box::new(right));

@@ -292,7 +292,7 @@ mod tests {
     #[test]
     fn a_schema_missing_a_used_permission_is_refused() {
         let without_console = SCHEMA.replace(
-            "permission console = owner or operator or organization.manage",
+            "permission console = owns or operator or organization.manage",
             "",
         );
         let e = Access::new(&without_console).unwrap_err();
