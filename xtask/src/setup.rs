@@ -18,8 +18,9 @@ pub enum Need {
 pub fn all(need: Need) -> Result {
     if need == Need::Test {
         apt(&["chromium"], "/usr/bin/chromium")?;
+        // The hypervisor tests boot real VMs; the server itself does not use QEMU yet.
+        qemu()?;
     }
-    qemu()?;
     wasm_target()?;
     cargo_leptos()?;
     wasm_bindgen()?;
