@@ -227,3 +227,29 @@ async fn gauges_count_live_sessions_and_vms_per_node() {
         "idle and expired sessions do not count"
     );
 }
+
+#[tokio::test]
+async fn refused_attempts_on_a_vm_reach_its_organizations_owners() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let eve = caller(&c, "eve", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    let vm = c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    assert!(matches!(
+        c.delete_vm(&eve, &vm.id).await,
+        Err(AppError::NotFound(_))
+    ));
+    let f = AuditFilter {
+        outcome: "denied".into(),
+        ..Default::default()
+    };
+    let rows = c.audit_page(&ann, &f).await.unwrap().rows;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].action.as_str(), rows[0].actor.as_str()),
+        ("vm.delete", "eve")
+    );
+    assert_eq!(rows[0].organization.as_deref(), Some("acme"));
+}

@@ -173,10 +173,8 @@ impl Control {
         if let Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) = &result {
             let mut entry = crate::audit::Entry::new(action, resource)
                 .detail(serde_json::json!({ "reason": e.to_string() }));
-            if resource.kind == Kind::Organization {
-                if let Ok(id) = resource.id.parse() {
-                    entry = entry.org(id);
-                }
+            if let Some(org) = self.organization_of(resource).await? {
+                entry = entry.org(org);
             }
             crate::audit::record(
                 self.db(),
@@ -188,6 +186,32 @@ impl Control {
             .await?;
         }
         result
+    }
+
+    /// The organization a resource belongs to, for tagging audit rows.
+    async fn organization_of(
+        &self,
+        resource: &Resource,
+    ) -> Result<Option<sea_orm::prelude::Uuid>, AppError> {
+        use sea_orm::EntityTrait;
+        let Ok(id) = resource.id.parse::<sea_orm::prelude::Uuid>() else {
+            return Ok(None);
+        };
+        let fail = |e| internal("organization of resource", e);
+        Ok(match resource.kind {
+            Kind::Organization => Some(id),
+            Kind::Vm => crate::entities::vm::Entity::find_by_id(id)
+                .one(self.db())
+                .await
+                .map_err(fail)?
+                .map(|v| v.organization_id),
+            Kind::Service => crate::entities::service::Entity::find_by_id(id)
+                .one(self.db())
+                .await
+                .map_err(fail)?
+                .map(|v| v.organization_id),
+            _ => None,
+        })
     }
 
     /// Ids of every `kind` object the caller holds `permission` on.
