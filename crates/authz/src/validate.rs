@@ -80,6 +80,29 @@ impl Ctx<'_> {
             .unwrap_or(from)
     }
 
+    /// The first line at or after `from` where `key` appears as a YAML key (`key:` at the
+    /// start, after whitespace, `{`, `,` or a quote), or `from`.
+    fn key_line(&self, key: &str, from: usize) -> usize {
+        let is_key = |line: &str| {
+            line.match_indices(key).any(|(i, _)| {
+                let before = line[..i].chars().next_back();
+                let after = &line[i + key.len()..];
+                let after = after.strip_prefix(['"', '\'']).unwrap_or(after);
+                matches!(
+                    before,
+                    None | Some(' ' | '\t' | '{' | ',' | '"' | '\'' | '-')
+                ) && after.trim_start().starts_with(':')
+            })
+        };
+        self.text
+            .lines()
+            .enumerate()
+            .skip(from.saturating_sub(1))
+            .find(|(_, l)| is_key(l))
+            .map(|(i, _)| i + 1)
+            .unwrap_or(from)
+    }
+
     fn err(&self, line: usize, message: impl Into<String>) -> FileError {
         FileError {
             file: self.file.to_owned(),
@@ -100,7 +123,7 @@ impl Ctx<'_> {
             if allowed.contains(&k) {
                 continue;
             }
-            let line = self.line_of(&format!("{k}:"), at);
+            let line = self.key_line(k, at);
             let message = match k {
                 "attributes" => "`attributes` (attribute-based access) is not supported by Strata's engine".to_owned(),
                 "context" => "contextual tuples and attributes (`context`) are not supported by Strata's engine".to_owned(),
@@ -227,6 +250,8 @@ pub async fn validate_text(file: &str, text: &str, base: &Path) -> Result<Report
     // Relationships.
     let mut store = MemoryStore::new();
     let rel_line = ctx.line_of("relationships:", 1);
+    // Each item is looked for after the previous one, so repeated text points at its own line.
+    let mut cursor = rel_line;
     for r in as_list(
         &ctx,
         top.get("relationships").unwrap_or(&Value::Null),
@@ -235,7 +260,8 @@ pub async fn validate_text(file: &str, text: &str, base: &Path) -> Result<Report
     )? {
         let text =
             scalar(r).ok_or_else(|| ctx.err(rel_line, "each relationship must be a string"))?;
-        let line = ctx.line_of(&text, rel_line);
+        let line = ctx.line_of(&text, cursor + 1);
+        cursor = line;
         let tuple: Tuple = text.parse().map_err(|e| ctx.err(line, format!("{e}")))?;
         engine
             .schema()
@@ -247,6 +273,7 @@ pub async fn validate_text(file: &str, text: &str, base: &Path) -> Result<Report
     // Scenarios.
     let mut report = Report::default();
     let sc_line = ctx.line_of("scenarios:", 1);
+    let mut sc_cursor = sc_line;
     for sc in as_list(
         &ctx,
         top.get("scenarios").unwrap_or(&Value::Null),
@@ -256,10 +283,11 @@ pub async fn validate_text(file: &str, text: &str, base: &Path) -> Result<Report
         let map = as_map(&ctx, sc, "a scenario", sc_line)?;
         let name = map.get("name").and_then(scalar).unwrap_or_default();
         let at = if name.is_empty() {
-            sc_line
+            ctx.key_line("name", sc_cursor + 1)
         } else {
-            ctx.line_of(&name, sc_line)
+            ctx.line_of(&name, sc_cursor + 1)
         };
+        sc_cursor = at;
         ctx.unsupported_keys(
             map,
             &[
@@ -325,6 +353,7 @@ async fn run_checks(
     at: usize,
     report: &mut Report,
 ) -> Result<(), FileError> {
+    let mut cursor = at;
     for c in as_list(
         ctx,
         scenario.get("checks").unwrap_or(&Value::Null),
@@ -333,9 +362,8 @@ async fn run_checks(
     )? {
         let map = as_map(ctx, c, "a check", at)?;
         let entity_text = map.get("entity").and_then(scalar).unwrap_or_default();
-        let line = ctx
-            .line_of(&format!("entity: {entity_text}"), at)
-            .max(ctx.line_of(&entity_text, at));
+        let line = ctx.key_line("entity", cursor + 1);
+        cursor = line;
         ctx.unsupported_keys(
             map,
             &["entity", "subject", "assertions", "context"],
@@ -357,7 +385,7 @@ async fn run_checks(
             .map_err(|e| ctx.err(line, format!("{e}")))?;
         for (perm, expected) in assertions(ctx, map, line)? {
             let perm = perm.as_str().unwrap_or_default();
-            let pline = ctx.line_of(&format!("{perm}:"), line);
+            let pline = ctx.key_line(perm, line);
             known_member(ctx, engine, &entity.kind, perm, pline)?;
             let expected = expected
                 .as_bool()
@@ -390,6 +418,7 @@ async fn run_entity_filters(
     at: usize,
     report: &mut Report,
 ) -> Result<(), FileError> {
+    let mut cursor = at;
     for f in as_list(
         ctx,
         scenario.get("entity_filters").unwrap_or(&Value::Null),
@@ -398,7 +427,8 @@ async fn run_entity_filters(
     )? {
         let map = as_map(ctx, f, "an entity filter", at)?;
         let kind = map.get("entity_type").and_then(scalar).unwrap_or_default();
-        let line = ctx.line_of(&format!("entity_type: {kind}"), at);
+        let line = ctx.key_line("entity_type", cursor + 1);
+        cursor = line;
         ctx.unsupported_keys(
             map,
             &["entity_type", "subject", "assertions", "context"],
@@ -420,7 +450,7 @@ async fn run_entity_filters(
             .map_err(|e| ctx.err(line, format!("{e}")))?;
         for (perm, expected) in assertions(ctx, map, line)? {
             let perm = perm.as_str().unwrap_or_default();
-            let pline = ctx.line_of(&format!("{perm}:"), line);
+            let pline = ctx.key_line(perm, line);
             known_member(ctx, engine, &kind, perm, pline)?;
             let expected = id_list(ctx, expected, pline)?;
             report.assertions += 1;
@@ -451,6 +481,7 @@ async fn run_subject_filters(
     at: usize,
     report: &mut Report,
 ) -> Result<(), FileError> {
+    let mut cursor = at;
     for f in as_list(
         ctx,
         scenario.get("subject_filters").unwrap_or(&Value::Null),
@@ -462,7 +493,8 @@ async fn run_subject_filters(
             .get("subject_reference")
             .and_then(scalar)
             .unwrap_or_default();
-        let line = ctx.line_of(&format!("subject_reference: {reference}"), at);
+        let line = ctx.key_line("subject_reference", cursor + 1);
+        cursor = line;
         ctx.unsupported_keys(
             map,
             &["subject_reference", "entity", "assertions", "context"],
@@ -497,7 +529,7 @@ async fn run_subject_filters(
             .map_err(|e| ctx.err(line, format!("{e}")))?;
         for (perm, expected) in assertions(ctx, map, line)? {
             let perm = perm.as_str().unwrap_or_default();
-            let pline = ctx.line_of(&format!("{perm}:"), line);
+            let pline = ctx.key_line(perm, line);
             known_member(ctx, engine, &entity.kind, perm, pline)?;
             let expected = id_list(ctx, expected, pline)?;
             report.assertions += 1;

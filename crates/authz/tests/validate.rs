@@ -113,6 +113,17 @@ async fn malformed_files_say_where_and_what() {
         ("relationships: []\n".into(), 0, "`schema` is missing"),
         (format!("{SCHEMA}scenarioz: []\n"), 7, "unknown key `scenarioz`"),
         ("schema: missing.perm\n".into(), 1, "cannot read schema file"),
+        // Repeated entities and keys point at their own occurrence.
+        (
+            format!("{SCHEMA}relationships:\n  - doc:1#owner@user:a\n  - doc:1#owner@user:a\n  - doc:1#owner@user:a#x\n"),
+            10,
+            "`doc:1#owner@user:a#x`",
+        ),
+        (
+            format!("{SCHEMA}scenarios:\n  - name: s\n    checks:\n      - entity: doc:1\n        subject: user:a\n        assertions:\n          owner: true\n      - entity: doc:1\n        subject: user:b\n        assertions: {{ reader: true }}\n"),
+            16,
+            "no permission or relation `reader`",
+        ),
     ];
     for (text, line, needle) in cases {
         let e = error_of(&text).await;
