@@ -11,7 +11,7 @@
 set -eu
 
 OUT=${1:-target/guest}
-VERSION=3
+VERSION=4
 if [ -f "$OUT/version" ] && [ "$(cat "$OUT/version")" = "$VERSION" ] \
    && [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initrd.img" ]; then
   exit 0
@@ -66,7 +66,19 @@ done
 # `strata.noacpi` on the kernel command line makes a guest that ignores the button, for tests
 # of the forced stop.
 mkdir -p /var/log /var/run
-grep -q strata.noacpi /proc/cmdline || acpid -c /etc/acpi -l /dev/null
+acpid_ready() {
+  for p in $(pidof acpid); do
+    ls -l /proc/$p/fd 2>/dev/null | grep -q input/event && return 0
+  done
+  return 1
+}
+if ! grep -q strata.noacpi /proc/cmdline; then
+  acpid -c /etc/acpi -l /dev/null
+  # The marker promises that the power button works: wait until acpid holds the input
+  # devices (it daemonizes, and a press before that is lost).
+  n=0
+  until acpid_ready || [ $n -ge 200 ]; do usleep 50000; n=$((n+1)); done
+fi
 CONFIG=/sys/firmware/qemu_fw_cfg/by_name/opt/strata/config/raw
 if [ -f "$CONFIG" ]; then
   echo "STRATA-CONFIG: $(cat "$CONFIG")"

@@ -227,9 +227,18 @@ impl Vm {
             return Ok(Stopped::NotRunning);
         }
         if let Ok(mut qmp) = self.qmp().await {
-            let _ = qmp.execute("system_powerdown", None).await;
-            if self.gone_within(grace).await {
-                return Ok(Stopped::Graceful);
+            // A press the guest was not ready for is lost, so press again now and then
+            // until the grace period is over.
+            let started = tokio::time::Instant::now();
+            loop {
+                let _ = qmp.execute("system_powerdown", None).await;
+                let left = grace.saturating_sub(started.elapsed());
+                if self.gone_within(left.min(Duration::from_secs(5))).await {
+                    return Ok(Stopped::Graceful);
+                }
+                if started.elapsed() >= grace {
+                    break;
+                }
             }
             let _ = qmp.execute("quit", None).await;
             if self.gone_within(Duration::from_secs(5)).await {
