@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use model::access::PersonRef;
 use model::orgs::{validate_org_name, OrgDetail, OrgMember, OrgRole, OrgSummary};
 use model::AppError;
 use sea_orm::prelude::Uuid;
@@ -304,13 +303,7 @@ impl Control {
         let org = Resource::organization(id);
         self.authorize_action(caller, Permission::Manage, &org, "organization.add_member")
             .await?;
-        let person = user::Entity::find()
-            .filter(user::Column::Username.eq(username.trim()))
-            .filter(user::Column::Disabled.eq(false))
-            .one(self.db())
-            .await
-            .map_err(|e| internal("find user", e))?
-            .ok_or_else(|| AppError::Invalid(format!("Nobody is called {:?}.", username.trim())))?;
+        let person = self.enabled_person(username).await?;
         let fail = |e| internal("add member", e);
         let txn = self.db().begin().await.map_err(fail)?;
         self.lock_org(&txn, id).await?;
@@ -339,11 +332,7 @@ impl Control {
         txn.commit().await.map_err(fail)?;
         tracing::info!(org = %id, member = %person.username, ?role, by = %caller.username, "member added");
         Ok(OrgMember {
-            person: PersonRef {
-                id: person.id.to_string(),
-                username: person.username,
-                display_name: person.display_name,
-            },
+            person: crate::access::panel::person_ref(person),
             role,
         })
     }

@@ -17,7 +17,7 @@ use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::{not_found, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
-use crate::entities::{organization, relation_tuple, user, vm};
+use crate::entities::{organization, relation_tuple, vm};
 use crate::orgs::parse_id;
 use crate::{internal, Control};
 
@@ -237,13 +237,7 @@ impl Control {
         self.authorize_action(caller, Permission::Share, &res, "vm.share")
             .await?;
         let org_id = self.vm_org(id).await?;
-        let person = user::Entity::find()
-            .filter(user::Column::Username.eq(username.trim()))
-            .filter(user::Column::Disabled.eq(false))
-            .one(self.db())
-            .await
-            .map_err(|e| internal("find user", e))?
-            .ok_or_else(|| AppError::Invalid(format!("Nobody is called {:?}.", username.trim())))?;
+        let person = self.enabled_person(username).await?;
         let fail = |e| internal("share vm", e);
         let txn = self.db().begin().await.map_err(fail)?;
         for other in [ShareLevel::Viewer, ShareLevel::Operator] {
@@ -266,11 +260,7 @@ impl Control {
         txn.commit().await.map_err(fail)?;
         tracing::info!(vm = %id, with = %person.username, ?level, by = %caller.username, "vm shared");
         Ok(VmShare {
-            person: model::access::PersonRef {
-                id: person.id.to_string(),
-                username: person.username,
-                display_name: person.display_name,
-            },
+            person: crate::access::panel::person_ref(person),
             level,
         })
     }

@@ -139,17 +139,22 @@ impl Control {
                 .await
                 .map_err(|e| internal("load people", e))?;
             for u in rows {
-                out.insert(
-                    u.id.to_string(),
-                    PersonRef {
-                        id: u.id.to_string(),
-                        username: u.username,
-                        display_name: u.display_name,
-                    },
-                );
+                out.insert(u.id.to_string(), person_ref(u));
             }
         }
         Ok(out)
+    }
+
+    /// An enabled account by username, for adding members and sharing; a clear error if
+    /// there is none.
+    pub(crate) async fn enabled_person(&self, username: &str) -> Result<user::Model, AppError> {
+        user::Entity::find()
+            .filter(user::Column::Username.eq(username.trim()))
+            .filter(user::Column::Disabled.eq(false))
+            .one(self.db())
+            .await
+            .map_err(|e| internal("find user", e))?
+            .ok_or_else(|| AppError::Invalid(format!("Nobody is called {:?}.", username.trim())))
     }
 
     /// Readable names for the ids an explanation mentions (`user:<uuid>` → `user:alice`).
@@ -200,6 +205,15 @@ impl Control {
             names.insert(format!("service:{}", s.id), format!("service:{}", s.name));
         }
         Ok(names)
+    }
+}
+
+/// A person as lists show them.
+pub(crate) fn person_ref(u: user::Model) -> PersonRef {
+    PersonRef {
+        id: u.id.to_string(),
+        username: u.username,
+        display_name: u.display_name,
     }
 }
 
