@@ -4,14 +4,15 @@
 #   OUT/initrd.img  a busybox-static initramfs whose /init loads the virtio, button, evdev
 #                   and fw_cfg modules, starts acpid (the power button runs `poweroff -f`),
 #                   prints the configuration QEMU passed in fw_cfg (opt/strata/config), prints
-#                   the boot marker STRATA-GUEST-READY on the serial console, and waits.
+#                   the boot marker STRATA-GUEST-READY on the serial console, then runs a
+#                   shell there (prompt `strata-guest# `).
 #                   With `strata.noacpi` on the kernel command line it ignores the button.
 # Idempotent: does nothing when OUT holds a guest built by this version of the script.
 # Usage: scripts/build-test-guest.sh [OUT]   (default: target/guest)
 set -eu
 
 OUT=${1:-target/guest}
-VERSION=4
+VERSION=5
 if [ -f "$OUT/version" ] && [ "$(cat "$OUT/version")" = "$VERSION" ] \
    && [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initrd.img" ]; then
   exit 0
@@ -84,7 +85,9 @@ if [ -f "$CONFIG" ]; then
   echo "STRATA-CONFIG: $(cat "$CONFIG")"
 fi
 echo "STRATA-GUEST-READY"
-while true; do sleep 3600; done
+# An interactive shell on the serial console, so a person (or a test) can type into the guest.
+export PS1='strata-guest# '
+while true; do setsid cttyhack /bin/sh; done
 SH
 chmod 755 root/init
 

@@ -1,4 +1,5 @@
-//! The few browser calls Rust cannot make through Leptos: WebAuthn and full-page navigation.
+//! The few browser calls Rust cannot make through Leptos: WebAuthn, full-page navigation and
+//! the serial console's WebSocket.
 //!
 //! Chromium, Firefox and Safari parse WebAuthn options from JSON and serialize credentials back
 //! with `toJSON()`, so the glue is small. On the server these functions are never called.
@@ -31,6 +32,42 @@ export function passkeyGet(options) {
   return outcome(navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o.publicKey) }));
 }
 export function goTo(url) { window.location.assign(url); }
+// The serial console: a WebSocket that streams the guest's output into `out` (a <pre>) and
+// sends what is typed in `input` (a line, with Enter) to the guest. Reconnects with backoff
+// while the elements stay on the page.
+export function consoleAttach(path, outId, inputId, statusId) {
+  let delay = 500;
+  const connect = () => {
+    const out = document.getElementById(outId);
+    const input = document.getElementById(inputId);
+    const status = document.getElementById(statusId);
+    if (!out) return;
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path;
+    const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    const decoder = new TextDecoder();
+    ws.onopen = () => { delay = 500; if (status) { status.textContent = 'Connected'; status.dataset.state = 'open'; } };
+    ws.onmessage = (ev) => {
+      const text = typeof ev.data === 'string' ? ev.data : decoder.decode(new Uint8Array(ev.data), { stream: true });
+      out.textContent += text.replace(/\r/g, '');
+      if (out.textContent.length > 200000) out.textContent = out.textContent.slice(-150000);
+      out.scrollTop = out.scrollHeight;
+    };
+    ws.onclose = (ev) => {
+      if (status) { status.textContent = ev.reason || 'Disconnected'; status.dataset.state = 'closed'; }
+      if (ev.code === 4403 || ev.code === 4401 || !document.getElementById(outId)) return;
+      setTimeout(connect, delay); delay = Math.min(delay * 2, 10000);
+    };
+    if (input) {
+      input.onkeydown = (ev) => {
+        if (ev.key === 'Enter' && ws.readyState === WebSocket.OPEN) {
+          ws.send(input.value + '\n'); input.value = ''; ev.preventDefault();
+        }
+      };
+    }
+  };
+  connect();
+}
 "#)]
     extern "C" {
         #[wasm_bindgen(js_name = passkeyCreate)]
@@ -39,6 +76,8 @@ export function goTo(url) { window.location.assign(url); }
         pub fn passkey_get(options: &str) -> js_sys::Promise;
         #[wasm_bindgen(js_name = goTo)]
         pub fn go_to(url: &str);
+        #[wasm_bindgen(js_name = consoleAttach)]
+        pub fn console_attach(path: &str, out_id: &str, input_id: &str, status_id: &str);
     }
 }
 
@@ -94,6 +133,14 @@ pub fn go_to(url: &str) {
     js::go_to(url);
     #[cfg(not(feature = "hydrate"))]
     let _ = url;
+}
+
+/// Connects the serial console elements to the VM's console WebSocket (in the browser only).
+pub fn console_attach(path: &str, out_id: &str, input_id: &str, status_id: &str) {
+    #[cfg(feature = "hydrate")]
+    js::console_attach(path, out_id, input_id, status_id);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (path, out_id, input_id, status_id);
 }
 
 /// Where to go after sign-in: a local path from `?next=`, never another site.

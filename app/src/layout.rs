@@ -12,11 +12,12 @@ use crate::api::orgs::list_organizations;
 use crate::browser;
 use crate::components::ui;
 
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/", "Dashboard"),
     ("/vms", "Virtual machines"),
     ("/services", "Services"),
     ("/organizations", "Organizations"),
+    ("/operations", "Operations"),
     ("/audit", "Audit"),
     ("/settings", "Settings"),
 ];

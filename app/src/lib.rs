@@ -24,6 +24,7 @@ use leptos_router::{
 use crate::layout::Layout;
 use crate::pages::{
     admin_users::AdminUsersPage, audit::AuditPage, dashboard::DashboardPage, not_found::NotFound,
+    operations::OperationsPage,
     organization::OrganizationPage, organizations::OrganizationsPage, recover::RecoverPage,
     services::ServicesPage, settings::SettingsPage, signin::SigninPage, signup::SignupPage,
     vm::VmPage, vms::VmsPage,
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("settings") view=SettingsPage />
                         <Route path=path!("admin/users") view=AdminUsersPage />
                         <Route path=path!("audit") view=AuditPage />
+                        <Route path=path!("operations") view=OperationsPage />
                         <Route path=path!("signin") view=SigninPage />
                         <Route path=path!("signup") view=SignupPage />
                         <Route path=path!("recover") view=RecoverPage />

@@ -8,6 +8,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_identity;
 mod m20261122_000003_access;
 mod m20261122_000004_audit;
+mod m20261122_000005_compute;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_identity::Migration),
             Box::new(m20261122_000003_access::Migration),
             Box::new(m20261122_000004_audit::Migration),
+            Box::new(m20261122_000005_compute::Migration),
         ]
     }
 }

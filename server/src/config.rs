@@ -168,12 +168,30 @@ pub struct Config {
     /// Serve `/metrics` on this separate address, without a token (e.g. 127.0.0.1:9100).
     #[arg(long, env = "STRATA_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
+    /// A built test guest (vmlinuz + initrd.img) offered as the ready image on first run.
+    #[arg(
+        long,
+        env = "STRATA_READY_IMAGE",
+        default_value = "target/guest",
+        global = true
+    )]
+    pub ready_image: PathBuf,
     /// Delete audit rows older than this many days; unset keeps them forever.
     #[arg(long, env = "STRATA_AUDIT_RETENTION_DAYS", global = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub audit_retention_days: Option<u32>,
 }
 
 impl Config {
+    /// Where the embedded node keeps VMs and images: under the data directory.
+    pub fn compute(&self) -> control::ComputeConfig {
+        let data = std::path::absolute(&self.data_dir).unwrap_or_else(|_| self.data_dir.clone());
+        control::ComputeConfig {
+            vm_dir: data.join("vms"),
+            image_dir: data.join("images"),
+            ready_image: Some(self.ready_image.clone()),
+        }
+    }
+
     /// Identity settings derived from the flags.
     pub fn auth(&self) -> control::auth::AuthConfig {
         let mut auth = control::auth::AuthConfig::new(self.public_url.clone());

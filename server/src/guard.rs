@@ -84,7 +84,7 @@ fn error(e: AppError) -> Response {
 /// A browser names the page that sent a request in `Origin` (and `Sec-Fetch-Site`); a request
 /// from another site is refused. Clients that send neither (scripts, tests) are not browsers
 /// acting for someone else and pass.
-fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     if let Some(origin) = headers.get(header::ORIGIN) {
         return origin.to_str().map(|o| o == public_url).unwrap_or(false);
     }

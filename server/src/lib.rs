@@ -10,6 +10,7 @@
 pub mod audit_export;
 pub mod authz_cli;
 pub mod config;
+pub mod console;
 pub mod guard;
 pub mod health;
 pub mod layered;

@@ -65,6 +65,7 @@ pub fn build(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/audit/export", get(crate::audit_export::export))
+        .route("/api/vms/{id}/console", get(crate::console::console))
         .route("/metrics", get(crate::metrics::endpoint))
         .leptos_routes_with_context(&state, routes, context, {
             let options = options.clone();

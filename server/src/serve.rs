@@ -78,11 +78,15 @@ async fn serve(config: Config) -> Result<(), RunError> {
             database_url,
             events: EventTransport::InProcess,
             auth: config.auth(),
+            compute: config.compute(),
         },
         Utc::now(),
     )
     .await?;
     tracing::info!(backend = ?control.backend(), "database ready");
+    // Operations queued before a restart (or a crash) resume here; VMs still running are
+    // adopted by the first sweep.
+    control.spawn_runner();
     if !config.site_root.join("pkg").is_dir() {
         tracing::warn!(site_root = %config.site_root.display(), "no built site found; pages will render without styles or interactivity. Build it with `cargo leptos build --release`");
     }

@@ -2,6 +2,7 @@
 //! flipped assertion and a malformed file fail with exit 1), and read-only questions against
 //! an installation's database.
 
+use model::vms::NewVm;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -99,7 +100,7 @@ async fn operators_can_ask_about_real_grants_without_changing_anything() {
         .await
         .unwrap();
     let vm = control
-        .create_vm(&owner, &org.id, "web", now)
+        .create_vm(&owner, &NewVm::named(&org.id, "web"), now)
         .await
         .unwrap();
     let url = db.url.clone();

@@ -2,6 +2,7 @@
 //! called over HTTP as each kind of caller: only the allowed ones succeed, and refusals are
 //! 401 (anonymous), 404 (cannot see it) or 403 (can see it, may not do this).
 
+use model::vms::NewVm;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::Utc;
@@ -74,7 +75,7 @@ async fn world() -> World {
         .await
         .unwrap();
     let vm = control
-        .create_vm(&owner, &org.id, "web", now)
+        .create_vm(&owner, &NewVm::named(&org.id, "web"), now)
         .await
         .unwrap();
     control

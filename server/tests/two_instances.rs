@@ -2,6 +2,7 @@
 //! owner removes a member through one instance, the member's very next request to the other
 //! instance (whose cache had just allowed it) is refused.
 
+use model::vms::NewVm;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -102,7 +103,7 @@ async fn a_member_removed_on_one_instance_is_refused_by_the_other_at_once() {
         .await
         .unwrap();
     let vm = control
-        .create_vm(&owner, &org.id, "web", now)
+        .create_vm(&owner, &NewVm::named(&org.id, "web"), now)
         .await
         .unwrap();
     let member_id = control
@@ -169,7 +170,7 @@ async fn authz_questions_to_a_running_server_need_platform_admin_rights() {
         .await
         .unwrap();
     let vm = control
-        .create_vm(&owner, &org.id, "web", now)
+        .create_vm(&owner, &NewVm::named(&org.id, "web"), now)
         .await
         .unwrap();
     let server = start(&db.url);

@@ -1,7 +1,8 @@
-//! Virtual machines and their direct shares.
+//! Virtual machines: list, create, detail, power actions, delete, images, direct shares.
 
 use leptos::prelude::*;
-use model::vms::{ShareLevel, VmDetail, VmShare, VmSummary};
+use leptos::server_fn::codec::Json;
+use model::vms::{ImageSummary, NewVm, ShareLevel, VmAction, VmDetail, VmShare, VmSummary};
 use model::AppError;
 
 #[cfg(feature = "ssr")]
@@ -12,16 +13,26 @@ pub async fn list_vms() -> Result<Vec<VmSummary>, AppError> {
     respond(async move { control()?.list_vms(&caller()?).await }.await)
 }
 
-#[server(prefix = "/api/vms", endpoint = "create")]
-pub async fn create_vm(organization_id: String, name: String) -> Result<VmSummary, AppError> {
+#[server(prefix = "/api/vms", endpoint = "create", input = Json)]
+pub async fn create_vm(vm: NewVm) -> Result<VmSummary, AppError> {
+    respond(async move { control()?.create_vm(&caller()?, &vm, chrono::Utc::now()).await }.await)
+}
+
+#[server(prefix = "/api/vms", endpoint = "act")]
+pub async fn act_on_vm(id: String, action: VmAction) -> Result<(), AppError> {
     respond(
         async move {
             control()?
-                .create_vm(&caller()?, &organization_id, &name, chrono::Utc::now())
+                .vm_action(&caller()?, &id, action, chrono::Utc::now())
                 .await
         }
         .await,
     )
+}
+
+#[server(prefix = "/api/vms", endpoint = "images")]
+pub async fn list_images() -> Result<Vec<ImageSummary>, AppError> {
+    respond(async move { control()?.list_images(&caller()?).await }.await)
 }
 
 #[server(prefix = "/api/vms", endpoint = "get")]

@@ -1,12 +1,16 @@
-//! One virtual machine: what it is, who it is shared with, deleting it, and its Access panel.
+//! One virtual machine: spec and state, power buttons, timeline, operations, serial console,
+//! shares, delete, and its Access panel. It refreshes itself while work is under way.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::hooks::use_params_map;
-use model::vms::ShareLevel;
+use model::vms::{ShareLevel, VmAction};
 
-use crate::api::vms::{delete_vm, get_vm, share_vm, unshare_vm};
-use crate::components::{access_panel::AccessPanel, error_notice::ErrorNotice, ui};
+use crate::api::vms::{act_on_vm, delete_vm, get_vm, share_vm, unshare_vm};
+use crate::components::{
+    access_panel::AccessPanel, error_notice::ErrorNotice, operations_list::OperationsList,
+    refresh::tick_while, serial_console::SerialConsole, ui, vm_state::VmStateBadge,
+};
 
 #[component]
 pub fn VmPage() -> impl IntoView {
@@ -17,11 +21,27 @@ pub fn VmPage() -> impl IntoView {
     });
     let unshare = Action::new(|(vm, user): &(String, String)| unshare_vm(vm.clone(), user.clone()));
     let delete = Action::new(|vm: &String| delete_vm(vm.clone()));
-    let version = Memo::new(move |_| share.version().get() + unshare.version().get());
-    let vm = Resource::new(move || (id(), version.get()), |(id, _)| get_vm(id));
+    let act = Action::new(|(vm, action): &(String, VmAction)| act_on_vm(vm.clone(), *action));
+    let cancelled = RwSignal::new(0u32);
+    let busy = RwSignal::new(false);
+    let tick = tick_while(move || busy.get_untracked(), 1000);
+    let version = Memo::new(move |_| {
+        share.version().get()
+            + unshare.version().get()
+            + act.version().get()
+            + delete.version().get()
+            + cancelled.get() as usize
+    });
+    let vm = Resource::new(
+        move || (id(), version.get(), tick.get()),
+        |(id, _, _)| get_vm(id),
+    );
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
+        // Once deleting has finished, the VM is gone: back to the list.
+        if delete.value().get().is_some_and(|r| r.is_ok())
+            && matches!(vm.get(), Some(Err(model::AppError::NotFound(_))))
+        {
             navigate("/vms", Default::default());
         }
     });
@@ -29,6 +49,7 @@ pub fn VmPage() -> impl IntoView {
         [
             share.value().get().map(|r| r.map(|_| ())),
             unshare.value().get(),
+            act.value().get(),
             delete.value().get(),
         ]
         .into_iter()
@@ -46,23 +67,74 @@ pub fn VmPage() -> impl IntoView {
                     Ok(d) => {
                         let (vm_id, del_id, share_id) = (d.vm.id.clone(), d.vm.id.clone(), d.vm.id.clone());
                         let can_share = d.can_share;
+                        busy.set(
+                            d.vm.state.is_transitional()
+                                || d.operations.iter().any(|o| !o.state.is_finished()),
+                        );
+                        let console = d.can_console
+                            && matches!(d.vm.state, model::vms::VmState::Running | model::vms::VmState::Paused | model::vms::VmState::Starting | model::vms::VmState::Restarting);
+                        let act_id = d.vm.id.clone();
                         view! {
                             <leptos_meta::Title text=d.vm.name.clone() />
                             <div class="mb-6 flex flex-wrap items-end justify-between gap-4">
                                 <div>
-                                    <h1 class="text-2xl font-semibold tracking-tight" data-testid="vm-title">{d.vm.name.clone()}</h1>
+                                    <h1 class="flex items-center gap-3 text-2xl font-semibold tracking-tight">
+                                        <span data-testid="vm-title">{d.vm.name.clone()}</span>
+                                        <VmStateBadge state=d.vm.state reason=d.vm.state_reason.clone().unwrap_or_default() />
+                                    </h1>
                                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
                                         "In " {d.vm.organization.clone()}
                                         {d.vm.owner.clone().map(|o| format!(", owned by {o}"))}
-                                        ", defined " {d.vm.created_at.clone()} ". Not provisioned on a node yet."
+                                        ", created " {d.vm.created_at.clone()}
+                                        {d.node.clone().map(|n| format!(", on node {n}"))} "."
                                     </p>
+                                    {d.vm.state_reason.clone().map(|r| view! {
+                                        <p class="mt-1 text-sm text-amber-700 dark:text-amber-400" data-testid="vm-reason">{r}</p>
+                                    })}
                                 </div>
-                                {d.can_delete.then(|| view! {
-                                    <button type="button" class=ui::BTN_DANGER data-testid="vm-delete"
-                                        on:click=move |_| { delete.dispatch(del_id.clone()); }>
-                                        "Delete"
-                                    </button>
+                                <div class="flex flex-wrap gap-2">
+                                    {d.actions.iter().map(|a| {
+                                        let (a, vm_id) = (*a, act_id.clone());
+                                        view! {
+                                            <button type="button" class=ui::BTN_SECONDARY data-testid=format!("vm-{}", a.as_str())
+                                                disabled=move || act.pending().get()
+                                                on:click=move |_| { act.dispatch((vm_id.clone(), a)); }>
+                                                {a.label()}
+                                            </button>
+                                        }
+                                    }).collect_view()}
+                                    {d.can_delete.then(|| view! {
+                                        <button type="button" class=ui::BTN_DANGER data-testid="vm-delete"
+                                            on:click=move |_| { delete.dispatch(del_id.clone()); }>
+                                            "Delete"
+                                        </button>
+                                    })}
+                                </div>
+                            </div>
+                            <dl class=format!("{} mb-6 grid grid-cols-2 gap-3 text-sm md:grid-cols-5", ui::CARD) data-testid="vm-spec">
+                                <div><dt class="text-slate-500">"Image"</dt><dd>{d.vm.image.clone().unwrap_or_else(|| "—".into())}</dd></div>
+                                <div><dt class="text-slate-500">"vCPUs"</dt><dd>{d.vm.cpu_count}</dd></div>
+                                <div><dt class="text-slate-500">"Memory"</dt><dd>{format!("{} MiB", d.vm.memory_mb)}</dd></div>
+                                <div><dt class="text-slate-500">"Disk"</dt><dd>{format!("{} GiB", d.vm.disk_gb)}</dd></div>
+                                <div><dt class="text-slate-500">"Asked for"</dt><dd data-testid="vm-desired">{d.desired_state.clone()}</dd></div>
+                                {(!d.description.is_empty()).then(|| view! {
+                                    <div class="col-span-2 md:col-span-5"><dt class="text-slate-500">"Description"</dt><dd>{d.description.clone()}</dd></div>
                                 })}
+                            </dl>
+                            {console.then(|| view! { <div class="mb-6"><SerialConsole vm_id=d.vm.id.clone() /></div> })}
+                            <div class="mb-6 grid gap-6 xl:grid-cols-2">
+                                <section class=ui::CARD aria-labelledby="ops-title">
+                                    <h2 id="ops-title" class="mb-2 text-base font-semibold">"Operations"</h2>
+                                    <OperationsList ops=d.operations.clone() on_change=Callback::new(move |_| cancelled.update(|c| *c += 1)) />
+                                </section>
+                                <section class=ui::CARD aria-labelledby="events-title">
+                                    <h2 id="events-title" class="mb-2 text-base font-semibold">"Timeline"</h2>
+                                    <ol class="space-y-1 text-sm" data-testid="vm-events">
+                                        {d.events.iter().map(|e| view! {
+                                            <li data-kind=e.kind.clone()><span class="text-xs text-slate-500">{e.at.clone()}</span> " " {e.message.clone()}</li>
+                                        }).collect_view()}
+                                    </ol>
+                                </section>
                             </div>
                             {move || error().map(|error| view! { <div class="mb-4"><ErrorNotice error /></div> })}
                             <div class="grid gap-6 xl:grid-cols-2">

@@ -1,34 +1,35 @@
-//! Virtual machines the caller may read, and a form to define one in an organization.
+//! Virtual machines the caller may read (filtered by organization and state), and the form
+//! that creates one from an image.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
+use model::orgs::OrgSummary;
+use model::vms::{ImageSummary, NewVm, VmState, MIN_MEMORY_MB};
 
 use crate::api::orgs::list_organizations;
-use crate::api::vms::{create_vm, list_vms};
+use crate::api::vms::{create_vm, list_images, list_vms};
 use crate::components::{
-    empty_state::EmptyState, error_notice::ErrorNotice, page_header::PageHeader, ui,
+    empty_state::EmptyState, error_notice::ErrorNotice, page_header::PageHeader,
+    refresh::tick_while, ui, vm_state::VmStateBadge,
 };
 
 #[component]
 pub fn VmsPage() -> impl IntoView {
-    let vms = Resource::new(|| (), |_| list_vms());
+    let busy = RwSignal::new(false);
+    let tick = tick_while(move || busy.get_untracked(), 1500);
+    let vms = Resource::new(move || tick.get(), |_| list_vms());
     let orgs = Resource::new(|| (), |_| list_organizations());
-    let name = RwSignal::new(String::new());
-    let org = RwSignal::new(String::new());
-    let create = Action::new(|(org, name): &(String, String)| create_vm(org.clone(), name.clone()));
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(vm)) = create.value().get() {
-            navigate(&format!("/vms/{}", vm.id), Default::default());
-        }
-    });
+    let images = Resource::new(|| (), |_| list_images());
+    let org_filter = RwSignal::new(String::new());
+    let state_filter = RwSignal::new(String::new());
 
     view! {
         <PageHeader title="Virtual machines" subtitle="Machines in your organizations and machines shared with you." />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let mine: Vec<_> = orgs.await.unwrap_or_default().into_iter().filter(|o| o.role.is_some()).collect();
+                let mine: Vec<OrgSummary> = orgs.await.unwrap_or_default().into_iter().filter(|o| o.role.is_some()).collect();
+                let images = images.await.unwrap_or_default();
                 if mine.is_empty() {
                     return view! {
                         <p class="mb-6 text-sm text-slate-600 dark:text-slate-400">
@@ -38,34 +39,29 @@ pub fn VmsPage() -> impl IntoView {
                         </p>
                     }.into_any();
                 }
-                if org.get_untracked().is_empty() {
-                    org.set(mine[0].id.clone());
-                }
-                view! {
-                    <form
-                        class=format!("{} mb-6 flex flex-wrap items-end gap-3", ui::CARD)
-                        on:submit=move |ev| {
-                            ev.prevent_default();
-                            create.dispatch((org.get_untracked(), name.get_untracked()));
-                        }
-                    >
-                        <label class="text-sm font-medium">"Organization"
-                            <select class=ui::INPUT data-testid="vm-org" on:change=move |ev| org.set(event_target_value(&ev))>
-                                {mine.into_iter().map(|o| view! { <option value=o.id.clone()>{o.name.clone()}</option> }).collect_view()}
-                            </select>
-                        </label>
-                        <label class="min-w-56 flex-1 text-sm font-medium">"Name"
-                            <input class=ui::INPUT name="name" placeholder="web-1" data-testid="vm-name" required
-                                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                        </label>
-                        <button type="submit" class=ui::BTN_PRIMARY data-testid="vm-create" disabled=move || create.pending().get()>
-                            "Create"
-                        </button>
-                    </form>
-                }.into_any()
+                view! { <CreateVmForm orgs=mine images /> }.into_any()
             })}
         </Transition>
-        {move || create.value().get().and_then(Result::err).map(|error| view! { <div class="mb-4"><ErrorNotice error /></div> })}
+        <div class="mb-3 flex flex-wrap gap-3 text-sm">
+            <label>"Organization "
+                <select class="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-950" data-testid="filter-org"
+                    on:change=move |ev| org_filter.set(event_target_value(&ev))>
+                    <option value="">"All"</option>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            orgs.await.unwrap_or_default().into_iter().map(|o| view! { <option value=o.id.clone()>{o.name.clone()}</option> }).collect_view()
+                        })}
+                    </Transition>
+                </select>
+            </label>
+            <label>"State "
+                <select class="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-950" data-testid="filter-state"
+                    on:change=move |ev| state_filter.set(event_target_value(&ev))>
+                    <option value="">"All"</option>
+                    {VmState::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                </select>
+            </label>
+        </div>
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match vms.await {
@@ -76,29 +72,118 @@ pub fn VmsPage() -> impl IntoView {
                             body="Machines in your organizations, and machines shared with you, are listed here."
                         />
                     }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) => {
+                        busy.set(list.iter().any(|v| v.state.is_transitional()));
+                        let (org, state) = (org_filter.get(), state_filter.get());
+                        let shown: Vec<_> = list.into_iter()
+                            .filter(|v| org.is_empty() || v.organization_id == org)
+                            .filter(|v| state.is_empty() || v.state.as_str() == state)
+                            .collect();
+                        view! {
                         <table class="w-full text-left text-sm">
                             <thead class="text-slate-500">
-                                <tr><th class="py-2">"Name"</th><th>"Organization"</th><th>"Owner"</th><th>"Created"</th></tr>
+                                <tr><th class="py-2">"Name"</th><th>"State"</th><th>"Organization"</th><th>"Image"</th><th>"Size"</th><th>"Owner"</th></tr>
                             </thead>
                             <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                                {list.into_iter().map(|v| {
+                                {shown.into_iter().map(|v| {
                                     let label = v.name.clone();
                                     view! {
                                     <tr data-testid="vm-row" data-name=v.name.clone()>
                                         <td class="py-2 font-medium">
                                             <A href=format!("/vms/{}", v.id) attr:class="text-sky-700 hover:underline dark:text-sky-400">{label}</A>
                                         </td>
+                                        <td><VmStateBadge state=v.state reason=v.state_reason.clone().unwrap_or_default() /></td>
                                         <td>{v.organization.clone()}</td>
+                                        <td>{v.image.clone().unwrap_or_else(|| "—".into())}</td>
+                                        <td>{format!("{} vCPU · {} MiB · {} GiB", v.cpu_count, v.memory_mb, v.disk_gb)}</td>
                                         <td>{v.owner.clone().unwrap_or_else(|| "—".into())}</td>
-                                        <td>{v.created_at.clone()}</td>
                                     </tr>
                                 }}).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
+                    }.into_any()},
                 }
             })}
         </Transition>
+    }
+}
+
+#[component]
+fn CreateVmForm(orgs: Vec<OrgSummary>, images: Vec<ImageSummary>) -> impl IntoView {
+    let org = RwSignal::new(orgs.first().map(|o| o.id.clone()).unwrap_or_default());
+    let image = RwSignal::new(images.first().map(|i| i.id.clone()).unwrap_or_default());
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let cpus = RwSignal::new("1".to_owned());
+    let memory = RwSignal::new(MIN_MEMORY_MB.to_string());
+    let disk = RwSignal::new("1".to_owned());
+    let start = RwSignal::new(true);
+    let create = Action::new(|vm: &NewVm| create_vm(vm.clone()));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(vm)) = create.value().get() {
+            navigate(&format!("/vms/{}", vm.id), Default::default());
+        }
+    });
+    let no_images = images.is_empty();
+    view! {
+        <form
+            class=format!("{} mb-6 grid gap-3 md:grid-cols-4", ui::CARD)
+            data-testid="vm-create-form"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                create.dispatch(NewVm {
+                    organization_id: org.get_untracked(),
+                    name: name.get_untracked(),
+                    description: description.get_untracked(),
+                    image_id: Some(image.get_untracked()).filter(|s| !s.is_empty()),
+                    cpu_count: cpus.get_untracked().trim().parse().unwrap_or(0),
+                    memory_mb: memory.get_untracked().trim().parse().unwrap_or(0),
+                    disk_gb: disk.get_untracked().trim().parse().unwrap_or(0),
+                    start: start.get_untracked(),
+                });
+            }
+        >
+            <label class="text-sm font-medium">"Organization"
+                <select class=ui::INPUT data-testid="vm-org" on:change=move |ev| org.set(event_target_value(&ev))>
+                    {orgs.into_iter().map(|o| view! { <option value=o.id.clone()>{o.name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="text-sm font-medium">"Name"
+                <input class=ui::INPUT name="name" placeholder="web-1" data-testid="vm-name" required
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            </label>
+            <label class="text-sm font-medium md:col-span-2">"Image"
+                <select class=ui::INPUT data-testid="vm-image" on:change=move |ev| image.set(event_target_value(&ev))>
+                    {images.into_iter().map(|i| {
+                        let text = format!("{} — {} ({:.1} MiB)", i.name, i.os, i.size_bytes as f64 / 1_048_576.0);
+                        view! { <option value=i.id.clone()>{text}</option> }
+                    }).collect_view()}
+                </select>
+                {no_images.then(|| view! { <span class="mt-1 block text-xs text-amber-700">"No image is available yet: an administrator registers one."</span> })}
+            </label>
+            <label class="text-sm font-medium">"vCPUs"
+                <input class=ui::INPUT type="number" min="1" data-testid="vm-cpus" prop:value=move || cpus.get() on:input=move |ev| cpus.set(event_target_value(&ev)) />
+            </label>
+            <label class="text-sm font-medium">"Memory (MiB)"
+                <input class=ui::INPUT type="number" min=MIN_MEMORY_MB data-testid="vm-memory" prop:value=move || memory.get() on:input=move |ev| memory.set(event_target_value(&ev)) />
+            </label>
+            <label class="text-sm font-medium">"Disk (GiB)"
+                <input class=ui::INPUT type="number" min="1" data-testid="vm-disk" prop:value=move || disk.get() on:input=move |ev| disk.set(event_target_value(&ev)) />
+            </label>
+            <label class="text-sm font-medium">"Description"
+                <input class=ui::INPUT data-testid="vm-description" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev)) />
+            </label>
+            <label class="flex items-center gap-2 text-sm md:col-span-3">
+                <input type="checkbox" data-testid="vm-start" prop:checked=move || start.get() on:change=move |ev| start.set(event_target_checked(&ev)) />
+                "Start it once created"
+            </label>
+            <div class="flex justify-end">
+                <button type="submit" class=ui::BTN_PRIMARY data-testid="vm-create" disabled=move || create.pending().get()>
+                    {move || if create.pending().get() { "Creating…" } else { "Create VM" }}
+                </button>
+            </div>
+            {move || create.value().get().and_then(Result::err).map(|error| view! { <div class="md:col-span-4"><ErrorNotice error /></div> })}
+        </form>
     }
 }

@@ -1,5 +1,7 @@
 //! What the control plane needs to know at start, independent of how it was configured.
 
+use std::path::PathBuf;
+
 use model::EventTransport;
 
 use crate::auth::AuthConfig;
@@ -12,4 +14,17 @@ pub struct ControlConfig {
     pub events: EventTransport,
     /// Passkeys, sessions and sign-up.
     pub auth: AuthConfig,
+    /// Where this node keeps VMs and images.
+    pub compute: ComputeConfig,
+}
+
+/// The embedded node's files.
+#[derive(Clone, Debug)]
+pub struct ComputeConfig {
+    /// One directory per VM: disk, QMP and console sockets, serial log, pid file.
+    pub vm_dir: PathBuf,
+    /// Image files Strata keeps (the ready image is copied here).
+    pub image_dir: PathBuf,
+    /// A built test guest (vmlinuz + initrd.img) to offer as the ready image on first run.
+    pub ready_image: Option<PathBuf>,
 }

@@ -6,6 +6,11 @@ use model::{AppError, DatabaseBackend, EventTransport};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use std::sync::Arc;
 use std::time::Duration;
+
+use hypervisor::driver::Driver;
+use hypervisor::qemu_driver::QemuDriver;
+use sea_orm::prelude::Uuid;
+use tokio::sync::Notify;
 use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
 
 use crate::access::{Access, AccessError};
@@ -14,7 +19,7 @@ use crate::auth::AuthConfig;
 use crate::{error::internal, ControlConfig};
 
 /// The control plane: one handle shared by every request.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Control {
     db: DatabaseConnection,
     events: EventTransport,
@@ -22,6 +27,22 @@ pub struct Control {
     auth: Arc<AuthConfig>,
     webauthn: Arc<Webauthn>,
     access: Arc<Access>,
+    driver: Arc<dyn Driver>,
+    local_node: Uuid,
+    /// Names this process as the holder of operation leases.
+    runner_id: Arc<str>,
+    runner_wake: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control")
+            .field("backend", &self.db.get_database_backend())
+            .field("events", &self.events)
+            .field("local_node", &self.local_node)
+            .field("runner_id", &self.runner_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Whether this instance can serve requests.
@@ -50,6 +71,8 @@ pub enum StartError {
     Access(#[from] AccessError),
     #[error("could not write the platform's grants: {0}")]
     Grants(model::AppError),
+    #[error("could not register the ready image: {0}")]
+    ReadyImage(model::AppError),
     #[error("passkeys cannot work with public URL {0}: the relying party must be a host name such as localhost, not an IP address")]
     RelyingParty(String),
 }
@@ -64,6 +87,9 @@ impl Control {
             .await
             .map_err(StartError::Connect)?;
         Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
+        let local_node = crate::nodes::ensure_local_node(&db, now)
+            .await
+            .map_err(StartError::LocalNode)?;
         let control = Self {
             db,
             events: config.events,
@@ -71,14 +97,39 @@ impl Control {
             auth: Arc::new(config.auth.clone()),
             webauthn: Arc::new(webauthn),
             access: Arc::new(access),
+            driver: Arc::new(QemuDriver::new(config.compute.vm_dir.clone())),
+            local_node,
+            runner_id: format!("runner-{}", Uuid::new_v4().simple()).into(),
+            runner_wake: Arc::new(Notify::new()),
         };
-        crate::nodes::ensure_local_node(&control.db, now)
-            .await
-            .map_err(StartError::LocalNode)?;
         crate::access::grants::ensure_platform_grants(&control.db, now)
             .await
             .map_err(StartError::Grants)?;
+        if let Some(source) = &config.compute.ready_image {
+            control
+                .ensure_ready_image(source, &config.compute.image_dir, now)
+                .await
+                .map_err(StartError::ReadyImage)?;
+        }
         Ok(control)
+    }
+
+    /// The node driver that runs this instance's VMs.
+    pub fn driver(&self) -> &dyn Driver {
+        self.driver.as_ref()
+    }
+
+    /// The embedded node's id.
+    pub fn local_node(&self) -> Uuid {
+        self.local_node
+    }
+
+    pub(crate) fn runner_id(&self) -> &str {
+        &self.runner_id
+    }
+
+    pub(crate) fn runner_wake(&self) -> &Notify {
+        &self.runner_wake
     }
 
     /// The database connection pool.

@@ -18,12 +18,17 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod gauges;
+pub mod images;
 pub mod nodes;
+pub mod operations;
 pub mod orgs;
+mod reconcile;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod vm_console;
+pub mod vm_lifecycle;
 pub mod vms;
 
-pub use config::ControlConfig;
+pub use config::{ComputeConfig, ControlConfig};
 pub use db::Control;
 pub use error::internal;

@@ -2,15 +2,17 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::prelude::Uuid;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use crate::entities::node;
 
 /// Name of the node embedded in every server.
 pub const LOCAL_NODE: &str = "local";
 
-/// Registers the embedded node once; safe to call on every start and from several instances.
-pub async fn ensure_local_node(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), DbErr> {
+/// Registers the embedded node once (safe on every start and from several instances) and
+/// returns its id.
+pub async fn ensure_local_node(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Uuid, DbErr> {
     let row = node::ActiveModel {
         id: Set(uuid::Uuid::new_v4()),
         name: Set(LOCAL_NODE.to_owned()),
@@ -28,7 +30,12 @@ pub async fn ensure_local_node(db: &DatabaseConnection, now: DateTime<Utc>) -> R
         )
         .exec_without_returning(db)
         .await?;
-    Ok(())
+    node::Entity::find()
+        .filter(node::Column::Name.eq(LOCAL_NODE))
+        .one(db)
+        .await?
+        .map(|n| n.id)
+        .ok_or_else(|| DbErr::RecordNotFound("the local node".into()))
 }
 
 fn host_cpus() -> i32 {

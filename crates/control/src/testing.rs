@@ -16,6 +16,8 @@ use crate::{Control, ControlConfig};
 /// A database that exists for one test.
 pub struct TestDb {
     pub url: String,
+    /// This test's node: one directory per VM (short, as unix socket paths must be).
+    pub vm_dir: PathBuf,
     cleanup: Cleanup,
 }
 
@@ -32,6 +34,7 @@ pub fn backend() -> String {
 impl TestDb {
     pub async fn new() -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
+        let vm_dir = std::env::temp_dir().join(format!("stn-{}", &id[..12]));
         match backend().as_str() {
             "sqlite" => {
                 let dir = std::env::temp_dir().join(format!("strata-test-{id}"));
@@ -39,6 +42,7 @@ impl TestDb {
                 let url = format!("sqlite://{}?mode=rwc", dir.join("strata.db").display());
                 Self {
                     url,
+                    vm_dir,
                     cleanup: Cleanup::Dir(dir),
                 }
             }
@@ -64,6 +68,7 @@ impl TestDb {
                     .expect("a PostgreSQL URL ends with /DATABASE");
                 Self {
                     url: format!("{base}/{name}"),
+                    vm_dir,
                     cleanup: Cleanup::Postgres { admin_url, name },
                 }
             }
@@ -84,6 +89,11 @@ impl TestDb {
                 database_url: self.url.clone(),
                 events: EventTransport::InProcess,
                 auth,
+                compute: crate::ComputeConfig {
+                    vm_dir: self.vm_dir.clone(),
+                    image_dir: guest().join("store"),
+                    ready_image: Some(guest()),
+                },
             },
             Utc::now(),
         )
@@ -92,8 +102,30 @@ impl TestDb {
     }
 }
 
+/// The test guest, built once per test binary (idempotent, seconds when already built): the
+/// ready image every test installation offers.
+pub fn guest() -> PathBuf {
+    static GUEST: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    GUEST
+        .get_or_init(|| {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let out = root.join("target/guest");
+            let status = std::process::Command::new("sh")
+                .arg(root.join("scripts/build-test-guest.sh"))
+                .arg(&out)
+                .status()
+                .expect("run scripts/build-test-guest.sh");
+            assert!(status.success(), "building the test guest failed");
+            std::path::absolute(out).expect("an absolute guest path")
+        })
+        .clone()
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
+        // Any VM a test left running goes with its directory.
+        kill_vms_under(&self.vm_dir);
+        let _ = std::fs::remove_dir_all(&self.vm_dir);
         match &self.cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
@@ -186,4 +218,18 @@ pub async fn session_for(control: &Control, user_id: sea_orm::prelude::Uuid) -> 
         )
         .await
         .expect("open test session")
+}
+
+/// Kills every QEMU whose pid file lies under `dir`.
+fn kill_vms_under(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if let Ok(pid) = std::fs::read_to_string(entry.path().join("qemu.pid")) {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", pid.trim()])
+                .status();
+        }
+    }
 }

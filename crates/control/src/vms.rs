@@ -1,23 +1,22 @@
-//! Virtual machines as records the permission engine protects: create, list, view, delete and
-//! direct shares. (Booting them under QEMU arrives with the hypervisor driver.)
-//!
-//! Each change commits the VM row and its relation tuples in one transaction.
+//! Virtual machines as people read them (list, detail page with timeline and operations) and
+//! their direct shares. Requests that change a VM are in [`crate::vm_lifecycle`].
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use model::vms::{validate_vm_name, ShareLevel, VmDetail, VmShare, VmSummary};
+use model::vms::{ShareLevel, VmAction, VmDetail, VmEvent, VmShare, VmState, VmSummary};
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::{not_found, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
-use crate::entities::{organization, relation_tuple, vm};
+use crate::entities::{image, node, organization, relation_tuple, vm, vm_event};
+use crate::vm_lifecycle::{action_allowed, action_permission};
 use crate::orgs::parse_id;
 use crate::{internal, Control};
 
@@ -29,75 +28,6 @@ fn rel_of(level: ShareLevel) -> Rel {
 }
 
 impl Control {
-    /// Creates a VM record in an organization; the creator owns it.
-    pub async fn create_vm(
-        &self,
-        caller: &Caller,
-        organization_id: &str,
-        name: &str,
-        now: DateTime<Utc>,
-    ) -> Result<VmSummary, AppError> {
-        let org_id = parse_id(organization_id, Kind::Organization)?;
-        let org_res = Resource::organization(org_id);
-        self.authorize_action(caller, Permission::CreateVm, &org_res, "vm.create")
-            .await?;
-        let name = name.trim();
-        validate_vm_name(name).map_err(AppError::Invalid)?;
-        let org = organization::Entity::find_by_id(org_id)
-            .one(self.db())
-            .await
-            .map_err(|e| internal("load organization", e))?
-            .ok_or_else(|| not_found(Kind::Organization))?;
-        let fail = |e| internal("create vm", e);
-        let txn = self.db().begin().await.map_err(fail)?;
-        let id = Uuid::new_v4();
-        vm::ActiveModel {
-            id: Set(id),
-            name: Set(name.to_owned()),
-            organization_id: Set(org_id),
-            node_id: Set(None),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
-            crate::auth::signup::unique_or(
-                e,
-                AppError::Conflict(format!("{} already has a VM called {name}.", org.name)),
-                "create vm",
-            )
-        })?;
-        let res = Resource::vm(id);
-        tuples::write(
-            &txn,
-            &[
-                tuples::points_to(
-                    &res,
-                    Rel::Organization,
-                    Kind::Organization,
-                    &org_id.to_string(),
-                ),
-                tuples::tuple(&res, Rel::Owner, m::user(caller.user_id)),
-            ],
-            now,
-        )
-        .await?;
-        let entry = Entry::new("vm.create", &res)
-            .org(org_id)
-            .detail(serde_json::json!({ "name": name }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
-        txn.commit().await.map_err(fail)?;
-        tracing::info!(vm = %name, org = %org.name, by = %caller.username, "vm created");
-        Ok(VmSummary {
-            id: id.to_string(),
-            name: name.to_owned(),
-            organization_id: org_id.to_string(),
-            organization: org.name,
-            owner: Some(caller.username.clone()),
-            created_at: show_time(now),
-        })
-    }
-
     /// Every VM the caller may read.
     pub async fn list_vms(&self, caller: &Caller) -> Result<Vec<VmSummary>, AppError> {
         let ids: Vec<Uuid> = self
@@ -145,11 +75,26 @@ impl Control {
             }
         }
         let people = self.people(owners.values()).await?;
+        let images: HashMap<Uuid, String> = image::Entity::find()
+            .filter(image::Column::Id.is_in(rows.iter().filter_map(|v| v.image_id)))
+            .all(self.db())
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|i| (i.id, i.name))
+            .collect();
         let mut out: Vec<VmSummary> = rows
             .into_iter()
             .map(|v| {
                 let id = v.id.to_string();
                 VmSummary {
+                    state: VmState::parse(&v.observed_state).unwrap_or(VmState::Error),
+                    state_reason: v.state_reason,
+                    image: v.image_id.and_then(|i| images.get(&i).cloned()),
+                    cpu_count: u32::try_from(v.cpu_count).unwrap_or(0),
+                    memory_mb: u32::try_from(v.memory_mb).unwrap_or(0),
+                    disk_gb: u32::try_from(v.disk_gb).unwrap_or(0),
+                    generation: v.generation,
                     owner: owners
                         .get(&id)
                         .and_then(|o| people.get(o))
@@ -187,40 +132,64 @@ impl Control {
                     .map(|person| VmShare { person, level })
             }));
         }
-        Ok(VmDetail {
-            vm,
-            can_delete: self.can(Some(caller), Permission::Delete, &res).await?,
-            can_share: self.can(Some(caller), Permission::Share, &res).await?,
-            shares,
-        })
-    }
-
-    /// Deletes a VM record and every grant on it.
-    pub async fn delete_vm(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
-        let id = parse_id(id, Kind::Vm)?;
-        let res = Resource::vm(id);
-        self.authorize_action(caller, Permission::Delete, &res, "vm.delete")
-            .await?;
-        let fail = |e| internal("delete vm", e);
-        let txn = self.db().begin().await.map_err(fail)?;
+        let fail = |e| internal("load vm", e);
         let row = vm::Entity::find_by_id(id)
-            .one(&txn)
+            .one(self.db())
             .await
             .map_err(fail)?
             .ok_or_else(|| not_found(Kind::Vm))?;
-        vm::Entity::delete_by_id(id)
-            .exec(&txn)
+        let mut actions = Vec::new();
+        for action in VmAction::ALL {
+            if action_allowed(action, vm.state, &row.desired_state)
+                && self
+                    .can(Some(caller), action_permission(action), &res)
+                    .await?
+            {
+                actions.push(action);
+            }
+        }
+        let events = vm_event::Entity::find()
+            .filter(vm_event::Column::VmId.eq(id))
+            .order_by_desc(vm_event::Column::Id)
+            .limit(50)
+            .all(self.db())
             .await
-            .map_err(fail)?;
-        tuples::delete_object(&txn, &res.object()).await?;
-        let entry = Entry::new("vm.delete", &res)
-            .org(row.organization_id)
-            .detail(serde_json::json!({ "name": row.name }));
-        let now = chrono::Utc::now();
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
-        txn.commit().await.map_err(fail)?;
-        tracing::info!(vm = %id, by = %caller.username, "vm deleted");
-        Ok(())
+            .map_err(fail)?
+            .into_iter()
+            .map(|e| VmEvent {
+                at: show_time(e.at),
+                kind: e.kind,
+                message: e.message,
+            })
+            .collect();
+        let node = match row.node_id {
+            Some(n) => node::Entity::find_by_id(n)
+                .one(self.db())
+                .await
+                .map_err(fail)?
+                .map(|n| n.name),
+            None => None,
+        };
+        let operations = self
+            .list_operations(caller, Some((Kind::Vm, &id.to_string())))
+            .await?
+            .into_iter()
+            .take(20)
+            .collect();
+        Ok(VmDetail {
+            vm,
+            description: row.description,
+            desired_state: row.desired_state.clone(),
+            node,
+            actions,
+            can_delete: row.desired_state != "deleted"
+                && self.can(Some(caller), Permission::Delete, &res).await?,
+            can_share: self.can(Some(caller), Permission::Share, &res).await?,
+            can_console: self.can(Some(caller), Permission::Console, &res).await?,
+            shares,
+            events,
+            operations,
+        })
     }
 
     /// Shares a VM directly with one person, replacing any share they had.

@@ -1,5 +1,6 @@
 //! Reading the audit log: who may see which rows, filters, keyset paging, and exports.
 
+use model::vms::NewVm;
 use chrono::Utc;
 use control::audit_log::ExportFormat;
 use control::testing::{caller, TestDb};
@@ -21,8 +22,8 @@ async fn owners_see_their_organization_admins_everything_others_nothing() {
         .await
         .unwrap();
     let other = c.create_organization(&cat, "other", now).await.unwrap();
-    c.create_vm(&bob, &acme.id, "web", now).await.unwrap();
-    c.create_vm(&cat, &other.id, "db", now).await.unwrap();
+    c.create_vm(&bob, &NewVm::named(&acme.id, "web"), now).await.unwrap();
+    c.create_vm(&cat, &NewVm::named(&other.id, "db"), now).await.unwrap();
     // A refused attempt is audited too.
     assert!(c
         .add_member(&bob, &acme.id, "cat", OrgRole::Owner, now)
@@ -103,7 +104,7 @@ async fn pages_follow_each_other_without_gaps_and_exports_hold_every_row() {
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
     for i in 0..23 {
-        c.create_vm(&ann, &org.id, &format!("vm-{i}"), now)
+        c.create_vm(&ann, &NewVm::named(&org.id, &format!("vm-{i}")), now)
             .await
             .unwrap();
     }
@@ -150,10 +151,10 @@ async fn a_change_that_fails_leaves_no_success_row() {
     let now = Utc::now();
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
     // The duplicate name fails inside the transaction: its audit row rolls back with it.
     assert!(matches!(
-        c.create_vm(&ann, &org.id, "web", now).await,
+        c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await,
         Err(AppError::Conflict(_))
     ));
     // The last owner cannot leave: refused by rule, nothing written.
@@ -177,7 +178,7 @@ async fn retention_deletes_only_rows_older_than_the_cutoff() {
     let now = Utc::now();
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
     assert_eq!(
         c.prune_audit(now - chrono::Duration::days(1))
             .await
@@ -213,7 +214,7 @@ async fn gauges_count_live_sessions_and_vms_per_node() {
     let now = Utc::now();
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
     let g = c.gauges(Utc::now()).await.unwrap();
     assert_eq!(g.sessions_active, 1);
     assert!(g.vms.contains(&("unplaced".into(), "defined".into(), 1)));
@@ -236,7 +237,7 @@ async fn refused_attempts_on_a_vm_reach_its_organizations_owners() {
     let ann = caller(&c, "ann", false).await;
     let eve = caller(&c, "eve", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    let vm = c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    let vm = c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
     assert!(matches!(
         c.delete_vm(&eve, &vm.id).await,
         Err(AppError::NotFound(_))

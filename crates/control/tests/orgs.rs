@@ -1,6 +1,7 @@
 //! Organizations and sharing through the use cases: roles, the last owner, who may grant what,
 //! and how refusals are reported (not found when hidden, forbidden when visible).
 
+use model::vms::NewVm;
 use chrono::Utc;
 use control::testing::{caller, TestDb};
 use model::orgs::OrgRole;
@@ -68,15 +69,15 @@ async fn names_are_validated_and_unique() {
     for bad in ["", "Web", "1web", "web_1", "web-"] {
         assert!(
             matches!(
-                c.create_vm(&ann, &org.id, bad, now).await,
+                c.create_vm(&ann, &NewVm::named(&org.id, bad), now).await,
                 Err(AppError::Invalid(_))
             ),
             "{bad:?}"
         );
     }
-    c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
     assert!(matches!(
-        c.create_vm(&ann, &org.id, "web", now).await,
+        c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await,
         Err(AppError::Conflict(_))
     ));
 }
@@ -163,7 +164,7 @@ async fn shares_grant_exactly_their_level_and_end_when_revoked() {
     let ann = caller(&c, "ann", false).await;
     let dan = caller(&c, "dan", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    let vm = c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    let vm = c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
     assert!(matches!(
         c.vm(&dan, &vm.id).await,
         Err(AppError::NotFound(_))
@@ -222,7 +223,7 @@ async fn the_access_panel_lists_holders_and_explains_grants_and_refusals() {
     c.add_member(&ann, &org.id, "bob", OrgRole::Member, now)
         .await
         .unwrap();
-    let vm = c.create_vm(&ann, &org.id, "web", now).await.unwrap();
+    let vm = c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
     let res = control::access::model::Resource::vm(vm.id.parse().unwrap());
     let overview = c.access_overview(&bob, &res).await.unwrap();
     let holders = |p: &str| -> Vec<String> {
@@ -281,7 +282,7 @@ async fn leaving_ends_owner_powers_and_disabled_owners_do_not_count() {
     c.add_member(&ann, &org.id, "bob", OrgRole::Member, now)
         .await
         .unwrap();
-    let vm = c.create_vm(&bob, &org.id, "bobs-vm", now).await.unwrap();
+    let vm = c.create_vm(&bob, &NewVm::named(&org.id, "bobs-vm"), now).await.unwrap();
     assert!(
         c.vm(&bob, &vm.id).await.unwrap().can_delete,
         "an owner in the org may delete"

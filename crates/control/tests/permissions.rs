@@ -2,6 +2,7 @@
 //! every role × every permission × every resource type, agreement of check with both lookups
 //! through the database store, and the new-enemy guarantee across two control planes.
 
+use model::vms::NewVm;
 use std::fmt::Write as _;
 
 use authz::{Engine, MemoryStore, Object, Schema, Subject, Tuple};
@@ -61,7 +62,7 @@ async fn world(db: &TestDb) -> World {
         .await
         .unwrap();
     let vm = control
-        .create_vm(&creator, &org.id, "web-1", now)
+        .create_vm(&creator, &NewVm::named(&org.id, "web-1"), now)
         .await
         .unwrap();
     control
@@ -352,7 +353,7 @@ async fn a_removed_member_is_refused_on_the_very_next_request_even_on_another_in
     a.add_member(&owner, &org.id, "member", OrgRole::Member, now)
         .await
         .unwrap();
-    let vm = a.create_vm(&owner, &org.id, "db-1", now).await.unwrap();
+    let vm = a.create_vm(&owner, &NewVm::named(&org.id, "db-1"), now).await.unwrap();
     // Warm both caches with the member's access.
     for c in [&a, &b] {
         assert_eq!(c.list_vms(&member).await.unwrap().len(), 1);
@@ -389,7 +390,7 @@ async fn a_removed_member_is_refused_on_the_very_next_request_even_on_another_in
             Err(AppError::NotFound(_))
         ));
         assert!(matches!(
-            c.create_vm(&member, &org.id, "sneaky", now).await,
+            c.create_vm(&member, &NewVm::named(&org.id, "sneaky"), now).await,
             Err(AppError::NotFound(_))
         ));
         assert!(!c

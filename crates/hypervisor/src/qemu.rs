@@ -1,12 +1,23 @@
-//! One VM = one detached `qemu-system-x86_64` process with a pid file, a QMP socket and a
-//! serial log in the VM's own directory. Detached (`-daemonize`) so it survives a restart of
-//! the control plane, which finds it again with [`Vm::adopt`].
+//! One VM = one detached `qemu-system-x86_64` process with a pid file, two QMP sockets, a
+//! serial console socket and its log, all in the VM's own directory. Detached (`-daemonize`)
+//! so it survives a restart of the control plane, which finds it again with [`Vm::adopt`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::accel::Accel;
+use crate::console::{self, WaitError};
+use crate::procfs;
 use crate::qmp::{Qmp, QmpError};
+
+/// A kernel booted directly, without firmware looking for a boot disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kernel {
+    pub kernel: PathBuf,
+    pub initrd: PathBuf,
+    /// Extra kernel command line after `console=ttyS0`.
+    pub cmdline: String,
+}
 
 /// What to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,10 +25,10 @@ pub struct VmSpec {
     pub id: String,
     pub cpus: u32,
     pub memory_mb: u32,
-    pub kernel: PathBuf,
-    pub initrd: PathBuf,
-    /// Extra kernel command line after `console=ttyS0`.
-    pub cmdline: String,
+    /// Boot this kernel; without one the firmware boots from `disk`.
+    pub kernel: Option<Kernel>,
+    /// A qcow2 image attached as the virtio disk `disk0`.
+    pub disk: Option<PathBuf>,
     /// A file passed to the guest as fw_cfg `opt/strata/config`.
     pub config: Option<PathBuf>,
 }
@@ -65,12 +76,34 @@ pub struct Vm {
     pub pid: u32,
 }
 
-fn qmp_path(dir: &Path) -> PathBuf {
+/// The QMP socket for commands that change the VM (stop, pause, ...).
+pub fn qmp_path(dir: &Path) -> PathBuf {
     dir.join("qmp.sock")
 }
 
-fn pid_path(dir: &Path) -> PathBuf {
+/// A second QMP socket for queries, so a status is answered while a long stop holds the
+/// first one (a QMP socket serves one client at a time).
+pub fn query_path(dir: &Path) -> PathBuf {
+    dir.join("qmp-query.sock")
+}
+
+pub fn pid_path(dir: &Path) -> PathBuf {
     dir.join("qemu.pid")
+}
+
+/// The serial console's input and output: a unix socket, one client at a time.
+pub fn console_path(dir: &Path) -> PathBuf {
+    dir.join("console.sock")
+}
+
+/// Everything the guest printed on its serial console since it was launched.
+pub fn serial_log_path(dir: &Path) -> PathBuf {
+    dir.join("serial.log")
+}
+
+/// A path as a value in QEMU's `key=value,...` options, where a comma is written twice.
+fn opt(path: &Path) -> String {
+    path.display().to_string().replace(',', ",,")
 }
 
 /// The command line for a spec (without the program name).
@@ -84,44 +117,86 @@ pub fn args(spec: &VmSpec, dir: &Path, accel: Accel) -> Vec<String> {
         spec.memory_mb.to_string(),
         "-smp".into(),
         spec.cpus.to_string(),
-        "-kernel".into(),
-        spec.kernel.display().to_string(),
-        "-initrd".into(),
-        spec.initrd.display().to_string(),
-        "-append".into(),
-        format!("console=ttyS0 quiet panic=-1 {}", spec.cmdline)
-            .trim()
-            .to_owned(),
+    ];
+    if let Some(k) = &spec.kernel {
+        a.extend([
+            "-kernel".into(),
+            k.kernel.display().to_string(),
+            "-initrd".into(),
+            k.initrd.display().to_string(),
+            "-append".into(),
+            format!("console=ttyS0 quiet panic=-1 {}", k.cmdline)
+                .trim()
+                .to_owned(),
+        ]);
+    }
+    a.extend([
         "-nodefaults".into(),
         "-display".into(),
         "none".into(),
         "-no-reboot".into(),
+        // The console is a socket (input, and output while a client is connected) and its
+        // log receives all output whether or not anyone is connected; QEMU truncates the log
+        // when it starts, so the log is that of the current boot.
+        "-chardev".into(),
+        format!(
+            "socket,id=serial0,path={},server=on,wait=off,logfile={}",
+            opt(&console_path(dir)),
+            opt(&serial_log_path(dir))
+        ),
         "-serial".into(),
-        format!("file:{}", dir.join("serial.log").display()),
+        "chardev:serial0".into(),
         "-qmp".into(),
-        format!("unix:{},server=on,wait=off", qmp_path(dir).display()),
+        format!("unix:{},server=on,wait=off", opt(&qmp_path(dir))),
+        "-qmp".into(),
+        format!("unix:{},server=on,wait=off", opt(&query_path(dir))),
         "-pidfile".into(),
         pid_path(dir).display().to_string(),
         "-daemonize".into(),
-    ];
+    ]);
+    if let Some(disk) = &spec.disk {
+        a.push("-blockdev".into());
+        a.push(format!(
+            "driver=qcow2,node-name=disk0,file.driver=file,file.filename={}",
+            opt(disk)
+        ));
+        a.push("-device".into());
+        a.push(if spec.kernel.is_some() {
+            "virtio-blk-pci,drive=disk0".into()
+        } else {
+            "virtio-blk-pci,drive=disk0,bootindex=1".into()
+        });
+    }
     if let Some(config) = &spec.config {
         a.push("-fw_cfg".into());
-        a.push(format!("name=opt/strata/config,file={}", config.display()));
+        a.push(format!("name=opt/strata/config,file={}", opt(config)));
     }
     a
 }
 
-/// Launches the VM detached; returns once QEMU is up (its QMP socket exists).
+/// Launches the VM detached; returns once QEMU is up (its sockets exist). The serial log
+/// starts empty.
 pub async fn launch(spec: &VmSpec, dir: &Path, accel: Accel) -> Result<Vm, QemuError> {
-    std::fs::create_dir_all(dir).map_err(|source| QemuError::Dir {
+    // QEMU changes to `/` when it daemonizes: every path it is given must be absolute.
+    let dir = std::path::absolute(dir).map_err(|source| QemuError::Dir {
         path: dir.display().to_string(),
         source,
     })?;
-    for stale in [qmp_path(dir), pid_path(dir), dir.join("serial.log")] {
+    std::fs::create_dir_all(&dir).map_err(|source| QemuError::Dir {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    for stale in [
+        qmp_path(&dir),
+        query_path(&dir),
+        console_path(&dir),
+        pid_path(&dir),
+        serial_log_path(&dir),
+    ] {
         let _ = std::fs::remove_file(stale);
     }
     let out = tokio::process::Command::new("qemu-system-x86_64")
-        .args(args(spec, dir, accel))
+        .args(args(spec, &dir, accel))
         .output()
         .await
         .map_err(QemuError::Spawn)?;
@@ -130,10 +205,10 @@ pub async fn launch(spec: &VmSpec, dir: &Path, accel: Accel) -> Result<Vm, QemuE
             String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         ));
     }
-    let pid = read_pid(dir).ok_or(QemuError::NoPid)?;
+    let pid = read_pid(&dir).ok_or(QemuError::NoPid)?;
     Ok(Vm {
         id: spec.id.clone(),
-        dir: dir.to_owned(),
+        dir,
         pid,
     })
 }
@@ -148,14 +223,7 @@ fn read_pid(dir: &Path) -> Option<u32> {
 
 /// Whether process `pid` exists and is not a zombie.
 pub fn process_alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state follows the parenthesised command name.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
-            .unwrap_or(false),
-        Err(_) => false,
-    }
+    procfs::alive(pid)
 }
 
 impl Vm {
@@ -163,8 +231,9 @@ impl Vm {
     /// QEMU. None when there is none.
     pub fn adopt(id: &str, dir: &Path) -> Option<Vm> {
         let pid = read_pid(dir)?;
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        let ours = String::from_utf8_lossy(&cmdline).contains(&format!("guest={id},"));
+        let ours = procfs::cmdline(pid)?
+            .iter()
+            .any(|arg| arg.starts_with(&format!("guest={id},")));
         (ours && process_alive(pid)).then(|| Vm {
             id: id.to_owned(),
             dir: dir.to_owned(),
@@ -176,13 +245,19 @@ impl Vm {
         process_alive(self.pid)
     }
 
+    /// A session on the QMP socket for commands that change the VM.
     pub async fn qmp(&self) -> Result<Qmp, QemuError> {
         Ok(Qmp::connect(&qmp_path(&self.dir), Duration::from_secs(5)).await?)
     }
 
-    /// Everything the guest has printed on its serial console.
+    /// A session on the QMP socket for queries (free while a stop holds the other one).
+    pub async fn query_qmp(&self) -> Result<Qmp, QemuError> {
+        Ok(Qmp::connect(&query_path(&self.dir), Duration::from_secs(5)).await?)
+    }
+
+    /// Everything the guest has printed on its serial console since it was launched.
     pub fn serial(&self) -> String {
-        std::fs::read_to_string(self.dir.join("serial.log")).unwrap_or_default()
+        std::fs::read_to_string(serial_log_path(&self.dir)).unwrap_or_default()
     }
 
     /// Waits until the serial console shows `marker`.
@@ -191,20 +266,16 @@ impl Vm {
         marker: &str,
         timeout: Duration,
     ) -> Result<Duration, QemuError> {
-        let started = tokio::time::Instant::now();
-        let mut tick = tokio::time::interval(Duration::from_millis(50));
-        loop {
-            tick.tick().await;
-            if self.serial().contains(marker) {
-                return Ok(started.elapsed());
-            }
-            if started.elapsed() >= timeout || !self.alive() {
-                return Err(QemuError::NoMarker {
-                    marker: marker.to_owned(),
-                    waited: started.elapsed(),
-                });
-            }
-        }
+        console::wait_for(&serial_log_path(&self.dir), marker, timeout, || {
+            self.alive()
+        })
+        .await
+        .map_err(|e| match e {
+            WaitError::Timeout(waited) | WaitError::Exited(waited) => QemuError::NoMarker {
+                marker: marker.to_owned(),
+                waited,
+            },
+        })
     }
 
     async fn gone_within(&self, timeout: Duration) -> bool {
@@ -257,5 +328,33 @@ impl Vm {
                 self.pid
             )))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commas_in_paths_are_doubled_and_the_disk_boots_only_without_a_kernel() {
+        let spec = VmSpec {
+            id: "x".into(),
+            cpus: 1,
+            memory_mb: 128,
+            kernel: None,
+            disk: Some("/v/a,b/disk.qcow2".into()),
+            config: None,
+        };
+        let a = args(&spec, Path::new("/v/a,b"), Accel::Tcg);
+        assert!(a.contains(
+            &"driver=qcow2,node-name=disk0,file.driver=file,file.filename=/v/a,,b/disk.qcow2"
+                .to_owned()
+        ));
+        assert!(a.contains(&"virtio-blk-pci,drive=disk0,bootindex=1".to_owned()));
+        assert!(
+            a.contains(&"/v/a,b/qemu.pid".to_owned()),
+            "-pidfile is not an option list"
+        );
+        assert!(!a.contains(&"-kernel".to_owned()));
     }
 }

@@ -2,40 +2,16 @@
 //! a graceful stop on the power button, a forced stop when the guest ignores it, adoption of a
 //! running VM by a new handle, and two VMs at once.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
+use common::guest;
 use hypervisor::accel;
-use hypervisor::qemu::{launch, Stopped, Vm, VmSpec};
+use hypervisor::qemu::{launch, Kernel, Stopped, Vm, VmSpec};
 
 const BOOT: Duration = Duration::from_secs(90);
-
-/// Builds the guest if needed (idempotent, a few seconds) and returns its directory; once per
-/// test binary, since the tests run in parallel.
-fn guest() -> PathBuf {
-    static GUEST: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    GUEST.get_or_init(build_guest).clone()
-}
-
-fn build_guest() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = root.join("target/guest");
-    let status = Command::new("sh")
-        .arg(root.join("scripts/build-test-guest.sh"))
-        .arg(&out)
-        .status()
-        .expect("run scripts/build-test-guest.sh");
-    assert!(status.success(), "building the test guest failed");
-    assert!(
-        Command::new("qemu-system-x86_64")
-            .arg("--version")
-            .output()
-            .is_ok(),
-        "qemu-system-x86_64 is required for these tests; `cargo xtask setup` installs it"
-    );
-    out
-}
 
 fn spec(id: &str, cmdline: &str, config: Option<PathBuf>) -> VmSpec {
     let g = guest();
@@ -43,9 +19,12 @@ fn spec(id: &str, cmdline: &str, config: Option<PathBuf>) -> VmSpec {
         id: id.to_owned(),
         cpus: 1,
         memory_mb: 128,
-        kernel: g.join("vmlinuz"),
-        initrd: g.join("initrd.img"),
-        cmdline: cmdline.to_owned(),
+        kernel: Some(Kernel {
+            kernel: g.join("vmlinuz"),
+            initrd: g.join("initrd.img"),
+            cmdline: cmdline.to_owned(),
+        }),
+        disk: None,
         config,
     }
 }

@@ -36,6 +36,142 @@ impl std::str::FromStr for ShareLevel {
     }
 }
 
+/// A VM's state as people follow it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VmState {
+    Creating,
+    Stopped,
+    Starting,
+    Running,
+    Paused,
+    Stopping,
+    Restarting,
+    Error,
+    Deleting,
+}
+
+impl VmState {
+    pub const ALL: [VmState; 9] = [
+        VmState::Creating,
+        VmState::Stopped,
+        VmState::Starting,
+        VmState::Running,
+        VmState::Paused,
+        VmState::Stopping,
+        VmState::Restarting,
+        VmState::Error,
+        VmState::Deleting,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VmState::Creating => "creating",
+            VmState::Stopped => "stopped",
+            VmState::Starting => "starting",
+            VmState::Running => "running",
+            VmState::Paused => "paused",
+            VmState::Stopping => "stopping",
+            VmState::Restarting => "restarting",
+            VmState::Error => "error",
+            VmState::Deleting => "deleting",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            VmState::Creating => "Creating",
+            VmState::Stopped => "Stopped",
+            VmState::Starting => "Starting",
+            VmState::Running => "Running",
+            VmState::Paused => "Paused",
+            VmState::Stopping => "Stopping",
+            VmState::Restarting => "Restarting",
+            VmState::Error => "Error",
+            VmState::Deleting => "Deleting",
+        }
+    }
+
+    /// Whether work is under way (the page keeps refreshing until it ends).
+    pub fn is_transitional(self) -> bool {
+        matches!(
+            self,
+            VmState::Creating
+                | VmState::Starting
+                | VmState::Stopping
+                | VmState::Restarting
+                | VmState::Deleting
+        )
+    }
+}
+
+/// What a person can ask a VM to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VmAction {
+    Start,
+    Stop,
+    Restart,
+    Pause,
+    Resume,
+}
+
+impl VmAction {
+    pub const ALL: [VmAction; 5] = [
+        VmAction::Start,
+        VmAction::Stop,
+        VmAction::Restart,
+        VmAction::Pause,
+        VmAction::Resume,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VmAction::Start => "start",
+            VmAction::Stop => "stop",
+            VmAction::Restart => "restart",
+            VmAction::Pause => "pause",
+            VmAction::Resume => "resume",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            VmAction::Start => "Start",
+            VmAction::Stop => "Stop",
+            VmAction::Restart => "Restart",
+            VmAction::Pause => "Pause",
+            VmAction::Resume => "Resume",
+        }
+    }
+
+    /// Whether the action makes sense from `state` (the server enforces it too).
+    pub fn allowed_from(self, state: VmState) -> bool {
+        use VmState::*;
+        match self {
+            VmAction::Start => matches!(state, Stopped | Error),
+            VmAction::Stop => matches!(state, Running | Paused | Starting | Restarting | Error),
+            VmAction::Restart => matches!(state, Running),
+            VmAction::Pause => matches!(state, Running),
+            VmAction::Resume => matches!(state, Paused),
+        }
+    }
+}
+
+impl std::str::FromStr for VmAction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| format!("unknown VM action {s:?}"))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VmSummary {
     pub id: String,
@@ -44,6 +180,13 @@ pub struct VmSummary {
     pub organization: String,
     pub owner: Option<String>,
     pub created_at: String,
+    pub state: VmState,
+    pub state_reason: Option<String>,
+    pub image: Option<String>,
+    pub cpu_count: u32,
+    pub memory_mb: u32,
+    pub disk_gb: u32,
+    pub generation: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,12 +195,100 @@ pub struct VmShare {
     pub level: ShareLevel,
 }
 
+/// One line of a VM's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmEvent {
+    pub at: String,
+    pub kind: String,
+    pub message: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VmDetail {
     pub vm: VmSummary,
+    pub description: String,
+    pub desired_state: String,
+    pub node: Option<String>,
+    /// The actions the caller may take now (allowed by permission and by state).
+    pub actions: Vec<VmAction>,
     pub can_delete: bool,
     pub can_share: bool,
+    pub can_console: bool,
     pub shares: Vec<VmShare>,
+    pub events: Vec<VmEvent>,
+    pub operations: Vec<crate::operations::OperationView>,
+}
+
+/// What the create form sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewVm {
+    pub organization_id: String,
+    pub name: String,
+    pub description: String,
+    /// None: the first image in the catalog (the ready test image on a new installation).
+    pub image_id: Option<String>,
+    pub cpu_count: u32,
+    pub memory_mb: u32,
+    pub disk_gb: u32,
+    /// Boot it once created.
+    pub start: bool,
+}
+
+impl NewVm {
+    /// The smallest VM from the default image, not started.
+    pub fn named(organization_id: &str, name: &str) -> Self {
+        Self {
+            organization_id: organization_id.to_owned(),
+            name: name.to_owned(),
+            description: String::new(),
+            image_id: None,
+            cpu_count: 1,
+            memory_mb: MIN_MEMORY_MB,
+            disk_gb: 1,
+            start: false,
+        }
+    }
+}
+
+pub const MIN_MEMORY_MB: u32 = 128;
+pub const MAX_MEMORY_MB: u32 = 65_536;
+pub const MAX_DISK_GB: u32 = 2_048;
+pub const MAX_DESCRIPTION: usize = 500;
+
+/// Checks a spec's numbers against the limits and the node's CPUs; the messages name the field.
+pub fn validate_spec(vm: &NewVm, node_cpus: u32) -> Result<(), String> {
+    if vm.cpu_count < 1 || vm.cpu_count > node_cpus.max(1) {
+        return Err(format!(
+            "vCPUs: choose 1 to {} (the node has {} CPUs).",
+            node_cpus.max(1),
+            node_cpus.max(1)
+        ));
+    }
+    if vm.memory_mb < MIN_MEMORY_MB || vm.memory_mb > MAX_MEMORY_MB {
+        return Err(format!(
+            "Memory: choose {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MiB."
+        ));
+    }
+    if vm.disk_gb < 1 || vm.disk_gb > MAX_DISK_GB {
+        return Err(format!("Disk: choose 1 to {MAX_DISK_GB} GiB."));
+    }
+    if vm.description.chars().count() > MAX_DESCRIPTION {
+        return Err(format!(
+            "Description: at most {MAX_DESCRIPTION} characters."
+        ));
+    }
+    Ok(())
+}
+
+/// An image people can pick.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSummary {
+    pub id: String,
+    pub name: String,
+    pub os: String,
+    pub format: String,
+    pub size_bytes: i64,
+    pub sha256: String,
 }
 
 /// VM names: 1–63 characters, lowercase letters, digits and hyphens, starting with a letter

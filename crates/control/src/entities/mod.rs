@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod ceremony;
+pub mod image;
 pub mod link;
 pub mod node;
+pub mod operation;
 pub mod organization;
 pub mod passkey;
 pub mod relation_tuple;
@@ -11,3 +13,4 @@ pub mod service;
 pub mod session;
 pub mod user;
 pub mod vm;
+pub mod vm_event;

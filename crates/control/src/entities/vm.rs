@@ -1,4 +1,4 @@
-//! A virtual machine (its full lifecycle columns arrive with the VM issue).
+//! A virtual machine: its spec, where it runs, and desired versus observed state.
 
 use sea_orm::entity::prelude::*;
 
@@ -11,6 +11,23 @@ pub struct Model {
     pub organization_id: Uuid,
     pub node_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    pub description: String,
+    pub image_id: Option<Uuid>,
+    pub cpu_count: i32,
+    pub memory_mb: i32,
+    pub disk_gb: i32,
+    /// What people asked for: running, stopped, paused or deleted.
+    pub desired_state: String,
+    /// What the node last reported: creating, stopped, starting, running, paused, stopping,
+    /// restarting, error, deleting.
+    pub observed_state: String,
+    /// Why it is in that state, when that needs saying (errors, forced stops).
+    pub state_reason: Option<String>,
+    /// Bumped by every request; a step of an older request never overwrites a newer one.
+    pub generation: i64,
+    /// The generation the observed state belongs to.
+    pub observed_generation: i64,
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

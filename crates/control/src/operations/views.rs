@@ -1,0 +1,224 @@
+//! Operations as people see them: the list (only what the caller may read) and cancel.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use model::operations::{OperationState, OperationView};
+use model::AppError;
+use sea_orm::prelude::Uuid;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::queue::parse_steps;
+use crate::access::model::{Kind, Permission, Resource};
+use crate::audit::{self, Actor, Entry, Outcome};
+use crate::auth::{show_time, Caller};
+use crate::entities::{operation, vm};
+use crate::{internal, Control};
+
+/// How many operations a list shows.
+const PAGE: u64 = 200;
+
+/// The permission on the target that lets someone cancel an operation of this kind.
+fn cancel_permission(kind: &str) -> Permission {
+    match kind {
+        "vm.stop" | "vm.pause" => Permission::Stop,
+        "vm.restart" => Permission::Restart,
+        "vm.delete" => Permission::Delete,
+        _ => Permission::Start,
+    }
+}
+
+fn target(op: &operation::Model) -> Option<Resource> {
+    Some(Resource {
+        kind: Kind::parse(&op.target_type)?,
+        id: op.target_id.clone(),
+    })
+}
+
+impl Control {
+    /// The newest operations the caller may see: on resources they may read, or that they
+    /// requested. `target` narrows to one resource (its page).
+    pub async fn list_operations(
+        &self,
+        caller: &Caller,
+        target: Option<(Kind, &str)>,
+    ) -> Result<Vec<OperationView>, AppError> {
+        let fail = |e| internal("list operations", e);
+        let mut query = operation::Entity::find()
+            .order_by_desc(operation::Column::CreatedAt)
+            .order_by_desc(operation::Column::Id)
+            .limit(PAGE);
+        if let Some((kind, id)) = target {
+            query = query
+                .filter(operation::Column::TargetType.eq(kind.as_str()))
+                .filter(operation::Column::TargetId.eq(id));
+        }
+        let rows = query.all(self.db()).await.map_err(fail)?;
+        let admin = self
+            .can(Some(caller), Permission::ManageNodes, &Resource::platform())
+            .await?;
+        let readable: HashSet<String> = if admin {
+            HashSet::new()
+        } else {
+            self.visible(caller, Permission::Read, Kind::Vm)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let rows: Vec<operation::Model> = rows
+            .into_iter()
+            .filter(|op| {
+                admin
+                    || op.requested_by == Some(caller.user_id)
+                    || (op.target_type == "vm" && readable.contains(&op.target_id))
+            })
+            .collect();
+        self.operation_views(caller, rows).await
+    }
+
+    async fn operation_views(
+        &self,
+        caller: &Caller,
+        rows: Vec<operation::Model>,
+    ) -> Result<Vec<OperationView>, AppError> {
+        let fail = |e| internal("list operations", e);
+        let vm_ids: Vec<Uuid> = rows
+            .iter()
+            .filter(|o| o.target_type == "vm")
+            .filter_map(|o| o.target_id.parse().ok())
+            .collect();
+        let names: HashMap<String, String> = vm::Entity::find()
+            .filter(vm::Column::Id.is_in(vm_ids))
+            .all(self.db())
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|v| (v.id.to_string(), v.name))
+            .collect();
+        let people = self
+            .people(
+                rows.iter()
+                    .filter_map(|o| o.requested_by.map(|u| u.to_string()))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for op in rows {
+            let state = OperationState::parse(&op.state).unwrap_or(OperationState::Failed);
+            let can_cancel = !state.is_finished()
+                && match target(&op) {
+                    Some(res) => {
+                        self.can(Some(caller), cancel_permission(&op.kind), &res)
+                            .await?
+                    }
+                    None => false,
+                };
+            out.push(OperationView {
+                id: op.id.to_string(),
+                target_name: names.get(&op.target_id).cloned(),
+                requested_by: op
+                    .requested_by
+                    .and_then(|u| people.get(&u.to_string()))
+                    .map(|p| p.username.clone()),
+                state,
+                steps: parse_steps(&op.steps),
+                attempt: u32::try_from(op.attempt).unwrap_or(0),
+                max_attempts: u32::try_from(op.max_attempts).unwrap_or(0),
+                error: op.error,
+                created_at: show_time(op.created_at),
+                finished_at: op.finished_at.map(show_time),
+                can_cancel,
+                kind: op.kind,
+                target_type: op.target_type,
+                target_id: op.target_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Cancels a queued operation at once, or asks a running one to stop at its next step.
+    pub async fn cancel_operation(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
+        let missing = || AppError::NotFound("No such operation.".into());
+        let id: Uuid = id.trim().parse().map_err(|_| missing())?;
+        let fail = |e| internal("cancel operation", e);
+        let op = operation::Entity::find_by_id(id)
+            .one(self.db())
+            .await
+            .map_err(fail)?
+            .ok_or_else(missing)?;
+        let res = target(&op).ok_or_else(missing)?;
+        self.authorize_action(
+            caller,
+            cancel_permission(&op.kind),
+            &res,
+            "operation.cancel",
+        )
+        .await?;
+        let state = OperationState::parse(&op.state).unwrap_or(OperationState::Failed);
+        if state.is_finished() {
+            return Err(AppError::Conflict(format!(
+                "This operation already {}.",
+                state.as_str()
+            )));
+        }
+        let now = Utc::now();
+        let txn = self.db().begin().await.map_err(fail)?;
+        let done = if state == OperationState::Queued {
+            let done = operation::Entity::update_many()
+                .col_expr(
+                    operation::Column::State,
+                    Expr::value(OperationState::Cancelled.as_str()),
+                )
+                .col_expr(operation::Column::FinishedAt, Expr::value(Some(now)))
+                .col_expr(operation::Column::UpdatedAt, Expr::value(now))
+                .col_expr(
+                    operation::Column::Steps,
+                    Expr::value(super::queue::steps_json(
+                        &parse_steps(&op.steps)
+                            .into_iter()
+                            .chain([model::operations::Step {
+                                at: show_time(now),
+                                step: format!("Cancelled by {}", caller.username),
+                            }])
+                            .collect::<Vec<_>>(),
+                    )),
+                )
+                .filter(operation::Column::Id.eq(id))
+                .filter(operation::Column::State.eq(OperationState::Queued.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(fail)?;
+            if done.rows_affected == 1 && op.target_type == "vm" {
+                crate::reconcile::vm_cancelled(&txn, &op, now).await?;
+            }
+            done
+        } else {
+            operation::Entity::update_many()
+                .col_expr(operation::Column::CancelRequested, Expr::value(true))
+                .col_expr(operation::Column::UpdatedAt, Expr::value(now))
+                .filter(operation::Column::Id.eq(id))
+                .filter(operation::Column::State.eq(OperationState::Running.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(fail)?
+        };
+        if done.rows_affected != 1 {
+            return Err(AppError::Conflict(
+                "This operation finished in the meantime.".into(),
+            ));
+        }
+        let mut entry = Entry::new("operation.cancel", &res)
+            .detail(serde_json::json!({ "operation": id, "kind": op.kind }));
+        if let Some(org) = op.organization_id {
+            entry = entry.org(org);
+        }
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        txn.commit().await.map_err(fail)?;
+        self.wake_runner();
+        Ok(())
+    }
+}

@@ -1,0 +1,381 @@
+//! One VM operation: create, start, stop, restart, pause, resume or delete, as steps.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hypervisor::driver::{Boot, DriverError, MachineSpec, Stopped};
+use model::vms::VmState;
+use model::AppError;
+use sea_orm::prelude::Uuid;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use crate::access::model::Resource;
+use crate::access::tuples;
+use crate::audit::{self, Actor, Entry, Outcome};
+use crate::entities::{image, operation, vm, vm_event};
+use crate::operations::{OpError, StepContext};
+use crate::{internal, Control};
+
+/// How long a guest gets to power off on the ACPI button before QEMU is told to quit.
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(20);
+/// How long a guest with a boot marker gets to print it.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn driver_error(e: DriverError) -> OpError {
+    if e.is_transient() {
+        OpError::Transient(e.to_string())
+    } else {
+        OpError::Permanent(e.to_string())
+    }
+}
+
+fn db_error(e: impl std::fmt::Display) -> OpError {
+    OpError::Transient(format!("database: {e}"))
+}
+
+/// Appends a line to a VM's timeline through `conn`.
+pub(crate) async fn event<C: ConnectionTrait>(
+    conn: &C,
+    vm_id: Uuid,
+    kind: &str,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    vm_event::ActiveModel {
+        vm_id: Set(vm_id),
+        at: Set(now),
+        kind: Set(kind.to_owned()),
+        message: Set(message.to_owned()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map(|_| ())
+    .map_err(|e| internal("write vm event", e))
+}
+
+/// The machine QEMU runs for a VM row and its image.
+pub(crate) fn machine_spec(row: &vm::Model, img: &image::Model) -> Result<MachineSpec, OpError> {
+    let boot = match img.format.as_str() {
+        "kernel" => Boot::Kernel {
+            kernel: img
+                .kernel_path
+                .clone()
+                .ok_or_else(|| OpError::Permanent("the image has no kernel file".into()))?
+                .into(),
+            initrd: img
+                .initrd_path
+                .clone()
+                .ok_or_else(|| OpError::Permanent("the image has no initrd file".into()))?
+                .into(),
+            cmdline: img.cmdline.clone(),
+        },
+        _ => Boot::Disk {
+            base: img
+                .disk_path
+                .clone()
+                .ok_or_else(|| OpError::Permanent("the image has no disk file".into()))?
+                .into(),
+        },
+    };
+    Ok(MachineSpec {
+        id: row.id.to_string(),
+        cpus: u32::try_from(row.cpu_count).unwrap_or(1),
+        memory_mb: u32::try_from(row.memory_mb).unwrap_or(128),
+        disk_gb: u32::try_from(row.disk_gb).unwrap_or(1),
+        boot,
+        config: None,
+    })
+}
+
+impl Control {
+    pub(crate) async fn run_vm_operation(&self, ctx: &StepContext) -> Result<String, OpError> {
+        let op = &ctx.op;
+        let id: Uuid = op
+            .target_id
+            .parse()
+            .map_err(|_| OpError::Permanent("not a VM id".into()))?;
+        let Some(row) = vm::Entity::find_by_id(id)
+            .one(self.db())
+            .await
+            .map_err(db_error)?
+        else {
+            return if op.kind == "vm.delete" {
+                Ok("Already deleted".into())
+            } else {
+                Err(OpError::Permanent("the VM no longer exists".into()))
+            };
+        };
+        if row.generation > op.generation {
+            return Err(OpError::Superseded);
+        }
+        let driver = self.driver();
+        let vm_id = row.id.to_string();
+        match op.kind.as_str() {
+            "vm.create" => {
+                let spec = self.spec_of(&row).await?;
+                ctx.step("Preparing the disk").await?;
+                driver.create(&spec).await.map_err(driver_error)?;
+                if row.desired_state == "running" {
+                    self.boot(ctx, &row, &spec, VmState::Starting).await
+                } else {
+                    self.observe(op, id, VmState::Stopped, None, "Created")
+                        .await?;
+                    Ok("Created".into())
+                }
+            }
+            "vm.start" => {
+                let spec = self.spec_of(&row).await?;
+                self.boot(ctx, &row, &spec, VmState::Starting).await
+            }
+            "vm.restart" => {
+                let spec = self.spec_of(&row).await?;
+                self.observe(op, id, VmState::Restarting, None, "Restarting")
+                    .await?;
+                ctx.step("Stopping the guest").await?;
+                driver
+                    .stop(&vm_id, STOP_GRACE)
+                    .await
+                    .map_err(driver_error)?;
+                self.boot(ctx, &row, &spec, VmState::Restarting).await
+            }
+            "vm.stop" => {
+                self.observe(op, id, VmState::Stopping, None, "Stopping")
+                    .await?;
+                ctx.step("Pressing the power button").await?;
+                let how = driver
+                    .stop(&vm_id, STOP_GRACE)
+                    .await
+                    .map_err(driver_error)?;
+                let reason = match how {
+                    Stopped::Graceful | Stopped::NotRunning => None,
+                    Stopped::Quit | Stopped::Killed => Some(
+                        "Forced off: the guest did not power off on the button in time."
+                            .to_owned(),
+                    ),
+                };
+                let line = reason.clone().unwrap_or_else(|| "Stopped".into());
+                self.observe(op, id, VmState::Stopped, reason, &line)
+                    .await?;
+                Ok(line)
+            }
+            "vm.pause" => {
+                ctx.step("Pausing the vCPUs").await?;
+                driver.pause(&vm_id).await.map_err(driver_error)?;
+                self.observe(op, id, VmState::Paused, None, "Paused")
+                    .await?;
+                Ok("Paused".into())
+            }
+            "vm.resume" => {
+                ctx.step("Resuming the vCPUs").await?;
+                driver.resume(&vm_id).await.map_err(driver_error)?;
+                self.observe(op, id, VmState::Running, None, "Resumed")
+                    .await?;
+                Ok("Resumed".into())
+            }
+            "vm.delete" => {
+                self.observe(op, id, VmState::Deleting, None, "Deleting")
+                    .await?;
+                ctx.step("Stopping QEMU and removing the disk and sockets")
+                    .await?;
+                driver.delete(&vm_id).await.map_err(driver_error)?;
+                ctx.step("Removing the record").await?;
+                self.forget_vm(&row).await.map_err(db_error)?;
+                Ok("Deleted".into())
+            }
+            other => Err(OpError::Permanent(format!("unknown operation {other}"))),
+        }
+    }
+
+    async fn spec_of(&self, row: &vm::Model) -> Result<MachineSpec, OpError> {
+        let image_id = row
+            .image_id
+            .ok_or_else(|| OpError::Permanent("the VM has no image".into()))?;
+        let img = image::Entity::find_by_id(image_id)
+            .one(self.db())
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| OpError::Permanent("the VM's image was removed".into()))?;
+        machine_spec(row, &img)
+    }
+
+    async fn boot_marker(&self, row: &vm::Model) -> Option<String> {
+        let image_id = row.image_id?;
+        image::Entity::find_by_id(image_id)
+            .one(self.db())
+            .await
+            .ok()
+            .flatten()
+            .and_then(|i| i.boot_marker)
+    }
+
+    /// Launches QEMU (unless it already runs) and waits for the guest's boot marker.
+    async fn boot(
+        &self,
+        ctx: &StepContext,
+        row: &vm::Model,
+        spec: &MachineSpec,
+        transitional: VmState,
+    ) -> Result<String, OpError> {
+        let op = &ctx.op;
+        if transitional == VmState::Starting {
+            self.observe(op, row.id, VmState::Starting, None, "Starting")
+                .await?;
+        }
+        ctx.step("Launching QEMU").await?;
+        self.driver().start(spec).await.map_err(driver_error)?;
+        if let Some(marker) = self.boot_marker(row).await {
+            ctx.step("Waiting for the guest to boot").await?;
+            self.driver()
+                .wait_for_console(&spec.id, &marker, BOOT_TIMEOUT)
+                .await
+                // Booting again rarely helps a guest that did not boot: fail, and leave QEMU
+                // running so its console can be read.
+                .map_err(|e| OpError::Permanent(format!("the guest did not boot: {e}")))?;
+        }
+        self.observe(op, row.id, VmState::Running, None, "Running")
+            .await?;
+        Ok("Running".into())
+    }
+
+    /// Records an observed state, unless a newer request has bumped the generation.
+    async fn observe(
+        &self,
+        op: &operation::Model,
+        id: Uuid,
+        state: VmState,
+        reason: Option<String>,
+        line: &str,
+    ) -> Result<(), OpError> {
+        let now = Utc::now();
+        let txn = self.db().begin().await.map_err(db_error)?;
+        let done = vm::Entity::update_many()
+            .col_expr(vm::Column::ObservedState, Expr::value(state.as_str()))
+            .col_expr(vm::Column::StateReason, Expr::value(reason))
+            .col_expr(vm::Column::ObservedGeneration, Expr::value(op.generation))
+            .col_expr(vm::Column::UpdatedAt, Expr::value(Some(now)))
+            .filter(vm::Column::Id.eq(id))
+            .filter(vm::Column::Generation.eq(op.generation))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        if done.rows_affected != 1 {
+            return Err(OpError::Superseded);
+        }
+        event(&txn, id, "state", line, now)
+            .await
+            .map_err(|e| OpError::Transient(e.to_string()))?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Removes a deleted VM's row, timeline and grants in one transaction.
+    async fn forget_vm(&self, row: &vm::Model) -> Result<(), AppError> {
+        let fail = |e| internal("remove vm", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        vm_event::Entity::delete_many()
+            .filter(vm_event::Column::VmId.eq(row.id))
+            .exec(&txn)
+            .await
+            .map_err(fail)?;
+        vm::Entity::delete_by_id(row.id)
+            .exec(&txn)
+            .await
+            .map_err(fail)?;
+        tuples::delete_object(&txn, &Resource::vm(row.id).object()).await?;
+        txn.commit().await.map_err(fail)
+    }
+}
+
+/// An operation on a VM failed for good: the VM shows the error and the audit log says so.
+pub(crate) async fn vm_failed(
+    txn: &DatabaseTransaction,
+    op: &operation::Model,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Ok(id) = op.target_id.parse::<Uuid>() else {
+        return Ok(());
+    };
+    vm::Entity::update_many()
+        .col_expr(vm::Column::ObservedState, Expr::value(VmState::Error.as_str()))
+        .col_expr(vm::Column::StateReason, Expr::value(Some(error.to_owned())))
+        .col_expr(vm::Column::ObservedGeneration, Expr::value(op.generation))
+        .col_expr(vm::Column::UpdatedAt, Expr::value(Some(now)))
+        .filter(vm::Column::Id.eq(id))
+        .filter(vm::Column::Generation.eq(op.generation))
+        .exec(txn)
+        .await
+        .map_err(|e| internal("record vm error", e))?;
+    if vm::Entity::find_by_id(id)
+        .one(txn)
+        .await
+        .map_err(|e| internal("load vm", e))?
+        .is_some()
+    {
+        event(txn, id, "error", &format!("{} failed: {error}", op.kind), now).await?;
+    }
+    let mut entry = Entry::new(op_action(&op.kind), &Resource::vm(id))
+        .detail(serde_json::json!({ "operation": op.id, "error": error }));
+    if let Some(org) = op.organization_id {
+        entry = entry.org(org);
+    }
+    audit::record(txn, &Actor::system(), entry, Outcome::Failed, now).await
+}
+
+/// The audit action of an operation kind (static strings, as audit rows want).
+fn op_action(kind: &str) -> &'static str {
+    match kind {
+        "vm.create" => "vm.create",
+        "vm.start" => "vm.start",
+        "vm.stop" => "vm.stop",
+        "vm.restart" => "vm.restart",
+        "vm.pause" => "vm.pause",
+        "vm.resume" => "vm.resume",
+        "vm.delete" => "vm.delete",
+        _ => "operation",
+    }
+}
+
+/// A cancelled request no longer wants anything: the desired state goes back to what the VM
+/// shows, under a new generation so nothing older acts on it.
+pub(crate) async fn vm_cancelled(
+    txn: &DatabaseTransaction,
+    op: &operation::Model,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Ok(id) = op.target_id.parse::<Uuid>() else {
+        return Ok(());
+    };
+    let fail = |e| internal("cancel vm request", e);
+    let Some(row) = vm::Entity::find_by_id(id).one(txn).await.map_err(fail)? else {
+        return Ok(());
+    };
+    if row.generation != op.generation {
+        return Ok(());
+    }
+    let desired = match VmState::parse(&row.observed_state) {
+        Some(VmState::Running) => "running",
+        Some(VmState::Paused) => "paused",
+        _ => "stopped",
+    };
+    let observed = match VmState::parse(&row.observed_state) {
+        Some(s) if s.is_transitional() => VmState::Stopped,
+        Some(s) => s,
+        None => VmState::Stopped,
+    };
+    vm::Entity::update_many()
+        .col_expr(vm::Column::DesiredState, Expr::value(desired))
+        .col_expr(vm::Column::ObservedState, Expr::value(observed.as_str()))
+        .col_expr(vm::Column::Generation, Expr::col(vm::Column::Generation).add(1))
+        .col_expr(vm::Column::UpdatedAt, Expr::value(Some(now)))
+        .filter(vm::Column::Id.eq(id))
+        .exec(txn)
+        .await
+        .map_err(fail)?;
+    event(txn, id, "cancelled", &format!("{} cancelled", op.kind), now).await
+}

@@ -1,0 +1,400 @@
+//! Requests that change a VM: create, start, stop, restart, pause, resume and delete.
+//!
+//! Each request commits, in one transaction, the VM row (desired state and a new generation),
+//! its relation tuples when it is new, a line on its timeline, a queued operation and the audit
+//! row; the operation runner then does the slow part on the node.
+
+use chrono::{DateTime, Utc};
+use model::vms::{validate_spec, validate_vm_name, NewVm, VmAction, VmState, VmSummary};
+use model::AppError;
+use sea_orm::prelude::Uuid;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
+use crate::access::{not_found, tuples};
+use crate::audit::{self, Actor, Entry, Outcome};
+use crate::auth::{show_time, Caller};
+use crate::entities::{image, node, organization, vm};
+use crate::operations::queue::{self, NewOperation};
+use crate::orgs::parse_id;
+use crate::reconcile::event;
+use crate::{internal, Control};
+
+/// The permission an action needs. Pausing is a kind of stopping, resuming of starting.
+pub fn action_permission(action: VmAction) -> Permission {
+    match action {
+        VmAction::Start | VmAction::Resume => Permission::Start,
+        VmAction::Stop | VmAction::Pause => Permission::Stop,
+        VmAction::Restart => Permission::Restart,
+    }
+}
+
+fn action_name(action: VmAction) -> &'static str {
+    match action {
+        VmAction::Start => "vm.start",
+        VmAction::Stop => "vm.stop",
+        VmAction::Restart => "vm.restart",
+        VmAction::Pause => "vm.pause",
+        VmAction::Resume => "vm.resume",
+    }
+}
+
+/// Whether `action` makes sense now, from what was asked last and what the VM shows.
+pub fn action_allowed(action: VmAction, observed: VmState, desired: &str) -> bool {
+    if desired == "deleted" {
+        return false;
+    }
+    match action {
+        VmAction::Start => desired == "stopped" || observed == VmState::Error,
+        VmAction::Stop => desired != "stopped" || observed == VmState::Error,
+        VmAction::Restart | VmAction::Pause => {
+            desired == "running" && observed == VmState::Running
+        }
+        VmAction::Resume => desired == "paused" && observed == VmState::Paused,
+    }
+}
+
+fn desired_after(action: VmAction) -> &'static str {
+    match action {
+        VmAction::Start | VmAction::Restart | VmAction::Resume => "running",
+        VmAction::Stop => "stopped",
+        VmAction::Pause => "paused",
+    }
+}
+
+impl Control {
+    /// Creates a VM in an organization from an image; the creator owns it. With `start` it
+    /// boots once its disk exists.
+    pub async fn create_vm(
+        &self,
+        caller: &Caller,
+        new: &NewVm,
+        now: DateTime<Utc>,
+    ) -> Result<VmSummary, AppError> {
+        let org_id = parse_id(&new.organization_id, Kind::Organization)?;
+        let org_res = Resource::organization(org_id);
+        self.authorize_action(caller, Permission::CreateVm, &org_res, "vm.create")
+            .await?;
+        let name = new.name.trim();
+        validate_vm_name(name).map_err(AppError::Invalid)?;
+        let fail = |e| internal("create vm", e);
+        let node = node::Entity::find_by_id(self.local_node())
+            .one(self.db())
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| internal("create vm", "the local node is not registered"))?;
+        validate_spec(new, u32::try_from(node.cpu_count).unwrap_or(1))
+            .map_err(AppError::Invalid)?;
+        let img = self.pick_image(caller, new.image_id.as_deref()).await?;
+        let org = organization::Entity::find_by_id(org_id)
+            .one(self.db())
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| not_found(Kind::Organization))?;
+
+        let txn = self.db().begin().await.map_err(fail)?;
+        let used: Option<i64> = vm::Entity::find()
+            .select_only()
+            .column_as(vm::Column::MemoryMb.sum(), "used")
+            .filter(vm::Column::NodeId.eq(node.id))
+            .into_tuple()
+            .one(&txn)
+            .await
+            .map_err(fail)?
+            .flatten();
+        let free = node.memory_mb - used.unwrap_or(0);
+        if i64::from(new.memory_mb) > free {
+            return Err(AppError::Conflict(format!(
+                "The node has {} MiB of memory left for VMs; ask for less.",
+                free.max(0)
+            )));
+        }
+        let id = Uuid::new_v4();
+        let desired = if new.start { "running" } else { "stopped" };
+        let row = vm::ActiveModel {
+            id: Set(id),
+            name: Set(name.to_owned()),
+            organization_id: Set(org_id),
+            node_id: Set(Some(node.id)),
+            created_at: Set(now),
+            description: Set(new.description.trim().to_owned()),
+            image_id: Set(Some(img.id)),
+            cpu_count: Set(i32::try_from(new.cpu_count).unwrap_or(1)),
+            memory_mb: Set(i32::try_from(new.memory_mb).unwrap_or(128)),
+            disk_gb: Set(i32::try_from(new.disk_gb).unwrap_or(1)),
+            desired_state: Set(desired.to_owned()),
+            observed_state: Set(VmState::Creating.as_str().to_owned()),
+            state_reason: Set(None),
+            generation: Set(1),
+            observed_generation: Set(0),
+            updated_at: Set(Some(now)),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            crate::auth::signup::unique_or(
+                e,
+                AppError::Conflict(format!("{} already has a VM called {name}.", org.name)),
+                "create vm",
+            )
+        })?;
+        let res = Resource::vm(id);
+        tuples::write(
+            &txn,
+            &[
+                tuples::points_to(
+                    &res,
+                    Rel::Organization,
+                    Kind::Organization,
+                    &org_id.to_string(),
+                ),
+                tuples::tuple(&res, Rel::Owner, m::user(caller.user_id)),
+            ],
+            now,
+        )
+        .await?;
+        event(
+            &txn,
+            id,
+            "request",
+            &format!("Created by {} from {}", caller.username, img.name),
+            now,
+        )
+        .await?;
+        queue::enqueue(
+            &txn,
+            NewOperation {
+                kind: "vm.create",
+                target: res.clone(),
+                organization: Some(org_id),
+                requested_by: Some(caller.user_id),
+                generation: 1,
+            },
+            now,
+        )
+        .await?;
+        let entry = Entry::new("vm.create", &res).org(org_id).detail(serde_json::json!({
+            "name": name, "image": img.name, "cpus": new.cpu_count,
+            "memory_mb": new.memory_mb, "disk_gb": new.disk_gb, "start": new.start,
+        }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        txn.commit().await.map_err(fail)?;
+        self.wake_runner();
+        tracing::info!(vm = %name, org = %org.name, by = %caller.username, "vm created");
+        Ok(VmSummary {
+            id: id.to_string(),
+            name: name.to_owned(),
+            organization_id: org_id.to_string(),
+            organization: org.name,
+            owner: Some(caller.username.clone()),
+            created_at: show_time(now),
+            state: VmState::Creating,
+            state_reason: None,
+            image: Some(img.name),
+            cpu_count: new.cpu_count,
+            memory_mb: new.memory_mb,
+            disk_gb: new.disk_gb,
+            generation: row.generation,
+        })
+    }
+
+    /// The chosen image if the caller may use it, or the first one they may.
+    async fn pick_image(
+        &self,
+        caller: &Caller,
+        image_id: Option<&str>,
+    ) -> Result<image::Model, AppError> {
+        let fail = |e| internal("load image", e);
+        let unknown = || AppError::Invalid("Image: choose one from the list.".into());
+        let found = match image_id.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(id) => {
+                let id: Uuid = id.parse().map_err(|_| unknown())?;
+                image::Entity::find_by_id(id)
+                    .one(self.db())
+                    .await
+                    .map_err(fail)?
+            }
+            None => {
+                let visible: Vec<Uuid> = self
+                    .visible(caller, Permission::Read, Kind::Image)
+                    .await?
+                    .iter()
+                    .filter_map(|s| s.parse().ok())
+                    .collect();
+                image::Entity::find()
+                    .filter(image::Column::Id.is_in(visible))
+                    .order_by_asc(image::Column::Name)
+                    .one(self.db())
+                    .await
+                    .map_err(fail)?
+            }
+        };
+        let img = found.ok_or_else(|| match image_id {
+            Some(_) => unknown(),
+            None => AppError::Invalid(
+                "No image is available yet: an administrator registers one, or build the test \
+                 guest (scripts/build-test-guest.sh) and restart Strata."
+                    .into(),
+            ),
+        })?;
+        let res = Resource::new(Kind::Image, img.id);
+        if !self.can(Some(caller), Permission::Read, &res).await? {
+            return Err(unknown());
+        }
+        Ok(img)
+    }
+
+    /// Asks a VM to start, stop, restart, pause or resume.
+    pub async fn vm_action(
+        &self,
+        caller: &Caller,
+        id: &str,
+        action: VmAction,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let id = parse_id(id, Kind::Vm)?;
+        let res = Resource::vm(id);
+        let name = action_name(action);
+        self.authorize_action(caller, action_permission(action), &res, name)
+            .await?;
+        let fail = |e| internal("vm action", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let row = lock_vm(&txn, id).await?;
+        let observed = VmState::parse(&row.observed_state).unwrap_or(VmState::Error);
+        if !action_allowed(action, observed, &row.desired_state) {
+            return Err(AppError::Conflict(format!(
+                "{} is {}; it cannot {} now.",
+                row.name,
+                observed.label().to_lowercase(),
+                action.as_str()
+            )));
+        }
+        let generation = self
+            .request(&txn, &row, desired_after(action), name, caller, now)
+            .await?;
+        let _ = generation;
+        let entry = Entry::new(name, &res)
+            .org(row.organization_id)
+            .detail(serde_json::json!({ "name": row.name }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        txn.commit().await.map_err(fail)?;
+        self.wake_runner();
+        Ok(())
+    }
+
+    /// Asks for a VM to be stopped and removed with its disk, sockets and grants.
+    pub async fn delete_vm(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
+        let id = parse_id(id, Kind::Vm)?;
+        let res = Resource::vm(id);
+        self.authorize_action(caller, Permission::Delete, &res, "vm.delete")
+            .await?;
+        let fail = |e| internal("delete vm", e);
+        let now = Utc::now();
+        let txn = self.db().begin().await.map_err(fail)?;
+        let row = lock_vm(&txn, id).await?;
+        if row.desired_state == "deleted" {
+            return Ok(());
+        }
+        self.request(&txn, &row, "deleted", "vm.delete", caller, now)
+            .await?;
+        let entry = Entry::new("vm.delete", &res)
+            .org(row.organization_id)
+            .detail(serde_json::json!({ "name": row.name }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        txn.commit().await.map_err(fail)?;
+        self.wake_runner();
+        tracing::info!(vm = %id, by = %caller.username, "vm deletion requested");
+        Ok(())
+    }
+
+    /// Records a request: new desired state and generation, a timeline line, an operation.
+    async fn request(
+        &self,
+        txn: &DatabaseTransaction,
+        row: &vm::Model,
+        desired: &str,
+        kind: &'static str,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<i64, AppError> {
+        let generation = row.generation + 1;
+        vm::Entity::update_many()
+            .col_expr(vm::Column::DesiredState, Expr::value(desired))
+            .col_expr(vm::Column::Generation, Expr::value(generation))
+            .col_expr(vm::Column::UpdatedAt, Expr::value(Some(now)))
+            .filter(vm::Column::Id.eq(row.id))
+            .exec(txn)
+            .await
+            .map_err(|e| internal("update vm", e))?;
+        let verb = kind.trim_start_matches("vm.");
+        event(
+            txn,
+            row.id,
+            "request",
+            &format!("{} requested by {}", capitalized(verb), caller.username),
+            now,
+        )
+        .await?;
+        queue::enqueue(
+            txn,
+            NewOperation {
+                kind,
+                target: Resource::vm(row.id),
+                organization: Some(row.organization_id),
+                requested_by: Some(caller.user_id),
+                generation,
+            },
+            now,
+        )
+        .await?;
+        Ok(generation)
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Takes the VM's row lock for this transaction (a no-op update) and returns the row.
+async fn lock_vm(txn: &DatabaseTransaction, id: Uuid) -> Result<vm::Model, AppError> {
+    let fail = |e| internal("lock vm", e);
+    vm::Entity::update_many()
+        .col_expr(vm::Column::Generation, Expr::col(vm::Column::Generation).into())
+        .filter(vm::Column::Id.eq(id))
+        .exec(txn)
+        .await
+        .map_err(fail)?;
+    vm::Entity::find_by_id(id)
+        .one(txn)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| not_found(Kind::Vm))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_follow_the_state() {
+        use VmState::*;
+        assert!(action_allowed(VmAction::Start, Stopped, "stopped"));
+        assert!(!action_allowed(VmAction::Start, Running, "running"));
+        assert!(action_allowed(VmAction::Start, Error, "running"));
+        assert!(action_allowed(VmAction::Stop, Running, "running"));
+        assert!(action_allowed(VmAction::Stop, Starting, "running"));
+        assert!(!action_allowed(VmAction::Stop, Running, "stopped"));
+        assert!(action_allowed(VmAction::Pause, Running, "running"));
+        assert!(!action_allowed(VmAction::Pause, Starting, "running"));
+        assert!(action_allowed(VmAction::Resume, Paused, "paused"));
+        assert!(!action_allowed(VmAction::Restart, Paused, "paused"));
+        assert!(!action_allowed(VmAction::Stop, Running, "deleted"));
+    }
+}

@@ -1,0 +1,39 @@
+//! What the QEMU tests share: the test guest, built once per test binary.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Builds the guest if needed (idempotent, a few seconds) and returns its directory; once per
+/// test binary, since the tests run in parallel. Fails clearly when QEMU is missing.
+pub fn guest() -> PathBuf {
+    static GUEST: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    GUEST.get_or_init(build_guest).clone()
+}
+
+fn build_guest() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = root.join("target/guest");
+    let status = Command::new("sh")
+        .arg(root.join("scripts/build-test-guest.sh"))
+        .arg(&out)
+        .status()
+        .expect("run scripts/build-test-guest.sh");
+    assert!(status.success(), "building the test guest failed");
+    for tool in ["qemu-system-x86_64", "qemu-img"] {
+        assert!(
+            Command::new(tool).arg("--version").output().is_ok(),
+            "{tool} is required for these tests; `cargo xtask setup` installs it"
+        );
+    }
+    out
+}
+
+/// Whether the guest runs a shell on its serial console after the marker (prompt
+/// `strata-guest# `): guests built by version 5 of the script on.
+#[allow(dead_code)]
+pub fn guest_has_shell() -> bool {
+    std::fs::read_to_string(guest().join("version"))
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .is_some_and(|v| v >= 5)
+}

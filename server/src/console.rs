@@ -1,0 +1,132 @@
+//! `GET /api/vms/{id}/console` (WebSocket): a VM's serial console in the browser.
+//!
+//! The upgrade needs a session, an Origin equal to the public URL (a WebSocket is not
+//! protected by the same-origin policy) and `console` on the VM. Output streams from the
+//! node's console log; each text or binary message is typed into the guest. Every few seconds
+//! the session and the permission are checked again: the socket closes with 4401 when the
+//! session ended and 4403 when access was revoked.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use control::auth::Caller;
+use model::AppError;
+use sea_orm::prelude::Uuid;
+
+use crate::AppState;
+
+/// How often new output is looked for.
+const POLL: Duration = Duration::from_millis(100);
+/// How often the session and permission are checked again.
+const RECHECK: Duration = Duration::from_secs(5);
+/// The most a single message may type.
+const MAX_INPUT: usize = 4096;
+
+fn error(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(e)).into_response()
+}
+
+pub async fn console(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    let public_url = state.control.auth().public_url.clone();
+    if headers.get(header::ORIGIN).is_none()
+        || !crate::guard::same_origin(&headers, &public_url)
+    {
+        return error(AppError::Forbidden("Cross-site request refused.".into()));
+    }
+    let Some(Extension(caller)) = caller else {
+        return error(AppError::Unauthenticated);
+    };
+    let Ok(upgrade) = upgrade else {
+        return error(AppError::Invalid(
+            "The console is a WebSocket: connect with an upgrade request.".into(),
+        ));
+    };
+    let vm = match state.control.open_console(&caller, &id).await {
+        Ok(vm) => vm,
+        Err(e) => return error(e),
+    };
+    let token = session_token(&state, &headers);
+    upgrade.on_upgrade(move |socket| run(state, caller, token, vm, socket))
+}
+
+fn session_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| control::auth::cookie::read(state.control.auth(), v).map(str::to_owned))
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+async fn run(
+    state: AppState,
+    caller: Caller,
+    token: Option<String>,
+    vm: Uuid,
+    mut socket: WebSocket,
+) {
+    let control = &state.control;
+    let id = vm.to_string();
+    let mut offset = 0u64;
+    let mut poll = tokio::time::interval(POLL);
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.tick().await;
+    loop {
+        tokio::select! {
+            _ = poll.tick() => {
+                // An error means not running (yet): nothing to show; keep waiting.
+                if let Ok((bytes, next)) = control.driver().console_read(&id, offset, 64 * 1024).await {
+                    offset = next;
+                    if !bytes.is_empty() && socket.send(Message::Binary(bytes.into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            _ = recheck.tick() => {
+                let live = match &token {
+                    Some(t) => matches!(control.resolve_session(t, chrono::Utc::now()).await, Ok(Some(_))),
+                    None => false,
+                };
+                if !live {
+                    return close(socket, 4401, "Your session ended; sign in again.").await;
+                }
+                if !control.console_allowed(&caller, vm).await {
+                    return close(socket, 4403, "You no longer have access to this console.").await;
+                }
+            }
+            message = socket.recv() => {
+                let input: Vec<u8> = match message {
+                    Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
+                    Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(_)) => continue,
+                };
+                if input.len() > MAX_INPUT {
+                    return close(socket, 1009, "Type less at once.").await;
+                }
+                if let Err(e) = control.driver().console_write(&id, &input).await {
+                    tracing::debug!(vm = %id, error = %e, "console input not delivered");
+                }
+            }
+        }
+    }
+}
