@@ -24,10 +24,9 @@ use leptos_router::{
 use crate::layout::Layout;
 use crate::pages::{
     admin_users::AdminUsersPage, audit::AuditPage, dashboard::DashboardPage, not_found::NotFound,
-    operations::OperationsPage,
-    organization::OrganizationPage, organizations::OrganizationsPage, recover::RecoverPage,
-    services::ServicesPage, settings::SettingsPage, signin::SigninPage, signup::SignupPage,
-    vm::VmPage, vms::VmsPage,
+    operations::OperationsPage, organization::OrganizationPage, organizations::OrganizationsPage,
+    recover::RecoverPage, services::ServicesPage, settings::SettingsPage, signin::SigninPage,
+    signup::SignupPage, vm::VmPage, vms::VmsPage,
 };
 
 /// The HTML document around the app; rendered only on the server.

@@ -39,9 +39,7 @@ pub async fn console(
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let public_url = state.control.auth().public_url.clone();
-    if headers.get(header::ORIGIN).is_none()
-        || !crate::guard::same_origin(&headers, &public_url)
-    {
+    if headers.get(header::ORIGIN).is_none() || !crate::guard::same_origin(&headers, &public_url) {
         return error(AppError::Forbidden("Cross-site request refused.".into()));
     }
     let Some(Extension(caller)) = caller else {

@@ -136,6 +136,9 @@ pub async fn render(state: &AppState) -> Response {
             for (node, state_name, n) in g.vms {
                 metrics::gauge!("strata_vms", "node" => node, "state" => state_name).set(n as f64);
             }
+            for (state_name, n) in g.operations {
+                metrics::gauge!("strata_operations", "state" => state_name).set(n as f64);
+            }
         }
         Err(e) => tracing::warn!(error = %e, "metrics gauges could not be read"),
     }

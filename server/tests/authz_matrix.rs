@@ -2,14 +2,13 @@
 //! called over HTTP as each kind of caller: only the allowed ones succeed, and refusals are
 //! 401 (anonymous), 404 (cannot see it) or 403 (can see it, may not do this).
 
-use model::vms::NewVm;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::Utc;
 use control::testing::{user_with_session, TestDb};
 use http_body_util::BodyExt;
 use model::orgs::OrgRole;
-use model::vms::ShareLevel;
+use model::vms::{NewVm, ShareLevel};
 use server::{router, serve::leptos_options, AppState};
 use tower::ServiceExt;
 
@@ -21,6 +20,8 @@ struct World {
     tokens: Vec<Option<String>>,
     org: String,
     vm: String,
+    /// The VM's queued creation.
+    op: String,
     tess: String,
     vic: String,
     dora: String,
@@ -90,12 +91,21 @@ async fn world() -> World {
         auth_limiter: server::ratelimit::RateLimiter::per_minute(1000),
         metrics: Default::default(),
     });
+    let op = control
+        .list_operations(&owner, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.target_id == vm.id)
+        .expect("the VM's creation is queued")
+        .id;
     World {
         app,
         control,
         tokens,
         org: org.id,
         vm: vm.id,
+        op,
         tess: tess.to_string(),
         vic: vic.to_string(),
         dora: dora.to_string(),
@@ -173,7 +183,7 @@ fn cases() -> Vec<Case> {
         // Platform admins look after organizations but do not work inside them.
         Case {
             path: "/api/vms/create",
-            body: |w| format!("organization_id={}&name=new-vm", w.org),
+            body: |w| serde_json::json!({ "vm": NewVm::named(&w.org, "new-vm") }).to_string(),
             expect: [UNAUTH, HIDDEN, OK, OK, FORBID],
             audit: Some("vm.create"),
         },
@@ -182,6 +192,31 @@ fn cases() -> Vec<Case> {
             body: |w| format!("id={}", w.vm),
             expect: [UNAUTH, HIDDEN, OK, OK, OK],
             audit: None,
+        },
+        Case {
+            path: "/api/vms/act",
+            body: |w| format!("id={}&action=start", w.vm),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: Some("vm.start"),
+        },
+        Case {
+            path: "/api/vms/images",
+            body: |_| String::new(),
+            expect: [UNAUTH, OK, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/operations/list",
+            body: |_| String::new(),
+            expect: [UNAUTH, OK, OK, OK, OK],
+            audit: None,
+        },
+        // Cancelling the VM's queued creation needs `start` on it.
+        Case {
+            path: "/api/operations/cancel",
+            body: |w| format!("id={}", w.op),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: Some("operation.cancel"),
         },
         Case {
             path: "/api/vms/delete",
@@ -253,8 +288,13 @@ fn cases() -> Vec<Case> {
 }
 
 async fn call(w: &World, path: &str, body: String, token: Option<&String>) -> (StatusCode, String) {
+    let content_type = if body.starts_with('{') {
+        "application/json"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
     let mut req = Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::CONTENT_TYPE, content_type)
         .header(header::ORIGIN, "http://localhost:3000");
     if let Some(t) = token {
         req = req.header(header::COOKIE, format!("strata_session={t}"));

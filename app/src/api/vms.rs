@@ -15,7 +15,14 @@ pub async fn list_vms() -> Result<Vec<VmSummary>, AppError> {
 
 #[server(prefix = "/api/vms", endpoint = "create", input = Json)]
 pub async fn create_vm(vm: NewVm) -> Result<VmSummary, AppError> {
-    respond(async move { control()?.create_vm(&caller()?, &vm, chrono::Utc::now()).await }.await)
+    respond(
+        async move {
+            control()?
+                .create_vm(&caller()?, &vm, chrono::Utc::now())
+                .await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/vms", endpoint = "act")]

@@ -6,7 +6,9 @@ use model::vms::VmState;
 #[component]
 pub fn VmStateBadge(state: VmState, #[prop(optional)] reason: Option<String>) -> impl IntoView {
     let colour = match state {
-        VmState::Running => "bg-emerald-100 text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-300",
+        VmState::Running => {
+            "bg-emerald-100 text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-300"
+        }
         VmState::Error => "bg-red-100 text-red-800 dark:bg-red-900/40 dark:text-red-300",
         VmState::Stopped => "bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300",
         VmState::Paused => "bg-amber-100 text-amber-800 dark:bg-amber-900/40 dark:text-amber-300",

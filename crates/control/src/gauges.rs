@@ -7,7 +7,10 @@ use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::entities::{audit, node, session, vm};
+use model::operations::OperationState;
+use model::vms::VmState;
+
+use crate::entities::{audit, node, operation, session, vm};
 use crate::{internal, Control};
 
 /// Gauges sampled at scrape time.
@@ -15,9 +18,10 @@ use crate::{internal, Control};
 pub struct Gauges {
     /// Sessions neither expired nor idle past the timeout.
     pub sessions_active: u64,
-    /// (node name, state, count). VMs are records until the hypervisor driver places them,
-    /// so their state is `defined` and their node `unplaced`.
+    /// (node name, observed state, count), every state of every node, zero included.
     pub vms: Vec<(String, String, u64)>,
+    /// (operation state, count), every state, zero included.
+    pub operations: Vec<(String, u64)>,
 }
 
 impl Control {
@@ -38,23 +42,38 @@ impl Control {
             .collect();
         // Every series is always written, zero included, so a count never sticks at an old
         // value after the last VM of a node goes away.
-        let mut per_node: HashMap<String, u64> = names.values().map(|n| (n.clone(), 0)).collect();
-        per_node.insert("unplaced".to_owned(), 0);
+        let mut per: HashMap<(String, String), u64> = HashMap::new();
+        for node in names
+            .values()
+            .chain(std::iter::once(&"unplaced".to_owned()))
+        {
+            for state in VmState::ALL {
+                per.insert((node.clone(), state.as_str().to_owned()), 0);
+            }
+        }
         for v in vm::Entity::find().all(self.db()).await.map_err(fail)? {
             let node = v
                 .node_id
                 .and_then(|id| names.get(&id).cloned())
                 .unwrap_or_else(|| "unplaced".to_owned());
-            *per_node.entry(node).or_default() += 1;
+            *per.entry((node, v.observed_state)).or_default() += 1;
         }
-        let mut vms: Vec<(String, String, u64)> = per_node
-            .into_iter()
-            .map(|(node, n)| (node, "defined".to_owned(), n))
-            .collect();
+        let mut vms: Vec<(String, String, u64)> =
+            per.into_iter().map(|((n, s), c)| (n, s, c)).collect();
         vms.sort();
+        let mut operations = Vec::new();
+        for state in OperationState::ALL {
+            let n = operation::Entity::find()
+                .filter(operation::Column::State.eq(state.as_str()))
+                .count(self.db())
+                .await
+                .map_err(fail)?;
+            operations.push((state.as_str().to_owned(), n));
+        }
         Ok(Gauges {
             sessions_active,
             vms,
+            operations,
         })
     }
 

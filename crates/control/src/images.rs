@@ -74,7 +74,10 @@ fn measure(paths: &[&Path]) -> Result<(i64, String), String> {
     let digest = hasher.finalize();
     Ok((
         size,
-        digest.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
     ))
 }
 
@@ -238,7 +241,8 @@ impl Control {
         }
         let store = store.to_owned();
         let (kernel, initrd, size, sha) = blocking(move || {
-            let (kernel, initrd) = copy_into(&store, &kernel, &initrd).map_err(|e| e.to_string())?;
+            let (kernel, initrd) =
+                copy_into(&store, &kernel, &initrd).map_err(|e| e.to_string())?;
             let (size, sha) = measure(&[kernel.as_path(), initrd.as_path()])?;
             Ok::<_, String>((kernel, initrd, size, sha))
         })
@@ -276,11 +280,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Copies the guest's two files into `store/READY_IMAGE/` (kept when already the same size).
-fn copy_into(
-    store: &Path,
-    kernel: &Path,
-    initrd: &Path,
-) -> std::io::Result<(PathBuf, PathBuf)> {
+fn copy_into(store: &Path, kernel: &Path, initrd: &Path) -> std::io::Result<(PathBuf, PathBuf)> {
     let dir = std::path::absolute(store.join(READY_IMAGE))?;
     std::fs::create_dir_all(&dir)?;
     let mut out = Vec::new();

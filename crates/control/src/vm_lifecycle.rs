@@ -10,8 +10,8 @@ use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
@@ -51,9 +51,7 @@ pub fn action_allowed(action: VmAction, observed: VmState, desired: &str) -> boo
     match action {
         VmAction::Start => desired == "stopped" || observed == VmState::Error,
         VmAction::Stop => desired != "stopped" || observed == VmState::Error,
-        VmAction::Restart | VmAction::Pause => {
-            desired == "running" && observed == VmState::Running
-        }
+        VmAction::Restart | VmAction::Pause => desired == "running" && observed == VmState::Running,
         VmAction::Resume => desired == "paused" && observed == VmState::Paused,
     }
 }
@@ -177,10 +175,12 @@ impl Control {
             now,
         )
         .await?;
-        let entry = Entry::new("vm.create", &res).org(org_id).detail(serde_json::json!({
-            "name": name, "image": img.name, "cpus": new.cpu_count,
-            "memory_mb": new.memory_mb, "disk_gb": new.disk_gb, "start": new.start,
-        }));
+        let entry = Entry::new("vm.create", &res)
+            .org(org_id)
+            .detail(serde_json::json!({
+                "name": name, "image": img.name, "cpus": new.cpu_count,
+                "memory_mb": new.memory_mb, "disk_gb": new.disk_gb, "start": new.start,
+            }));
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
@@ -366,7 +366,10 @@ fn capitalized(s: &str) -> String {
 async fn lock_vm(txn: &DatabaseTransaction, id: Uuid) -> Result<vm::Model, AppError> {
     let fail = |e| internal("lock vm", e);
     vm::Entity::update_many()
-        .col_expr(vm::Column::Generation, Expr::col(vm::Column::Generation).into())
+        .col_expr(
+            vm::Column::Generation,
+            Expr::col(vm::Column::Generation).into(),
+        )
         .filter(vm::Column::Id.eq(id))
         .exec(txn)
         .await

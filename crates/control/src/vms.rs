@@ -7,17 +7,15 @@ use chrono::{DateTime, Utc};
 use model::vms::{ShareLevel, VmAction, VmDetail, VmEvent, VmShare, VmState, VmSummary};
 use model::AppError;
 use sea_orm::prelude::Uuid;
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::{not_found, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
 use crate::entities::{image, node, organization, relation_tuple, vm, vm_event};
-use crate::vm_lifecycle::{action_allowed, action_permission};
 use crate::orgs::parse_id;
+use crate::vm_lifecycle::{action_allowed, action_permission};
 use crate::{internal, Control};
 
 fn rel_of(level: ShareLevel) -> Rel {

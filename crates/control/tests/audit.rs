@@ -1,11 +1,11 @@
 //! Reading the audit log: who may see which rows, filters, keyset paging, and exports.
 
-use model::vms::NewVm;
 use chrono::Utc;
 use control::audit_log::ExportFormat;
 use control::testing::{caller, TestDb};
 use model::audit::AuditFilter;
 use model::orgs::OrgRole;
+use model::vms::NewVm;
 use model::AppError;
 
 #[tokio::test]
@@ -22,8 +22,12 @@ async fn owners_see_their_organization_admins_everything_others_nothing() {
         .await
         .unwrap();
     let other = c.create_organization(&cat, "other", now).await.unwrap();
-    c.create_vm(&bob, &NewVm::named(&acme.id, "web"), now).await.unwrap();
-    c.create_vm(&cat, &NewVm::named(&other.id, "db"), now).await.unwrap();
+    c.create_vm(&bob, &NewVm::named(&acme.id, "web"), now)
+        .await
+        .unwrap();
+    c.create_vm(&cat, &NewVm::named(&other.id, "db"), now)
+        .await
+        .unwrap();
     // A refused attempt is audited too.
     assert!(c
         .add_member(&bob, &acme.id, "cat", OrgRole::Owner, now)
@@ -151,7 +155,9 @@ async fn a_change_that_fails_leaves_no_success_row() {
     let now = Utc::now();
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
+    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
     // The duplicate name fails inside the transaction: its audit row rolls back with it.
     assert!(matches!(
         c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await,
@@ -178,7 +184,9 @@ async fn retention_deletes_only_rows_older_than_the_cutoff() {
     let now = Utc::now();
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
+    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
     assert_eq!(
         c.prune_audit(now - chrono::Duration::days(1))
             .await
@@ -193,11 +201,12 @@ async fn retention_deletes_only_rows_older_than_the_cutoff() {
             .len(),
         2
     );
+    // Ann's two rows, and the system's registration of the ready image.
     assert_eq!(
         c.prune_audit(Utc::now() + chrono::Duration::seconds(1))
             .await
             .unwrap(),
-        2
+        3
     );
     assert!(c
         .audit_page(&ann, &AuditFilter::default())
@@ -214,11 +223,15 @@ async fn gauges_count_live_sessions_and_vms_per_node() {
     let now = Utc::now();
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
+    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
     let g = c.gauges(Utc::now()).await.unwrap();
     assert_eq!(g.sessions_active, 1);
-    assert!(g.vms.contains(&("unplaced".into(), "defined".into(), 1)));
-    assert!(g.vms.contains(&("local".into(), "defined".into(), 0)));
+    assert!(g.vms.contains(&("local".into(), "creating".into(), 1)));
+    assert!(g.vms.contains(&("local".into(), "running".into(), 0)));
+    assert!(g.operations.contains(&("queued".into(), 1)));
+    assert!(g.operations.contains(&("failed".into(), 0)));
     let later = c
         .gauges(Utc::now() + chrono::Duration::days(30))
         .await
@@ -237,7 +250,10 @@ async fn refused_attempts_on_a_vm_reach_its_organizations_owners() {
     let ann = caller(&c, "ann", false).await;
     let eve = caller(&c, "eve", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    let vm = c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
+    let vm = c
+        .create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
     assert!(matches!(
         c.delete_vm(&eve, &vm.id).await,
         Err(AppError::NotFound(_))

@@ -1,8 +1,8 @@
 //! The dashboard use case against a real database (SQLite or PostgreSQL, per the test run).
 
-use model::vms::NewVm;
 use chrono::{Duration, Utc};
 use control::testing::{caller, TestDb};
+use model::vms::NewVm;
 use model::DatabaseBackend;
 
 #[tokio::test]
@@ -30,7 +30,10 @@ async fn counts_are_what_the_caller_may_see_and_uptime_follows_the_clock() {
 
     let now = Utc::now();
     let org = control.create_organization(&ann, "lab", now).await.unwrap();
-    control.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
+    control
+        .create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
     let after = control
         .dashboard(&ann, started + Duration::seconds(90))
         .await

@@ -1,10 +1,10 @@
 //! Organizations and sharing through the use cases: roles, the last owner, who may grant what,
 //! and how refusals are reported (not found when hidden, forbidden when visible).
 
-use model::vms::NewVm;
 use chrono::Utc;
 use control::testing::{caller, TestDb};
 use model::orgs::OrgRole;
+use model::vms::NewVm;
 use model::vms::ShareLevel;
 use model::AppError;
 
@@ -75,7 +75,9 @@ async fn names_are_validated_and_unique() {
             "{bad:?}"
         );
     }
-    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
+    c.create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
     assert!(matches!(
         c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await,
         Err(AppError::Conflict(_))
@@ -164,7 +166,10 @@ async fn shares_grant_exactly_their_level_and_end_when_revoked() {
     let ann = caller(&c, "ann", false).await;
     let dan = caller(&c, "dan", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    let vm = c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
+    let vm = c
+        .create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
     assert!(matches!(
         c.vm(&dan, &vm.id).await,
         Err(AppError::NotFound(_))
@@ -203,8 +208,9 @@ async fn shares_grant_exactly_their_level_and_end_when_revoked() {
         c.unshare_vm(&ann, &vm.id, &dan.user_id.to_string()).await,
         Err(AppError::NotFound(_))
     ));
-    // Deleting removes the row and every grant.
+    // Deleting (once its operation has run) removes the row and every grant.
     c.delete_vm(&ann, &vm.id).await.unwrap();
+    c.run_due_operations().await.unwrap();
     assert!(matches!(
         c.vm(&ann, &vm.id).await,
         Err(AppError::NotFound(_))
@@ -223,7 +229,10 @@ async fn the_access_panel_lists_holders_and_explains_grants_and_refusals() {
     c.add_member(&ann, &org.id, "bob", OrgRole::Member, now)
         .await
         .unwrap();
-    let vm = c.create_vm(&ann, &NewVm::named(&org.id, "web"), now).await.unwrap();
+    let vm = c
+        .create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
     let res = control::access::model::Resource::vm(vm.id.parse().unwrap());
     let overview = c.access_overview(&bob, &res).await.unwrap();
     let holders = |p: &str| -> Vec<String> {
@@ -282,7 +291,10 @@ async fn leaving_ends_owner_powers_and_disabled_owners_do_not_count() {
     c.add_member(&ann, &org.id, "bob", OrgRole::Member, now)
         .await
         .unwrap();
-    let vm = c.create_vm(&bob, &NewVm::named(&org.id, "bobs-vm"), now).await.unwrap();
+    let vm = c
+        .create_vm(&bob, &NewVm::named(&org.id, "bobs-vm"), now)
+        .await
+        .unwrap();
     assert!(
         c.vm(&bob, &vm.id).await.unwrap().can_delete,
         "an owner in the org may delete"

@@ -353,7 +353,10 @@ async fn a_removed_member_is_refused_on_the_very_next_request_even_on_another_in
     a.add_member(&owner, &org.id, "member", OrgRole::Member, now)
         .await
         .unwrap();
-    let vm = a.create_vm(&owner, &NewVm::named(&org.id, "db-1"), now).await.unwrap();
+    let vm = a
+        .create_vm(&owner, &NewVm::named(&org.id, "db-1"), now)
+        .await
+        .unwrap();
     // Warm both caches with the member's access.
     for c in [&a, &b] {
         assert_eq!(c.list_vms(&member).await.unwrap().len(), 1);
@@ -390,7 +393,8 @@ async fn a_removed_member_is_refused_on_the_very_next_request_even_on_another_in
             Err(AppError::NotFound(_))
         ));
         assert!(matches!(
-            c.create_vm(&member, &NewVm::named(&org.id, "sneaky"), now).await,
+            c.create_vm(&member, &NewVm::named(&org.id, "sneaky"), now)
+                .await,
             Err(AppError::NotFound(_))
         ));
         assert!(!c

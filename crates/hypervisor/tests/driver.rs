@@ -11,13 +11,18 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{guest, guest_has_shell};
+use common::{guest, guest_has_shell, Reap};
 use hypervisor::{Boot, Driver, DriverError, MachineSpec, PowerState, QemuDriver, Stopped};
 
 const BOOT: Duration = Duration::from_secs(90);
 const GRACE: Duration = Duration::from_secs(30);
 const READY: &str = "STRATA-GUEST-READY";
 const PROMPT: &str = "strata-guest# ";
+/// Typed into the guest's shell: prints `VDA-<sectors>` once the data disk is there.
+const DISK_SIZE: &str = "for m in virtio_ring virtio virtio_pci_modern_dev \
+virtio_pci_legacy_dev virtio_pci virtio_blk; do insmod /lib/modules/$m.ko 2>/dev/null; done; \
+n=0; until [ -e /sys/block/vda/size ] || [ $n -ge 100 ]; do usleep 100000; n=$((n+1)); done; \
+echo VDA-$(cat /sys/block/vda/size)\n";
 
 fn root(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("strata-driver-{}-{name}", std::process::id()))
@@ -97,6 +102,7 @@ fn image(path: &Path) -> serde_json::Value {
 #[tokio::test]
 async fn a_vm_lives_its_whole_life_through_the_driver() {
     let r = root("life");
+    let _reap = Reap(r.clone());
     let d: Arc<dyn Driver> = Arc::new(QemuDriver::new(&r));
     let id = id("life");
     let spec = kernel_spec(&id, "", Some(r#"{"greeting":"hello from strata"}"#));
@@ -117,12 +123,12 @@ async fn a_vm_lives_its_whole_life_through_the_driver() {
     assert!(usage.uptime_seconds > 0.0, "{usage:?}");
 
     // Typing reaches the guest: the kernel's tty echoes it; with a shell, the guest also
-    // answers, here with the size of its data disk in 512-byte sectors (1 GiB).
+    // answers, here with the size of its data disk in 512-byte sectors (1 GiB). The virtio
+    // modules are loaded here in dependency order (virtio_ring before virtio), which the
+    // guest's /init does not do yet; loading one again fails harmlessly.
     if guest_has_shell() {
         d.wait_for_console(&id, PROMPT, BOOT).await.unwrap();
-        d.console_write(&id, b"echo VDA-$(cat /sys/block/vda/size)\n")
-            .await
-            .unwrap();
+        d.console_write(&id, DISK_SIZE.as_bytes()).await.unwrap();
         d.wait_for_console(&id, "VDA-2097152", BOOT).await.unwrap();
     } else {
         println!("this guest has no shell on its console: only the echo is checked");
@@ -167,12 +173,12 @@ async fn a_vm_lives_its_whole_life_through_the_driver() {
     assert!(!d.vm_dir(&id).exists());
     assert_eq!(d.status(&id).await.unwrap(), PowerState::Absent);
     d.delete(&id).await.unwrap();
-    let _ = std::fs::remove_dir_all(r);
 }
 
 #[tokio::test]
 async fn concurrent_starts_launch_one_qemu_and_a_stubborn_guest_is_forced_off() {
     let r = root("stubborn");
+    let _reap = Reap(r.clone());
     let d = QemuDriver::new(&r);
     let id = id("stubborn");
     let spec = kernel_spec(&id, "strata.noacpi", None);
@@ -193,12 +199,12 @@ async fn concurrent_starts_launch_one_qemu_and_a_stubborn_guest_is_forced_off() 
     assert_eq!(d.status(&id).await.unwrap(), PowerState::Stopped);
     assert_eq!(qemus(&id), 0);
     d.delete(&id).await.unwrap();
-    let _ = std::fs::remove_dir_all(r);
 }
 
 #[tokio::test]
 async fn disks_are_made_once_at_the_size_asked_and_overlays_keep_their_base() {
     let r = root("disks");
+    let _reap = Reap(r.clone());
     std::fs::create_dir_all(&r).unwrap();
     let d = QemuDriver::new(&r);
 
@@ -283,5 +289,4 @@ async fn disks_are_made_once_at_the_size_asked_and_overlays_keep_their_base() {
     ));
 
     d.delete(&blank).await.unwrap();
-    let _ = std::fs::remove_dir_all(r);
 }

@@ -7,9 +7,7 @@ use model::operations::{OperationState, OperationView};
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
 use super::queue::parse_steps;
 use crate::access::model::{Kind, Permission, Resource};

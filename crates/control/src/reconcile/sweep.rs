@@ -68,9 +68,9 @@ impl Control {
             } else if running && row.desired_state == "stopped" && observed != VmState::Error {
                 // Running against the request (a start cancelled half-way): stop it.
                 self.enqueue_system(&row, "vm.stop").await?;
-            } else if running && observed == VmState::Stopped && row.desired_state == "running"
-            {
-                self.mark_state(row.id, VmState::Running, "Found running").await?;
+            } else if running && observed == VmState::Stopped && row.desired_state == "running" {
+                self.mark_state(row.id, VmState::Running, "Found running")
+                    .await?;
             }
         }
         Ok(())
@@ -82,7 +82,10 @@ impl Control {
         let now = Utc::now();
         let txn = self.db().begin().await.map_err(fail)?;
         let done = vm::Entity::update_many()
-            .col_expr(vm::Column::ObservedState, Expr::value(VmState::Stopped.as_str()))
+            .col_expr(
+                vm::Column::ObservedState,
+                Expr::value(VmState::Stopped.as_str()),
+            )
             .col_expr(vm::Column::DesiredState, Expr::value("stopped"))
             .col_expr(
                 vm::Column::StateReason,
@@ -90,7 +93,10 @@ impl Control {
                     "QEMU exited: the guest powered off or crashed.".to_owned(),
                 )),
             )
-            .col_expr(vm::Column::Generation, Expr::col(vm::Column::Generation).add(1))
+            .col_expr(
+                vm::Column::Generation,
+                Expr::col(vm::Column::Generation).add(1),
+            )
             .col_expr(vm::Column::UpdatedAt, Expr::value(Some(now)))
             .filter(vm::Column::Id.eq(id))
             .filter(vm::Column::Generation.eq(generation))
@@ -100,7 +106,14 @@ impl Control {
         if done.rows_affected != 1 {
             return Ok(());
         }
-        event(&txn, id, "state", "QEMU exited: the guest powered off or crashed", now).await?;
+        event(
+            &txn,
+            id,
+            "state",
+            "QEMU exited: the guest powered off or crashed",
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)
     }
 
@@ -145,8 +158,14 @@ impl Control {
             now,
         )
         .await?;
-        event(&txn, row.id, "request", &format!("{kind} requested by the reconciler"), now)
-            .await?;
+        event(
+            &txn,
+            row.id,
+            "request",
+            &format!("{kind} requested by the reconciler"),
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
         Ok(())

@@ -154,8 +154,7 @@ impl Control {
                 let reason = match how {
                     Stopped::Graceful | Stopped::NotRunning => None,
                     Stopped::Quit | Stopped::Killed => Some(
-                        "Forced off: the guest did not power off on the button in time."
-                            .to_owned(),
+                        "Forced off: the guest did not power off on the button in time.".to_owned(),
                     ),
                 };
                 let line = reason.clone().unwrap_or_else(|| "Stopped".into());
@@ -302,7 +301,10 @@ pub(crate) async fn vm_failed(
         return Ok(());
     };
     vm::Entity::update_many()
-        .col_expr(vm::Column::ObservedState, Expr::value(VmState::Error.as_str()))
+        .col_expr(
+            vm::Column::ObservedState,
+            Expr::value(VmState::Error.as_str()),
+        )
         .col_expr(vm::Column::StateReason, Expr::value(Some(error.to_owned())))
         .col_expr(vm::Column::ObservedGeneration, Expr::value(op.generation))
         .col_expr(vm::Column::UpdatedAt, Expr::value(Some(now)))
@@ -317,7 +319,14 @@ pub(crate) async fn vm_failed(
         .map_err(|e| internal("load vm", e))?
         .is_some()
     {
-        event(txn, id, "error", &format!("{} failed: {error}", op.kind), now).await?;
+        event(
+            txn,
+            id,
+            "error",
+            &format!("{} failed: {error}", op.kind),
+            now,
+        )
+        .await?;
     }
     let mut entry = Entry::new(op_action(&op.kind), &Resource::vm(id))
         .detail(serde_json::json!({ "operation": op.id, "error": error }));
@@ -371,7 +380,10 @@ pub(crate) async fn vm_cancelled(
     vm::Entity::update_many()
         .col_expr(vm::Column::DesiredState, Expr::value(desired))
         .col_expr(vm::Column::ObservedState, Expr::value(observed.as_str()))
-        .col_expr(vm::Column::Generation, Expr::col(vm::Column::Generation).add(1))
+        .col_expr(
+            vm::Column::Generation,
+            Expr::col(vm::Column::Generation).add(1),
+        )
         .col_expr(vm::Column::UpdatedAt, Expr::value(Some(now)))
         .filter(vm::Column::Id.eq(id))
         .exec(txn)

@@ -37,3 +37,24 @@ pub fn guest_has_shell() -> bool {
         .and_then(|v| v.trim().parse::<u32>().ok())
         .is_some_and(|v| v >= 5)
 }
+
+/// Kills every QEMU whose command line names a path under this directory and removes the
+/// directory when dropped, so a failing test leaves no VM running.
+pub struct Reap(pub PathBuf);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let root = self.0.display().to_string();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            if cmdline.starts_with("qemu-system") && cmdline.contains(&root) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
