@@ -12,7 +12,9 @@
 set -eu
 
 OUT=${1:-target/guest}
-VERSION=5
+# The work below happens in a temporary directory: make OUT absolute first.
+case "$OUT" in /*) ;; *) OUT="$(pwd)/$OUT" ;; esac
+VERSION=6
 if [ -f "$OUT/version" ] && [ "$(cat "$OUT/version")" = "$VERSION" ] \
    && [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initrd.img" ]; then
   exit 0
@@ -60,7 +62,7 @@ cat > root/init <<'SH'
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk button evdev qemu_fw_cfg; do
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk button evdev qemu_fw_cfg; do
   [ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko 2>/dev/null
 done
 # acpid stops at start without somewhere to log; its handler powers off on the button.

@@ -36,14 +36,20 @@ export function goTo(url) { window.location.assign(url); }
 // sends what is typed in `input` (a line, with Enter) to the guest. Reconnects with backoff
 // while the elements stay on the page.
 export function consoleAttach(path, outId, inputId, statusId) {
+  // One console per page: a re-rendered console replaces the previous connection.
+  if (window.__strataConsole) window.__strataConsole.stop();
+  let stopped = false;
+  let ws = null;
+  window.__strataConsole = { stop() { stopped = true; if (ws) ws.close(); } };
   let delay = 500;
   const connect = () => {
+    if (stopped) return;
     const out = document.getElementById(outId);
     const input = document.getElementById(inputId);
     const status = document.getElementById(statusId);
     if (!out) return;
     const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path;
-    const ws = new WebSocket(url);
+    ws = new WebSocket(url);
     ws.binaryType = 'arraybuffer';
     const decoder = new TextDecoder();
     ws.onopen = () => { delay = 500; if (status) { status.textContent = 'Connected'; status.dataset.state = 'open'; } };
@@ -55,7 +61,7 @@ export function consoleAttach(path, outId, inputId, statusId) {
     };
     ws.onclose = (ev) => {
       if (status) { status.textContent = ev.reason || 'Disconnected'; status.dataset.state = 'closed'; }
-      if (ev.code === 4403 || ev.code === 4401 || !document.getElementById(outId)) return;
+      if (stopped || ev.code === 4403 || ev.code === 4401 || !document.getElementById(outId)) return;
       setTimeout(connect, delay); delay = Math.min(delay * 2, 10000);
     };
     if (input) {

@@ -35,6 +35,8 @@ test('an owner adds a member, both see the VM as the schema says, removal hides 
   await hydrated(ann);
   await ann.getByTestId('vm-org').selectOption({ label: orgName });
   await ann.getByTestId('vm-name').fill('web-1');
+  // A record is enough here; vms.spec.ts boots one.
+  await ann.getByTestId('vm-start').uncheck();
   await ann.getByTestId('vm-create').click();
   await expect(ann.getByTestId('vm-title')).toHaveText('web-1');
   const vmUrl = ann.url();

@@ -50,9 +50,12 @@ async fn app() -> App {
 
 impl App {
     /// (action, outcome, actor) of every audit row, oldest first.
+    /// Audit rows of what people did (not Strata's own start-up work, such as registering
+    /// the ready image).
     async fn audit(&self) -> Vec<(String, String, String)> {
-        use sea_orm::{EntityTrait, QueryOrder};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
         control::entities::audit::Entity::find()
+            .filter(control::entities::audit::Column::Action.ne("image.register"))
             .order_by_asc(control::entities::audit::Column::Id)
             .all(self.control.db())
             .await

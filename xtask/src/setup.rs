@@ -18,9 +18,10 @@ pub enum Need {
 pub fn all(need: Need) -> Result {
     if need == Need::Test {
         apt(&["chromium"], "/usr/bin/chromium")?;
-        // The hypervisor tests boot real VMs; the server itself does not use QEMU yet.
-        qemu()?;
     }
+    // VMs run under QEMU, and the ready image is the test guest built from Debian packages.
+    qemu()?;
+    test_guest()?;
     wasm_target()?;
     cargo_leptos()?;
     wasm_bindgen()?;
@@ -44,6 +45,12 @@ fn apt(packages: &[&str], probe: &str) -> Result {
         sh(&install)?;
     }
     Ok(())
+}
+
+/// The test guest (target/guest), offered as the ready image on first run. Idempotent.
+fn test_guest() -> Result {
+    step("test guest image (scripts/build-test-guest.sh)");
+    crate::steps::sh("sh scripts/build-test-guest.sh target/guest")
 }
 
 /// QEMU and qemu-img from the backports of this Debian release: installing bookworm's

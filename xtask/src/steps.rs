@@ -120,6 +120,18 @@ fn wait_ready(listen: &str, child: &mut Child, limit: Duration) -> bool {
     false
 }
 
+/// Kills every QEMU whose pid file lies in a VM directory under `dir`.
+fn stop_vms_under(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if let Ok(pid) = std::fs::read_to_string(entry.path().join("qemu.pid")) {
+            let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+        }
+    }
+}
+
 /// `cargo xtask test`: every check and test the project has.
 pub fn test() -> Result {
     let started = Instant::now();
@@ -144,10 +156,14 @@ pub fn test() -> Result {
         &[("STRATA_TEST_DATABASE", "postgres")],
     )?;
     banner("browser tests (Playwright, Debian's Chromium)");
-    sh_env(
+    let e2e = sh_env(
         "npx playwright test --config end2end/playwright.config.ts",
         &[("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")],
-    )?;
+    );
+    // VMs outlive the server that started them (by design); stop the ones the browser tests
+    // left behind.
+    stop_vms_under(&root().join("target/e2e-data/vms"));
+    e2e?;
     eprintln!(
         "\nAll checks and tests passed in {:.0} s.",
         started.elapsed().as_secs_f64()

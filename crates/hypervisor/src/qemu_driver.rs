@@ -174,16 +174,19 @@ impl QemuDriver {
     }
 
     async fn stop_locked(&self, id: &str, grace: Duration) -> Result<Stopped, DriverError> {
-        match self.live(id) {
-            None => Ok(Stopped::NotRunning),
-            Some(vm) => vm.stop(grace).await.map_err(|e| match e {
-                QemuError::Failed(_) => DriverError::Stuck {
-                    id: id.to_owned(),
-                    pid: vm.pid,
-                },
-                other => qemu_error(id, other),
-            }),
+        let Some(vm) = self.live(id) else {
+            return Ok(Stopped::NotRunning);
+        };
+        if !grace.is_zero() {
+            resume_if_paused(&vm).await;
         }
+        vm.stop(grace).await.map_err(|e| match e {
+            QemuError::Failed(_) => DriverError::Stuck {
+                id: id.to_owned(),
+                pid: vm.pid,
+            },
+            other => qemu_error(id, other),
+        })
     }
 
     /// Runs a QMP command that changes a running VM.
@@ -221,6 +224,18 @@ impl QemuDriver {
             Ok(dir)
         } else {
             Err(DriverError::NotFound(id.to_owned()))
+        }
+    }
+}
+
+/// A paused guest cannot answer the power button, so one paused by an operator runs again
+/// first. One stopped by QEMU itself (an I/O error, say) stays so and is forced off.
+async fn resume_if_paused(vm: &Vm) {
+    if let Ok(mut qmp) = vm.qmp().await {
+        if let Ok(status) = qmp.execute("query-status", None).await {
+            if status["status"] == "paused" {
+                let _ = qmp.execute("cont", None).await;
+            }
         }
     }
 }

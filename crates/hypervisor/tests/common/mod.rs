@@ -1,4 +1,6 @@
-//! What the QEMU tests share: the test guest, built once per test binary.
+//! What the QEMU tests share: the test guest, built once per test binary, and cleanup.
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -26,16 +28,6 @@ fn build_guest() -> PathBuf {
         );
     }
     out
-}
-
-/// Whether the guest runs a shell on its serial console after the marker (prompt
-/// `strata-guest# `): guests built by version 5 of the script on.
-#[allow(dead_code)]
-pub fn guest_has_shell() -> bool {
-    std::fs::read_to_string(guest().join("version"))
-        .ok()
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .is_some_and(|v| v >= 5)
 }
 
 /// Kills every QEMU whose command line names a path under this directory and removes the
