@@ -28,7 +28,17 @@ fn bare(dir: &Path) -> Duration {
     let log = dir.join("serial.log");
     let started = Instant::now();
     let mut child = Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-m", "128", "-smp", "1", "-nodefaults", "-display", "none"])
+        .args([
+            "-accel",
+            "tcg",
+            "-m",
+            "128",
+            "-smp",
+            "1",
+            "-nodefaults",
+            "-display",
+            "none",
+        ])
         .args(["-no-reboot", "-kernel"])
         .arg(g.join("vmlinuz"))
         .arg("-initrd")
@@ -38,10 +48,16 @@ fn bare(dir: &Path) -> Duration {
         .spawn()
         .expect("run qemu-system-x86_64");
     loop {
-        if std::fs::read_to_string(&log).unwrap_or_default().contains(MARKER) {
+        if std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(MARKER)
+        {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "bare guest did not boot");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "bare guest did not boot"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let took = started.elapsed();
@@ -55,13 +71,20 @@ async fn main() {
     let db = TestDb::new().await;
     let c = db.control().await;
     let ann = caller(&c, "bench", false).await;
-    let org = c.create_organization(&ann, "bench", Utc::now()).await.unwrap();
+    let org = c
+        .create_organization(&ann, "bench", Utc::now())
+        .await
+        .unwrap();
     let mut strata = Vec::new();
     let mut plain = Vec::new();
     let mut rss = Vec::new();
     for i in 0..RUNS {
         let dir = db.vm_dir.join(format!("bare-{i}"));
-        plain.push(tokio::task::spawn_blocking(move || bare(&dir)).await.unwrap());
+        plain.push(
+            tokio::task::spawn_blocking(move || bare(&dir))
+                .await
+                .unwrap(),
+        );
 
         let mut new = NewVm::named(&org.id, &format!("boot-{i}"));
         new.start = true;
@@ -78,11 +101,25 @@ async fn main() {
     }
     let (s, p) = (median(strata.clone()), median(plain.clone()));
     println!("create request -> boot marker, median of {RUNS} (TCG, 1 vCPU, 128 MiB):");
-    println!("  through Strata:       {:>7.0} ms  (all: {:?})", s.as_secs_f64() * 1e3, strata.iter().map(|d| d.as_millis()).collect::<Vec<_>>());
-    println!("  bare qemu-system:     {:>7.0} ms  (all: {:?})", p.as_secs_f64() * 1e3, plain.iter().map(|d| d.as_millis()).collect::<Vec<_>>());
-    println!("  Strata / bare:        {:>7.3}", s.as_secs_f64() / p.as_secs_f64());
+    println!(
+        "  through Strata:       {:>7.0} ms  (all: {:?})",
+        s.as_secs_f64() * 1e3,
+        strata.iter().map(|d| d.as_millis()).collect::<Vec<_>>()
+    );
+    println!(
+        "  bare qemu-system:     {:>7.0} ms  (all: {:?})",
+        p.as_secs_f64() * 1e3,
+        plain.iter().map(|d| d.as_millis()).collect::<Vec<_>>()
+    );
+    println!(
+        "  Strata / bare:        {:>7.3}",
+        s.as_secs_f64() / p.as_secs_f64()
+    );
     rss.sort();
     if let Some(m) = rss.get(rss.len() / 2) {
-        println!("  QEMU RSS per VM after boot, median: {:.0} MiB", *m as f64 / 1_048_576.0);
+        println!(
+            "  QEMU RSS per VM after boot, median: {:.0} MiB",
+            *m as f64 / 1_048_576.0
+        );
     }
 }

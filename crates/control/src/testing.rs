@@ -233,3 +233,40 @@ fn kill_vms_under(dir: &std::path::Path) {
         }
     }
 }
+
+/// Operations on the target type `test`, for tests of the runner itself: `test.transient`
+/// always fails in a way worth retrying, `test.ok` succeeds after one step.
+pub(crate) async fn run_test_operation(
+    ctx: &crate::operations::StepContext,
+) -> Result<String, crate::operations::OpError> {
+    ctx.step("Doing the test work").await?;
+    match ctx.op.kind.as_str() {
+        "test.ok" => Ok("Done".into()),
+        _ => Err(crate::operations::OpError::Transient(
+            "the test service is unavailable".into(),
+        )),
+    }
+}
+
+/// Queues an operation on a `test` target (see [`run_test_operation`]).
+pub async fn enqueue_test_operation(
+    control: &Control,
+    kind: &'static str,
+) -> sea_orm::prelude::Uuid {
+    crate::operations::queue::enqueue(
+        control.db(),
+        crate::operations::NewOperation {
+            kind,
+            target: crate::access::model::Resource {
+                kind: crate::access::model::Kind::Platform,
+                id: uuid::Uuid::new_v4().to_string(),
+            },
+            organization: None,
+            requested_by: None,
+            generation: 1,
+        },
+        Utc::now(),
+    )
+    .await
+    .expect("enqueue a test operation")
+}

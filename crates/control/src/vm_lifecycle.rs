@@ -95,22 +95,6 @@ impl Control {
             .ok_or_else(|| not_found(Kind::Organization))?;
 
         let txn = self.db().begin().await.map_err(fail)?;
-        let used: Option<i64> = vm::Entity::find()
-            .select_only()
-            .column_as(vm::Column::MemoryMb.sum(), "used")
-            .filter(vm::Column::NodeId.eq(node.id))
-            .into_tuple()
-            .one(&txn)
-            .await
-            .map_err(fail)?
-            .flatten();
-        let free = node.memory_mb - used.unwrap_or(0);
-        if i64::from(new.memory_mb) > free {
-            return Err(AppError::Conflict(format!(
-                "The node has {} MiB of memory left for VMs; ask for less.",
-                free.max(0)
-            )));
-        }
         let id = Uuid::new_v4();
         let desired = if new.start { "running" } else { "stopped" };
         let row = vm::ActiveModel {
@@ -140,6 +124,25 @@ impl Control {
                 "create vm",
             )
         })?;
+        // Room on the node, counted with this VM (inserted first, so the transaction starts
+        // with a write and holds the lock while it counts).
+        let used: Option<i64> = vm::Entity::find()
+            .select_only()
+            .column_as(vm::Column::MemoryMb.sum(), "used")
+            .filter(vm::Column::NodeId.eq(node.id))
+            .into_tuple()
+            .one(&txn)
+            .await
+            .map_err(fail)?
+            .flatten();
+        let used = used.unwrap_or(0);
+        if used > node.memory_mb {
+            let free = node.memory_mb - (used - i64::from(new.memory_mb));
+            return Err(AppError::Conflict(format!(
+                "The node has {} MiB of memory left for VMs; ask for less.",
+                free.max(0)
+            )));
+        }
         let res = Resource::vm(id);
         tuples::write(
             &txn,

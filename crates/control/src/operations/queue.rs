@@ -244,6 +244,18 @@ pub(crate) async fn settle<C: ConnectionTrait>(
     } = end;
     let state = *state;
     let fail = |e| internal("finish operation", e);
+    // Write first: on SQLite a transaction that reads and then writes can fail at once when
+    // another connection wrote in between; one that starts with a write waits its turn.
+    let held = operation::Entity::update_many()
+        .col_expr(operation::Column::UpdatedAt, Expr::value(now))
+        .filter(operation::Column::Id.eq(op.id))
+        .filter(operation::Column::LeaseOwner.eq(owner))
+        .exec(conn)
+        .await
+        .map_err(fail)?;
+    if held.rows_affected != 1 {
+        return Ok(false);
+    }
     let Some(row) = operation::Entity::find_by_id(op.id)
         .one(conn)
         .await

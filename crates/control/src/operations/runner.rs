@@ -175,10 +175,14 @@ impl Control {
     }
 
     async fn dispatch(&self, ctx: &StepContext) -> Result<String, OpError> {
-        match ctx.op.target_type.as_str() {
+        // The kind's prefix names the code that runs it: `vm.start` -> VMs.
+        match ctx.op.kind.split('.').next().unwrap_or_default() {
             "vm" => self.run_vm_operation(ctx).await,
-            other => Err(OpError::Permanent(format!(
-                "no runner for operations on {other}"
+            #[cfg(feature = "testing")]
+            "test" => crate::testing::run_test_operation(ctx).await,
+            _ => Err(OpError::Permanent(format!(
+                "no runner for operations of kind {}",
+                ctx.op.kind
             ))),
         }
     }
