@@ -252,7 +252,8 @@ async fn create_checks_the_spec_with_clear_messages() {
     let now = Utc::now();
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    let cases: Vec<(fn(&mut NewVm), &str)> = vec![
+    type Change = fn(&mut NewVm);
+    let cases: Vec<(Change, &str)> = vec![
         (|v| v.cpu_count = 0, "vCPUs"),
         (|v| v.cpu_count = 10_000, "vCPUs"),
         (|v| v.memory_mb = 64, "Memory"),
