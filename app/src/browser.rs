@@ -32,6 +32,23 @@ export function passkeyGet(options) {
   return outcome(navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o.publicKey) }));
 }
 export function goTo(url) { window.location.assign(url); }
+// Live events: one WebSocket per tab to /ws, reconnecting with backoff (0.5 s doubling to
+// 10 s). Each message's text goes to onEvent; the state to onStatus.
+export function liveConnect(onEvent, onStatus) {
+  let delay = 500;
+  const connect = () => {
+    onStatus('connecting');
+    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+    ws.onopen = () => { delay = 500; onStatus('open'); };
+    ws.onmessage = (ev) => { if (typeof ev.data === 'string') onEvent(ev.data); };
+    ws.onclose = (ev) => {
+      if (ev.code === 4401) { onStatus('signed-out'); return; }
+      onStatus('closed');
+      setTimeout(connect, delay); delay = Math.min(delay * 2, 10000);
+    };
+  };
+  connect();
+}
 // The serial console: a WebSocket that streams the guest's output into `out` (a <pre>) and
 // sends what is typed in `input` (a line, with Enter) to the guest. Reconnects with backoff
 // while the elements stay on the page.
@@ -82,6 +99,8 @@ export function consoleAttach(path, outId, inputId, statusId) {
         pub fn passkey_get(options: &str) -> js_sys::Promise;
         #[wasm_bindgen(js_name = goTo)]
         pub fn go_to(url: &str);
+        #[wasm_bindgen(js_name = liveConnect)]
+        pub fn live_connect(on_event: &js_sys::Function, on_status: &js_sys::Function);
         #[wasm_bindgen(js_name = consoleAttach)]
         pub fn console_attach(path: &str, out_id: &str, input_id: &str, status_id: &str);
     }
@@ -139,6 +158,24 @@ pub fn go_to(url: &str) {
     js::go_to(url);
     #[cfg(not(feature = "hydrate"))]
     let _ = url;
+}
+
+/// Opens the tab's live-event connection (in the browser only); the callbacks get each
+/// event's JSON text and each change of the connection's state.
+pub fn live_connect(
+    on_event: impl FnMut(String) + 'static,
+    on_status: impl FnMut(String) + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let on_event = Closure::<dyn FnMut(String)>::new(on_event).into_js_value();
+        let on_status = Closure::<dyn FnMut(String)>::new(on_status).into_js_value();
+        js::live_connect(on_event.unchecked_ref(), on_status.unchecked_ref());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (on_event, on_status);
 }
 
 /// Connects the serial console elements to the VM's console WebSocket (in the browser only).

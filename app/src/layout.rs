@@ -30,6 +30,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     let path = use_location().pathname;
     let public = move || matches!(path.get().as_str(), "/signin" | "/signup" | "/recover");
     let me = Resource::new(|| (), |_| get_me());
+    crate::live::provide_live();
     let signout = Action::new(|_: &()| sign_out());
     // Only ask for organizations when someone is signed in: the call would answer 401 (and
     // give a server-rendered public page that status) for anonymous visitors.
@@ -106,6 +107,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         me.await.ok().flatten().map(|me| view! {
+                            <crate::live::LiveIndicator />
                             <span class="text-sm text-slate-600 dark:text-slate-300" data-testid="me">{me.display_name}</span>
                             <button
                                 type="button"

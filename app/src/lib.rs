@@ -12,6 +12,7 @@ pub mod api;
 pub mod browser;
 pub mod components;
 pub mod layout;
+pub mod live;
 pub mod pages;
 
 use leptos::prelude::*;

@@ -58,7 +58,7 @@ pub async fn console(
     upgrade.on_upgrade(move |socket| run(state, caller, token, vm, socket))
 }
 
-fn session_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
+pub(crate) fn session_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -101,7 +101,7 @@ async fn run(
             }
             _ = recheck.tick() => {
                 let live = match &token {
-                    Some(t) => matches!(control.resolve_session(t, chrono::Utc::now()).await, Ok(Some(_))),
+                    Some(t) => control.session_alive(t, chrono::Utc::now()).await,
                     None => false,
                 };
                 if !live {

@@ -102,6 +102,7 @@ fn is_protected_page(path: &str) -> bool {
         || path == "/healthz"
         || path == "/readyz"
         || path == "/metrics"
+        || path == "/ws"
         || path
             .rsplit('/')
             .next()

@@ -14,6 +14,7 @@ pub mod console;
 pub mod guard;
 pub mod health;
 pub mod layered;
+pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod ratelimit;

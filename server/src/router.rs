@@ -66,6 +66,7 @@ pub fn build(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/api/audit/export", get(crate::audit_export::export))
         .route("/api/vms/{id}/console", get(crate::console::console))
+        .route("/ws", get(crate::live::ws))
         .route("/metrics", get(crate::metrics::endpoint))
         .leptos_routes_with_context(&state, routes, context, {
             let options = options.clone();

@@ -70,13 +70,15 @@ pub fn leptos_options(site_root: &Path) -> LeptosOptions {
 
 async fn serve(config: Config) -> Result<(), RunError> {
     let database_url = config.database_url()?;
-    if config.redis_url.is_some() {
-        tracing::warn!("REDIS_URL is set, but sharing events between instances is not built yet; events stay in this process");
-    }
     let control = Control::start(
         &ControlConfig {
             database_url,
-            events: EventTransport::InProcess,
+            events: if config.redis_url.is_some() {
+                EventTransport::Redis
+            } else {
+                EventTransport::InProcess
+            },
+            redis_url: config.redis_url.clone(),
             auth: config.auth(),
             compute: config.compute(),
         },
@@ -87,6 +89,8 @@ async fn serve(config: Config) -> Result<(), RunError> {
     // Operations queued before a restart (or a crash) resume here; VMs still running are
     // adopted by the first sweep.
     control.spawn_runner();
+    // Grant changes reach open pages (they refetch what they show).
+    control.spawn_access_watch();
     if !config.site_root.join("pkg").is_dir() {
         tracing::warn!(site_root = %config.site_root.display(), "no built site found; pages will render without styles or interactivity. Build it with `cargo leptos build --release`");
     }

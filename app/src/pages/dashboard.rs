@@ -8,7 +8,9 @@ use crate::components::{error_notice::ErrorNotice, page_header::PageHeader};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let info = Resource::new(|| (), |_| get_dashboard());
+    // Counts follow live events (VMs created, deleted, shared, grants changed).
+    let live = crate::live::use_live();
+    let info = Resource::new(move || live.vms.get(), |_| get_dashboard());
 
     view! {
         <PageHeader title="Dashboard" subtitle="This Strata installation at a glance.">

@@ -13,7 +13,11 @@ pub fn OperationsPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let changed = RwSignal::new(0u32);
     let tick = tick_while(move || busy.get_untracked(), 1500);
-    let ops = Resource::new(move || (tick.get(), changed.get()), |_| list_operations());
+    let live = crate::live::use_live();
+    let ops = Resource::new(
+        move || (tick.get(), changed.get(), live.vms.get()),
+        |_| list_operations(),
+    );
     view! {
         <PageHeader title="Operations" subtitle="Long work in flight and finished: creating disks, booting, stopping, deleting." />
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>

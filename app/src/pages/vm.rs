@@ -32,9 +32,10 @@ pub fn VmPage() -> impl IntoView {
             + delete.version().get()
             + cancelled.get() as usize
     });
+    let live = crate::live::use_live();
     let vm = Resource::new(
-        move || (id(), version.get(), tick.get()),
-        |(id, _, _)| get_vm(id),
+        move || (id(), version.get(), tick.get(), live.vms.get()),
+        |(id, _, _, _)| get_vm(id),
     );
     let navigate = use_navigate();
     Effect::new(move |_| {

@@ -18,7 +18,8 @@ use crate::components::{
 pub fn VmsPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let tick = tick_while(move || busy.get_untracked(), 1500);
-    let vms = Resource::new(move || tick.get(), |_| list_vms());
+    let live = crate::live::use_live();
+    let vms = Resource::new(move || (tick.get(), live.vms.get()), |_| list_vms());
     let orgs = Resource::new(|| (), |_| list_organizations());
     let images = Resource::new(|| (), |_| list_images());
     let org_filter = RwSignal::new(String::new());

@@ -12,6 +12,8 @@ pub struct ControlConfig {
     pub database_url: String,
     /// How live events travel between instances.
     pub events: EventTransport,
+    /// Redis for sharing live events between instances (when `events` is Redis).
+    pub redis_url: Option<String>,
     /// Passkeys, sessions and sign-up.
     pub auth: AuthConfig,
     /// Where this node keeps VMs and images.

@@ -32,6 +32,7 @@ pub struct Control {
     /// Names this process as the holder of operation leases.
     runner_id: Arc<str>,
     runner_wake: Arc<Notify>,
+    bus: Arc<crate::events::EventBus>,
 }
 
 impl std::fmt::Debug for Control {
@@ -71,6 +72,8 @@ pub enum StartError {
     Access(#[from] AccessError),
     #[error("could not write the platform's grants: {0}")]
     Grants(model::AppError),
+    #[error("{0}")]
+    Events(#[from] crate::events::BusError),
     #[error("could not register the ready image: {0}")]
     ReadyImage(model::AppError),
     #[error("passkeys cannot work with public URL {0}: the relying party must be a host name such as localhost, not an IP address")]
@@ -90,6 +93,10 @@ impl Control {
         let local_node = crate::nodes::ensure_local_node(&db, now)
             .await
             .map_err(StartError::LocalNode)?;
+        let bus = match (&config.redis_url, config.events) {
+            (Some(url), EventTransport::Redis) => crate::events::EventBus::with_redis(url).await?,
+            _ => crate::events::EventBus::in_process(),
+        };
         let control = Self {
             db,
             events: config.events,
@@ -101,6 +108,7 @@ impl Control {
             local_node,
             runner_id: format!("runner-{}", Uuid::new_v4().simple()).into(),
             runner_wake: Arc::new(Notify::new()),
+            bus: Arc::new(bus),
         };
         crate::access::grants::ensure_platform_grants(&control.db, now)
             .await
@@ -130,6 +138,11 @@ impl Control {
 
     pub(crate) fn runner_wake(&self) -> &Notify {
         &self.runner_wake
+    }
+
+    /// Live events for browsers.
+    pub fn bus(&self) -> &crate::events::EventBus {
+        &self.bus
     }
 
     /// The database connection pool.

@@ -88,6 +88,7 @@ impl TestDb {
             &ControlConfig {
                 database_url: self.url.clone(),
                 events: EventTransport::InProcess,
+                redis_url: None,
                 auth,
                 compute: crate::ComputeConfig {
                     vm_dir: self.vm_dir.clone(),

@@ -187,6 +187,7 @@ impl Control {
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
+        self.publish_vm(id).await;
         tracing::info!(vm = %name, org = %org.name, by = %caller.username, "vm created");
         Ok(VmSummary {
             id: id.to_string(),
@@ -286,6 +287,7 @@ impl Control {
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
+        self.publish_vm(id).await;
         Ok(())
     }
 
@@ -310,6 +312,7 @@ impl Control {
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
+        self.publish_vm(id).await;
         tracing::info!(vm = %id, by = %caller.username, "vm deletion requested");
         Ok(())
     }

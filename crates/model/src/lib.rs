@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod error;
+pub mod events;
 pub mod operations;
 pub mod orgs;
 pub mod vms;

@@ -101,8 +101,21 @@ impl Control {
         permission: Permission,
         resource: &Resource,
     ) -> Result<bool, AppError> {
-        let started = std::time::Instant::now();
         let revision = tuples::revision(self.db()).await?;
+        self.check_subject_at(subject, permission, resource, revision)
+            .await
+    }
+
+    /// The same, at a revision read earlier (an event's): the cache answers for that revision
+    /// only, and an older one reads the tuples as they are now.
+    pub async fn check_subject_at(
+        &self,
+        subject: &Subject,
+        permission: Permission,
+        resource: &Resource,
+        revision: i64,
+    ) -> Result<bool, AppError> {
+        let started = std::time::Instant::now();
         let store = DbStore::new(self.db());
         let cached = self.access().cache().at(revision, &store);
         let result = self

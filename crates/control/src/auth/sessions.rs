@@ -113,6 +113,25 @@ impl Control {
         Ok(Some(caller(person, row.id)))
     }
 
+    /// Whether a session is still valid, without counting this as activity (a tab left open
+    /// does not keep a session alive). For long-lived connections that re-check now and then.
+    pub async fn session_alive(&self, token: &str, now: DateTime<Utc>) -> bool {
+        let Ok(Some(row)) = session::Entity::find()
+            .filter(session::Column::TokenHash.eq(tokens::hash_token(token)))
+            .one(self.db())
+            .await
+        else {
+            return false;
+        };
+        if now >= row.expires_at || now - row.last_seen_at >= self.auth().idle_timeout {
+            return false;
+        }
+        matches!(
+            user::Entity::find_by_id(row.user_id).one(self.db()).await,
+            Ok(Some(person)) if !person.disabled
+        )
+    }
+
     /// Ends the caller's session.
     pub async fn sign_out(&self, who: &Caller) -> Result<(), AppError> {
         let fail = |e: DbErr| internal("sign out", e);

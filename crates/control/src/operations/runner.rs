@@ -263,6 +263,11 @@ impl Control {
         if state == OperationState::Queued {
             self.wake_runner();
         }
+        if op.target_type == "vm" && state.is_finished() {
+            if let Ok(id) = op.target_id.parse() {
+                self.publish_vm(id).await;
+            }
+        }
         Ok(())
     }
 

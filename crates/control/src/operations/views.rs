@@ -217,6 +217,11 @@ impl Control {
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
+        if let Ok(vm) = op.target_id.parse() {
+            if op.target_type == "vm" {
+                self.publish_vm(vm).await;
+            }
+        }
         Ok(())
     }
 }

@@ -135,7 +135,9 @@ impl Control {
             .await
             .map_err(fail)?;
         event(&txn, id, "state", line, now).await?;
-        txn.commit().await.map_err(fail)
+        txn.commit().await.map_err(fail)?;
+        self.publish_vm(id).await;
+        Ok(())
     }
 
     async fn enqueue_system(

@@ -269,6 +269,7 @@ impl Control {
             .await
             .map_err(|e| OpError::Transient(e.to_string()))?;
         txn.commit().await.map_err(db_error)?;
+        self.publish_vm(id).await;
         Ok(())
     }
 
@@ -286,7 +287,9 @@ impl Control {
             .await
             .map_err(fail)?;
         tuples::delete_object(&txn, &Resource::vm(row.id).object()).await?;
-        txn.commit().await.map_err(fail)
+        txn.commit().await.map_err(fail)?;
+        self.publish_vm_deleted(row).await;
+        Ok(())
     }
 }
 

@@ -1,0 +1,88 @@
+//! Live events in the browser: one `/ws` connection per tab, its state, and counters that
+//! pages read so their resources refetch when something they show changed.
+
+use leptos::prelude::*;
+use model::events::LiveEvent;
+
+/// Shared through context by the layout.
+#[derive(Clone, Copy)]
+pub struct Live {
+    /// `connecting`, `open`, `closed` or `signed-out`.
+    pub status: RwSignal<String>,
+    /// Goes up when a VM changed, grants changed, or the connection (re)started.
+    pub vms: RwSignal<u64>,
+}
+
+impl Live {
+    fn new() -> Self {
+        Self {
+            status: RwSignal::new("connecting".into()),
+            vms: RwSignal::new(0),
+        }
+    }
+}
+
+/// Makes the live state available to every page under the layout.
+pub fn provide_live() -> Live {
+    let live = Live::new();
+    provide_context(live);
+    live
+}
+
+/// The layout's live state (a detached one outside it, which never changes).
+pub fn use_live() -> Live {
+    use_context::<Live>().unwrap_or_else(Live::new)
+}
+
+/// Applies one event's text to the counters; VM updates older than one already seen are
+/// dropped by generation.
+fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &str) {
+    let Ok(event) = serde_json::from_str::<LiveEvent>(text) else {
+        return;
+    };
+    match &event {
+        LiveEvent::VmUpdate { id, generation, .. } => {
+            let newer = seen.get(id).is_none_or(|g| generation >= g);
+            if newer {
+                seen.insert(id.clone(), *generation);
+                live.vms.update(|n| *n += 1);
+            }
+        }
+        // A (re)connection or a missed stretch: refetch whatever is shown.
+        LiveEvent::AccessChanged { .. } | LiveEvent::Resync { .. } | LiveEvent::Hello { .. } => {
+            live.vms.update(|n| *n += 1);
+        }
+        _ => {}
+    }
+}
+
+/// A dot and a word for the connection, and the connection itself (started in the browser).
+#[component]
+pub fn LiveIndicator() -> impl IntoView {
+    let live = use_live();
+    Effect::new(move |_| {
+        let mut seen = std::collections::HashMap::new();
+        crate::browser::live_connect(
+            move |text| apply(live, &mut seen, &text),
+            move |status| live.status.set(status),
+        );
+    });
+    let colour = move || match live.status.get().as_str() {
+        "open" => "bg-emerald-500",
+        "connecting" => "bg-amber-400",
+        _ => "bg-slate-400",
+    };
+    let label = move || match live.status.get().as_str() {
+        "open" => "Live",
+        "connecting" => "Connecting…",
+        "signed-out" => "Signed out",
+        _ => "Offline, retrying",
+    };
+    view! {
+        <span class="flex items-center gap-1 text-xs text-slate-500" data-testid="live-status" data-state=move || live.status.get()
+            title="Live updates">
+            <span class=move || format!("inline-block h-2 w-2 rounded-full {}", colour())></span>
+            {label}
+        </span>
+    }
+}

@@ -1,0 +1,134 @@
+//! What the control plane publishes on the event bus, and who may receive it.
+
+use std::time::Duration;
+
+use model::events::{LiveEvent, EVENT_VERSION};
+use sea_orm::prelude::Uuid;
+use sea_orm::EntityTrait;
+
+use crate::access::model::{self as m, Kind, Permission, Resource};
+use crate::access::tuples;
+use crate::auth::Caller;
+use crate::entities::vm;
+use crate::events::Envelope;
+use crate::Control;
+
+/// How often the permission revision is looked at for grant changes.
+const ACCESS_POLL: Duration = Duration::from_millis(250);
+
+impl Control {
+    /// Publishes an event after its change committed, stamped with the current revision.
+    pub async fn publish(&self, mut envelope: Envelope) {
+        match tuples::revision(self.db()).await {
+            Ok(r) => envelope.revision = r,
+            Err(e) => {
+                tracing::warn!(error = %e, "no revision for an event; dropped");
+                return;
+            }
+        }
+        self.bus().publish(envelope).await;
+    }
+
+    /// A VM's current state to everyone who may read it; a deletion to its organization.
+    pub async fn publish_vm(&self, id: Uuid) {
+        let row = match vm::Entity::find_by_id(id).one(self.db()).await {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::warn!(error = %e, "vm event not published");
+                return;
+            }
+        };
+        let Some(row) = row else {
+            return;
+        };
+        let event = LiveEvent::VmUpdate {
+            v: EVENT_VERSION,
+            id: id.to_string(),
+            name: row.name.clone(),
+            organization_id: row.organization_id.to_string(),
+            state: row.observed_state.clone(),
+            generation: row.generation,
+            deleted: false,
+        };
+        self.publish(Envelope::new(
+            event,
+            Some((Kind::Vm, id.to_string())),
+            Permission::Read,
+        ))
+        .await;
+    }
+
+    /// A VM removed for good: its grants are gone, so its organization hears of it (shares
+    /// hear of it through the access change).
+    pub(crate) async fn publish_vm_deleted(&self, row: &vm::Model) {
+        let event = LiveEvent::VmUpdate {
+            v: EVENT_VERSION,
+            id: row.id.to_string(),
+            name: row.name.clone(),
+            organization_id: row.organization_id.to_string(),
+            state: "deleted".into(),
+            generation: row.generation,
+            deleted: true,
+        };
+        self.publish(Envelope::new(
+            event,
+            Some((Kind::Organization, row.organization_id.to_string())),
+            Permission::View,
+        ))
+        .await;
+    }
+
+    /// Whether `caller` may receive `envelope`.
+    pub async fn may_receive(&self, caller: &Caller, envelope: &Envelope) -> bool {
+        let (Some(kind), Some(id)) = (&envelope.kind, &envelope.resource) else {
+            return true;
+        };
+        let (Some(kind), Some(permission)) =
+            (Kind::parse(kind), Permission::parse(&envelope.permission))
+        else {
+            return false;
+        };
+        let resource = Resource {
+            kind,
+            id: id.clone(),
+        };
+        self.check_subject_at(
+            &m::user(caller.user_id),
+            permission,
+            &resource,
+            envelope.revision,
+        )
+        .await
+        .unwrap_or(false)
+    }
+
+    /// Watches the permission revision and tells this instance's subscribers when grants
+    /// change anywhere (any instance writes the same database), so pages refetch their lists
+    /// and drop what their person may no longer see.
+    pub fn spawn_access_watch(&self) -> tokio::task::JoinHandle<()> {
+        let control = self.clone();
+        tokio::spawn(async move {
+            let mut last = tuples::revision(control.db()).await.unwrap_or(0);
+            let mut tick = tokio::time::interval(ACCESS_POLL);
+            loop {
+                tick.tick().await;
+                let Ok(now) = tuples::revision(control.db()).await else {
+                    continue;
+                };
+                if now != last {
+                    last = now;
+                    let mut envelope = Envelope::new(
+                        LiveEvent::AccessChanged {
+                            v: EVENT_VERSION,
+                            revision: now,
+                        },
+                        None,
+                        Permission::Read,
+                    );
+                    envelope.revision = now;
+                    control.bus().deliver_locally(envelope);
+                }
+            }
+        })
+    }
+}
