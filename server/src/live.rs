@@ -54,7 +54,13 @@ pub async fn ws(
         ));
     };
     let token = crate::console::session_token(&state, &headers);
-    upgrade.on_upgrade(move |socket| run(state, caller, token, socket))
+    // Bounded buffers: a client that stops reading costs at most this much memory before
+    // its sends fail and it is disconnected. Browsers send nothing big.
+    upgrade
+        .write_buffer_size(64 * 1024)
+        .max_write_buffer_size(4 << 20)
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| run(state, caller, token, socket))
 }
 
 struct Counted;
