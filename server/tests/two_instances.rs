@@ -1,6 +1,7 @@
-//! The new-enemy guarantee across two real `strata` processes sharing one database: after an
-//! owner removes a member through one instance, the member's very next request to the other
-//! instance (whose cache had just allowed it) is refused.
+//! Two real `strata` processes sharing one database. The new-enemy guarantee: after an owner
+//! removes a member through one instance, the member's very next request to the other
+//! instance (whose cache had just allowed it) is refused. Live events through Redis: a change
+//! made through one instance reaches a WebSocket connected to the other.
 
 use model::vms::NewVm;
 use std::io::{Read, Write};
@@ -35,10 +36,16 @@ impl Drop for Instance {
 }
 
 fn start(url: &str) -> Instance {
+    let data = std::env::temp_dir().join(format!("strata-two-{}", free_port()));
+    start_with(url, &data, &[])
+}
+
+fn start_with(url: &str, data: &std::path::Path, extra: &[&str]) -> Instance {
     let port = free_port();
-    let data = std::env::temp_dir().join(format!("strata-two-{port}"));
+    let data = data.to_owned();
     let child = Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(["serve", "--database-url", url, "--log", "warn"])
+        .args(extra)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--data-dir")
@@ -205,4 +212,89 @@ async fn authz_questions_to_a_running_server_need_platform_admin_rights() {
     // Bad input comes back as a clear error.
     let (ok, out) = ask(&admin_token, &["check", "user:nobody", "read", &vm_ref]);
     assert!(!ok && out.contains("no user called `nobody`"), "{out}");
+}
+
+/// The Redis the tests use: `STRATA_TEST_REDIS_URL`, by default the one on this machine.
+fn redis_url() -> String {
+    let url = std::env::var("STRATA_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned());
+    let hostport = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        TcpStream::connect(&hostport).is_ok(),
+        "Redis is required for this test but {url} cannot be reached; start it \
+         (`redis-server --daemonize yes`) or set STRATA_TEST_REDIS_URL"
+    );
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_through_one_instance_reaches_a_websocket_on_the_other_through_redis() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let redis = redis_url();
+    let db = TestDb::new().await;
+    let control = db.control().await;
+    let now = Utc::now();
+    let owner = caller(&control, "olga", false).await;
+    let token = control::testing::session_for(&control, owner.user_id).await;
+    let org = control
+        .create_organization(&owner, "acme", now)
+        .await
+        .unwrap();
+    let vm = control
+        .create_vm(&owner, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
+    // Two instances of one installation on one host: one data directory, one node.
+    let data = std::env::temp_dir().join(format!("strata-redis-{}", free_port()));
+    let a = start_with(&db.url, &data, &["--redis-url", &redis]);
+    let b = start_with(&db.url, &data, &["--redis-url", &redis]);
+
+    let mut req = format!("ws://127.0.0.1:{}/ws", b.port)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("origin", "http://localhost:3000".parse().unwrap());
+    req.headers_mut()
+        .insert("cookie", format!("strata_session={token}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+
+    // Through A: ask for the VM's deletion.
+    let (code, body) = post(
+        a.port,
+        "/api/vms/delete",
+        &format!("id={}", vm.id),
+        Some(&token),
+    )
+    .unwrap();
+    assert_eq!(code, 200, "{body}");
+    // B's socket hears of it, with the request's generation.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        assert!(Instant::now() < deadline, "no event for the VM reached B");
+        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("an event")
+            .expect("open")
+            .expect("a message");
+        let tokio_tungstenite::tungstenite::Message::Text(text) = msg else {
+            continue;
+        };
+        let event: model::events::LiveEvent = serde_json::from_str(&text).unwrap();
+        if let model::events::LiveEvent::VmUpdate { id, generation, .. } = event {
+            if id == vm.id && generation >= 2 {
+                break;
+            }
+        }
+    }
+    drop((a, b));
 }

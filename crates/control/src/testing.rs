@@ -82,13 +82,30 @@ impl TestDb {
             .await
     }
 
+    /// The same, with live events through Redis at `redis_url`.
+    pub async fn control_with_redis(&self, redis_url: &str) -> Control {
+        self.start(
+            crate::auth::AuthConfig::new("http://localhost:3000"),
+            Some(redis_url),
+        )
+        .await
+    }
+
     /// The same, with identity settings of the test's choosing.
     pub async fn control_with(&self, auth: crate::auth::AuthConfig) -> Control {
+        self.start(auth, None).await
+    }
+
+    async fn start(&self, auth: crate::auth::AuthConfig, redis_url: Option<&str>) -> Control {
         Control::start(
             &ControlConfig {
                 database_url: self.url.clone(),
-                events: EventTransport::InProcess,
-                redis_url: None,
+                events: if redis_url.is_some() {
+                    EventTransport::Redis
+                } else {
+                    EventTransport::InProcess
+                },
+                redis_url: redis_url.map(str::to_owned),
                 auth,
                 compute: crate::ComputeConfig {
                     vm_dir: self.vm_dir.clone(),
