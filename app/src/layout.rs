@@ -12,9 +12,10 @@ use crate::api::orgs::list_organizations;
 use crate::browser;
 use crate::components::ui;
 
-const NAV: [(&str, &str); 7] = [
+const NAV: [(&str, &str); 8] = [
     ("/", "Dashboard"),
     ("/vms", "Virtual machines"),
+    ("/images", "Images"),
     ("/services", "Services"),
     ("/organizations", "Organizations"),
     ("/operations", "Operations"),

@@ -24,10 +24,10 @@ use leptos_router::{
 
 use crate::layout::Layout;
 use crate::pages::{
-    admin_users::AdminUsersPage, audit::AuditPage, dashboard::DashboardPage, not_found::NotFound,
-    operations::OperationsPage, organization::OrganizationPage, organizations::OrganizationsPage,
-    recover::RecoverPage, services::ServicesPage, settings::SettingsPage, signin::SigninPage,
-    signup::SignupPage, vm::VmPage, vms::VmsPage,
+    admin_users::AdminUsersPage, audit::AuditPage, dashboard::DashboardPage, images::ImagesPage,
+    not_found::NotFound, operations::OperationsPage, organization::OrganizationPage,
+    organizations::OrganizationsPage, recover::RecoverPage, services::ServicesPage,
+    settings::SettingsPage, signin::SigninPage, signup::SignupPage, vm::VmPage, vms::VmsPage,
 };
 
 /// The HTML document around the app; rendered only on the server.
@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin/users") view=AdminUsersPage />
                         <Route path=path!("audit") view=AuditPage />
                         <Route path=path!("operations") view=OperationsPage />
+                        <Route path=path!("images") view=ImagesPage />
                         <Route path=path!("signin") view=SigninPage />
                         <Route path=path!("signup") view=SignupPage />
                         <Route path=path!("recover") view=RecoverPage />

@@ -45,12 +45,12 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
             let newer = seen.get(id).is_none_or(|g| generation >= g);
             if newer {
                 seen.insert(id.clone(), *generation);
-                live.vms.update(|n| *n += 1);
+                live.vms.try_update(|n| *n += 1);
             }
         }
         // A (re)connection or a missed stretch: refetch whatever is shown.
         LiveEvent::AccessChanged { .. } | LiveEvent::Resync { .. } | LiveEvent::Hello { .. } => {
-            live.vms.update(|n| *n += 1);
+            live.vms.try_update(|n| *n += 1);
         }
         _ => {}
     }
@@ -64,7 +64,9 @@ pub fn LiveIndicator() -> impl IntoView {
         let mut seen = std::collections::HashMap::new();
         crate::browser::live_connect(
             move |text| apply(live, &mut seen, &text),
-            move |status| live.status.set(status),
+            move |status| {
+                live.status.try_set(status);
+            },
         );
     });
     let colour = move || match live.status.get().as_str() {

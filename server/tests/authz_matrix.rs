@@ -199,11 +199,34 @@ fn cases() -> Vec<Case> {
             expect: [UNAUTH, HIDDEN, OK, OK, OK],
             audit: Some("vm.start"),
         },
+        // The VM has not finished being created: stopping it is refused by rule (409) once
+        // permission allows it, and leaves no audit row.
+        Case {
+            path: "/api/vms/act",
+            body: |w| format!("id={}&action=stop", w.vm),
+            expect: [UNAUTH, HIDDEN, CONFLICT, CONFLICT, CONFLICT],
+            audit: Some("vm.stop"),
+        },
         Case {
             path: "/api/vms/images",
             body: |_| String::new(),
             expect: [UNAUTH, OK, OK, OK, OK],
             audit: None,
+        },
+        // Only platform admins add images; the file must exist on the node.
+        Case {
+            path: "/api/images/register",
+            body: |_| {
+                serde_json::json!({ "image": {
+                    "name": "copy", "os": "Debian 12", "format": "kernel",
+                    "kernel_path": control::testing::guest().join("vmlinuz"),
+                    "initrd_path": control::testing::guest().join("initrd.img"),
+                    "disk_path": null, "cmdline": "", "boot_marker": null,
+                }})
+                .to_string()
+            },
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: Some("image.register"),
         },
         Case {
             path: "/api/operations/list",

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use control::testing::{caller, session_for, TestDb};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 
 use model::events::{LiveEvent, EVENT_VERSION};
 use model::orgs::OrgRole;
@@ -338,4 +338,84 @@ async fn a_stuck_client_does_not_slow_the_others() {
     };
     assert!(logs < 1000, "it got everything: {verdict}");
     let _ = stuck.close(None).await;
+}
+
+async fn console(
+    addr: std::net::SocketAddr,
+    vm: &str,
+    token: Option<&str>,
+    origin: &str,
+) -> Result<Socket, u16> {
+    let mut req = format!("ws://{addr}/api/vms/{vm}/console")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("origin", origin.parse().unwrap());
+    if let Some(t) = token {
+        req.headers_mut()
+            .insert("cookie", format!("strata_session={t}").parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
+        Err(e) => panic!("unexpected connection error: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_needs_the_console_permission_and_the_same_origin() {
+    let s = server().await;
+    let c = &s.control;
+    let now = Utc::now();
+    let ann = caller(c, "ann", false).await;
+    let bob = caller(c, "bob", false).await;
+    let eve = caller(c, "eve", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    c.add_member(&ann, &org.id, "bob", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let vm = c
+        .create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
+    let [ann_t, bob_t, eve_t] = [
+        session_for(c, ann.user_id).await,
+        session_for(c, bob.user_id).await,
+        session_for(c, eve.user_id).await,
+    ];
+    assert_eq!(console(s.addr, &vm.id, None, ORIGIN).await.err(), Some(401));
+    assert_eq!(
+        console(s.addr, &vm.id, Some(&ann_t), "http://evil.example")
+            .await
+            .err(),
+        Some(403)
+    );
+    // A stranger cannot tell it exists; a member sees it but the console is root on the
+    // guest, for owners and operators only.
+    assert_eq!(
+        console(s.addr, &vm.id, Some(&eve_t), ORIGIN).await.err(),
+        Some(404)
+    );
+    assert_eq!(
+        console(s.addr, &vm.id, Some(&bob_t), ORIGIN).await.err(),
+        Some(403)
+    );
+    assert!(console(s.addr, &vm.id, Some(&ann_t), ORIGIN).await.is_ok());
+    // Opening it is audited; the refusal too.
+    let rows = c
+        .audit_page(
+            &ann,
+            &model::audit::AuditFilter {
+                action: "vm.console".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .rows;
+    let outcomes: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.actor.as_str(), r.outcome.as_str()))
+        .collect();
+    assert!(outcomes.contains(&("ann", "success")), "{outcomes:?}");
+    assert!(outcomes.contains(&("bob", "denied")), "{outcomes:?}");
 }

@@ -72,3 +72,15 @@ pub async fn share_vm(
 pub async fn unshare_vm(id: String, user_id: String) -> Result<(), AppError> {
     respond(async move { control()?.unshare_vm(&caller()?, &id, &user_id).await }.await)
 }
+
+#[server(prefix = "/api/images", endpoint = "register", input = Json)]
+pub async fn register_image(image: model::vms::NewImage) -> Result<ImageSummary, AppError> {
+    respond(
+        async move {
+            control()?
+                .register_image(&caller()?, &image, chrono::Utc::now())
+                .await
+        }
+        .await,
+    )
+}

@@ -12,7 +12,8 @@ pub fn tick_while(busy: impl Fn() -> bool + Send + Sync + 'static, ms: u64) -> R
         if let Ok(handle) = set_interval_with_handle(
             move || {
                 if busy() {
-                    tick.update(|t| *t += 1);
+                    // The page may be gone by now: then there is nothing to refresh.
+                    tick.try_update(|t| *t += 1);
                 }
             },
             std::time::Duration::from_millis(ms),

@@ -12,7 +12,7 @@ use crate::components::{
 pub fn OperationsPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let changed = RwSignal::new(0u32);
-    let tick = tick_while(move || busy.get_untracked(), 1500);
+    let tick = tick_while(move || busy.try_get_untracked().unwrap_or(false), 1500);
     let live = crate::live::use_live();
     let ops = Resource::new(
         move || (tick.get(), changed.get(), live.vms.get()),

@@ -2,7 +2,7 @@
 //! shares, delete, and its Access panel. It refreshes itself while work is under way.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use model::vms::{ShareLevel, VmAction};
 
@@ -24,7 +24,7 @@ pub fn VmPage() -> impl IntoView {
     let act = Action::new(|(vm, action): &(String, VmAction)| act_on_vm(vm.clone(), *action));
     let cancelled = RwSignal::new(0u32);
     let busy = RwSignal::new(false);
-    let tick = tick_while(move || busy.get_untracked(), 1000);
+    let tick = tick_while(move || busy.try_get_untracked().unwrap_or(false), 1000);
     let version = Memo::new(move |_| {
         share.version().get()
             + unshare.version().get()
@@ -37,15 +37,6 @@ pub fn VmPage() -> impl IntoView {
         move || (id(), version.get(), tick.get(), live.vms.get()),
         |(id, _, _, _)| get_vm(id),
     );
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        // Once deleting has finished, the VM is gone: back to the list.
-        if delete.value().get().is_some_and(|r| r.is_ok())
-            && matches!(vm.get(), Some(Err(model::AppError::NotFound(_))))
-        {
-            navigate("/vms", Default::default());
-        }
-    });
     let error = move || {
         [
             share.value().get().map(|r| r.map(|_| ())),
@@ -64,7 +55,13 @@ pub fn VmPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match vm.await {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    // Also what a page shows once its VM is deleted, or access to it revoked.
+                    Err(error) => view! {
+                        <ErrorNotice error />
+                        <p class="mt-3 text-sm">
+                            <A href="/vms" attr:class="text-sky-700 underline dark:text-sky-400" attr:data-testid="back-to-vms">"Back to virtual machines"</A>
+                        </p>
+                    }.into_any(),
                     Ok(d) => {
                         let (vm_id, del_id, share_id) = (d.vm.id.clone(), d.vm.id.clone(), d.vm.id.clone());
                         let can_share = d.can_share;

@@ -17,7 +17,7 @@ use crate::components::{
 #[component]
 pub fn VmsPage() -> impl IntoView {
     let busy = RwSignal::new(false);
-    let tick = tick_while(move || busy.get_untracked(), 1500);
+    let tick = tick_while(move || busy.try_get_untracked().unwrap_or(false), 1500);
     let live = crate::live::use_live();
     let vms = Resource::new(move || (tick.get(), live.vms.get()), |_| list_vms());
     let orgs = Resource::new(|| (), |_| list_organizations());

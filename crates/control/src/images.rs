@@ -12,7 +12,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::access::model::{Kind, Permission, Rel, Resource, PLATFORM_ID};
@@ -27,19 +26,7 @@ pub const READY_IMAGE: &str = "strata-test-guest";
 /// What the ready image prints once booted.
 pub const READY_MARKER: &str = "STRATA-GUEST-READY";
 
-/// An administrator's request to add an image from files on the node.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewImage {
-    pub name: String,
-    pub os: String,
-    /// `kernel` (kernel + initrd) or `disk`.
-    pub format: String,
-    pub kernel_path: Option<String>,
-    pub initrd_path: Option<String>,
-    pub disk_path: Option<String>,
-    pub cmdline: String,
-    pub boot_marker: Option<String>,
-}
+pub use model::vms::NewImage;
 
 fn summary(i: image::Model) -> ImageSummary {
     ImageSummary {

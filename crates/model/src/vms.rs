@@ -280,6 +280,20 @@ pub fn validate_spec(vm: &NewVm, node_cpus: u32) -> Result<(), String> {
     Ok(())
 }
 
+/// An administrator's request to add an image from files on the node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewImage {
+    pub name: String,
+    pub os: String,
+    /// `kernel` (kernel + initrd) or `disk`.
+    pub format: String,
+    pub kernel_path: Option<String>,
+    pub initrd_path: Option<String>,
+    pub disk_path: Option<String>,
+    pub cmdline: String,
+    pub boot_marker: Option<String>,
+}
+
 /// An image people can pick.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageSummary {
