@@ -168,6 +168,9 @@ pub struct Config {
     /// Serve `/metrics` on this separate address, without a token (e.g. 127.0.0.1:9100).
     #[arg(long, env = "STRATA_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
+    /// Export traces over OTLP/HTTP to this collector (e.g. http://collector:4318); off when unset.
+    #[arg(long, env = "STRATA_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
     /// A built test guest (vmlinuz + initrd.img) offered as the ready image on first run.
     #[arg(
         long,

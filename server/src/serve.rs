@@ -31,9 +31,14 @@ pub enum RunError {
 pub async fn run(cli: Cli) -> Result<(), RunError> {
     let command = cli.command.unwrap_or(Command::Serve);
     // The authz tools print their answers on stdout; log lines would get in the way.
-    if !matches!(command, Command::Authz(_) | Command::Config(_)) {
-        crate::logging::init(&cli.config.log);
-    }
+    let _telemetry = if !matches!(command, Command::Authz(_) | Command::Config(_)) {
+        Some(crate::logging::init(
+            &cli.config.log,
+            cli.config.otlp_endpoint.as_deref(),
+        ))
+    } else {
+        None
+    };
     match command {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(&cli.config).await,

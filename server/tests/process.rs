@@ -198,3 +198,73 @@ fn config_show_prints_each_setting_with_its_source_and_hides_secrets() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A stand-in OTLP/HTTP collector: counts the trace export requests it receives.
+async fn collector() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::routing::post;
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = hits.clone();
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let seen = seen.clone();
+                async move {
+                    let protobuf = headers
+                        .get("content-type")
+                        .is_some_and(|v| v.as_bytes() == b"application/x-protobuf");
+                    if protobuf && !body.is_empty() {
+                        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (port, hits)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_are_exported_over_otlp_when_an_endpoint_is_set() {
+    let db = TestDb::new().await;
+    let (collector_port, hits) = collector().await;
+    let data = std::env::temp_dir().join(format!("strata-otlp-{}", free_port()));
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["serve", "--database-url", &db.url, "--log", "info"])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--otlp-endpoint")
+        .arg(format!("http://127.0.0.1:{collector_port}"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while http_get(port, "/healthz", "otlp").is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "strata did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for i in 0..5 {
+        http_get(port, "/readyz", &format!("otlp-{i}")).unwrap();
+    }
+    // The batch exporter sends within a few seconds (its default delay is 5 s).
+    let start = Instant::now();
+    while hits.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no traces reached the collector"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&data);
+}

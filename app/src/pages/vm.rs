@@ -56,12 +56,16 @@ pub fn VmPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match vm.await {
                     // Also what a page shows once its VM is deleted, or access to it revoked.
-                    Err(error) => view! {
+                    Err(error) => {
+                        // Nothing is under way any more: stop refreshing.
+                        busy.set(false);
+                        view! {
                         <ErrorNotice error />
                         <p class="mt-3 text-sm">
                             <A href="/vms" attr:class="text-sky-700 underline dark:text-sky-400" attr:data-testid="back-to-vms">"Back to virtual machines"</A>
                         </p>
-                    }.into_any(),
+                    }.into_any()
+                    }
                     Ok(d) => {
                         let (vm_id, del_id, share_id) = (d.vm.id.clone(), d.vm.id.clone(), d.vm.id.clone());
                         let can_share = d.can_share;
