@@ -34,6 +34,9 @@ pub fn use_live() -> Live {
     use_context::<Live>().unwrap_or_else(Live::new)
 }
 
+/// The key under which the first greeting is remembered.
+const HELLO: &str = "\u{0}hello";
+
 /// Applies one event's text to the counters; VM updates older than one already seen are
 /// dropped by generation.
 fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &str) {
@@ -48,7 +51,12 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
                 live.vms.try_update(|n| *n += 1);
             }
         }
-        // A (re)connection or a missed stretch: refetch whatever is shown.
+        // The first greeting finds the page freshly loaded; a later one is a reconnection,
+        // after which (like after a missed stretch or a grant change) whatever is shown is
+        // refetched.
+        LiveEvent::Hello { .. } if !seen.contains_key(HELLO) => {
+            seen.insert(HELLO.to_owned(), 0);
+        }
         LiveEvent::AccessChanged { .. } | LiveEvent::Resync { .. } | LiveEvent::Hello { .. } => {
             live.vms.try_update(|n| *n += 1);
         }

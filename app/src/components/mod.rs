@@ -4,6 +4,7 @@ pub mod access_panel;
 pub mod auth_card;
 pub mod empty_state;
 pub mod error_notice;
+pub mod loaded;
 pub mod operations_list;
 pub mod page_header;
 pub mod refresh;

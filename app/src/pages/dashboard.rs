@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use model::{dashboard::format_uptime, DashboardInfo};
 
 use crate::api::dashboard::get_dashboard;
-use crate::components::{error_notice::ErrorNotice, page_header::PageHeader};
+use crate::components::{error_notice::ErrorNotice, loaded::loaded, page_header::PageHeader};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -27,7 +27,8 @@ pub fn DashboardPage() -> impl IntoView {
             view! { <p class="text-sm text-slate-500">"Loading…"</p> }
         }>
             {move || Suspend::new(async move {
-                match info.await {
+                let Some(info) = loaded(info).await else { return ().into_any() };
+                match info {
                     Ok(data) => view! { <Overview data /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }

@@ -6,7 +6,7 @@ use model::vms::NewImage;
 
 use crate::api::auth::get_me;
 use crate::api::vms::{list_images, register_image};
-use crate::components::{error_notice::ErrorNotice, page_header::PageHeader, ui};
+use crate::components::{error_notice::ErrorNotice, loaded::loaded, page_header::PageHeader, ui};
 
 #[component]
 pub fn ImagesPage() -> impl IntoView {
@@ -17,7 +17,8 @@ pub fn ImagesPage() -> impl IntoView {
         <PageHeader title="Images" subtitle="What virtual machines boot from. Administrators add images from files on the node." />
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match images.await {
+                let Some(images) = loaded(images).await else { return ().into_any() };
+                match images {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(list) => view! {
                         <table class="mb-6 w-full text-left text-sm">
@@ -42,7 +43,7 @@ pub fn ImagesPage() -> impl IntoView {
         </Transition>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let admin = me.await.ok().flatten().is_some_and(|m| m.is_admin);
+                let admin = loaded(me).await.and_then(Result::ok).flatten().is_some_and(|m| m.is_admin);
                 admin.then(|| view! { <RegisterForm register /> })
             })}
         </Transition>

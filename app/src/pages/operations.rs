@@ -4,8 +4,8 @@ use leptos::prelude::*;
 
 use crate::api::operations::list_operations;
 use crate::components::{
-    error_notice::ErrorNotice, operations_list::OperationsList, page_header::PageHeader,
-    refresh::tick_while, ui,
+    error_notice::ErrorNotice, loaded::loaded, operations_list::OperationsList,
+    page_header::PageHeader, refresh::tick_while, ui,
 };
 
 #[component]
@@ -22,7 +22,8 @@ pub fn OperationsPage() -> impl IntoView {
         <PageHeader title="Operations" subtitle="Long work in flight and finished: creating disks, booting, stopping, deleting." />
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match ops.await {
+                let Some(ops) = loaded(ops).await else { return ().into_any() };
+                match ops {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(list) => {
                         busy.set(list.iter().any(|o| !o.state.is_finished()));

@@ -8,8 +8,9 @@ use model::vms::{ShareLevel, VmAction};
 
 use crate::api::vms::{act_on_vm, delete_vm, get_vm, share_vm, unshare_vm};
 use crate::components::{
-    access_panel::AccessPanel, error_notice::ErrorNotice, operations_list::OperationsList,
-    refresh::tick_while, serial_console::SerialConsole, ui, vm_state::VmStateBadge,
+    access_panel::AccessPanel, error_notice::ErrorNotice, loaded::loaded,
+    operations_list::OperationsList, refresh::tick_while, serial_console::SerialConsole, ui,
+    vm_state::VmStateBadge,
 };
 
 #[component]
@@ -54,7 +55,8 @@ pub fn VmPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match vm.await {
+                let Some(vm) = loaded(vm).await else { return ().into_any() };
+                match vm {
                     // Also what a page shows once its VM is deleted, or access to it revoked.
                     Err(error) => {
                         // Nothing is under way any more: stop refreshing.

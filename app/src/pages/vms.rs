@@ -10,7 +10,7 @@ use model::vms::{ImageSummary, NewVm, VmState, MIN_MEMORY_MB};
 use crate::api::orgs::list_organizations;
 use crate::api::vms::{create_vm, list_images, list_vms};
 use crate::components::{
-    empty_state::EmptyState, error_notice::ErrorNotice, page_header::PageHeader,
+    empty_state::EmptyState, error_notice::ErrorNotice, loaded::loaded, page_header::PageHeader,
     refresh::tick_while, ui, vm_state::VmStateBadge,
 };
 
@@ -29,8 +29,9 @@ pub fn VmsPage() -> impl IntoView {
         <PageHeader title="Virtual machines" subtitle="Machines in your organizations and machines shared with you." />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let mine: Vec<OrgSummary> = orgs.await.unwrap_or_default().into_iter().filter(|o| o.role.is_some()).collect();
-                let images = images.await.unwrap_or_default();
+                let (Some(orgs), Some(images)) = (loaded(orgs).await, loaded(images).await) else { return ().into_any() };
+                let mine: Vec<OrgSummary> = orgs.unwrap_or_default().into_iter().filter(|o| o.role.is_some()).collect();
+                let images = images.unwrap_or_default();
                 if mine.is_empty() {
                     return view! {
                         <p class="mb-6 text-sm text-slate-600 dark:text-slate-400">
@@ -50,7 +51,7 @@ pub fn VmsPage() -> impl IntoView {
                     <option value="">"All"</option>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
-                            orgs.await.unwrap_or_default().into_iter().map(|o| view! { <option value=o.id.clone()>{o.name.clone()}</option> }).collect_view()
+                            loaded(orgs).await.and_then(Result::ok).unwrap_or_default().into_iter().map(|o| view! { <option value=o.id.clone()>{o.name.clone()}</option> }).collect_view()
                         })}
                     </Transition>
                 </select>
@@ -65,7 +66,8 @@ pub fn VmsPage() -> impl IntoView {
         </div>
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match vms.await {
+                let Some(vms) = loaded(vms).await else { return ().into_any() };
+                match vms {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <EmptyState
