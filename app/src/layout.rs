@@ -76,7 +76,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     {move || {
                         let navigate = navigate.clone();
                         Suspend::new(async move {
-                            let list = orgs.await;
+                            let list = crate::components::loaded::loaded(orgs).await.unwrap_or_default();
                             (!list.is_empty()).then(|| {
                                 let current = path.get_untracked();
                                 view! {
@@ -107,7 +107,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </Transition>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
-                        me.await.ok().flatten().map(|me| view! {
+                        crate::components::loaded::loaded(me).await.and_then(Result::ok).flatten().map(|me| view! {
                             <crate::live::LiveIndicator />
                             <span class="text-sm text-slate-600 dark:text-slate-300" data-testid="me">{me.display_name}</span>
                             <button
@@ -147,7 +147,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         .collect_view()}
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
-                            me.await.ok().flatten().filter(|m| m.is_admin).map(|_| view! {
+                            crate::components::loaded::loaded(me).await.and_then(Result::ok).flatten().filter(|m| m.is_admin).map(|_| view! {
                                 <li>
                                     <A href="/admin/users" exact=true attr:class=LINK>
                                         "Users"

@@ -32,7 +32,9 @@ pub fn AccessPanel(
             </p>
             <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match overview.await {
+                    let Some(overview) = crate::components::loaded::loaded(overview).await else { return ().into_any() };
+
+                    match overview {
                         Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
                         Ok(o) => {
                             let perms: Vec<String> = o.permissions.iter().map(|p| p.permission.clone()).collect();

@@ -69,7 +69,9 @@ pub fn AdminUsersPage() -> impl IntoView {
         {move || error().map(|error| view! { <div class="mb-4"><ErrorNotice error /></div> })}
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match users.await {
+                let Some(users) = crate::components::loaded::loaded(users).await else { return ().into_any() };
+
+                match users {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(list) => view! {
                         <table class="w-full text-left text-sm">

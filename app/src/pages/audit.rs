@@ -89,7 +89,9 @@ pub fn AuditPage() -> impl IntoView {
         </div>
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match rows.await {
+                let Some(rows) = crate::components::loaded::loaded(rows).await else { return ().into_any() };
+
+                match rows {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(page) if page.rows.is_empty() => view! {
                         <p class="text-sm text-slate-500" data-testid="audit-empty">"No entries match."</p>

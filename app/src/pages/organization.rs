@@ -60,7 +60,9 @@ pub fn OrganizationPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match org.await {
+                let Some(org) = crate::components::loaded::loaded(org).await else { return ().into_any() };
+
+                match org {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(o) => {
                         let org_id = o.id.clone();

@@ -41,7 +41,9 @@ pub fn OrganizationsPage() -> impl IntoView {
         {move || create.value().get().and_then(Result::err).map(|error| view! { <div class="mb-4"><ErrorNotice error /></div> })}
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match orgs.await {
+                let Some(orgs) = crate::components::loaded::loaded(orgs).await else { return ().into_any() };
+
+                match orgs {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <EmptyState

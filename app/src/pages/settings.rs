@@ -71,7 +71,9 @@ fn Passkeys() -> impl IntoView {
             </div>
             <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match keys.await {
+                    let Some(keys) = crate::components::loaded::loaded(keys).await else { return ().into_any() };
+
+                    match keys {
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                         Ok(list) => {
                             let only_one = list.len() == 1;
@@ -164,7 +166,9 @@ fn Sessions() -> impl IntoView {
             </div>
             <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match sessions.await {
+                    let Some(sessions) = crate::components::loaded::loaded(sessions).await else { return ().into_any() };
+
+                    match sessions {
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                         Ok(list) => view! {
                             <ul class="mt-3 divide-y divide-slate-200 dark:divide-slate-800" data-testid="session-list">

@@ -33,7 +33,7 @@ pub fn SigninPage() -> impl IntoView {
         <AuthCard title="Sign in to Strata">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    status.await.ok().filter(|s| s.first_account).map(|_| view! {
+                    crate::components::loaded::loaded(status).await.and_then(Result::ok).filter(|s| s.first_account).map(|_| view! {
                         <p class="rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-800 dark:bg-sky-950 dark:text-sky-200" data-testid="no-accounts">
                             "This installation has no accounts yet. "
                             <A href="/signup" attr:class="font-medium underline">"Create the administrator account"</A>

@@ -43,7 +43,9 @@ pub fn SignupPage() -> impl IntoView {
         <AuthCard title="Create your Strata account">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    match status.await {
+                    let Some(status) = crate::components::loaded::loaded(status).await else { return ().into_any() };
+
+                    match status {
                         Ok(s) if s.first_account => view! {
                             <p class="rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-800 dark:bg-sky-950 dark:text-sky-200" data-testid="first-account">
                                 "This is the first account on this installation: it will be the platform administrator."
