@@ -31,7 +31,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     let path = use_location().pathname;
     let public = move || matches!(path.get().as_str(), "/signin" | "/signup" | "/recover");
     let me = Resource::new(|| (), |_| get_me());
-    crate::live::provide_live();
+    let live = crate::live::provide_live();
     let signout = Action::new(|_: &()| sign_out());
     // Only ask for organizations when someone is signed in: the call would answer 401 (and
     // give a server-rendered public page that status) for anonymous visitors.
@@ -115,6 +115,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 class=ui::BTN_SECONDARY
                                 data-testid="sign-out"
                                 on:click=move |_| {
+                                    live.status.set("signed-out".into());
                                     signout.dispatch(());
                                 }
                             >

@@ -40,6 +40,10 @@ const HELLO: &str = "\u{0}hello";
 /// Applies one event's text to the counters; VM updates older than one already seen are
 /// dropped by generation.
 fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &str) {
+    // Signing out: nothing on this page is worth fetching again.
+    if live.status.try_get_untracked().as_deref() == Some("signed-out") {
+        return;
+    }
     let Ok(event) = serde_json::from_str::<LiveEvent>(text) else {
         return;
     };
