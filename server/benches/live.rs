@@ -136,7 +136,12 @@ async fn main() {
         "{:<12} {:>12} {:>10} {:>10}",
         "transport", "subscribers", "p50 ms", "p99 ms"
     );
+    // `STRATA_BENCH_ONLY=redis` (or `in-process`) runs one transport.
+    let only = std::env::var("STRATA_BENCH_ONLY").unwrap_or_default();
     for (name, transport) in [("in-process", None), ("redis", Some(redis.as_str()))] {
+        if !only.is_empty() && only != name {
+            continue;
+        }
         for n in [1usize, 100, 1000] {
             let (p50, p99) = run(transport, n).await;
             println!(

@@ -82,6 +82,10 @@ impl Drop for Counted {
 
 async fn send(socket: &mut WebSocket, event: &LiveEvent) -> Result<(), ()> {
     let text = serde_json::to_string(event).map_err(|_| ())?;
+    send_text(socket, &text).await
+}
+
+async fn send_text(socket: &mut WebSocket, text: &str) -> Result<(), ()> {
     match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
@@ -116,20 +120,23 @@ async fn run(state: AppState, caller: Caller, token: Option<String>, mut socket:
     loop {
         tokio::select! {
             received = events.recv() => {
-                let event = match received {
+                let sent = match received {
                     Ok(envelope) => {
                         if !control.may_receive(&caller, &envelope).await {
                             continue;
                         }
-                        envelope.event.clone()
+                        send_text(&mut socket, &envelope.text()).await
                     }
-                    Err(RecvError::Lagged(n)) => LiveEvent::Resync {
-                        v: EVENT_VERSION,
-                        reason: format!("missed {n} events"),
-                    },
+                    Err(RecvError::Lagged(n)) => {
+                        let resync = LiveEvent::Resync {
+                            v: EVENT_VERSION,
+                            reason: format!("missed {n} events"),
+                        };
+                        send(&mut socket, &resync).await
+                    }
                     Err(RecvError::Closed) => return,
                 };
-                if send(&mut socket, &event).await.is_err() {
+                if sent.is_err() {
                     return close(socket, 1013, "Too slow to keep up; reconnect.").await;
                 }
             }

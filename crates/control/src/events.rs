@@ -36,6 +36,9 @@ pub struct Envelope {
     pub revision: i64,
     /// When it was published (microseconds since the epoch), for latency measurements.
     pub published_us: i64,
+    /// The event as JSON, made once however many subscribers send it.
+    #[serde(skip)]
+    text: std::sync::OnceLock<Arc<str>>,
 }
 
 impl Envelope {
@@ -51,7 +54,19 @@ impl Envelope {
             permission: permission.as_str().to_owned(),
             revision: 0,
             published_us: chrono::Utc::now().timestamp_micros(),
+            text: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The event as the JSON text a browser receives.
+    pub fn text(&self) -> Arc<str> {
+        self.text
+            .get_or_init(|| {
+                serde_json::to_string(&self.event)
+                    .unwrap_or_default()
+                    .into()
+            })
+            .clone()
     }
 }
 
