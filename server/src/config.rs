@@ -48,7 +48,14 @@ pub struct Remote {
     #[arg(long, env = "STRATA_SERVER")]
     pub server: Option<String>,
     /// A platform administrator's session token (the `strata_session` cookie) for `--server`.
-    #[arg(long, env = "STRATA_TOKEN", hide_env_values = true)]
+    /// Tokens are base64url and may begin with `-`, so a value that looks like a flag is
+    /// taken as the token.
+    #[arg(
+        long,
+        env = "STRATA_TOKEN",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub token: Option<String>,
 }
 
@@ -242,6 +249,18 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("strata").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn a_token_may_begin_with_a_hyphen() {
+        let cli = parse(&[
+            "authz", "check", "user:a", "read", "vm:b", "--server", "http://x", "--token", "-J0k",
+        ])
+        .unwrap();
+        let Some(Command::Authz(cmd)) = cli.command else {
+            panic!("an authz command");
+        };
+        assert!(format!("{cmd:?}").contains("\"-J0k\""), "{cmd:?}");
     }
 
     #[test]
