@@ -2,15 +2,16 @@
 //! for the signed-in caller's view of the log (the same rules as the Audit page).
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Extension;
 use control::audit_log::ExportFormat;
 use control::auth::Caller;
 use model::audit::AuditFilter;
 use model::AppError;
 use serde::Deserialize;
 
+use crate::guard::error;
 use crate::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -25,11 +26,6 @@ pub struct ExportQuery {
     outcome: String,
     from: String,
     to: String,
-}
-
-fn error(e: AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(e)).into_response()
 }
 
 pub async fn export(

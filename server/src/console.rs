@@ -8,15 +8,17 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Extension;
 use control::auth::Caller;
-use model::AppError;
 use sea_orm::prelude::Uuid;
 
+use crate::guard::error;
+use crate::ws::{admit, close, Admitted};
 use crate::AppState;
 
 /// How often new output is looked for.
@@ -26,53 +28,27 @@ const RECHECK: Duration = Duration::from_secs(5);
 /// The most a single message may type.
 const MAX_INPUT: usize = 4096;
 
-fn error(e: AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(e)).into_response()
-}
-
 pub async fn console(
     State(state): State<AppState>,
     Path(id): Path<String>,
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let public_url = state.control.auth().public_url.clone();
-    if headers.get(header::ORIGIN).is_none() || !crate::guard::same_origin(&headers, &public_url) {
-        return error(AppError::Forbidden("Cross-site request refused.".into()));
-    }
-    let Some(Extension(caller)) = caller else {
-        return error(AppError::Unauthenticated);
+    let admitted = match admit(&state, &headers, caller, upgrade, "The console") {
+        Ok(a) => a,
+        Err(e) => return error(e),
     };
-    let Ok(upgrade) = upgrade else {
-        return error(AppError::Invalid(
-            "The console is a WebSocket: connect with an upgrade request.".into(),
-        ));
-    };
+    let Admitted {
+        caller,
+        upgrade,
+        token,
+    } = admitted;
     let vm = match state.control.open_console(&caller, &id).await {
         Ok(vm) => vm,
         Err(e) => return error(e),
     };
-    let token = session_token(&state, &headers);
     upgrade.on_upgrade(move |socket| run(state, caller, token, vm, socket))
-}
-
-pub(crate) fn session_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| control::auth::cookie::read(state.control.auth(), v).map(str::to_owned))
-}
-
-async fn close(mut socket: WebSocket, code: u16, reason: &str) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
-        .await;
 }
 
 async fn run(

@@ -39,13 +39,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         return error(AppError::RateLimited);
     }
 
-    let auth = state.control.auth();
-    let token = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| cookie::read(auth, v).map(str::to_owned));
+    let token = session_token(&state, req.headers());
     let caller = match token {
         Some(t) => state.control.resolve_session(&t, now).await.unwrap_or(None),
         None => None,
@@ -76,7 +70,18 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     next.run(req).await
 }
 
-fn error(e: AppError) -> Response {
+/// The session token in a request's cookies, if any.
+pub(crate) fn session_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let auth = state.control.auth();
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| cookie::read(auth, v).map(str::to_owned))
+}
+
+/// An error as the JSON response every endpoint gives.
+pub(crate) fn error(e: AppError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Json(e)).into_response()
 }

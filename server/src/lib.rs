@@ -22,6 +22,7 @@ pub mod retention;
 pub mod router;
 pub mod serve;
 pub mod state;
+pub mod ws;
 
 pub use config::{Cli, Command, Config};
 pub use serve::run;

@@ -10,16 +10,18 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Extension;
 use control::auth::Caller;
 use model::events::{LiveEvent, EVENT_VERSION};
-use model::AppError;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::guard::error;
+use crate::ws::{admit, close, Admitted};
 use crate::AppState;
 
 const PING: Duration = Duration::from_secs(15);
@@ -30,30 +32,20 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// Open `/ws` connections in this process.
 static SUBSCRIBERS: AtomicI64 = AtomicI64::new(0);
 
-fn error(e: AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(e)).into_response()
-}
-
 pub async fn ws(
     State(state): State<AppState>,
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let public_url = state.control.auth().public_url.clone();
-    if headers.get(header::ORIGIN).is_none() || !crate::guard::same_origin(&headers, &public_url) {
-        return error(AppError::Forbidden("Cross-site request refused.".into()));
-    }
-    let Some(Extension(caller)) = caller else {
-        return error(AppError::Unauthenticated);
+    let Admitted {
+        caller,
+        upgrade,
+        token,
+    } = match admit(&state, &headers, caller, upgrade, "Live events") {
+        Ok(a) => a,
+        Err(e) => return error(e),
     };
-    let Ok(upgrade) = upgrade else {
-        return error(AppError::Invalid(
-            "Live events come over a WebSocket: connect with an upgrade request.".into(),
-        ));
-    };
-    let token = crate::console::session_token(&state, &headers);
     // Bounded buffers: a client that stops reading costs at most this much memory before
     // its sends fail and it is disconnected. Browsers send nothing big.
     upgrade
@@ -90,17 +82,6 @@ async fn send_text(socket: &mut WebSocket, text: &str) -> Result<(), ()> {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
     }
-}
-
-async fn close(mut socket: WebSocket, code: u16, reason: &str) {
-    let _ = tokio::time::timeout(
-        SEND_TIMEOUT,
-        socket.send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        }))),
-    )
-    .await;
 }
 
 async fn run(state: AppState, caller: Caller, token: Option<String>, mut socket: WebSocket) {

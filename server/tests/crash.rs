@@ -86,13 +86,7 @@ struct Cleanup(PathBuf);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        if let Ok(dirs) = std::fs::read_dir(self.0.join("vms")) {
-            for d in dirs.flatten() {
-                if let Ok(pid) = std::fs::read_to_string(d.path().join("qemu.pid")) {
-                    let _ = Command::new("kill").args(["-9", pid.trim()]).status();
-                }
-            }
-        }
+        control::testing::kill_vms_under(&self.0.join("vms"));
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }

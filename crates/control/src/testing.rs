@@ -238,8 +238,8 @@ pub async fn session_for(control: &Control, user_id: sea_orm::prelude::Uuid) -> 
         .expect("open test session")
 }
 
-/// Kills every QEMU whose pid file lies under `dir`.
-fn kill_vms_under(dir: &std::path::Path) {
+/// Kills every QEMU whose pid file lies in a VM directory under `dir`.
+pub fn kill_vms_under(dir: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

@@ -277,10 +277,8 @@ impl Control {
                 action.as_str()
             )));
         }
-        let generation = self
-            .request(&txn, &row, desired_after(action), name, caller, now)
+        self.request(&txn, &row, desired_after(action), name, caller, now)
             .await?;
-        let _ = generation;
         let entry = Entry::new(name, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name }));
@@ -326,7 +324,7 @@ impl Control {
         kind: &'static str,
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<i64, AppError> {
+    ) -> Result<(), AppError> {
         let generation = row.generation + 1;
         vm::Entity::update_many()
             .col_expr(vm::Column::DesiredState, Expr::value(desired))
@@ -357,7 +355,7 @@ impl Control {
             now,
         )
         .await?;
-        Ok(generation)
+        Ok(())
     }
 }
 
