@@ -26,8 +26,9 @@ use crate::layout::Layout;
 use crate::pages::{
     admin_users::AdminUsersPage, audit::AuditPage, dashboard::DashboardPage, images::ImagesPage,
     not_found::NotFound, operations::OperationsPage, organization::OrganizationPage,
-    organizations::OrganizationsPage, recover::RecoverPage, services::ServicesPage,
-    settings::SettingsPage, signin::SigninPage, signup::SignupPage, vm::VmPage, vms::VmsPage,
+    organizations::OrganizationsPage, recover::RecoverPage, service::ServicePage,
+    services::ServicesPage, settings::SettingsPage, signin::SigninPage, signup::SignupPage,
+    vm::VmPage, vms::VmsPage,
 };
 
 /// The HTML document around the app; rendered only on the server.
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("vms") view=VmsPage />
                         <Route path=path!("vms/:id") view=VmPage />
                         <Route path=path!("services") view=ServicesPage />
+                        <Route path=path!("services/:id") view=ServicePage />
                         <Route path=path!("organizations") view=OrganizationsPage />
                         <Route path=path!("organizations/:id") view=OrganizationPage />
                         <Route path=path!("settings") view=SettingsPage />

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use model::events::LiveEvent;
+use model::services::{DeploymentLogLine, MetricSample};
 
 /// Shared through context by the layout.
 #[derive(Clone, Copy)]
@@ -11,6 +12,13 @@ pub struct Live {
     pub status: RwSignal<String>,
     /// Goes up when a VM changed, grants changed, or the connection (re)started.
     pub vms: RwSignal<u64>,
+    /// Goes up when a service changed, grants changed, or the connection (re)started.
+    pub services: RwSignal<u64>,
+    /// The last usage sample, with the id it was sent for (a VM's, or a replica's service's).
+    /// Pages append it to what they show rather than refetching.
+    pub metrics: RwSignal<Option<(String, MetricSample)>>,
+    /// The last log line, with its stream (a deployment's id).
+    pub log: RwSignal<Option<(String, DeploymentLogLine)>>,
 }
 
 impl Live {
@@ -18,6 +26,9 @@ impl Live {
         Self {
             status: RwSignal::new("connecting".into()),
             vms: RwSignal::new(0),
+            services: RwSignal::new(0),
+            metrics: RwSignal::new(None),
+            log: RwSignal::new(None),
         }
     }
 }
@@ -37,8 +48,8 @@ pub fn use_live() -> Live {
 /// The key under which the first greeting is remembered.
 const HELLO: &str = "\u{0}hello";
 
-/// Applies one event's text to the counters; VM updates older than one already seen are
-/// dropped by generation.
+/// Applies one event's text to the counters; VM and service updates older than one already
+/// seen are dropped by generation.
 fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &str) {
     // Signing out: nothing on this page is worth fetching again.
     if live.status.try_get_untracked().as_deref() == Some("signed-out") {
@@ -55,6 +66,20 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
                 live.vms.try_update(|n| *n += 1);
             }
         }
+        LiveEvent::ServiceUpdate { id, generation, .. } => {
+            let key = format!("service/{id}");
+            let newer = seen.get(&key).is_none_or(|g| generation >= g);
+            if newer {
+                seen.insert(key, *generation);
+                live.services.try_update(|n| *n += 1);
+            }
+        }
+        LiveEvent::Metrics { id, sample, .. } => {
+            live.metrics.try_set(Some((id.clone(), sample.clone())));
+        }
+        LiveEvent::Log { stream, line, .. } => {
+            live.log.try_set(Some((stream.clone(), line.clone())));
+        }
         // The first greeting finds the page freshly loaded; a later one is a reconnection,
         // after which (like after a missed stretch or a grant change) whatever is shown is
         // refetched.
@@ -63,6 +88,7 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
         }
         LiveEvent::AccessChanged { .. } | LiveEvent::Resync { .. } | LiveEvent::Hello { .. } => {
             live.vms.try_update(|n| *n += 1);
+            live.services.try_update(|n| *n += 1);
         }
         _ => {}
     }

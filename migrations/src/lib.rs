@@ -9,6 +9,7 @@ mod m20261122_000002_identity;
 mod m20261122_000003_access;
 mod m20261122_000004_audit;
 mod m20261122_000005_compute;
+mod m20261122_000006_services;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_access::Migration),
             Box::new(m20261122_000004_audit::Migration),
             Box::new(m20261122_000005_compute::Migration),
+            Box::new(m20261122_000006_services::Migration),
         ]
     }
 }

@@ -263,7 +263,12 @@ async fn a_stuck_client_does_not_slow_the_others() {
             LiveEvent::Log {
                 v: EVENT_VERSION,
                 id: i.to_string(),
-                line: line.clone(),
+                stream: "bench".into(),
+                line: model::services::DeploymentLogLine {
+                    at: String::new(),
+                    level: "info".into(),
+                    message: line.clone(),
+                },
             },
             None,
             control::access::model::Permission::Read,

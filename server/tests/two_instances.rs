@@ -214,33 +214,12 @@ async fn authz_questions_to_a_running_server_need_platform_admin_rights() {
     assert!(!ok && out.contains("no user called `nobody`"), "{out}");
 }
 
-/// The Redis the tests use: `STRATA_TEST_REDIS_URL`, by default the one on this machine.
-fn redis_url() -> String {
-    let url = std::env::var("STRATA_TEST_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned());
-    let hostport = url
-        .trim_start_matches("redis://")
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .rsplit('@')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        TcpStream::connect(&hostport).is_ok(),
-        "Redis is required for this test but {url} cannot be reached; start it \
-         (`redis-server --daemonize yes`) or set STRATA_TEST_REDIS_URL"
-    );
-    url
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_through_one_instance_reaches_a_websocket_on_the_other_through_redis() {
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-    let redis = redis_url();
+    let redis = control::testing::redis_url();
     let db = TestDb::new().await;
     let control = db.control().await;
     let now = Utc::now();

@@ -12,4 +12,5 @@ pub mod dashboard;
 pub mod operations;
 pub mod orgs;
 pub mod security;
+pub mod services;
 pub mod vms;

@@ -9,6 +9,7 @@ pub mod operations;
 pub mod organization;
 pub mod organizations;
 pub mod recover;
+pub mod service;
 pub mod services;
 pub mod settings;
 pub mod signin;

@@ -1,16 +1,17 @@
-//! One virtual machine: spec and state, power buttons, timeline, operations, serial console,
-//! shares, delete, and its Access panel. It refreshes itself while work is under way.
+//! One virtual machine: spec and state, power buttons, metrics, timeline, operations, serial
+//! console, shares, delete, and its Access panel. It refreshes itself while work is under way.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use model::vms::{ShareLevel, VmAction};
 
+use crate::api::services::vm_metrics;
 use crate::api::vms::{act_on_vm, delete_vm, get_vm, share_vm, unshare_vm};
 use crate::components::{
     access_panel::AccessPanel, error_notice::ErrorNotice, loaded::loaded,
-    operations_list::OperationsList, refresh::tick_while, serial_console::SerialConsole, ui,
-    vm_state::VmStateBadge,
+    metrics_feed::sample_feed, operations_list::OperationsList, refresh::tick_while,
+    serial_console::SerialConsole, ui, vm_metrics::VmMetrics, vm_state::VmStateBadge,
 };
 
 #[component]
@@ -51,6 +52,8 @@ pub fn VmPage() -> impl IntoView {
     };
     let who = RwSignal::new(String::new());
     let level = RwSignal::new(ShareLevel::Viewer);
+    // Kept across refetches, so live samples are appended rather than refetched.
+    let samples = sample_feed(Signal::derive(id), vm_metrics);
 
     view! {
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
@@ -125,6 +128,7 @@ pub fn VmPage() -> impl IntoView {
                                     <div class="col-span-2 md:col-span-5"><dt class="text-slate-500">"Description"</dt><dd>{d.description.clone()}</dd></div>
                                 })}
                             </dl>
+                            <VmMetrics samples name=d.vm.name.clone() />
                             {console.then(|| view! { <div class="mb-6"><SerialConsole vm_id=d.vm.id.clone() /></div> })}
                             <div class="mb-6 grid gap-6 xl:grid-cols-2">
                                 <section class=ui::CARD aria-labelledby="ops-title">

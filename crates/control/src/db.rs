@@ -33,6 +33,7 @@ pub struct Control {
     runner_id: Arc<str>,
     runner_wake: Arc<Notify>,
     bus: Arc<crate::events::EventBus>,
+    usage: Arc<crate::usage::Usage>,
 }
 
 impl std::fmt::Debug for Control {
@@ -74,6 +75,8 @@ pub enum StartError {
     Grants(model::AppError),
     #[error("{0}")]
     Events(#[from] crate::events::BusError),
+    #[error("could not connect to Redis for metrics: {0}")]
+    Metrics(#[source] redis::RedisError),
     #[error("could not register the ready image: {0}")]
     ReadyImage(model::AppError),
     #[error("passkeys cannot work with public URL {0}: the relying party must be a host name such as localhost, not an IP address")]
@@ -97,6 +100,12 @@ impl Control {
             (Some(url), EventTransport::Redis) => crate::events::EventBus::with_redis(url).await?,
             _ => crate::events::EventBus::in_process(),
         };
+        let usage = match &config.redis_url {
+            Some(url) => crate::usage::Usage::with_redis(url)
+                .await
+                .map_err(StartError::Metrics)?,
+            None => crate::usage::Usage::in_memory(),
+        };
         let control = Self {
             db,
             events: config.events,
@@ -109,6 +118,7 @@ impl Control {
             runner_id: format!("runner-{}", Uuid::new_v4().simple()).into(),
             runner_wake: Arc::new(Notify::new()),
             bus: Arc::new(bus),
+            usage: Arc::new(usage),
         };
         crate::access::grants::ensure_platform_grants(&control.db, now)
             .await
@@ -143,6 +153,16 @@ impl Control {
     /// Live events for browsers.
     pub fn bus(&self) -> &crate::events::EventBus {
         &self.bus
+    }
+
+    /// Usage samples of VMs.
+    pub(crate) fn usage(&self) -> &crate::usage::Usage {
+        &self.usage
+    }
+
+    /// Whether usage samples are kept in Redis (else in memory).
+    pub fn metrics_in_redis(&self) -> bool {
+        self.usage.in_redis()
     }
 
     /// The database connection pool.

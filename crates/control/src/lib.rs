@@ -25,6 +25,8 @@ pub mod nodes;
 pub mod operations;
 pub mod orgs;
 mod reconcile;
+pub mod services;
+pub mod usage;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod vm_console;

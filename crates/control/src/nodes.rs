@@ -21,6 +21,7 @@ pub async fn ensure_local_node(db: &DatabaseConnection, now: DateTime<Utc>) -> R
         cpu_count: Set(host_cpus()),
         memory_mb: Set(host_memory_mb()),
         created_at: Set(now),
+        region: Set(LOCAL_NODE.to_owned()),
     };
     node::Entity::insert(row)
         .on_conflict(

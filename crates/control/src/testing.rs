@@ -288,3 +288,24 @@ pub async fn enqueue_test_operation(
     .await
     .expect("enqueue a test operation")
 }
+
+/// The Redis the tests use: `STRATA_TEST_REDIS_URL`, by default the one on this machine.
+pub fn redis_url() -> String {
+    let url = std::env::var("STRATA_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned());
+    let hostport = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        std::net::TcpStream::connect(&hostport).is_ok(),
+        "Redis is required for this test but {url} cannot be reached; start it \
+         (`redis-server --daemonize yes`) or set STRATA_TEST_REDIS_URL"
+    );
+    url
+}

@@ -114,6 +114,9 @@ impl Control {
             generation: Set(1),
             observed_generation: Set(0),
             updated_at: Set(Some(now)),
+            service_id: Set(None),
+            config_version: Set(None),
+            service_version: Set(None),
         }
         .insert(&txn)
         .await
@@ -207,7 +210,7 @@ impl Control {
     }
 
     /// The chosen image if the caller may use it, or the first one they may.
-    async fn pick_image(
+    pub(crate) async fn pick_image(
         &self,
         caller: &Caller,
         image_id: Option<&str>,

@@ -19,23 +19,29 @@ pub enum LiveEvent {
         generation: i64,
         deleted: bool,
     },
-    /// A service changed.
+    /// A service changed (status, replicas, configuration, a deployment) or was deleted.
     ServiceUpdate {
         v: u32,
         id: String,
+        name: String,
+        organization_id: String,
         state: String,
         generation: i64,
+        deleted: bool,
     },
-    /// A sample of a resource's usage.
+    /// A usage sample of a VM; `id` is the VM's, or its service's for the service's stream.
     Metrics {
         v: u32,
         id: String,
-        cpu_percent: f64,
-        rss_bytes: u64,
-        uptime_seconds: f64,
+        sample: crate::services::MetricSample,
     },
-    /// A line of a log (a deployment's, an operation's).
-    Log { v: u32, id: String, line: String },
+    /// A line of a log; `id` is the resource (a service), `stream` the log (a deployment).
+    Log {
+        v: u32,
+        id: String,
+        stream: String,
+        line: crate::services::DeploymentLogLine,
+    },
     /// A new audit row.
     Audit {
         v: u32,

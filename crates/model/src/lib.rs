@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod operations;
 pub mod orgs;
+pub mod services;
 pub mod vms;
 
 pub use dashboard::{Counts, DashboardInfo, DatabaseBackend, EventTransport};

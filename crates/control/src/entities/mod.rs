@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod ceremony;
+pub mod deployment;
+pub mod deployment_log;
 pub mod image;
 pub mod link;
 pub mod node;
@@ -10,6 +12,7 @@ pub mod organization;
 pub mod passkey;
 pub mod relation_tuple;
 pub mod service;
+pub mod service_config;
 pub mod session;
 pub mod user;
 pub mod vm;

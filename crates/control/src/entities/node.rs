@@ -14,6 +14,8 @@ pub struct Model {
     pub cpu_count: i32,
     pub memory_mb: i64,
     pub created_at: DateTimeUtc,
+    /// The label services name to run here.
+    pub region: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

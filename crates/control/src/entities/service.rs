@@ -1,4 +1,4 @@
-//! A service: a named workload deployed as VMs (its columns arrive with the services issue).
+//! A service: a named workload deployed as replica VMs, with what it should run now.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,6 +10,27 @@ pub struct Model {
     pub name: String,
     pub organization_id: Uuid,
     pub created_at: DateTimeUtc,
+    pub description: String,
+    /// The node region its replicas run in.
+    pub region: String,
+    pub image_id: Option<Uuid>,
+    /// The release label deployed with the image.
+    pub version: String,
+    /// Replicas wanted.
+    pub replicas: i32,
+    pub cpu_count: i32,
+    pub memory_mb: i32,
+    /// A JSON Schema for configurations; empty: any JSON object.
+    pub config_schema: String,
+    /// The configuration version the replicas should run.
+    pub config_version: i64,
+    /// running, stopped or deleted.
+    pub desired_state: String,
+    /// Bumped by every deployment request; an older rollout stops when it sees a newer one.
+    pub generation: i64,
+    /// When the last deployment succeeded.
+    pub deployed_at: Option<DateTimeUtc>,
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

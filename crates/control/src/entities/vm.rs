@@ -28,6 +28,12 @@ pub struct Model {
     /// The generation the observed state belongs to.
     pub observed_generation: i64,
     pub updated_at: Option<DateTimeUtc>,
+    /// The service this VM is a replica of.
+    pub service_id: Option<Uuid>,
+    /// The service configuration version this replica was booted with.
+    pub config_version: Option<i64>,
+    /// The service version label this replica runs.
+    pub service_version: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

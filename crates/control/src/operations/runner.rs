@@ -178,6 +178,7 @@ impl Control {
         // The kind's prefix names the code that runs it: `vm.start` -> VMs.
         match ctx.op.kind.split('.').next().unwrap_or_default() {
             "vm" => self.run_vm_operation(ctx).await,
+            "service" => self.run_service_operation(ctx).await,
             #[cfg(feature = "testing")]
             "test" => crate::testing::run_test_operation(ctx).await,
             _ => Err(OpError::Permanent(format!(
@@ -247,6 +248,12 @@ impl Control {
             // Another runner took it over after our lease ran out; it settles it.
             return Ok(());
         }
+        let deployment_end = if op.target_type == "service" {
+            self.service_settled(&txn, op, state, error.as_deref(), now)
+                .await?
+        } else {
+            None
+        };
         match state {
             OperationState::Failed => {
                 self.operation_failed(&txn, op, error.as_deref().unwrap_or("failed"), now)
@@ -267,6 +274,10 @@ impl Control {
             if let Ok(id) = op.target_id.parse() {
                 self.publish_vm(id).await;
             }
+        }
+        if let Some((deployment, line)) = deployment_end {
+            self.publish_log(&deployment, line).await;
+            self.publish_service(deployment.service_id).await;
         }
         Ok(())
     }

@@ -9,4 +9,6 @@ mod sweep;
 mod vm;
 
 pub(crate) use sweep::SWEEP_EVERY;
-pub(crate) use vm::{event, vm_cancelled, vm_failed};
+pub(crate) use vm::{
+    db_error, driver_error, event, vm_cancelled, vm_failed, BOOT_TIMEOUT, STOP_GRACE,
+};

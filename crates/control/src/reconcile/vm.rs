@@ -23,9 +23,9 @@ use crate::{internal, Control};
 /// How long a guest gets to power off on the ACPI button before QEMU is told to quit.
 pub(crate) const STOP_GRACE: Duration = Duration::from_secs(20);
 /// How long a guest with a boot marker gets to print it.
-const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn driver_error(e: DriverError) -> OpError {
+pub(crate) fn driver_error(e: DriverError) -> OpError {
     if e.is_transient() {
         OpError::Transient(e.to_string())
     } else {
@@ -33,7 +33,7 @@ fn driver_error(e: DriverError) -> OpError {
     }
 }
 
-fn db_error(e: impl std::fmt::Display) -> OpError {
+pub(crate) fn db_error(e: impl std::fmt::Display) -> OpError {
     OpError::Transient(format!("database: {e}"))
 }
 
@@ -190,7 +190,7 @@ impl Control {
         }
     }
 
-    async fn spec_of(&self, row: &vm::Model) -> Result<MachineSpec, OpError> {
+    pub(crate) async fn spec_of(&self, row: &vm::Model) -> Result<MachineSpec, OpError> {
         let image_id = row
             .image_id
             .ok_or_else(|| OpError::Permanent("the VM has no image".into()))?;
@@ -199,10 +199,26 @@ impl Control {
             .await
             .map_err(db_error)?
             .ok_or_else(|| OpError::Permanent("the VM's image was removed".into()))?;
-        machine_spec(row, &img)
+        let mut spec = machine_spec(row, &img)?;
+        spec.config = self.replica_config(row).await?;
+        Ok(spec)
     }
 
-    async fn boot_marker(&self, row: &vm::Model) -> Option<String> {
+    /// The configuration a service replica boots with (None for a VM of its own).
+    pub(crate) async fn replica_config(&self, row: &vm::Model) -> Result<Option<String>, OpError> {
+        let (Some(service), Some(version)) = (row.service_id, row.config_version) else {
+            return Ok(None);
+        };
+        Ok(crate::entities::service_config::Entity::find()
+            .filter(crate::entities::service_config::Column::ServiceId.eq(service))
+            .filter(crate::entities::service_config::Column::Version.eq(version))
+            .one(self.db())
+            .await
+            .map_err(db_error)?
+            .map(|c| c.config))
+    }
+
+    pub(crate) async fn boot_marker(&self, row: &vm::Model) -> Option<String> {
         let image_id = row.image_id?;
         image::Entity::find_by_id(image_id)
             .one(self.db())
@@ -274,7 +290,7 @@ impl Control {
     }
 
     /// Removes a deleted VM's row, timeline and grants in one transaction.
-    async fn forget_vm(&self, row: &vm::Model) -> Result<(), AppError> {
+    pub(crate) async fn forget_vm(&self, row: &vm::Model) -> Result<(), AppError> {
         let fail = |e| internal("remove vm", e);
         let txn = self.db().begin().await.map_err(fail)?;
         vm_event::Entity::delete_many()

@@ -1,0 +1,638 @@
+//! Requests that change a service: create, save a configuration, deploy, roll back, scale,
+//! start, stop and delete.
+//!
+//! Each request commits, in one transaction, what the service should run now (a new
+//! generation), a numbered deployment with the first line of its log, a queued operation and
+//! the audit row; the operation runner then rolls the replicas.
+
+use chrono::{DateTime, Utc};
+use model::services::{
+    validate_shape, ConfigVersion, DeployRequest, DeploymentKind, DeploymentState,
+    DeploymentView, NewService, ServiceAction, ServiceSummary,
+};
+use model::vms::{validate_spec, validate_vm_name, NewVm, MAX_DESCRIPTION};
+use model::AppError;
+use sea_orm::prelude::Uuid;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use super::config::{check_config, compact, parse_schema};
+use super::logs;
+use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
+use crate::access::{not_found, tuples};
+use crate::audit::{self, Actor, Entry, Outcome};
+use crate::auth::Caller;
+use crate::entities::{deployment, node, organization, service, service_config};
+use crate::operations::queue::{self, NewOperation};
+use crate::orgs::parse_id;
+use crate::{internal, Control};
+
+/// What a deployment request changes on the service row.
+#[derive(Default)]
+struct Change {
+    config_version: Option<i64>,
+    image_id: Option<Uuid>,
+    version: Option<String>,
+    replicas: Option<i32>,
+    desired_state: Option<&'static str>,
+}
+
+fn operation_kind(kind: DeploymentKind) -> &'static str {
+    match kind {
+        DeploymentKind::Create => "service.create",
+        DeploymentKind::Deploy => "service.deploy",
+        DeploymentKind::Rollback => "service.rollback",
+        DeploymentKind::Scale => "service.scale",
+        DeploymentKind::Start => "service.start",
+        DeploymentKind::Stop => "service.stop",
+        DeploymentKind::Delete => "service.delete",
+    }
+}
+
+impl Control {
+    /// Creates a service in an organization and queues its first rollout; the creator owns it.
+    pub async fn create_service(
+        &self,
+        caller: &Caller,
+        new: &NewService,
+        now: DateTime<Utc>,
+    ) -> Result<ServiceSummary, AppError> {
+        let org_id = parse_id(&new.organization_id, Kind::Organization)?;
+        self.authorize_action(
+            caller,
+            Permission::CreateService,
+            &Resource::organization(org_id),
+            "service.create",
+        )
+        .await?;
+        let name = new.name.trim();
+        validate_vm_name(name).map_err(|e| AppError::Invalid(e.replace("A VM", "A service")))?;
+        if new.description.len() > MAX_DESCRIPTION {
+            return Err(AppError::Invalid(format!(
+                "Description: at most {MAX_DESCRIPTION} characters."
+            )));
+        }
+        validate_shape(new.replicas, &new.version).map_err(AppError::Invalid)?;
+        let fail = |e| internal("create service", e);
+        let local = node::Entity::find_by_id(self.local_node())
+            .one(self.db())
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| internal("create service", "the local node is not registered"))?;
+        let mut shape = NewVm::named(&new.organization_id, name);
+        shape.cpu_count = new.cpu_count;
+        shape.memory_mb = new.memory_mb;
+        validate_spec(&shape, u32::try_from(local.cpu_count).unwrap_or(1))
+            .map_err(AppError::Invalid)?;
+        let region = self.pick_region(new.region.trim(), &local).await?;
+        let img = self.pick_image(caller, new.image_id.as_deref()).await?;
+        parse_schema(&new.config_schema)?;
+        let config = check_config(&new.config_schema, &new.config)?;
+        let org = organization::Entity::find_by_id(org_id)
+            .one(self.db())
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| not_found(Kind::Organization))?;
+
+        let txn = self.db().begin().await.map_err(fail)?;
+        let id = Uuid::new_v4();
+        let row = service::ActiveModel {
+            id: Set(id),
+            name: Set(name.to_owned()),
+            organization_id: Set(org_id),
+            created_at: Set(now),
+            description: Set(new.description.trim().to_owned()),
+            region: Set(region),
+            image_id: Set(Some(img.id)),
+            version: Set(new.version.trim().to_owned()),
+            replicas: Set(i32::try_from(new.replicas).unwrap_or(1)),
+            cpu_count: Set(i32::try_from(new.cpu_count).unwrap_or(1)),
+            memory_mb: Set(i32::try_from(new.memory_mb).unwrap_or(128)),
+            config_schema: Set(new.config_schema.trim().to_owned()),
+            config_version: Set(1),
+            desired_state: Set("running".into()),
+            generation: Set(1),
+            deployed_at: Set(None),
+            updated_at: Set(Some(now)),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            crate::auth::signup::unique_or(
+                e,
+                AppError::Conflict(format!("{} already has a service called {name}.", org.name)),
+                "create service",
+            )
+        })?;
+        save_version(&txn, id, 1, &compact(&config), caller, "First version", now).await?;
+        let res = Resource::new(Kind::Service, id);
+        tuples::write(
+            &txn,
+            &[
+                tuples::points_to(
+                    &res,
+                    Rel::Organization,
+                    Kind::Organization,
+                    &org_id.to_string(),
+                ),
+                tuples::tuple(&res, Rel::Owner, m::user(caller.user_id)),
+            ],
+            now,
+        )
+        .await?;
+        let dep = queue_deployment(&txn, &row, DeploymentKind::Create, caller, now).await?;
+        let entry = Entry::new("service.create", &res)
+            .org(org_id)
+            .detail(serde_json::json!({
+                "name": name, "image": img.name, "version": row.version,
+                "replicas": new.replicas, "region": row.region,
+            }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        txn.commit().await.map_err(fail)?;
+        self.after_request(&dep).await;
+        tracing::info!(service = %name, org = %org.name, by = %caller.username, "service created");
+        self.service_summaries(&[id])
+            .await?
+            .pop()
+            .ok_or_else(|| not_found(Kind::Service))
+    }
+
+    /// The region asked for, if some node is in it; empty: the local node's.
+    async fn pick_region(&self, asked: &str, local: &node::Model) -> Result<String, AppError> {
+        if asked.is_empty() {
+            return Ok(local.region.clone());
+        }
+        let regions = self.regions().await?;
+        if regions.iter().any(|r| r == asked) {
+            Ok(asked.to_owned())
+        } else {
+            Err(AppError::Invalid(format!(
+                "Region: no node is in {asked:?}; choose one of {}.",
+                regions.join(", ")
+            )))
+        }
+    }
+
+    /// Saves a new configuration version (checked against the schema); with `deploy`, rolls
+    /// it out at once.
+    pub async fn save_service_config(
+        &self,
+        caller: &Caller,
+        id: &str,
+        text: &str,
+        deploy: bool,
+        now: DateTime<Utc>,
+    ) -> Result<ConfigVersion, AppError> {
+        let id = parse_id(id, Kind::Service)?;
+        let res = Resource::new(Kind::Service, id);
+        self.authorize_action(caller, Permission::Update, &res, "service.config")
+            .await?;
+        if deploy {
+            self.authorize_action(caller, Permission::Deploy, &res, "service.deploy")
+                .await?;
+        }
+        let fail = |e| internal("save service config", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let row = lock_service(&txn, id).await?;
+        let config = check_config(&row.config_schema, text)?;
+        let version = next_version(&txn, id).await?;
+        save_version(&txn, id, version, &compact(&config), caller, "", now).await?;
+        let entry = Entry::new("service.config", &res)
+            .org(row.organization_id)
+            .detail(serde_json::json!({ "name": row.name, "version": version, "deploy": deploy }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        let dep = if deploy {
+            let change = Change {
+                config_version: Some(version),
+                ..Default::default()
+            };
+            Some(
+                self.request_deployment(&txn, &row, change, DeploymentKind::Deploy, caller, now)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        txn.commit().await.map_err(fail)?;
+        match dep {
+            Some(dep) => self.after_request(&dep).await,
+            None => self.publish_service(id).await,
+        }
+        Ok(ConfigVersion {
+            version,
+            config: super::config::pretty(&compact(&config)),
+            author: Some(caller.username.clone()),
+            created_at: crate::auth::show_time(now),
+            note: String::new(),
+        })
+    }
+
+    /// Saves version `version`'s configuration again as a new version and deploys it.
+    pub async fn rollback_service(
+        &self,
+        caller: &Caller,
+        id: &str,
+        version: i64,
+        now: DateTime<Utc>,
+    ) -> Result<DeploymentView, AppError> {
+        let id = parse_id(id, Kind::Service)?;
+        let res = Resource::new(Kind::Service, id);
+        self.authorize_action(caller, Permission::Update, &res, "service.rollback")
+            .await?;
+        self.authorize_action(caller, Permission::Deploy, &res, "service.rollback")
+            .await?;
+        let fail = |e| internal("roll back service", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let row = lock_service(&txn, id).await?;
+        let old = service_config::Entity::find()
+            .filter(service_config::Column::ServiceId.eq(id))
+            .filter(service_config::Column::Version.eq(version))
+            .one(&txn)
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| AppError::Invalid(format!("{} has no version {version}.", row.name)))?;
+        let new_version = next_version(&txn, id).await?;
+        let note = format!("Rolled back to version {version}");
+        save_version(&txn, id, new_version, &old.config, caller, &note, now).await?;
+        let change = Change {
+            config_version: Some(new_version),
+            ..Default::default()
+        };
+        let dep = self
+            .request_deployment(&txn, &row, change, DeploymentKind::Rollback, caller, now)
+            .await?;
+        let entry = Entry::new("service.rollback", &res)
+            .org(row.organization_id)
+            .detail(serde_json::json!({ "name": row.name, "to": version, "version": new_version }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        txn.commit().await.map_err(fail)?;
+        self.after_request(&dep).await;
+        self.deployment_view(dep).await
+    }
+
+    /// Deploys a configuration version, image or version label (None keeps the current one).
+    pub async fn deploy_service(
+        &self,
+        caller: &Caller,
+        id: &str,
+        request: &DeployRequest,
+        now: DateTime<Utc>,
+    ) -> Result<DeploymentView, AppError> {
+        let id = parse_id(id, Kind::Service)?;
+        let res = Resource::new(Kind::Service, id);
+        self.authorize_action(caller, Permission::Deploy, &res, "service.deploy")
+            .await?;
+        let image_id = match request.image_id.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(asked) => Some(self.pick_image(caller, Some(asked)).await?.id),
+            None => None,
+        };
+        if let Some(v) = &request.version {
+            validate_shape(0, v).map_err(AppError::Invalid)?;
+        }
+        let fail = |e| internal("deploy service", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let row = lock_service(&txn, id).await?;
+        if let Some(v) = request.config_version {
+            let exists = service_config::Entity::find()
+                .filter(service_config::Column::ServiceId.eq(id))
+                .filter(service_config::Column::Version.eq(v))
+                .one(&txn)
+                .await
+                .map_err(fail)?
+                .is_some();
+            if !exists {
+                return Err(AppError::Invalid(format!("{} has no version {v}.", row.name)));
+            }
+        }
+        let change = Change {
+            config_version: request.config_version,
+            image_id,
+            version: request.version.as_ref().map(|v| v.trim().to_owned()),
+            ..Default::default()
+        };
+        let dep = self
+            .request_deployment(&txn, &row, change, DeploymentKind::Deploy, caller, now)
+            .await?;
+        let entry = Entry::new("service.deploy", &res)
+            .org(row.organization_id)
+            .detail(serde_json::json!({
+                "name": row.name, "config_version": dep.config_version, "version": dep.version,
+            }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        txn.commit().await.map_err(fail)?;
+        self.after_request(&dep).await;
+        self.deployment_view(dep).await
+    }
+
+    /// Changes how many replicas run.
+    pub async fn scale_service(
+        &self,
+        caller: &Caller,
+        id: &str,
+        replicas: u32,
+        now: DateTime<Utc>,
+    ) -> Result<DeploymentView, AppError> {
+        validate_shape(replicas, "1").map_err(AppError::Invalid)?;
+        let change = Change {
+            replicas: Some(i32::try_from(replicas).unwrap_or(0)),
+            ..Default::default()
+        };
+        self.simple_request(
+            caller,
+            id,
+            Permission::Deploy,
+            "service.scale",
+            change,
+            DeploymentKind::Scale,
+            now,
+        )
+        .await
+    }
+
+    /// Starts or stops every replica.
+    pub async fn service_action(
+        &self,
+        caller: &Caller,
+        id: &str,
+        action: ServiceAction,
+        now: DateTime<Utc>,
+    ) -> Result<DeploymentView, AppError> {
+        let (permission, name, desired, kind) = match action {
+            ServiceAction::Start => (
+                Permission::Start,
+                "service.start",
+                "running",
+                DeploymentKind::Start,
+            ),
+            ServiceAction::Stop => (
+                Permission::Stop,
+                "service.stop",
+                "stopped",
+                DeploymentKind::Stop,
+            ),
+        };
+        let change = Change {
+            desired_state: Some(desired),
+            ..Default::default()
+        };
+        self.simple_request(caller, id, permission, name, change, kind, now)
+            .await
+    }
+
+    /// Removes every replica, then the service with its history and grants.
+    pub async fn delete_service(
+        &self,
+        caller: &Caller,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DeploymentView, AppError> {
+        let change = Change {
+            desired_state: Some("deleted"),
+            ..Default::default()
+        };
+        self.simple_request(
+            caller,
+            id,
+            Permission::Delete,
+            "service.delete",
+            change,
+            DeploymentKind::Delete,
+            now,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn simple_request(
+        &self,
+        caller: &Caller,
+        id: &str,
+        permission: Permission,
+        action: &'static str,
+        change: Change,
+        kind: DeploymentKind,
+        now: DateTime<Utc>,
+    ) -> Result<DeploymentView, AppError> {
+        let id = parse_id(id, Kind::Service)?;
+        let res = Resource::new(Kind::Service, id);
+        self.authorize_action(caller, permission, &res, action)
+            .await?;
+        let fail = |e| internal("service request", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let row = lock_service(&txn, id).await?;
+        let dep = self.request_deployment(&txn, &row, change, kind, caller, now).await?;
+        let entry = Entry::new(action, &res)
+            .org(row.organization_id)
+            .detail(serde_json::json!({ "name": row.name, "replicas": dep.replicas }));
+        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        txn.commit().await.map_err(fail)?;
+        self.after_request(&dep).await;
+        self.deployment_view(dep).await
+    }
+
+    /// Applies a change under a new generation and queues its deployment.
+    async fn request_deployment(
+        &self,
+        txn: &DatabaseTransaction,
+        row: &service::Model,
+        change: Change,
+        kind: DeploymentKind,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<deployment::Model, AppError> {
+        if row.desired_state == "deleted" {
+            return Err(AppError::Conflict(format!("{} is being deleted.", row.name)));
+        }
+        let mut next = row.clone();
+        next.generation += 1;
+        next.updated_at = Some(now);
+        if let Some(v) = change.config_version {
+            next.config_version = v;
+        }
+        if let Some(i) = change.image_id {
+            next.image_id = Some(i);
+        }
+        if let Some(v) = change.version {
+            next.version = v;
+        }
+        if let Some(r) = change.replicas {
+            next.replicas = r;
+        }
+        if let Some(d) = change.desired_state {
+            next.desired_state = d.to_owned();
+        }
+        service::Entity::update_many()
+            .col_expr(service::Column::Generation, Expr::value(next.generation))
+            .col_expr(service::Column::UpdatedAt, Expr::value(next.updated_at))
+            .col_expr(service::Column::ConfigVersion, Expr::value(next.config_version))
+            .col_expr(service::Column::ImageId, Expr::value(next.image_id))
+            .col_expr(service::Column::Version, Expr::value(next.version.clone()))
+            .col_expr(service::Column::Replicas, Expr::value(next.replicas))
+            .col_expr(
+                service::Column::DesiredState,
+                Expr::value(next.desired_state.clone()),
+            )
+            .filter(service::Column::Id.eq(row.id))
+            .exec(txn)
+            .await
+            .map_err(|e| internal("update service", e))?;
+        queue_deployment(txn, &next, kind, caller, now).await
+    }
+
+    /// Once a request committed: the runner wakes, pages hear of it.
+    async fn after_request(&self, dep: &deployment::Model) {
+        self.wake_runner();
+        self.publish_service(dep.service_id).await;
+        if let Ok(Some(line)) = crate::entities::deployment_log::Entity::find()
+            .filter(crate::entities::deployment_log::Column::DeploymentId.eq(dep.id))
+            .order_by_desc(crate::entities::deployment_log::Column::Id)
+            .one(self.db())
+            .await
+        {
+            self.publish_log(
+                dep,
+                model::services::DeploymentLogLine {
+                    at: crate::auth::show_time(line.at),
+                    level: line.level,
+                    message: line.message,
+                },
+            )
+            .await;
+        }
+    }
+}
+
+/// Inserts the numbered deployment of the service's current desired state, its first log
+/// line and its operation.
+async fn queue_deployment(
+    txn: &DatabaseTransaction,
+    svc: &service::Model,
+    kind: DeploymentKind,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<deployment::Model, AppError> {
+    let fail = |e| internal("queue deployment", e);
+    let number = deployment::Entity::find()
+        .filter(deployment::Column::ServiceId.eq(svc.id))
+        .order_by_desc(deployment::Column::Number)
+        .one(txn)
+        .await
+        .map_err(fail)?
+        .map_or(1, |d| d.number + 1);
+    let operation = queue::enqueue(
+        txn,
+        NewOperation {
+            kind: operation_kind(kind),
+            target: Resource::new(Kind::Service, svc.id),
+            organization: Some(svc.organization_id),
+            requested_by: Some(caller.user_id),
+            generation: svc.generation,
+        },
+        now,
+    )
+    .await?;
+    let dep = deployment::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        service_id: Set(svc.id),
+        number: Set(number),
+        kind: Set(kind.as_str().to_owned()),
+        state: Set(DeploymentState::Queued.as_str().to_owned()),
+        config_version: Set(svc.config_version),
+        image_id: Set(svc.image_id),
+        version: Set(svc.version.clone()),
+        replicas: Set(svc.replicas),
+        desired_state: Set(svc.desired_state.clone()),
+        generation: Set(svc.generation),
+        operation_id: Set(Some(operation)),
+        requested_by: Set(Some(caller.user_id)),
+        error: Set(None),
+        created_at: Set(now),
+        finished_at: Set(None),
+    }
+    .insert(txn)
+    .await
+    .map_err(fail)?;
+    let what = match kind {
+        DeploymentKind::Stop => "stop every replica".to_owned(),
+        DeploymentKind::Delete => "remove every replica and the service".to_owned(),
+        _ => format!(
+            "{} replica{} of version {} with config v{}",
+            svc.replicas,
+            if svc.replicas == 1 { "" } else { "s" },
+            svc.version,
+            svc.config_version
+        ),
+    };
+    logs::append(
+        txn,
+        dep.id,
+        "info",
+        &format!(
+            "Deployment {number} ({}) requested by {}: {what}",
+            kind.label().to_lowercase(),
+            caller.username
+        ),
+        now,
+    )
+    .await?;
+    Ok(dep)
+}
+
+async fn next_version(txn: &DatabaseTransaction, id: Uuid) -> Result<i64, AppError> {
+    Ok(service_config::Entity::find()
+        .filter(service_config::Column::ServiceId.eq(id))
+        .order_by_desc(service_config::Column::Version)
+        .one(txn)
+        .await
+        .map_err(|e| internal("next config version", e))?
+        .map_or(1, |c| c.version + 1))
+}
+
+async fn save_version(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    version: i64,
+    config: &str,
+    caller: &Caller,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    service_config::ActiveModel {
+        service_id: Set(id),
+        version: Set(version),
+        config: Set(config.to_owned()),
+        author: Set(Some(caller.user_id)),
+        note: Set(note.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map(|_| ())
+    .map_err(|e| internal("save config version", e))
+}
+
+/// Takes the service's row lock for this transaction (a no-op update) and returns the row.
+pub(crate) async fn lock_service(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+) -> Result<service::Model, AppError> {
+    let fail = |e| internal("lock service", e);
+    service::Entity::update_many()
+        .col_expr(
+            service::Column::Generation,
+            Expr::col(service::Column::Generation).into(),
+        )
+        .filter(service::Column::Id.eq(id))
+        .exec(txn)
+        .await
+        .map_err(fail)?;
+    service::Entity::find_by_id(id)
+        .one(txn)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| not_found(Kind::Service))
+}
