@@ -90,7 +90,12 @@ async fn add_columns(
     // SQLite adds one column per ALTER TABLE; new NOT NULL columns need defaults.
     for mut column in columns {
         manager
-            .alter_table(Table::alter().table(table).add_column(&mut column).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table(table)
+                    .add_column(&mut column)
+                    .to_owned(),
+            )
             .await?;
     }
     Ok(())
@@ -202,7 +207,11 @@ impl MigrationTrait for Migration {
                 vec![Deployments::ServiceId, Deployments::Number],
                 true,
             ),
-            ("deployments_operation", vec![Deployments::OperationId], false),
+            (
+                "deployments_operation",
+                vec![Deployments::OperationId],
+                false,
+            ),
         ] {
             let mut index = Index::create();
             index.name(name).table(Deployments::Table);
@@ -250,7 +259,12 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         manager
-            .drop_index(Index::drop().name("vms_service").table(Vms::Table).to_owned())
+            .drop_index(
+                Index::drop()
+                    .name("vms_service")
+                    .table(Vms::Table)
+                    .to_owned(),
+            )
             .await?;
         for col in [Vms::ServiceId, Vms::ConfigVersion, Vms::ServiceVersion] {
             manager

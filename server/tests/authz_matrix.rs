@@ -1,4 +1,4 @@
-//! Every server function of organizations, VMs, the Access panel and user administration,
+//! Every server function of organizations, VMs, services, the Access panel and user administration,
 //! called over HTTP as each kind of caller: only the allowed ones succeed, and refusals are
 //! 401 (anonymous), 404 (cannot see it) or 403 (can see it, may not do this).
 
@@ -22,6 +22,9 @@ struct World {
     vm: String,
     /// The VM's queued creation.
     op: String,
+    /// A service (no replicas) and its queued first deployment.
+    svc: String,
+    dep: String,
     tess: String,
     vic: String,
     dora: String,
@@ -83,6 +86,12 @@ async fn world() -> World {
         .share_vm(&owner, &vm.id, "vic", ShareLevel::Viewer, now)
         .await
         .unwrap();
+    let mut new_svc = model::services::NewService::named(&org.id, "api");
+    new_svc.replicas = 0;
+    let svc = control.create_service(&owner, &new_svc, now).await.unwrap();
+    let dep = control.service(&owner, &svc.id).await.unwrap().deployments[0]
+        .id
+        .clone();
     let site = std::env::temp_dir().join(format!("strata-matrix-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&site).unwrap();
     let app = router::build(AppState {
@@ -106,6 +115,8 @@ async fn world() -> World {
         org: org.id,
         vm: vm.id,
         op,
+        svc: svc.id,
+        dep,
         tess: tess.to_string(),
         vic: vic.to_string(),
         dora: dora.to_string(),
@@ -300,6 +311,102 @@ fn cases() -> Vec<Case> {
             body: |w| format!("user_id={}", w.dora),
             expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
             audit: Some("user.recovery_link"),
+        },
+        Case {
+            path: "/api/services/list",
+            body: |_| String::new(),
+            expect: [UNAUTH, OK, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/services/regions",
+            body: |_| String::new(),
+            expect: [UNAUTH, OK, OK, OK, OK],
+            audit: None,
+        },
+        // Members create services in their organization; strangers do not even see it, and
+        // platform admins (who look after it) do not work in it, as for VMs.
+        Case {
+            path: "/api/services/create",
+            body: |w| {
+                let new = model::services::NewService::named(&w.org, "new-svc");
+                serde_json::json!({ "service": new }).to_string()
+            },
+            expect: [UNAUTH, HIDDEN, OK, OK, FORBID],
+            audit: Some("service.create"),
+        },
+        Case {
+            path: "/api/services/get",
+            body: |w| format!("id={}", w.svc),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
+        },
+        // Saving a configuration is `update`: the owner and organization managers.
+        Case {
+            path: "/api/services/config/save",
+            body: |w| {
+                serde_json::json!({ "id": w.svc, "config": "{\"a\": 1}", "deploy": false })
+                    .to_string()
+            },
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("service.config"),
+        },
+        Case {
+            path: "/api/services/config/diff",
+            body: |w| format!("id={}&from=1&to=1", w.svc),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/services/config/rollback",
+            body: |w| format!("id={}&version=1", w.svc),
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("service.rollback"),
+        },
+        // Deploying is its own permission, which members hold.
+        Case {
+            path: "/api/services/deploy",
+            body: |w| {
+                serde_json::json!({ "id": w.svc, "request": { "config_version": 1 } }).to_string()
+            },
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: Some("service.deploy"),
+        },
+        Case {
+            path: "/api/services/scale",
+            body: |w| format!("id={}&replicas=1", w.svc),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: Some("service.scale"),
+        },
+        Case {
+            path: "/api/services/act",
+            body: |w| format!("id={}&action=stop", w.svc),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: Some("service.stop"),
+        },
+        Case {
+            path: "/api/services/delete",
+            body: |w| format!("id={}", w.svc),
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("service.delete"),
+        },
+        Case {
+            path: "/api/services/deployment/log",
+            body: |w| format!("id={}", w.dep),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/services/metrics",
+            body: |w| format!("id={}", w.svc),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/vms/metrics",
+            body: |w| format!("id={}", w.vm),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
         },
         Case {
             path: "/api/dashboard",

@@ -26,9 +26,9 @@ pub mod operations;
 pub mod orgs;
 mod reconcile;
 pub mod services;
-pub mod usage;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod usage;
 pub mod vm_console;
 pub mod vm_lifecycle;
 pub mod vms;

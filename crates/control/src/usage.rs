@@ -101,7 +101,11 @@ impl Usage {
         let all = match &self.store {
             Store::Memory(map) => map
                 .lock()
-                .map(|m| m.get(key).map(|l| l.iter().cloned().collect()).unwrap_or_default())
+                .map(|m| {
+                    m.get(key)
+                        .map(|l| l.iter().cloned().collect())
+                        .unwrap_or_default()
+                })
                 .unwrap_or_default(),
             Store::Redis(conn) => {
                 let mut conn = conn.clone();
@@ -195,11 +199,7 @@ impl Control {
             if let Some(service) = row.service_id {
                 let sid = service.to_string();
                 self.usage()
-                    .push(
-                        &service_key(&sid),
-                        &sample,
-                        PER_VM * MAX_REPLICAS as usize,
-                    )
+                    .push(&service_key(&sid), &sample, PER_VM * MAX_REPLICAS as usize)
                     .await;
                 self.publish_sample(Kind::Service, &sid, &sample).await;
             }

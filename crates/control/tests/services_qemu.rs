@@ -22,9 +22,23 @@ async fn console(c: &Control, id: &str) -> String {
 }
 
 /// Every replica runs, on `version` of the configuration, and its guest printed `config`.
-async fn assert_replicas(c: &Control, who: &Caller, id: &str, count: usize, version: i64, config: &str) {
+async fn assert_replicas(
+    c: &Control,
+    who: &Caller,
+    id: &str,
+    count: usize,
+    version: i64,
+    config: &str,
+) {
     let d = detail(c, who, id).await;
-    assert_eq!(d.replicas.len(), count, "{:?}", d.replicas);
+    assert_eq!(
+        d.replicas.len(),
+        count,
+        "{:?}\n{:?}\n{:?}",
+        d.replicas,
+        d.deployments.first(),
+        log_of(c, who, &d).await
+    );
     for r in &d.replicas {
         assert_eq!(r.state, VmState::Running, "{r:?}");
         assert_eq!(r.config_version, version, "{r:?}");
@@ -50,7 +64,10 @@ async fn log_of(c: &Control, who: &Caller, d: &ServiceDetail) -> Vec<String> {
 
 async fn org_and_owner(c: &Control) -> (Caller, String) {
     let ann = caller(c, "ann", false).await;
-    let org = c.create_organization(&ann, "acme", Utc::now()).await.unwrap();
+    let org = c
+        .create_organization(&ann, "acme", Utc::now())
+        .await
+        .unwrap();
     (ann, org.id)
 }
 
@@ -88,7 +105,13 @@ async fn a_service_rolls_configs_rolls_back_scales_and_reports_usage() {
 
     // A new config rolls: new replicas boot with it, the old ones go.
     let saved = c
-        .save_service_config(&ann, &svc.id, r#"{"greeting": "two", "port": 8081}"#, true, now)
+        .save_service_config(
+            &ann,
+            &svc.id,
+            r#"{"greeting": "two", "port": 8081}"#,
+            true,
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(saved.version, 2);
@@ -98,18 +121,34 @@ async fn a_service_rolls_configs_rolls_back_scales_and_reports_usage() {
     let d = detail(&c, &ann, &svc.id).await;
     assert!(d.replicas.iter().all(|r| !first.contains(&r.vm_id)));
     for old in &first {
-        assert!(!c.driver().vm_dir(old).exists(), "old replica {old} left files");
+        assert!(
+            !c.driver().vm_dir(old).exists(),
+            "old replica {old} left files"
+        );
     }
     let log = log_of(&c, &ann, &d).await;
-    let started = log.iter().position(|l| l.starts_with("Starting replica")).unwrap();
-    let stopped = log.iter().position(|l| l.starts_with("Stopping old replica")).unwrap();
-    assert!(started < stopped, "the new replica starts before an old one stops: {log:?}");
+    let started = log
+        .iter()
+        .position(|l| l.starts_with("Starting replica"))
+        .unwrap();
+    let stopped = log
+        .iter()
+        .position(|l| l.starts_with("Stopping old replica"))
+        .unwrap();
+    assert!(
+        started < stopped,
+        "the new replica starts before an old one stops: {log:?}"
+    );
     assert_eq!(log.last().unwrap(), "Deployment 2 succeeded", "{log:?}");
 
     // The diff between the versions shows the change.
     let diff = c.diff_service_config(&ann, &svc.id, 1, 2).await.unwrap();
-    assert!(diff.iter().any(|l| l.tag == '-' && l.text.contains("\"one\"")));
-    assert!(diff.iter().any(|l| l.tag == '+' && l.text.contains("\"two\"")));
+    assert!(diff
+        .iter()
+        .any(|l| l.tag == '-' && l.text.contains("\"one\"")));
+    assert!(diff
+        .iter()
+        .any(|l| l.tag == '+' && l.text.contains("\"two\"")));
 
     // Rolling back makes version 3 with version 1's content, and deploys it.
     let back = c.rollback_service(&ann, &svc.id, 1, now).await.unwrap();
@@ -132,8 +171,13 @@ async fn a_service_rolls_configs_rolls_back_scales_and_reports_usage() {
     for r in &d.replicas {
         let mine: Vec<_> = samples.iter().filter(|s| s.vm_id == r.vm_id).collect();
         assert_eq!(mine.len(), 2, "two samples of {}", r.name);
-        assert!(mine.iter().all(|s| s.rss_bytes > 16 << 20 && s.uptime_seconds > 0.0));
-        assert!(mine[0].cpu_percent > 0.0, "a booted guest used CPU: {mine:?}");
+        assert!(mine
+            .iter()
+            .all(|s| s.rss_bytes > 16 << 20 && s.uptime_seconds > 0.0));
+        assert!(
+            mine[0].cpu_percent > 0.0,
+            "a booted guest used CPU: {mine:?}"
+        );
         let own = c.vm_metrics(&ann, &r.vm_id).await.unwrap();
         assert_eq!(own.len(), 2);
     }
@@ -191,8 +235,14 @@ async fn a_deployment_that_cannot_boot_stops_and_keeps_the_old_replicas() {
         .await
         .unwrap();
 
+    let images = c.list_images(&ann).await.unwrap();
+    let ready = images
+        .iter()
+        .find(|i| i.name == "strata-test-guest")
+        .unwrap();
     let mut new = NewService::named(&org, "api");
     new.replicas = 2;
+    new.image_id = Some(ready.id.clone());
     let svc = c.create_service(&ann, &new, now).await.unwrap();
     c.run_due_operations().await.unwrap();
     assert_replicas(&c, &ann, &svc.id, 2, 1, "{}").await;
@@ -222,24 +272,35 @@ async fn a_deployment_that_cannot_boot_stops_and_keeps_the_old_replicas() {
     let d = detail(&c, &ann, &svc.id).await;
     assert_eq!(d.deployments[0].state, DeploymentState::Failed);
     assert!(
-        d.deployments[0].error.as_deref().unwrap_or("").contains("did not boot"),
+        d.deployments[0]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("did not boot"),
         "{:?}",
         d.deployments[0]
     );
     let after: Vec<String> = d.replicas.iter().map(|r| r.vm_id.clone()).collect();
-    assert_eq!(after, before, "the old replicas stay, the failed one is removed");
+    assert_eq!(
+        after, before,
+        "the old replicas stay, the failed one is removed"
+    );
     assert!(d.replicas.iter().all(|r| r.state == VmState::Running));
     assert_eq!(d.service.status, ServiceStatus::Degraded);
     let log = log_of(&c, &ann, &d).await;
     assert!(log.iter().any(|l| l.contains("did not boot")), "{log:?}");
-    assert!(log.iter().any(|l| l.contains("the old replicas keep running")), "{log:?}");
-    assert!(log.last().unwrap().starts_with("Deployment 2 failed"), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("replicas that were running keep running")),
+        "{log:?}"
+    );
+    assert!(
+        log.last().unwrap().starts_with("Deployment 2 failed"),
+        "{log:?}"
+    );
 
     // Deploying the good image again brings the service back to running.
-    let good = d.service.image_id.clone();
-    let images = c.list_images(&ann).await.unwrap();
-    let ready = images.iter().find(|i| i.name == "strata-test-guest").unwrap();
-    assert_ne!(good.as_deref(), Some(ready.id.as_str()));
+    assert_eq!(d.service.image_id.as_deref(), Some(broken.id.as_str()));
     c.deploy_service(
         &ann,
         &svc.id,
@@ -267,35 +328,68 @@ async fn bad_requests_are_refused_with_clear_errors() {
     let (ann, org) = org_and_owner(&c).await;
     let now = Utc::now();
     let mut new = NewService::named(&org, "Bad Name");
-    assert!(c.create_service(&ann, &new, now).await.unwrap_err().to_string().contains("lowercase"));
+    assert!(c
+        .create_service(&ann, &new, now)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("lowercase"));
     new.name = "ok".into();
     new.config = "{".into();
-    let e = c.create_service(&ann, &new, now).await.unwrap_err().to_string();
+    let e = c
+        .create_service(&ann, &new, now)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not valid JSON: line 1"), "{e}");
     new.config = "{}".into();
     new.config_schema = r#"{"type": 5}"#.into();
-    let e = c.create_service(&ann, &new, now).await.unwrap_err().to_string();
+    let e = c
+        .create_service(&ann, &new, now)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("Config schema"), "{e}");
     new.config_schema = String::new();
     new.region = "mars".into();
-    let e = c.create_service(&ann, &new, now).await.unwrap_err().to_string();
+    let e = c
+        .create_service(&ann, &new, now)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("Region") && e.contains("local"), "{e}");
     new.region = String::new();
     new.replicas = 99;
-    assert!(c.create_service(&ann, &new, now).await.unwrap_err().to_string().contains("Replicas"));
+    assert!(c
+        .create_service(&ann, &new, now)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("Replicas"));
     // Nothing was created by any of them.
     assert!(c.list_services(&ann).await.unwrap().is_empty());
     new.replicas = 0;
     let svc = c.create_service(&ann, &new, now).await.unwrap();
-    let e = c.create_service(&ann, &new, now).await.unwrap_err().to_string();
+    let e = c
+        .create_service(&ann, &new, now)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("already has a service called ok"), "{e}");
-    let e = c.rollback_service(&ann, &svc.id, 9, now).await.unwrap_err().to_string();
+    let e = c
+        .rollback_service(&ann, &svc.id, 9, now)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no version 9"), "{e}");
 
     // A stranger sees nothing and can do nothing.
     let eve = caller(&c, "eve", false).await;
     assert!(c.list_services(&eve).await.unwrap().is_empty());
-    assert!(matches!(c.service(&eve, &svc.id).await, Err(model::AppError::NotFound(_))));
+    assert!(matches!(
+        c.service(&eve, &svc.id).await,
+        Err(model::AppError::NotFound(_))
+    ));
     assert!(matches!(
         c.scale_service(&eve, &svc.id, 1, now).await,
         Err(model::AppError::NotFound(_))

@@ -132,14 +132,17 @@ impl Control {
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect();
-        let images = self.image_names(rows.iter().filter_map(|s| s.image_id)).await?;
+        let images = self
+            .image_names(rows.iter().filter_map(|s| s.image_id))
+            .await?;
         let now = Utc::now();
         Ok(rows
             .into_iter()
             .map(|s| {
                 let wanted = u32::try_from(s.replicas).unwrap_or(0);
                 let up = running.get(&s.id).copied().unwrap_or(0);
-                let status = derive_status(&s.desired_state, wanted, up, newest.get(&s.id).copied());
+                let status =
+                    derive_status(&s.desired_state, wanted, up, newest.get(&s.id).copied());
                 ServiceSummary {
                     id: s.id.to_string(),
                     organization: orgs.get(&s.organization_id).cloned().unwrap_or_default(),
@@ -220,7 +223,13 @@ impl Control {
             .await
             .map_err(fail)?;
         let authors = self
-            .people(configs.iter().filter_map(|c| c.author.map(|a| a.to_string())).collect::<Vec<_>>().iter())
+            .people(
+                configs
+                    .iter()
+                    .filter_map(|c| c.author.map(|a| a.to_string()))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            )
             .await?;
         let configs = configs
             .into_iter()
@@ -293,7 +302,9 @@ impl Control {
         &self,
         rows: Vec<deployment::Model>,
     ) -> Result<Vec<DeploymentView>, AppError> {
-        let images = self.image_names(rows.iter().filter_map(|d| d.image_id)).await?;
+        let images = self
+            .image_names(rows.iter().filter_map(|d| d.image_id))
+            .await?;
         let requesters: Vec<String> = rows
             .iter()
             .filter_map(|d| d.requested_by.map(|u| u.to_string()))
@@ -387,13 +398,28 @@ mod tests {
 
     #[test]
     fn status_follows_replicas_and_deployments() {
-        assert_eq!(derive_status("running", 2, 2, Some(D::Succeeded)), S::Running);
-        assert_eq!(derive_status("running", 2, 1, Some(D::Succeeded)), S::Degraded);
+        assert_eq!(
+            derive_status("running", 2, 2, Some(D::Succeeded)),
+            S::Running
+        );
+        assert_eq!(
+            derive_status("running", 2, 1, Some(D::Succeeded)),
+            S::Degraded
+        );
         assert_eq!(derive_status("running", 2, 2, Some(D::Failed)), S::Degraded);
         assert_eq!(derive_status("running", 2, 0, Some(D::Failed)), S::Failed);
-        assert_eq!(derive_status("running", 2, 2, Some(D::Running)), S::Deploying);
-        assert_eq!(derive_status("running", 2, 0, Some(D::Queued)), S::Deploying);
-        assert_eq!(derive_status("stopped", 2, 0, Some(D::Succeeded)), S::Stopped);
+        assert_eq!(
+            derive_status("running", 2, 2, Some(D::Running)),
+            S::Deploying
+        );
+        assert_eq!(
+            derive_status("running", 2, 0, Some(D::Queued)),
+            S::Deploying
+        );
+        assert_eq!(
+            derive_status("stopped", 2, 0, Some(D::Succeeded)),
+            S::Stopped
+        );
         assert_eq!(derive_status("running", 0, 0, None), S::Stopped);
     }
 }

@@ -159,7 +159,10 @@ mod tests {
     #[test]
     fn bad_json_says_where() {
         let m = message(check_config("", "{\n  \"a\": }"));
-        assert!(m.starts_with("Configuration is not valid JSON: line 2, column"), "{m}");
+        assert!(
+            m.starts_with("Configuration is not valid JSON: line 2, column"),
+            "{m}"
+        );
     }
 
     #[test]
@@ -182,8 +185,14 @@ mod tests {
     #[test]
     fn diffs_show_changed_lines() {
         let lines = diff(r#"{"a":1,"b":2}"#, r#"{"a":1,"b":3}"#);
-        assert!(lines.iter().any(|l| l.tag == '-' && l.text.contains("\"b\": 2")));
-        assert!(lines.iter().any(|l| l.tag == '+' && l.text.contains("\"b\": 3")));
-        assert!(lines.iter().any(|l| l.tag == ' ' && l.text.contains("\"a\": 1")));
+        assert!(lines
+            .iter()
+            .any(|l| l.tag == '-' && l.text.contains("\"b\": 2")));
+        assert!(lines
+            .iter()
+            .any(|l| l.tag == '+' && l.text.contains("\"b\": 3")));
+        assert!(lines
+            .iter()
+            .any(|l| l.tag == ' ' && l.text.contains("\"a\": 1")));
     }
 }

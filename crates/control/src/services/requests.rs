@@ -7,16 +7,16 @@
 
 use chrono::{DateTime, Utc};
 use model::services::{
-    validate_shape, ConfigVersion, DeployRequest, DeploymentKind, DeploymentState,
-    DeploymentView, NewService, ServiceAction, ServiceSummary,
+    validate_shape, ConfigVersion, DeployRequest, DeploymentKind, DeploymentState, DeploymentView,
+    NewService, ServiceAction, ServiceSummary,
 };
 use model::vms::{validate_spec, validate_vm_name, NewVm, MAX_DESCRIPTION};
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 
 use super::config::{check_config, compact, parse_schema};
@@ -304,7 +304,10 @@ impl Control {
                 .map_err(fail)?
                 .is_some();
             if !exists {
-                return Err(AppError::Invalid(format!("{} has no version {v}.", row.name)));
+                return Err(AppError::Invalid(format!(
+                    "{} has no version {v}.",
+                    row.name
+                )));
             }
         }
         let change = Change {
@@ -423,7 +426,9 @@ impl Control {
         let fail = |e| internal("service request", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_service(&txn, id).await?;
-        let dep = self.request_deployment(&txn, &row, change, kind, caller, now).await?;
+        let dep = self
+            .request_deployment(&txn, &row, change, kind, caller, now)
+            .await?;
         let entry = Entry::new(action, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name, "replicas": dep.replicas }));
@@ -444,7 +449,10 @@ impl Control {
         now: DateTime<Utc>,
     ) -> Result<deployment::Model, AppError> {
         if row.desired_state == "deleted" {
-            return Err(AppError::Conflict(format!("{} is being deleted.", row.name)));
+            return Err(AppError::Conflict(format!(
+                "{} is being deleted.",
+                row.name
+            )));
         }
         let mut next = row.clone();
         next.generation += 1;
@@ -467,7 +475,10 @@ impl Control {
         service::Entity::update_many()
             .col_expr(service::Column::Generation, Expr::value(next.generation))
             .col_expr(service::Column::UpdatedAt, Expr::value(next.updated_at))
-            .col_expr(service::Column::ConfigVersion, Expr::value(next.config_version))
+            .col_expr(
+                service::Column::ConfigVersion,
+                Expr::value(next.config_version),
+            )
             .col_expr(service::Column::ImageId, Expr::value(next.image_id))
             .col_expr(service::Column::Version, Expr::value(next.version.clone()))
             .col_expr(service::Column::Replicas, Expr::value(next.replicas))

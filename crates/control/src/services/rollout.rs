@@ -9,16 +9,14 @@ use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::logs;
 use crate::access::model::{self as m, Kind, Rel, Resource};
 use crate::access::tuples;
-use crate::entities::{
-    deployment, deployment_log, node, operation, service, service_config, vm,
-};
+use crate::entities::{deployment, deployment_log, node, operation, service, service_config, vm};
 use crate::operations::{OpError, StepContext};
 use crate::reconcile::{db_error, driver_error, event, BOOT_TIMEOUT, STOP_GRACE};
 use crate::{internal, Control};
@@ -66,9 +64,13 @@ impl Control {
                 .map_err(db_error)?;
             self.publish_service(id).await;
         } else if op.attempt > 1 {
-            self.log(&dep, "warn", &format!("Attempt {} after an interruption", op.attempt))
-                .await
-                .map_err(transient)?;
+            self.log(
+                &dep,
+                "warn",
+                &format!("Attempt {} after an interruption", op.attempt),
+            )
+            .await
+            .map_err(transient)?;
         }
         let rollout = Rollout {
             control: self,
@@ -134,7 +136,11 @@ impl Control {
             .col_expr(deployment::Column::State, Expr::value(dstate.as_str()))
             .col_expr(
                 deployment::Column::Error,
-                Expr::value(error.filter(|_| dstate != DeploymentState::Succeeded).map(str::to_owned)),
+                Expr::value(
+                    error
+                        .filter(|_| dstate != DeploymentState::Succeeded)
+                        .map(str::to_owned),
+                ),
             )
             .col_expr(deployment::Column::FinishedAt, Expr::value(Some(now)))
             .filter(deployment::Column::Id.eq(dep.id))
@@ -218,7 +224,8 @@ impl Rollout<'_> {
                 self.still_current().await?;
                 self.step(&format!("Starting replica {}", r.name)).await?;
                 self.boot(r).await?;
-                self.log("info", &format!("Replica {} booted", r.name)).await?;
+                self.log("info", &format!("Replica {} booted", r.name))
+                    .await?;
             }
         }
         for old in stale {
@@ -294,12 +301,15 @@ impl Rollout<'_> {
                 OpError::Transient(m) | OpError::Permanent(m) => m.clone(),
                 other => other.to_string(),
             };
-            self.log("error", &format!("Replica {} did not boot: {why}", row.name))
-                .await?;
+            self.log(
+                "error",
+                &format!("Replica {} did not boot: {why}", row.name),
+            )
+            .await?;
             self.log(
                 "warn",
                 &format!(
-                    "Removing the failed replica {}; the old replicas keep running",
+                    "Removing the failed replica {}; replicas that were running keep running",
                     row.name
                 ),
             )
