@@ -88,20 +88,20 @@ pub fn ServicePage() -> impl IntoView {
                         let sid = d.service.id.clone();
                         view! {
                             <leptos_meta::Title text=d.service.name.clone() />
-                            <ServiceHeader detail=d.clone() actions drafts />
-                            <ServiceSpec service=d.service.clone() />
+                            {view! { <ServiceHeader detail=d.clone() actions drafts /> }.into_any()}
+                            {view! { <ServiceSpec service=d.service.clone() /> }.into_any()}
                             {move || actions.error().map(|error| view! { <div class="mb-4" data-testid="service-error"><ErrorNotice error /></div> })}
                             {d.can_deploy.then(|| view! {
                                 <Operate service=d.service.clone() images=images.clone().unwrap_or_default() actions drafts />
-                            })}
+                            }.into_any())}
                             <div class="mb-6 grid gap-6 xl:grid-cols-2">
-                                <ConfigEditor detail=d.clone() actions drafts />
-                                <History service_id=sid.clone() configs=d.configs.clone() current=d.service.config_version
-                                    can_rollback=d.can_update actions drafts />
+                                {view! { <ConfigEditor detail=d.clone() actions drafts /> }.into_any()}
+                                {view! { <History service_id=sid.clone() configs=d.configs.clone() current=d.service.config_version
+                                    can_rollback=d.can_update actions drafts /> }.into_any()}
                             </div>
-                            <Replicas replicas=d.replicas.clone() />
-                            <Deployments deployments=d.deployments.clone() shown log drafts />
-                            <ServiceMetrics samples replicas=d.replicas.clone() />
+                            {view! { <Replicas replicas=d.replicas.clone() /> }.into_any()}
+                            {view! { <Deployments deployments=d.deployments.clone() shown log drafts /> }.into_any()}
+                            {view! { <ServiceMetrics samples replicas=d.replicas.clone() /> }.into_any()}
                         }.into_any()
                     }
                 }

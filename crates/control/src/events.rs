@@ -39,6 +39,21 @@ pub struct Envelope {
     /// The event as JSON, made once however many subscribers send it.
     #[serde(skip)]
     text: std::sync::OnceLock<Arc<str>>,
+    /// Who may see it, decided once per person however many of their tabs are connected (all
+    /// at this event's revision, so the answer is the same for each).
+    #[serde(skip)]
+    decisions: Decisions,
+}
+
+/// Per-person decisions about one envelope; a copy of the envelope starts with none (it may
+/// be restamped with another revision).
+#[derive(Debug, Default)]
+struct Decisions(std::sync::Mutex<std::collections::HashMap<uuid::Uuid, bool>>);
+
+impl Clone for Decisions {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
 }
 
 impl Envelope {
@@ -55,6 +70,18 @@ impl Envelope {
             revision: 0,
             published_us: chrono::Utc::now().timestamp_micros(),
             text: std::sync::OnceLock::new(),
+            decisions: Default::default(),
+        }
+    }
+
+    /// What was decided for this person, if anything yet.
+    pub(crate) fn decided(&self, person: uuid::Uuid) -> Option<bool> {
+        self.decisions.0.lock().ok()?.get(&person).copied()
+    }
+
+    pub(crate) fn remember(&self, person: uuid::Uuid, allowed: bool) {
+        if let Ok(mut d) = self.decisions.0.lock() {
+            d.insert(person, allowed);
         }
     }
 

@@ -88,18 +88,24 @@ impl Control {
         else {
             return false;
         };
+        if let Some(known) = envelope.decided(caller.user_id) {
+            return known;
+        }
         let resource = Resource {
             kind,
             id: id.clone(),
         };
-        self.check_subject_at(
-            &m::user(caller.user_id),
-            permission,
-            &resource,
-            envelope.revision,
-        )
-        .await
-        .unwrap_or(false)
+        let allowed = self
+            .check_subject_at(
+                &m::user(caller.user_id),
+                permission,
+                &resource,
+                envelope.revision,
+            )
+            .await
+            .unwrap_or(false);
+        envelope.remember(caller.user_id, allowed);
+        allowed
     }
 
     /// Watches the permission revision and tells this instance's subscribers when grants
