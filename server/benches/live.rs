@@ -1,5 +1,6 @@
 //! Latency from a committed change to its event arriving at WebSocket clients: 1, 100 and
-//! 1,000 connected subscribers, in-process and through Redis.
+//! 1,000 connected subscribers, in-process and through Redis. The subscribers are one person's
+//! tabs, or (the last rows) 1,000 different people, each of whom the permission engine checks.
 //!
 //! Each round commits a real change (a VM's generation goes up, in a transaction), then
 //! publishes the VM's event the way the use cases do; every client notes when the event with
@@ -11,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use control::entities::vm;
-use control::testing::{caller, session_for, TestDb};
+use control::testing::{caller, session_for, user_with_session, TestDb};
 use futures_util::StreamExt;
 use model::events::LiveEvent;
+use model::orgs::OrgRole;
 use model::vms::NewVm;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -29,7 +31,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
-async fn run(redis: Option<&str>, subscribers: usize) -> (Duration, Duration) {
+async fn run(redis: Option<&str>, subscribers: usize, people: usize) -> (Duration, Duration) {
     let db = TestDb::new().await;
     let c = match redis {
         Some(url) => db.control_with_redis(url).await,
@@ -46,6 +48,16 @@ async fn run(redis: Option<&str>, subscribers: usize) -> (Duration, Duration) {
         .await
         .unwrap();
     let id: sea_orm::prelude::Uuid = vm.id.parse().unwrap();
+    // Everyone but ann joins the organization, so they may read the VM.
+    let mut tokens = vec![token];
+    for i in 1..people {
+        let name = format!("p{i}");
+        let (_, t) = user_with_session(&c, &name, false).await;
+        c.add_member(&ann, &org.id, &name, OrgRole::Member, Utc::now())
+            .await
+            .unwrap();
+        tokens.push(t);
+    }
     let site = std::env::temp_dir().join(format!("strata-bench-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&site).unwrap();
     let app = router::build(AppState {
@@ -68,7 +80,8 @@ async fn run(redis: Option<&str>, subscribers: usize) -> (Duration, Duration) {
     // Every client reports (generation, arrival) for the VM's events.
     let (tx, mut rx) = mpsc::unbounded_channel::<(i64, Instant)>();
     let mut ready = Vec::new();
-    for _ in 0..subscribers {
+    for n in 0..subscribers {
+        let token = &tokens[n % tokens.len()];
         let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
         req.headers_mut()
             .insert("origin", "http://localhost:3000".parse().unwrap());
@@ -133,8 +146,8 @@ async fn main() {
         .unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned());
     println!("committed change -> event at every WebSocket client ({ROUNDS} rounds each)");
     println!(
-        "{:<12} {:>12} {:>10} {:>10}",
-        "transport", "subscribers", "p50 ms", "p99 ms"
+        "{:<12} {:>12} {:>8} {:>10} {:>10}",
+        "transport", "subscribers", "people", "p50 ms", "p99 ms"
     );
     // `STRATA_BENCH_ONLY=redis` (or `in-process`) runs one transport.
     let only = std::env::var("STRATA_BENCH_ONLY").unwrap_or_default();
@@ -142,10 +155,10 @@ async fn main() {
         if !only.is_empty() && only != name {
             continue;
         }
-        for n in [1usize, 100, 1000] {
-            let (p50, p99) = run(transport, n).await;
+        for (n, people) in [(1usize, 1usize), (100, 1), (1000, 1), (1000, 1000)] {
+            let (p50, p99) = run(transport, n, people).await;
             println!(
-                "{name:<12} {n:>12} {:>10.2} {:>10.2}",
+                "{name:<12} {n:>12} {people:>8} {:>10.2} {:>10.2}",
                 p50.as_secs_f64() * 1e3,
                 p99.as_secs_f64() * 1e3
             );

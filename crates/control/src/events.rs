@@ -40,15 +40,21 @@ pub struct Envelope {
     #[serde(skip)]
     text: std::sync::OnceLock<Arc<str>>,
     /// Who may see it, decided once per person however many of their tabs are connected (all
-    /// at this event's revision, so the answer is the same for each).
+    /// at this event's revision, so the answer is the same for each), after one warm-up check
+    /// that loads the tuples every decision reads into the cache.
     #[serde(skip)]
     decisions: Decisions,
 }
 
+type Decision = Arc<tokio::sync::OnceCell<bool>>;
+
 /// Per-person decisions about one envelope; a copy of the envelope starts with none (it may
 /// be restamped with another revision).
 #[derive(Debug, Default)]
-struct Decisions(std::sync::Mutex<std::collections::HashMap<uuid::Uuid, bool>>);
+pub(crate) struct Decisions {
+    warm: tokio::sync::OnceCell<()>,
+    people: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Decision>>,
+}
 
 impl Clone for Decisions {
     fn clone(&self) -> Self {
@@ -74,17 +80,6 @@ impl Envelope {
         }
     }
 
-    /// What was decided for this person, if anything yet.
-    pub(crate) fn decided(&self, person: uuid::Uuid) -> Option<bool> {
-        self.decisions.0.lock().ok()?.get(&person).copied()
-    }
-
-    pub(crate) fn remember(&self, person: uuid::Uuid, allowed: bool) {
-        if let Ok(mut d) = self.decisions.0.lock() {
-            d.insert(person, allowed);
-        }
-    }
-
     /// The event as the JSON text a browser receives.
     pub fn text(&self) -> Arc<str> {
         self.text
@@ -94,6 +89,15 @@ impl Envelope {
                     .into()
             })
             .clone()
+    }
+
+    /// The cell holding this person's decision (shared by their tabs), and the warm-up cell.
+    pub(crate) fn decision(&self, person: uuid::Uuid) -> (Decision, &tokio::sync::OnceCell<()>) {
+        let cell = match self.decisions.people.lock() {
+            Ok(mut map) => map.entry(person).or_default().clone(),
+            Err(_) => Decision::default(),
+        };
+        (cell, &self.decisions.warm)
     }
 }
 

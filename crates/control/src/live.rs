@@ -88,24 +88,33 @@ impl Control {
         else {
             return false;
         };
-        if let Some(known) = envelope.decided(caller.user_id) {
-            return known;
-        }
         let resource = Resource {
             kind,
             id: id.clone(),
         };
-        let allowed = self
-            .check_subject_at(
-                &m::user(caller.user_id),
-                permission,
-                &resource,
-                envelope.revision,
-            )
+        let (decision, warm) = envelope.decision(caller.user_id);
+        // The first subscriber to look at an event checks for nobody: every branch of the
+        // permission is evaluated, which loads the tuples all decisions read into the cache
+        // while the other subscribers wait, instead of each loading them at once.
+        warm.get_or_init(|| async {
+            let nobody = m::user(Uuid::nil());
+            let _ = self
+                .check_subject_at(&nobody, permission, &resource, envelope.revision)
+                .await;
+        })
+        .await;
+        *decision
+            .get_or_init(|| async {
+                self.check_subject_at(
+                    &m::user(caller.user_id),
+                    permission,
+                    &resource,
+                    envelope.revision,
+                )
+                .await
+                .unwrap_or(false)
+            })
             .await
-            .unwrap_or(false);
-        envelope.remember(caller.user_id, allowed);
-        allowed
     }
 
     /// Watches the permission revision and tells this instance's subscribers when grants
