@@ -19,6 +19,8 @@ pub struct Live {
     pub metrics: RwSignal<Option<(String, MetricSample)>>,
     /// The last log line, with its stream (a deployment's id).
     pub log: RwSignal<Option<(String, DeploymentLogLine)>>,
+    /// Goes up when an audit row the person may see was written.
+    pub audit: RwSignal<u64>,
 }
 
 impl Live {
@@ -29,6 +31,7 @@ impl Live {
             services: RwSignal::new(0),
             metrics: RwSignal::new(None),
             log: RwSignal::new(None),
+            audit: RwSignal::new(0),
         }
     }
 }
@@ -80,6 +83,9 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
         LiveEvent::Log { stream, line, .. } => {
             live.log.try_set(Some((stream.clone(), line.clone())));
         }
+        LiveEvent::Audit { .. } => {
+            live.audit.try_update(|n| *n += 1);
+        }
         // The first greeting finds the page freshly loaded; a later one is a reconnection,
         // after which (like after a missed stretch or a grant change) whatever is shown is
         // refetched.
@@ -89,8 +95,8 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
         LiveEvent::AccessChanged { .. } | LiveEvent::Resync { .. } | LiveEvent::Hello { .. } => {
             live.vms.try_update(|n| *n += 1);
             live.services.try_update(|n| *n += 1);
+            live.audit.try_update(|n| *n += 1);
         }
-        _ => {}
     }
 }
 

@@ -96,6 +96,8 @@ async fn serve(config: Config) -> Result<(), RunError> {
     control.spawn_runner();
     // Grant changes reach open pages (they refetch what they show).
     control.spawn_access_watch();
+    // New audit rows reach the audit pages of those who may see them.
+    control.spawn_audit_watch();
     // Usage of running VMs, every five seconds, for charts.
     control.spawn_usage_sampler();
     if !config.site_root.join("pkg").is_dir() {

@@ -424,3 +424,68 @@ async fn the_console_needs_the_console_permission_and_the_same_origin() {
     assert!(outcomes.contains(&("ann", "success")), "{outcomes:?}");
     assert!(outcomes.contains(&("bob", "denied")), "{outcomes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_audit_rows_reach_only_those_who_may_read_the_audit_log() {
+    let s = server().await;
+    s.control.spawn_audit_watch();
+    let now = Utc::now();
+    let ann = caller(&s.control, "ann", false).await;
+    let bob = caller(&s.control, "bob", false).await;
+    let _carl = caller(&s.control, "carl", false).await;
+    let org = s
+        .control
+        .create_organization(&ann, "acme", now)
+        .await
+        .unwrap();
+    s.control
+        .add_member(&ann, &org.id, "bob", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let mut owner = connect(
+        s.addr,
+        Some(&session_for(&s.control, ann.user_id).await),
+        ORIGIN,
+    )
+    .await
+    .unwrap();
+    let mut member = connect(
+        s.addr,
+        Some(&session_for(&s.control, bob.user_id).await),
+        ORIGIN,
+    )
+    .await
+    .unwrap();
+
+    // The owner sees the row of a VM created in the organization arrive.
+    s.control
+        .create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
+    let e = until(
+        &mut owner,
+        |e| matches!(e, LiveEvent::Audit { action, .. } if action == "vm.create"),
+    )
+    .await;
+    assert!(matches!(e, LiveEvent::Audit { outcome, .. } if outcome == "success"));
+
+    // The member (who may not read the audit log) got nothing of it before a later marker.
+    let before = control::access::tuples::revision(s.control.db())
+        .await
+        .unwrap();
+    s.control
+        .add_member(&ann, &org.id, "carl", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    loop {
+        match next(&mut member).await {
+            LiveEvent::AccessChanged { revision, .. } if revision > before => break,
+            e => seen.push(e),
+        }
+    }
+    assert!(
+        !seen.iter().any(|e| matches!(e, LiveEvent::Audit { .. })),
+        "a member received audit events: {seen:?}"
+    );
+}

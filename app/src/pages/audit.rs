@@ -40,7 +40,20 @@ pub fn AuditPage() -> impl IntoView {
     // The filter being edited, and the one applied (with the page cursor).
     let draft = RwSignal::new(AuditFilter::default());
     let applied = RwSignal::new(AuditFilter::default());
-    let rows = Resource::new(move || applied.get(), list_audit);
+    // New rows arrive live on the first page (later pages are history and stay put).
+    let live = crate::live::use_live();
+    let rows = Resource::new(
+        move || {
+            let f = applied.get();
+            let tick = if f.before.is_none() {
+                live.audit.get()
+            } else {
+                0
+            };
+            (f, tick)
+        },
+        |(f, _)| list_audit(f),
+    );
     let field = move |label: &'static str,
                       testid: &'static str,
                       get: fn(&AuditFilter) -> String,

@@ -9,9 +9,12 @@ use sea_orm::EntityTrait;
 use crate::access::model::{self as m, Kind, Permission, Resource};
 use crate::access::tuples;
 use crate::auth::Caller;
-use crate::entities::vm;
+use crate::entities::{audit, vm};
 use crate::events::Envelope;
+use crate::internal;
 use crate::Control;
+use model::AppError;
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// How often the permission revision is looked at for grant changes.
 const ACCESS_POLL: Duration = Duration::from_millis(250);
@@ -145,5 +148,68 @@ impl Control {
                 }
             }
         })
+    }
+
+    /// Watches the audit table and tells this instance's subscribers of each new row (rows
+    /// are written by every instance into the same database, so each instance delivers to
+    /// its own subscribers only): organization rows to those who may see the organization's
+    /// audit, other rows to platform administrators.
+    pub fn spawn_audit_watch(&self) -> tokio::task::JoinHandle<()> {
+        let control = self.clone();
+        tokio::spawn(async move {
+            let mut last = control.last_audit_id().await.unwrap_or(0);
+            let mut tick = tokio::time::interval(ACCESS_POLL);
+            loop {
+                tick.tick().await;
+                match control.deliver_audit_after(last).await {
+                    Ok(Some(newest)) => last = newest,
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "watching the audit log failed"),
+                }
+            }
+        })
+    }
+
+    async fn last_audit_id(&self) -> Result<i64, AppError> {
+        Ok(audit::Entity::find()
+            .order_by_desc(audit::Column::Id)
+            .one(self.db())
+            .await
+            .map_err(|e| internal("read audit", e))?
+            .map_or(0, |r| r.id))
+    }
+
+    /// Delivers rows newer than `after`; the newest id delivered.
+    async fn deliver_audit_after(&self, after: i64) -> Result<Option<i64>, AppError> {
+        let rows = audit::Entity::find()
+            .filter(audit::Column::Id.gt(after))
+            .order_by_asc(audit::Column::Id)
+            .limit(500)
+            .all(self.db())
+            .await
+            .map_err(|e| internal("read audit", e))?;
+        let Some(newest) = rows.last().map(|r| r.id) else {
+            return Ok(None);
+        };
+        let revision = tuples::revision(self.db()).await?;
+        for row in rows {
+            let target = match row.organization_id {
+                Some(org) => (Kind::Organization, org.to_string()),
+                None => (Kind::Platform, Resource::platform().id),
+            };
+            let mut envelope = Envelope::new(
+                LiveEvent::Audit {
+                    v: EVENT_VERSION,
+                    id: row.id.to_string(),
+                    action: row.action,
+                    outcome: row.outcome,
+                },
+                Some(target),
+                Permission::ViewAudit,
+            );
+            envelope.revision = revision;
+            self.bus().deliver_locally(envelope);
+        }
+        Ok(Some(newest))
     }
 }
