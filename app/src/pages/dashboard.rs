@@ -8,9 +8,12 @@ use crate::components::{error_notice::ErrorNotice, loaded::loaded, page_header::
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    // Counts follow live events (VMs created, deleted, shared, grants changed).
+    // Counts follow live events (VMs and services created, deleted, shared, grants changed).
     let live = crate::live::use_live();
-    let info = Resource::new(move || live.vms.get(), |_| get_dashboard());
+    let info = Resource::new(
+        move || (live.vms.get(), live.services.get()),
+        |_| get_dashboard(),
+    );
 
     view! {
         <PageHeader title="Dashboard" subtitle="This Strata installation at a glance.">
