@@ -3,9 +3,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QuerySelect,
+};
 
-use crate::entities::node;
+use crate::entities::{node, vm};
 
 /// Name of the node embedded in every server.
 pub const LOCAL_NODE: &str = "local";
@@ -37,6 +40,19 @@ pub async fn ensure_local_node(db: &DatabaseConnection, now: DateTime<Utc>) -> R
         .await?
         .map(|n| n.id)
         .ok_or_else(|| DbErr::RecordNotFound("the local node".into()))
+}
+
+/// Memory (MiB) that the VMs placed on `node` ask for, read through `conn` (inside the
+/// transaction that just inserted one, so the count includes it).
+pub(crate) async fn memory_in_use<C: ConnectionTrait>(conn: &C, node: Uuid) -> Result<i64, DbErr> {
+    let used: Option<Option<i64>> = vm::Entity::find()
+        .select_only()
+        .column_as(vm::Column::MemoryMb.sum(), "used")
+        .filter(vm::Column::NodeId.eq(node))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(used.flatten().unwrap_or(0))
 }
 
 fn host_cpus() -> i32 {

@@ -11,7 +11,7 @@ use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, TransactionTrait,
 };
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
@@ -129,16 +129,9 @@ impl Control {
         })?;
         // Room on the node, counted with this VM (inserted first, so the transaction starts
         // with a write and holds the lock while it counts).
-        let used: Option<i64> = vm::Entity::find()
-            .select_only()
-            .column_as(vm::Column::MemoryMb.sum(), "used")
-            .filter(vm::Column::NodeId.eq(node.id))
-            .into_tuple()
-            .one(&txn)
+        let used = crate::nodes::memory_in_use(&txn, node.id)
             .await
-            .map_err(fail)?
-            .flatten();
-        let used = used.unwrap_or(0);
+            .map_err(fail)?;
         if used > node.memory_mb {
             let free = node.memory_mb - (used - i64::from(new.memory_mb));
             return Err(AppError::Conflict(format!(

@@ -344,9 +344,17 @@ impl Driver for QemuDriver {
         };
         match asked.await {
             Ok(status) => Ok(power_state(status["status"].as_str().unwrap_or(""))),
-            // It exited while being asked.
-            Err(_) if !vm.alive() => Ok(PowerState::Stopped),
-            Err(e) => Err(qemu_error(id, e)),
+            Err(e) => {
+                // It exited while being asked: a killed QEMU resets its sockets while the
+                // kernel is still tearing the process down, so give it a moment to be gone.
+                for _ in 0..20 {
+                    if !vm.alive() {
+                        return Ok(PowerState::Stopped);
+                    }
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                Err(qemu_error(id, e))
+            }
         }
     }
 

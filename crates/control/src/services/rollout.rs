@@ -427,16 +427,10 @@ impl Rollout<'_> {
         .insert(&txn)
         .await
         .map_err(db_error)?;
-        let used: Option<i64> = vm::Entity::find()
-            .select_only()
-            .column_as(vm::Column::MemoryMb.sum(), "used")
-            .filter(vm::Column::NodeId.eq(node.id))
-            .into_tuple()
-            .one(&txn)
+        let used = crate::nodes::memory_in_use(&txn, node.id)
             .await
-            .map_err(db_error)?
-            .flatten();
-        if used.unwrap_or(0) > node.memory_mb {
+            .map_err(db_error)?;
+        if used > node.memory_mb {
             return Err(OpError::Permanent(format!(
                 "node {} has no memory left for another replica of {} MiB",
                 node.name, svc.memory_mb
