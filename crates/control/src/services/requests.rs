@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use model::services::{
-    validate_shape, ConfigVersion, DeployRequest, DeploymentKind, DeploymentState, DeploymentView,
-    NewService, ServiceAction, ServiceSummary,
+    validate_shape, ConfigVersion, DeployRequest, DeploymentKind, DeploymentLogLine,
+    DeploymentState, DeploymentView, NewService, ServiceAction, ServiceSummary,
 };
 use model::vms::{validate_spec, validate_vm_name, NewVm, MAX_DESCRIPTION};
 use model::AppError;
@@ -143,7 +143,7 @@ impl Control {
             now,
         )
         .await?;
-        let dep = queue_deployment(&txn, &row, DeploymentKind::Create, caller, now).await?;
+        let (dep, line) = queue_deployment(&txn, &row, DeploymentKind::Create, caller, now).await?;
         let entry = Entry::new("service.create", &res)
             .org(org_id)
             .detail(serde_json::json!({
@@ -152,7 +152,7 @@ impl Control {
             }));
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
-        self.after_request(&dep).await;
+        self.after_request(&dep, line).await;
         tracing::info!(service = %name, org = %org.name, by = %caller.username, "service created");
         self.service_summaries(&[id])
             .await?
@@ -218,7 +218,7 @@ impl Control {
         };
         txn.commit().await.map_err(fail)?;
         match dep {
-            Some(dep) => self.after_request(&dep).await,
+            Some((dep, line)) => self.after_request(&dep, line).await,
             None => self.publish_service(id).await,
         }
         Ok(ConfigVersion {
@@ -261,7 +261,7 @@ impl Control {
             config_version: Some(new_version),
             ..Default::default()
         };
-        let dep = self
+        let (dep, line) = self
             .request_deployment(&txn, &row, change, DeploymentKind::Rollback, caller, now)
             .await?;
         let entry = Entry::new("service.rollback", &res)
@@ -269,7 +269,7 @@ impl Control {
             .detail(serde_json::json!({ "name": row.name, "to": version, "version": new_version }));
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
-        self.after_request(&dep).await;
+        self.after_request(&dep, line).await;
         self.deployment_view(dep).await
     }
 
@@ -316,7 +316,7 @@ impl Control {
             version: request.version.as_ref().map(|v| v.trim().to_owned()),
             ..Default::default()
         };
-        let dep = self
+        let (dep, line) = self
             .request_deployment(&txn, &row, change, DeploymentKind::Deploy, caller, now)
             .await?;
         let entry = Entry::new("service.deploy", &res)
@@ -326,7 +326,7 @@ impl Control {
             }));
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
-        self.after_request(&dep).await;
+        self.after_request(&dep, line).await;
         self.deployment_view(dep).await
     }
 
@@ -426,7 +426,7 @@ impl Control {
         let fail = |e| internal("service request", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_service(&txn, id).await?;
-        let dep = self
+        let (dep, line) = self
             .request_deployment(&txn, &row, change, kind, caller, now)
             .await?;
         let entry = Entry::new(action, &res)
@@ -434,7 +434,7 @@ impl Control {
             .detail(serde_json::json!({ "name": row.name, "replicas": dep.replicas }));
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
-        self.after_request(&dep).await;
+        self.after_request(&dep, line).await;
         self.deployment_view(dep).await
     }
 
@@ -447,7 +447,7 @@ impl Control {
         kind: DeploymentKind,
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<deployment::Model, AppError> {
+    ) -> Result<(deployment::Model, DeploymentLogLine), AppError> {
         if row.desired_state == "deleted" {
             return Err(AppError::Conflict(format!(
                 "{} is being deleted.",
@@ -494,37 +494,22 @@ impl Control {
     }
 
     /// Once a request committed: the runner wakes, pages hear of it.
-    async fn after_request(&self, dep: &deployment::Model) {
+    async fn after_request(&self, dep: &deployment::Model, first_line: DeploymentLogLine) {
         self.wake_runner();
         self.publish_service(dep.service_id).await;
-        if let Ok(Some(line)) = crate::entities::deployment_log::Entity::find()
-            .filter(crate::entities::deployment_log::Column::DeploymentId.eq(dep.id))
-            .order_by_desc(crate::entities::deployment_log::Column::Id)
-            .one(self.db())
-            .await
-        {
-            self.publish_log(
-                dep,
-                model::services::DeploymentLogLine {
-                    at: crate::auth::show_time(line.at),
-                    level: line.level,
-                    message: line.message,
-                },
-            )
-            .await;
-        }
+        self.publish_log(dep, first_line).await;
     }
 }
 
 /// Inserts the numbered deployment of the service's current desired state, its first log
-/// line and its operation.
+/// line (returned, to publish once committed) and its operation.
 async fn queue_deployment(
     txn: &DatabaseTransaction,
     svc: &service::Model,
     kind: DeploymentKind,
     caller: &Caller,
     now: DateTime<Utc>,
-) -> Result<deployment::Model, AppError> {
+) -> Result<(deployment::Model, DeploymentLogLine), AppError> {
     let fail = |e| internal("queue deployment", e);
     let number = deployment::Entity::find()
         .filter(deployment::Column::ServiceId.eq(svc.id))
@@ -577,7 +562,7 @@ async fn queue_deployment(
             svc.config_version
         ),
     };
-    logs::append(
+    let line = logs::append(
         txn,
         dep.id,
         "info",
@@ -589,7 +574,7 @@ async fn queue_deployment(
         now,
     )
     .await?;
-    Ok(dep)
+    Ok((dep, line))
 }
 
 async fn next_version(txn: &DatabaseTransaction, id: Uuid) -> Result<i64, AppError> {
