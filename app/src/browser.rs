@@ -185,11 +185,3 @@ pub fn console_attach(path: &str, out_id: &str, input_id: &str, status_id: &str)
     #[cfg(not(feature = "hydrate"))]
     let _ = (path, out_id, input_id, status_id);
 }
-
-/// Where to go after sign-in: a local path from `?next=`, never another site.
-pub fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/".to_owned(),
-    }
-}

@@ -10,6 +10,7 @@ mod m20261122_000003_access;
 mod m20261122_000004_audit;
 mod m20261122_000005_compute;
 mod m20261122_000006_services;
+mod m20261122_000007_session_verified;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_audit::Migration),
             Box::new(m20261122_000005_compute::Migration),
             Box::new(m20261122_000006_services::Migration),
+            Box::new(m20261122_000007_session_verified::Migration),
         ]
     }
 }

@@ -64,6 +64,7 @@ async fn run(redis: Option<&str>, subscribers: usize, people: usize) -> (Duratio
         leptos_options: leptos_options(&site),
         control: c.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(100_000),
+        trusted_proxies: Default::default(),
         metrics: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -166,6 +166,10 @@ pub struct Config {
         global = true
     )]
     pub auth_rate_per_minute: u32,
+    /// Load balancers or reverse proxies (comma-separated IPs or CIDRs) whose
+    /// `X-Forwarded-For` names the client; default none: the socket peer is the client.
+    #[arg(long, env = "STRATA_TRUSTED_PROXIES", global = true, value_parser = crate::client_ip::TrustedProxies::parse)]
+    pub trusted_proxies: Option<crate::client_ip::TrustedProxies>,
     /// Log filter, e.g. `info` or `strata=debug,tower_http=info`.
     #[arg(long, env = "STRATA_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -287,6 +291,15 @@ mod tests {
         assert_eq!(cli.config.database_url().unwrap(), "postgres://x/y");
         let cli = parse(&["--listen", "0.0.0.0:8080", "serve"]).unwrap();
         assert_eq!(cli.config.listen.port(), 8080);
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_networks() {
+        assert_eq!(parse(&[]).unwrap().config.trusted_proxies, None);
+        let cli = parse(&["--trusted-proxies", "10.0.0.0/8, 192.168.1.5"]).unwrap();
+        let proxies = cli.config.trusted_proxies.unwrap();
+        assert_eq!(proxies.to_string(), "10.0.0.0/8,192.168.1.5");
+        assert!(parse(&["--trusted-proxies", "10.0.0.0/40"]).is_err());
     }
 
     #[test]

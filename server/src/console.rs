@@ -18,7 +18,7 @@ use control::auth::Caller;
 use sea_orm::prelude::Uuid;
 
 use crate::guard::error;
-use crate::ws::{admit, close, Admitted};
+use crate::ws::{admit, bounded, close, Admitted, TOO_MANY_CODE, TOO_MANY_REASON};
 use crate::AppState;
 
 /// How often new output is looked for.
@@ -43,12 +43,18 @@ pub async fn console(
         caller,
         upgrade,
         token,
+        slot,
     } = admitted;
     let vm = match state.control.open_console(&caller, &id).await {
         Ok(vm) => vm,
         Err(e) => return error(e),
     };
-    upgrade.on_upgrade(move |socket| run(state, caller, token, vm, socket))
+    bounded(upgrade, MAX_INPUT).on_upgrade(move |socket| async move {
+        match slot {
+            Some(_held) => run(state, caller, token, vm, socket).await,
+            None => close(socket, TOO_MANY_CODE, TOO_MANY_REASON).await,
+        }
+    })
 }
 
 async fn run(

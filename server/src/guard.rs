@@ -25,11 +25,14 @@ pub const RATE_LIMITED_PREFIX: &str = "/api/auth/";
 
 pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let now = Utc::now();
-    let ip = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    // Behind a trusted load balancer the client is the address it forwarded for; this one
+    // address keys the rate limit and goes on audit rows and sessions.
+    let ip = state.trusted_proxies.client(peer, req.headers());
     let mutating = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if mutating && !same_origin(req.headers(), &state.control.auth().public_url) {
         return error(AppError::Forbidden("Cross-site request refused.".into()));

@@ -9,8 +9,10 @@
 
 pub mod audit_export;
 pub mod authz_cli;
+pub mod client_ip;
 pub mod config;
 pub mod console;
+pub mod fn_errors;
 pub mod guard;
 pub mod health;
 pub mod layered;

@@ -21,7 +21,7 @@ use model::events::{LiveEvent, EVENT_VERSION};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::guard::error;
-use crate::ws::{admit, close, Admitted};
+use crate::ws::{admit, bounded, close, Admitted, TOO_MANY_CODE, TOO_MANY_REASON};
 use crate::AppState;
 
 const PING: Duration = Duration::from_secs(15);
@@ -42,17 +42,19 @@ pub async fn ws(
         caller,
         upgrade,
         token,
+        slot,
     } = match admit(&state, &headers, caller, upgrade, "Live events") {
         Ok(a) => a,
         Err(e) => return error(e),
     };
     // Bounded buffers: a client that stops reading costs at most this much memory before
     // its sends fail and it is disconnected. Browsers send nothing big.
-    upgrade
-        .write_buffer_size(64 * 1024)
-        .max_write_buffer_size(4 << 20)
-        .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| run(state, caller, token, socket))
+    bounded(upgrade, 64 * 1024).on_upgrade(move |socket| async move {
+        match slot {
+            Some(_held) => run(state, caller, token, socket).await,
+            None => close(socket, TOO_MANY_CODE, TOO_MANY_REASON).await,
+        }
+    })
 }
 
 struct Counted;

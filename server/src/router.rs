@@ -34,7 +34,18 @@ pub fn build(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let routes = generate_route_list(app::App);
     let control = state.control.clone();
-    let context = move || provide_context(control.clone());
+    let csp = Csp::new(&state.control.auth().public_url);
+    let default_csp = csp.header(None);
+    let context = move || {
+        provide_context(control.clone());
+        // A page names this response's nonce, which Leptos puts on its inline scripts.
+        if let (Some(nonce), Some(res)) = (
+            leptos::nonce::use_nonce(),
+            use_context::<leptos_axum::ResponseOptions>(),
+        ) {
+            res.insert_header(header::CONTENT_SECURITY_POLICY, csp.header(Some(&nonce)));
+        }
+    };
 
     let site_root = options.site_root.to_string();
     let pkg_dir = format!("{site_root}/{}", options.site_pkg_dir);
@@ -78,6 +89,7 @@ pub fn build(state: AppState) -> Router {
             state.clone(),
             crate::guard::guard,
         ))
+        .layer(axum::middleware::from_fn(crate::fn_errors::fix_status))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(
             ServiceBuilder::new()
@@ -109,9 +121,59 @@ pub fn build(state: AppState) -> Router {
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("same-origin"),
+                ))
+                // Everything that is not a rendered page (JSON, files, redirects) gets the
+                // policy without a nonce: no inline script runs there.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    default_csp,
                 )),
         )
         .with_state(state)
+}
+
+/// The Content-Security-Policy: scripts only from this site (the WASM bundle's JS glue and
+/// snippets) or inline with this response's nonce (Leptos's hydration and resource scripts),
+/// WebAssembly compilation, styles and images from this site, fetches and the live
+/// WebSocket to this site only, and no framing, plugins, `<base>` or foreign form targets.
+#[derive(Clone, Debug)]
+struct Csp {
+    /// `ws://host` or `wss://host` for the public URL's host.
+    websocket: String,
+}
+
+impl Csp {
+    fn new(public_url: &str) -> Self {
+        let websocket = match public_url.split_once("://") {
+            Some(("https", rest)) => format!("wss://{rest}"),
+            Some((_, rest)) => format!("ws://{rest}"),
+            None => String::new(),
+        };
+        Self { websocket }
+    }
+
+    fn policy(&self, nonce: Option<&str>) -> String {
+        let script = match nonce {
+            Some(n) => format!("'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+            None => "'self' 'wasm-unsafe-eval'".to_owned(),
+        };
+        format!(
+            "default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data:; \
+             font-src 'self'; connect-src 'self' {ws}; frame-ancestors 'none'; \
+             object-src 'none'; base-uri 'self'; form-action 'self'",
+            ws = self.websocket
+        )
+    }
+
+    fn header(&self, nonce: Option<&str>) -> HeaderValue {
+        // The public URL was validated at start and a nonce is base64url, so this parses; the
+        // fallback still forbids everything foreign.
+        HeaderValue::from_str(&self.policy(nonce)).unwrap_or_else(|_| {
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+            )
+        })
+    }
 }
 
 fn log_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
@@ -132,4 +194,27 @@ fn cache_control<B>(res: &Response<B>, hashed: bool) -> Option<HeaderValue> {
             "no-cache"
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_allows_only_this_site_and_its_nonce() {
+        let csp = Csp::new("https://cloud.example.com");
+        let p = csp.policy(Some("abc123"));
+        assert!(
+            p.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"),
+            "{p}"
+        );
+        assert!(
+            p.contains("connect-src 'self' wss://cloud.example.com;"),
+            "{p}"
+        );
+        assert!(!p.contains("unsafe-inline"), "{p}");
+        let p = Csp::new("http://localhost:3000").policy(None);
+        assert!(p.contains("connect-src 'self' ws://localhost:3000;"), "{p}");
+        assert!(p.contains("script-src 'self' 'wasm-unsafe-eval';"), "{p}");
+    }
 }

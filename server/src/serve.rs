@@ -1,5 +1,6 @@
 //! Start-up and shutdown: open the control plane, bind, serve until SIGINT or SIGTERM.
 
+use axum::serve::ListenerExt;
 use chrono::Utc;
 use control::{Control, ControlConfig};
 use leptos::prelude::LeptosOptions;
@@ -107,6 +108,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
         leptos_options: leptos_options(&config.site_root),
         control,
         auth_limiter: crate::ratelimit::RateLimiter::per_minute(config.auth_rate_per_minute),
+        trusted_proxies: config.trusted_proxies.clone().unwrap_or_default(),
         metrics: match (&config.metrics_token, config.metrics_listen) {
             (Some(token), None) => crate::metrics::MetricsAccess::Token(token.clone()),
             _ => crate::metrics::MetricsAccess::Off,
@@ -137,7 +139,8 @@ async fn serve(config: Config) -> Result<(), RunError> {
         .map_err(|source| RunError::Bind {
             addr: config.listen,
             source,
-        })?;
+        })?
+        .tap_io(no_delay);
     tracing::info!(listen = %config.listen, url = %config.public_url, "Strata is listening; open {}", config.public_url);
     axum::serve(
         listener,
@@ -148,6 +151,15 @@ async fn serve(config: Config) -> Result<(), RunError> {
     .map_err(RunError::Serve)?;
     tracing::info!("Strata stopped");
     Ok(())
+}
+
+/// Sends each write at once. Responses leave in several writes (headers, then a streamed
+/// or compressed body); with Nagle's algorithm on, the second waits for the client's delayed
+/// ACK, about 40 ms on every request after the first on a kept-alive connection.
+fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "TCP_NODELAY could not be set");
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the process exits.

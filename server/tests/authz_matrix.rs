@@ -22,8 +22,10 @@ struct World {
     vm: String,
     /// The VM's queued creation.
     op: String,
-    /// A service (no replicas) and its queued first deployment.
+    /// A service and its queued first deployment.
     svc: String,
+    /// A (stopped) replica of that service.
+    replica: String,
     dep: String,
     tess: String,
     vic: String,
@@ -92,12 +94,14 @@ async fn world() -> World {
     let dep = control.service(&owner, &svc.id).await.unwrap().deployments[0]
         .id
         .clone();
+    let replica = control::testing::stopped_replica(&control, &svc.id, "api-1").await;
     let site = std::env::temp_dir().join(format!("strata-matrix-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&site).unwrap();
     let app = router::build(AppState {
         leptos_options: leptos_options(&site),
         control: control.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(1000),
+        trusted_proxies: Default::default(),
         metrics: Default::default(),
     });
     let op = control
@@ -116,6 +120,7 @@ async fn world() -> World {
         vm: vm.id,
         op,
         svc: svc.id,
+        replica,
         dep,
         tess: tess.to_string(),
         vic: vic.to_string(),
@@ -230,8 +235,8 @@ fn cases() -> Vec<Case> {
             body: |_| {
                 serde_json::json!({ "image": {
                     "name": "copy", "os": "Debian 12", "format": "kernel",
-                    "kernel_path": control::testing::guest().join("vmlinuz"),
-                    "initrd_path": control::testing::guest().join("initrd.img"),
+                    "kernel_path": "strata-test-guest/vmlinuz",
+                    "initrd_path": "strata-test-guest/initrd.img",
                     "disk_path": null, "cmdline": "", "boot_marker": null,
                 }})
                 .to_string()
@@ -269,6 +274,33 @@ fn cases() -> Vec<Case> {
             body: |w| format!("id={}&user_id={}", w.vm, w.vic),
             expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
             audit: Some("vm.unshare"),
+        },
+        // A service's replica belongs to the service: members read it, but nobody powers,
+        // deletes or shares it as a VM (the refusal names the service), and the member who
+        // asked for the rollout gained nothing over it.
+        Case {
+            path: "/api/vms/get",
+            body: |w| format!("id={}", w.replica),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/vms/act",
+            body: |w| format!("id={}&action=start", w.replica),
+            expect: [UNAUTH, HIDDEN, FORBID, FORBID, FORBID],
+            audit: Some("vm.start"),
+        },
+        Case {
+            path: "/api/vms/delete",
+            body: |w| format!("id={}", w.replica),
+            expect: [UNAUTH, HIDDEN, FORBID, FORBID, FORBID],
+            audit: Some("vm.delete"),
+        },
+        Case {
+            path: "/api/vms/share",
+            body: |w| format!("id={}&username=dora&level=operator", w.replica),
+            expect: [UNAUTH, HIDDEN, FORBID, FORBID, FORBID],
+            audit: Some("vm.share"),
         },
         Case {
             path: "/api/access/overview",
@@ -564,4 +596,41 @@ async fn refused_calls_change_nothing() {
     assert!(vm.contains(r#""name":"web""#), "{vm}");
     let (_, org) = call(&w, "/api/orgs/get", format!("id={}", w.org), owner).await;
     assert!(org.contains(r#""username":"tess""#), "{org}");
+}
+
+#[tokio::test]
+async fn malformed_arguments_are_the_callers_mistake() {
+    let w = world().await;
+    let owner = w.tokens[3].as_ref();
+    // Wrong JSON types, a missing field, a missing form field: 400, a short message naming
+    // the field, never the decoder's position or a 500.
+    for (path, body, names) in [
+        (
+            "/api/services/config/save",
+            serde_json::json!({ "id": 5, "config": "{}", "deploy": false }).to_string(),
+            "invalid type: integer `5`",
+        ),
+        (
+            "/api/services/config/save",
+            serde_json::json!({ "config": "{}", "deploy": false }).to_string(),
+            "missing field `id`",
+        ),
+        ("/api/vms/get", String::new(), "missing field `id`"),
+        (
+            "/api/vms/act",
+            format!("id={}&action=explode", w.vm),
+            "unknown variant",
+        ),
+    ] {
+        let (status, text) = call(&w, path, body, owner).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {text}");
+        let e: model::AppError = serde_json::from_str(&text).unwrap();
+        match e {
+            model::AppError::Invalid(m) => {
+                assert!(m.contains(names), "{path}: {m}");
+                assert!(!m.contains("line 1"), "{path}: {m}");
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+    }
 }

@@ -34,6 +34,7 @@ async fn server() -> Server {
         leptos_options: leptos_options(&site),
         control: control.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(1000),
+        trusted_proxies: Default::default(),
         metrics: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -488,4 +489,125 @@ async fn new_audit_rows_reach_only_those_who_may_read_the_audit_log() {
         !seen.iter().any(|e| matches!(e, LiveEvent::Audit { .. })),
         "a member received audit events: {seen:?}"
     );
+}
+
+/// The close frame a socket gets next (skipping anything else), within 20 s.
+async fn close_frame(socket: &mut Socket) -> Option<(u16, String)> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("the server answers within 20 s");
+        match msg {
+            Some(Ok(Message::Close(frame))) => {
+                return frame.map(|f| (u16::from(f.code), f.reason.to_string()))
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_person_holds_a_bounded_number_of_sockets() {
+    let s = server().await;
+    let ann = caller(&s.control, "ann", false).await;
+    let bob = caller(&s.control, "bob", false).await;
+    let token = session_for(&s.control, ann.user_id).await;
+    let bob_t = session_for(&s.control, bob.user_id).await;
+    let mut open = Vec::new();
+    for _ in 0..server::ws::MAX_SOCKETS_PER_PERSON {
+        open.push(connect(s.addr, Some(&token), ORIGIN).await.unwrap());
+    }
+    // One more is closed at once, with a reason the browser can show.
+    let mut extra = connect(s.addr, Some(&token), ORIGIN).await.unwrap();
+    assert_eq!(
+        close_frame(&mut extra).await,
+        Some((
+            server::ws::TOO_MANY_CODE,
+            server::ws::TOO_MANY_REASON.to_owned()
+        ))
+    );
+    // Someone else is not affected; and closing one frees a place.
+    let mut bobs = connect(s.addr, Some(&bob_t), ORIGIN).await.unwrap();
+    let mut first = open.remove(0);
+    first.close(None).await.unwrap();
+    while first.next().await.is_some() {}
+    // The server notices the close a moment after it: retry until a place is free. An
+    // admitted socket's first message is the greeting; a refused one's is the close.
+    let mut again = None;
+    for _ in 0..200 {
+        let mut s2 = connect(s.addr, Some(&token), ORIGIN).await.unwrap();
+        match next_message(&mut s2).await {
+            Message::Close(_) => continue,
+            Message::Text(text) => {
+                assert!(text.contains("hello"), "{text}");
+                again = Some(s2);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let mut again = again.expect("a place is free once a socket closed");
+    let _ = again.close(None).await;
+    let _ = bobs.close(None).await;
+}
+
+/// The next message of any kind, within 20 s.
+async fn next_message(socket: &mut Socket) -> Message {
+    tokio::time::timeout(Duration::from_secs(20), socket.next())
+        .await
+        .expect("a message within 20 s")
+        .expect("the socket is open")
+        .expect("a message")
+}
+
+/// Writes one masked client frame header announcing `len` bytes of binary payload, and only
+/// `sent` of them.
+async fn announce_huge_frame(socket: &mut Socket, len: u64, sent: usize) {
+    use tokio::io::AsyncWriteExt;
+    let mut frame = vec![0x82u8, 0x80 | 127];
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(&[1, 2, 3, 4]);
+    frame.extend(std::iter::repeat_n(0u8, sent));
+    let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = socket.get_mut() else {
+        panic!("a plain socket");
+    };
+    tcp.write_all(&frame).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_frames_are_refused_from_their_header_before_buffering() {
+    let s = server().await;
+    let c = &s.control;
+    let now = Utc::now();
+    let ann = caller(c, "ann", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    let vm = c
+        .create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
+    let token = session_for(c, ann.user_id).await;
+    // A 59 MiB frame whose payload never comes: a server that buffered before checking would
+    // wait for it forever; this one closes the connection on reading the header.
+    for mut socket in [
+        console(s.addr, &vm.id, Some(&token), ORIGIN).await.unwrap(),
+        connect(s.addr, Some(&token), ORIGIN).await.unwrap(),
+    ] {
+        announce_huge_frame(&mut socket, 59 << 20, 1024).await;
+        let end = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                match socket.next().await {
+                    Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+                    Some(Ok(_)) => continue,
+                    Some(Err(_)) | None => break None,
+                }
+            }
+        })
+        .await
+        .expect("the server ends the connection without waiting for the payload");
+        assert!(
+            matches!(end, None | Some(1009) | Some(1002)),
+            "closed with {end:?}"
+        );
+    }
 }

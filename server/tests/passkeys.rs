@@ -35,6 +35,7 @@ async fn app_with(limit: u32, auth: control::auth::AuthConfig) -> App {
         leptos_options: leptos_options(&std::env::temp_dir().join("strata-no-site")),
         control: control.clone(),
         auth_limiter: RateLimiter::per_minute(limit),
+        trusted_proxies: Default::default(),
         metrics: Default::default(),
     };
     App {

@@ -26,6 +26,13 @@ async fn harness() -> Harness {
 }
 
 async fn harness_with(metrics: server::metrics::MetricsAccess) -> Harness {
+    harness_behind(metrics, Default::default()).await
+}
+
+async fn harness_behind(
+    metrics: server::metrics::MetricsAccess,
+    trusted_proxies: server::client_ip::TrustedProxies,
+) -> Harness {
     let db = TestDb::new().await;
     let control = db.control().await;
     let site = std::env::temp_dir().join(format!("strata-site-{}", uuid_like()));
@@ -36,6 +43,7 @@ async fn harness_with(metrics: server::metrics::MetricsAccess) -> Harness {
         leptos_options: leptos_options(&site),
         control: control.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(30),
+        trusted_proxies,
         metrics,
     };
     Harness {
@@ -493,4 +501,126 @@ async fn metrics_are_not_served_on_the_main_address_unless_configured() {
     let res = get(&h.app, "/metrics", None).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(text(res).await.contains("STRATA_METRICS_TOKEN"));
+}
+
+/// A sign-in request as it arrives from `peer` over a socket, with an `X-Forwarded-For`.
+async fn begin_signin_from(h: &Harness, peer: &str, forwarded_for: Option<&str>) -> StatusCode {
+    let mut req = Request::post("/api/auth/begin_signin")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(xff) = forwarded_for {
+        req = req.header("x-forwarded-for", xff);
+    }
+    let mut req = req.body(Body::empty()).unwrap();
+    let peer: std::net::SocketAddr = peer.parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    h.app.clone().oneshot(req).await.unwrap().status()
+}
+
+#[tokio::test]
+async fn a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let proxies = server::client_ip::TrustedProxies::parse("10.0.0.0/8").unwrap();
+    let h = harness_behind(Default::default(), proxies).await;
+    // 30 a minute per address: a client inventing a new X-Forwarded-For each time is still
+    // one address.
+    for i in 0..30 {
+        let xff = format!("198.51.100.{i}");
+        let status = begin_signin_from(&h, "203.0.113.9:5000", Some(&xff)).await;
+        assert_ne!(status, StatusCode::TOO_MANY_REQUESTS, "request {i}");
+    }
+    let status = begin_signin_from(&h, "203.0.113.9:5001", Some("198.51.100.200")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Without any trusted proxy the header means nothing either.
+    let h = harness().await;
+    for i in 0..30 {
+        let xff = format!("198.51.100.{i}");
+        begin_signin_from(&h, "203.0.113.9:5000", Some(&xff)).await;
+    }
+    let status = begin_signin_from(&h, "203.0.113.9:5000", Some("192.0.2.1")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_gives_each_forwarded_client_its_own_bucket() {
+    let proxies = server::client_ip::TrustedProxies::parse("10.0.0.0/8").unwrap();
+    let h = harness_behind(Default::default(), proxies).await;
+    // Everyone arrives from the load balancer at 10.0.0.2.
+    for i in 0..30 {
+        let status = begin_signin_from(&h, "10.0.0.2:4000", Some("192.0.2.1")).await;
+        assert_ne!(status, StatusCode::TOO_MANY_REQUESTS, "request {i}");
+    }
+    let status = begin_signin_from(&h, "10.0.0.2:4000", Some("192.0.2.1")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "192.0.2.1 is over");
+    // Another client behind the same proxy is not.
+    let status = begin_signin_from(&h, "10.0.0.2:4000", Some("192.0.2.2")).await;
+    assert_ne!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "192.0.2.2 has its own"
+    );
+    // A client prepending a fake hop is still itself: the proxy appended the real address.
+    let status = begin_signin_from(&h, "10.0.0.2:4000", Some("192.0.2.2, 192.0.2.1")).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rightmost untrusted hop"
+    );
+}
+
+#[tokio::test]
+async fn pages_send_a_content_security_policy_with_a_fresh_nonce_on_every_inline_script() {
+    let h = harness().await;
+    let (_, token) = control::testing::user_with_session(&h.control, "ada", false).await;
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let res = get_as(&h.app, "/", None, Some(&token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for part in [
+            "default-src 'self'",
+            "'wasm-unsafe-eval'",
+            "connect-src 'self' ws://localhost:3000",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'self'",
+        ] {
+            assert!(csp.contains(part), "{part} in {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("a nonce in {csp}"))
+            .to_owned();
+        let body = text(res).await;
+        let scripts: Vec<&str> = body.split("<script").skip(1).collect();
+        assert!(!scripts.is_empty(), "the hydration script: {body}");
+        for s in scripts {
+            let tag = s.split('>').next().unwrap_or("");
+            // Scripts with a src come from this site; inline ones need the nonce.
+            assert!(
+                tag.contains(&format!("nonce=\"{nonce}\"")) || tag.contains("src="),
+                "an inline script without the nonce: <script{tag}>"
+            );
+        }
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "a new nonce per response");
+
+    // Everything else carries the policy without a nonce.
+    for uri in ["/healthz", "/pkg/strata.css", "/signin"] {
+        let res = get(&h.app, uri, None).await;
+        let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        if uri != "/signin" {
+            assert!(!csp.contains("nonce-"), "{uri}: {csp}");
+        }
+    }
 }

@@ -23,6 +23,9 @@ pub fn all(need: Need) -> Result {
     qemu()?;
     test_guest()?;
     wasm_target()?;
+    if need == Need::Test {
+        nextest()?;
+    }
     cargo_leptos()?;
     wasm_bindgen()?;
     npm()?;
@@ -114,6 +117,15 @@ fn cargo_leptos() -> Result {
     sh(&format!(
         "cargo install --locked --debug cargo-leptos@{CARGO_LEPTOS_VERSION}"
     ))
+}
+
+/// The Rust tests run under cargo-nextest (preinstalled on these machines).
+fn nextest() -> Result {
+    if capture("cargo nextest --version").is_some() {
+        return Ok(());
+    }
+    step("installing cargo-nextest");
+    sh("cargo install --locked cargo-nextest")
 }
 
 /// The wasm-bindgen CLI must be exactly the version of the crate in Cargo.lock.

@@ -10,8 +10,14 @@ use crate::setup::{self, Need};
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-/// The optimized server and site, with brotli and gzip copies of every asset.
-const RELEASE_BUILD: &str = "cargo leptos build --release --precompress";
+/// The optimized server and site, with brotli and gzip copies of every asset. The server's
+/// cargo runs through a script that records the variables cargo-leptos gives it.
+const RELEASE_BUILD: &str = "LEPTOS_BIN_CARGO_COMMAND=\"$PWD/scripts/cargo-recording-env.sh\" cargo leptos build --release --precompress";
+/// Where that script writes them.
+const LEPTOS_ENV_FILE: &str = "target/leptos-server.env";
+/// The Rust tests, in the release profile, with nextest (integration binaries run side by
+/// side). Every test runs even after one fails, so a CI log lists all failures at once.
+const RUST_TESTS: &str = "cargo nextest run --release --no-fail-fast";
 
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
@@ -132,41 +138,93 @@ fn stop_vms_under(dir: &std::path::Path) {
     }
 }
 
+/// The variables the release build's server was compiled with (see [`RELEASE_BUILD`]).
+fn leptos_env() -> Result<Vec<(String, String)>> {
+    let path = root().join(LEPTOS_ENV_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "cannot read {} (written by the release build): {e}",
+            path.display()
+        )
+    })?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
+}
+
+/// How long each step took, printed at the end (and when a step fails).
+struct Steps {
+    started: Instant,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Steps {
+    fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Runs one step under a banner and records its time.
+    fn run(&mut self, name: &'static str, f: impl FnOnce() -> Result) -> Result {
+        banner(name);
+        let t = Instant::now();
+        let result = f();
+        self.done.push((name, t.elapsed()));
+        if result.is_err() {
+            self.summary();
+        }
+        result
+    }
+
+    fn summary(&self) {
+        eprintln!("\n---------------- time per step ----------------");
+        for (name, took) in &self.done {
+            eprintln!("{:>8.1} s  {name}", took.as_secs_f64());
+        }
+        eprintln!("{:>8.1} s  in all", self.started.elapsed().as_secs_f64());
+    }
+}
+
 /// `cargo xtask test`: every check and test the project has.
 pub fn test() -> Result {
-    let started = Instant::now();
-    setup::all(Need::Test)?;
-    banner("formatting");
-    sh("cargo fmt --all -- --check")?;
-    banner("clippy");
-    sh("cargo clippy --all-targets -- -D warnings")?;
-    sh("cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings")?;
-    // The tests build in the release profile so they reuse the release build's dependencies
-    // (one optimized build of the tree instead of a debug one and an optimized one).
-    banner("release build");
-    sh(RELEASE_BUILD)?;
-    banner("Rust tests on SQLite");
-    sh_env(
-        "cargo test --release",
-        &[("STRATA_TEST_DATABASE", "sqlite")],
-    )?;
-    banner("Rust tests on PostgreSQL");
-    sh_env(
-        "cargo test --release",
-        &[("STRATA_TEST_DATABASE", "postgres")],
-    )?;
-    banner("browser tests (Playwright, Debian's Chromium)");
-    let e2e = sh_env(
-        "npx playwright test --config end2end/playwright.config.ts",
-        &[("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")],
-    );
-    // VMs outlive the server that started them (by design); stop the ones the browser tests
-    // left behind.
-    stop_vms_under(&root().join("target/e2e-data/vms"));
-    e2e?;
-    eprintln!(
-        "\nAll checks and tests passed in {:.0} s.",
-        started.elapsed().as_secs_f64()
-    );
+    let mut steps = Steps::new();
+    steps.run("installs (only what is missing)", || setup::all(Need::Test))?;
+    steps.run("formatting", || sh("cargo fmt --all -- --check"))?;
+    steps.run("clippy", || {
+        sh("cargo clippy --all-targets -- -D warnings")?;
+        sh("cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings")
+    })?;
+    // The tests build in the release profile so they reuse the release build's crates (one
+    // optimized build of the tree instead of a debug one and an optimized one).
+    steps.run("release build", || sh(RELEASE_BUILD))?;
+    let env = leptos_env()?;
+    let with = |db: &'static str| {
+        let mut all: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        all.push(("STRATA_TEST_DATABASE", db));
+        all
+    };
+    steps.run("Rust tests on SQLite (builds them)", || {
+        sh_env(RUST_TESTS, &with("sqlite"))
+    })?;
+    steps.run("Rust tests on PostgreSQL", || {
+        sh_env(RUST_TESTS, &with("postgres"))
+    })?;
+    steps.run("browser tests (Playwright, Debian's Chromium)", || {
+        let e2e = sh_env(
+            "npx playwright test --config end2end/playwright.config.ts",
+            &[("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")],
+        );
+        // VMs outlive the server that started them (by design); stop the ones the browser
+        // tests left behind.
+        stop_vms_under(&root().join("target/e2e-data/vms"));
+        e2e
+    })?;
+    steps.summary();
+    eprintln!("\nAll checks and tests passed.");
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Settings → Security: the caller's passkeys and sessions.
+//! Settings → Security: the caller's passkeys and sessions, and the passkey confirmation
+//! (reauthentication) that adding or removing passkeys and ending sessions need first.
 
 use leptos::prelude::*;
 use model::auth::{CeremonyStart, PasskeyInfo, SessionInfo};
@@ -10,6 +11,32 @@ use super::context::{caller, control};
 #[server(prefix = "/api/security", endpoint = "passkeys")]
 pub async fn list_passkeys() -> Result<Vec<PasskeyInfo>, AppError> {
     super::context::respond(async move { control()?.list_passkeys(&caller()?).await }.await)
+}
+
+/// Begins a passkey check for the signed-in caller.
+#[server(prefix = "/api/security", endpoint = "begin_reauth")]
+pub async fn begin_reauth() -> Result<CeremonyStart, AppError> {
+    super::context::respond(
+        async move {
+            control()?
+                .begin_reauthentication(&caller()?, chrono::Utc::now())
+                .await
+        }
+        .await,
+    )
+}
+
+/// Finishes the passkey check; the session may then make sensitive changes for a few minutes.
+#[server(prefix = "/api/security", endpoint = "finish_reauth")]
+pub async fn finish_reauth(ceremony_id: String, credential: String) -> Result<(), AppError> {
+    super::context::respond(
+        async move {
+            control()?
+                .finish_reauthentication(&caller()?, &ceremony_id, &credential, chrono::Utc::now())
+                .await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/security", endpoint = "begin_add_passkey")]

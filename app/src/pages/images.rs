@@ -95,9 +95,9 @@ fn RegisterForm(
                 </select>
             </label>
             {move || if format.get() == "kernel" {
-                view! { {field("Kernel path on the node", first, "image-kernel")} {field("Initrd path on the node", second, "image-initrd")} }.into_any()
+                view! { {field("Kernel file in the image directory", first, "image-kernel")} {field("Initrd file in the image directory", second, "image-initrd")} }.into_any()
             } else {
-                view! { {field("Disk image path on the node", first, "image-disk")} }.into_any()
+                view! { {field("Disk image file in the image directory", first, "image-disk")} }.into_any()
             }}
             {field("Kernel command line (optional)", cmdline, "image-cmdline")}
             {field("Boot marker printed on the console (optional)", marker, "image-marker")}

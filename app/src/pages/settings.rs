@@ -1,11 +1,16 @@
 //! Settings → Security: passkeys (add, rename, remove) and sessions (revoke one or all others).
+//!
+//! Adding or removing a passkey and ending sessions need a recent passkey check; when the
+//! server asks for one, the page runs it (a passkey prompt) and tries the change again.
 
 use leptos::prelude::*;
+use model::auth::needs_reauth;
 use model::AppError;
+use std::future::Future;
 
 use crate::api::security::{
-    begin_add_passkey, finish_add_passkey, list_passkeys, list_sessions, remove_passkey,
-    rename_passkey, revoke_other_sessions, revoke_session,
+    begin_add_passkey, begin_reauth, finish_add_passkey, finish_reauth, list_passkeys,
+    list_sessions, remove_passkey, rename_passkey, revoke_other_sessions, revoke_session,
 };
 use crate::browser;
 use crate::components::{error_notice::ErrorNotice, page_header::PageHeader, ui};
@@ -21,17 +26,45 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+/// Confirms the signed-in person with one of their passkeys (user verification).
+async fn reauthenticate() -> Result<(), AppError> {
+    let start = begin_reauth().await?;
+    let credential = browser::passkey(&start.options, false).await?;
+    finish_reauth(start.ceremony_id, credential).await
+}
+
+/// Runs a sensitive change; when the server wants a fresh passkey check first, runs it and
+/// tries the change once more.
+async fn confirmed<T, F, Fut>(change: F) -> Result<T, AppError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    match change().await {
+        Err(e) if needs_reauth(&e) => {
+            reauthenticate().await?;
+            change().await
+        }
+        other => other,
+    }
+}
+
+async fn add_passkey() -> Result<(), AppError> {
+    let start = begin_add_passkey().await?;
+    let credential = browser::passkey(&start.options, true).await?;
+    finish_add_passkey(start.ceremony_id, credential).await
+}
+
 #[component]
 fn Passkeys() -> impl IntoView {
     let keys = Resource::new(|| (), |_| list_passkeys());
-    let add = Action::new_local(|_: &()| async move {
-        let start = begin_add_passkey().await?;
-        let credential = browser::passkey(&start.options, true).await?;
-        finish_add_passkey(start.ceremony_id, credential).await
-    });
+    let add = Action::new_local(|_: &()| confirmed(add_passkey));
     let rename =
         Action::new(|(id, name): &(String, String)| rename_passkey(id.clone(), name.clone()));
-    let remove = Action::new(|id: &String| remove_passkey(id.clone()));
+    let remove = Action::new_local(|id: &String| {
+        let id = id.clone();
+        async move { confirmed(|| remove_passkey(id.clone())).await }
+    });
     Effect::new(move |_| {
         let (a, r, d) = (
             add.version().get(),
@@ -134,8 +167,11 @@ fn Passkeys() -> impl IntoView {
 #[component]
 fn Sessions() -> impl IntoView {
     let sessions = Resource::new(|| (), |_| list_sessions());
-    let revoke = Action::new(|id: &String| revoke_session(id.clone()));
-    let revoke_others = Action::new(|_: &()| revoke_other_sessions());
+    let revoke = Action::new_local(|id: &String| {
+        let id = id.clone();
+        async move { confirmed(|| revoke_session(id.clone())).await }
+    });
+    let revoke_others = Action::new_local(|_: &()| confirmed(revoke_other_sessions));
     Effect::new(move |_| {
         if revoke.version().get() + revoke_others.version().get() > 0 {
             sessions.refetch();

@@ -30,4 +30,4 @@ pub use explain::Trace;
 pub use memory::MemoryStore;
 pub use schema::{Schema, SchemaError};
 pub use store::{StoreError, TupleStore};
-pub use tuple::{Object, Subject, Tuple, TupleParseError};
+pub use tuple::{subject_relation, Object, Subject, Tuple, TupleParseError, ELLIPSIS};

@@ -132,7 +132,8 @@ impl Engine {
     }
 
     /// Ids of every subject of type `subject_kind` (or usersets `subject_kind#relation` when
-    /// `subject_relation` is given) that holds `permission` on `object`.
+    /// `subject_relation` is given) that holds `permission` on `object`. A `subject_relation`
+    /// of `...` means the subjects themselves, the same as none.
     pub async fn lookup_subjects<S: TupleStore>(
         &self,
         store: &S,
@@ -141,6 +142,7 @@ impl Engine {
         subject_kind: &str,
         subject_relation: Option<&str>,
     ) -> Result<BTreeSet<String>, EvalError> {
+        let subject_relation = crate::tuple::subject_relation(subject_relation);
         self.validate(&object.kind, permission)?;
         if self.schema.entity(subject_kind).is_none() {
             return Err(EvalError::UnknownEntity(subject_kind.to_owned()));

@@ -1,4 +1,8 @@
 //! Objects, subjects and relation tuples, and their text form `type:id#relation@type:id[#relation]`.
+//!
+//! As in Permify, a subject relation of `...` (`doc:1#parent@folder:1#...`) means the subject
+//! itself: it is read as no relation at all, so such a tuple is stored, printed and answered
+//! exactly as `doc:1#parent@folder:1`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,6 +29,14 @@ impl fmt::Display for Object {
     }
 }
 
+/// The subject relation that means "the subject itself", as Permify writes it.
+pub const ELLIPSIS: &str = "...";
+
+/// A subject relation as written, with [`ELLIPSIS`] read as none.
+pub fn subject_relation(relation: Option<&str>) -> Option<&str> {
+    relation.filter(|r| *r != ELLIPSIS)
+}
+
 /// Who a tuple grants to: an object (`user:alice`) or every subject holding a relation on an
 /// object (a userset, `organization:acme#member`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,11 +55,13 @@ impl Subject {
         }
     }
 
+    /// Every subject holding `relation` on `kind:id`; a `relation` of [`ELLIPSIS`] is the
+    /// object itself, the same as [`Subject::new`].
     pub fn userset(kind: impl Into<String>, id: impl Into<String>, relation: &str) -> Self {
         Self {
             kind: kind.into(),
             id: id.into(),
-            relation: Some(relation.to_owned()),
+            relation: subject_relation(Some(relation)).map(str::to_owned),
         }
     }
 
@@ -93,7 +107,7 @@ impl fmt::Display for Tuple {
 
 /// Why a tuple's text could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}` is not a relationship: {reason} (expected `entity:id#relation@subject:id` or `entity:id#relation@subject:id#relation`)")]
+#[error("`{text}` is not a relationship: {reason} (expected `entity:id#relation@subject:id`, `entity:id#relation@subject:id#relation` or `entity:id#relation@subject:id#...`)")]
 pub struct TupleParseError {
     pub text: String,
     pub reason: &'static str,
@@ -143,10 +157,11 @@ impl FromStr for Tuple {
         if !name_ok(relation) {
             return Err(fail("the relation must be a name like `owner`"));
         }
-        let (subject, subject_relation) = match right.split_once('#') {
+        let (subject, relation_text) = match right.split_once('#') {
             Some((s, r)) => (s, Some(r)),
             None => (right, None),
         };
+        let subject_relation = subject_relation(relation_text);
         let subject = parse_object(text, subject).map_err(fail)?;
         if let Some(r) = subject_relation {
             if !name_ok(r) {
@@ -168,14 +183,14 @@ impl FromStr for Tuple {
 impl FromStr for Subject {
     type Err = TupleParseError;
 
-    /// `type:id` or `type:id#relation`.
+    /// `type:id`, `type:id#relation`, or `type:id#...` (the same as `type:id`).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let fail = |reason| TupleParseError {
             text: text.to_owned(),
             reason,
         };
         let (object, relation) = match text.trim().split_once('#') {
-            Some((o, r)) => (o, Some(r)),
+            Some((o, r)) => (o, subject_relation(Some(r))),
             None => (text.trim(), None),
         };
         let object = parse_object(text, object).map_err(fail)?;
@@ -219,6 +234,30 @@ mod tests {
         }
         let t: Tuple = "group:a#member@group:b#member".parse().unwrap();
         assert_eq!(t.subject.relation.as_deref(), Some("member"));
+    }
+
+    #[test]
+    fn a_subject_relation_of_three_dots_is_the_subject_itself() {
+        // Permify's `#...`: the same tuple as one written without a subject relation.
+        let dotted: Tuple = "doc:1#parent@folder:1#...".parse().unwrap();
+        let plain: Tuple = "doc:1#parent@folder:1".parse().unwrap();
+        assert_eq!(dotted, plain);
+        assert_eq!(dotted.subject.relation, None);
+        assert_eq!(dotted.to_string(), "doc:1#parent@folder:1");
+        let s: Subject = "user:alice#...".parse().unwrap();
+        assert_eq!(s, Subject::new("user", "alice"));
+        assert_eq!(
+            Subject::userset("user", "alice", "..."),
+            Subject::new("user", "alice")
+        );
+        for bad in [
+            "doc:1#parent@folder:1#..",
+            "doc:1#parent@folder:1#....",
+            "doc:1#...@user:a",
+        ] {
+            assert!(bad.parse::<Tuple>().is_err(), "{bad}");
+        }
+        assert!("user:alice#..".parse::<Subject>().is_err());
     }
 
     #[test]

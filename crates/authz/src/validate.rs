@@ -4,7 +4,9 @@
 //! (`entity:id#relation@subject:id[#relation]`), and `scenarios` with `checks`,
 //! `entity_filters` and `subject_filters`. Anything of Permify's format the engine does not
 //! support (`attributes`, `rule`, contextual tuples, another tenant) fails the file with its
-//! line, never silently.
+//! line, never silently. As in Permify's published examples, an `attributes:` or `context:`
+//! key with nothing under it is no use of attributes and is accepted, and a subject written
+//! `type:id#...` is the subject itself.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -12,7 +14,7 @@ use std::path::Path;
 
 use serde_yaml::{Mapping, Value};
 
-use crate::{Engine, MemoryStore, Object, Schema, Subject, Tuple};
+use crate::{subject_relation, Engine, MemoryStore, Object, Schema, Subject, Tuple};
 
 /// Why a file could not be run at all.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -125,9 +127,12 @@ impl Ctx<'_> {
             }
             let line = self.key_line(k, at);
             let message = match k {
-                "attributes" => "`attributes` (attribute-based access) is not supported by Strata's engine".to_owned(),
-                "context" => "contextual tuples and attributes (`context`) are not supported by Strata's engine".to_owned(),
-                _ => format!("unknown key `{k}` in {what}; expected one of: {}", allowed.join(", ")),
+                "attributes" => ATTRIBUTES_UNSUPPORTED.to_owned(),
+                "context" => CONTEXT_UNSUPPORTED.to_owned(),
+                _ => format!(
+                    "unknown key `{k}` in {what}; expected one of: {}",
+                    allowed.join(", ")
+                ),
             };
             return Err(self.err(line, message));
         }
@@ -167,17 +172,28 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
-/// Context is unsupported unless it is absent or empty.
+const ATTRIBUTES_UNSUPPORTED: &str =
+    "`attributes` (attribute-based access) is not supported by Strata's engine";
+const CONTEXT_UNSUPPORTED: &str =
+    "contextual tuples and attributes (`context`) are not supported by Strata's engine";
+
+/// A key with nothing under it: `key:`, `key: ~`, `key: []` or `key: {}`.
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Sequence(s) => s.is_empty(),
+        Value::Mapping(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// Context is unsupported unless it is absent or empty: `context:` alone, or `tuples`,
+/// `attributes` and `data` with nothing under them.
 fn empty_context(v: Option<&Value>) -> bool {
     match v {
-        None | Some(Value::Null) => true,
-        Some(Value::Mapping(m)) => m.values().all(|x| match x {
-            Value::Null => true,
-            Value::Sequence(s) => s.is_empty(),
-            Value::Mapping(m) => m.is_empty(),
-            _ => false,
-        }),
-        _ => false,
+        None => true,
+        Some(Value::Mapping(m)) => m.values().all(is_empty),
+        Some(v) => is_empty(v),
     }
 }
 
@@ -191,10 +207,20 @@ pub async fn validate_text(file: &str, text: &str, base: &Path) -> Result<Report
     let top = as_map(&ctx, &doc, "the file", 1)?;
     ctx.unsupported_keys(
         top,
-        &["schema", "relationships", "scenarios", "tenant_id"],
+        &[
+            "schema",
+            "relationships",
+            "attributes",
+            "scenarios",
+            "tenant_id",
+        ],
         1,
         "the file",
     )?;
+    // Permify's examples write `attributes:` with nothing under it; only values are ABAC.
+    if !top.get("attributes").is_none_or(is_empty) {
+        return Err(ctx.err(ctx.key_line("attributes", 1), ATTRIBUTES_UNSUPPORTED));
+    }
     if let Some(t) = top.get("tenant_id") {
         let tenant = scalar(t).unwrap_or_default();
         if tenant != "t1" {
@@ -371,10 +397,7 @@ async fn run_checks(
             "a check",
         )?;
         if !empty_context(map.get("context")) {
-            return Err(ctx.err(
-                ctx.line_of("context:", line),
-                "contextual tuples and attributes (`context`) are not supported by Strata's engine",
-            ));
+            return Err(ctx.err(ctx.line_of("context:", line), CONTEXT_UNSUPPORTED));
         }
         let entity: Object = entity_text
             .parse()
@@ -436,10 +459,7 @@ async fn run_entity_filters(
             "an entity filter",
         )?;
         if !empty_context(map.get("context")) {
-            return Err(ctx.err(
-                ctx.line_of("context:", line),
-                "contextual tuples and attributes (`context`) are not supported by Strata's engine",
-            ));
+            return Err(ctx.err(ctx.line_of("context:", line), CONTEXT_UNSUPPORTED));
         }
         if engine.schema().entity(&kind).is_none() {
             return Err(ctx.err(line, format!("unknown entity type `{kind}`")));
@@ -502,13 +522,11 @@ async fn run_subject_filters(
             "a subject filter",
         )?;
         if !empty_context(map.get("context")) {
-            return Err(ctx.err(
-                ctx.line_of("context:", line),
-                "contextual tuples and attributes (`context`) are not supported by Strata's engine",
-            ));
+            return Err(ctx.err(ctx.line_of("context:", line), CONTEXT_UNSUPPORTED));
         }
+        // `user#...` is the users themselves, as `user` is.
         let (kind, relation) = match reference.split_once('#') {
-            Some((k, r)) => (k.to_owned(), Some(r.to_owned())),
+            Some((k, r)) => (k.to_owned(), subject_relation(Some(r)).map(str::to_owned)),
             None => (reference.clone(), None),
         };
         match (engine.schema().entity(&kind), &relation) {

@@ -155,3 +155,76 @@ async fn a_cycle_under_not_is_an_error_never_a_grant() {
         .await
         .unwrap());
 }
+
+#[tokio::test]
+async fn a_tuple_written_with_three_dots_is_stored_and_answered_as_without() {
+    // Permify's engine tests write direct subjects as `type:id#...`.
+    let plain = [
+        "vm:1#organization@organization:acme",
+        "vm:1#owner@user:alice",
+        "vm:2#organization@organization:acme",
+        "organization:acme#member@user:bob",
+        "organization:acme#owner@user:carol",
+        "chain:a#next@chain:b",
+        "chain:b#next@chain:c",
+        "chain:c#here@user:dave",
+    ];
+    let dotted: Vec<String> = plain.iter().map(|t| format!("{t}#...")).collect();
+    let dotted: Vec<&str> = dotted.iter().map(String::as_str).collect();
+    let (p, d) = (store(&plain), store(&dotted));
+    let stored = |s: &MemoryStore| {
+        let mut v: Vec<String> = s.tuples().map(ToString::to_string).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(stored(&p), stored(&d));
+    assert!(stored(&d).iter().all(|t| !t.contains("...")));
+
+    let engine = Engine::new(Schema::parse(SCHEMA).unwrap());
+    let questions = [("vm", "read"), ("vm", "owner"), ("chain", "reach")];
+    for who in ["alice", "bob", "carol", "dave", "erin"] {
+        let plain_subject = Subject::new("user", who);
+        let dotted_subject: Subject = format!("user:{who}#...").parse().unwrap();
+        assert_eq!(plain_subject, dotted_subject);
+        for (kind, perm) in questions {
+            let a = engine
+                .lookup_resources(&p, &plain_subject, perm, kind)
+                .await
+                .unwrap();
+            let b = engine
+                .lookup_resources(&d, &dotted_subject, perm, kind)
+                .await
+                .unwrap();
+            assert_eq!(a, b, "{who} {perm} {kind}");
+            for id in ["1", "2", "a", "b", "c"] {
+                let object = Object::new(kind, id);
+                let a = engine
+                    .check(&p, &plain_subject, perm, &object)
+                    .await
+                    .unwrap();
+                let b = engine
+                    .check(&d, &dotted_subject, perm, &object)
+                    .await
+                    .unwrap();
+                assert_eq!(a, b, "{who} {perm} {object}");
+            }
+        }
+    }
+    for (kind, perm, id) in [
+        ("vm", "read", "1"),
+        ("vm", "read", "2"),
+        ("chain", "reach", "a"),
+    ] {
+        let object = Object::new(kind, id);
+        let a = engine
+            .lookup_subjects(&p, &object, perm, "user", None)
+            .await
+            .unwrap();
+        let b = engine
+            .lookup_subjects(&d, &object, perm, "user", Some("..."))
+            .await
+            .unwrap();
+        assert!(!a.is_empty(), "{perm} {object}");
+        assert_eq!(a, b, "{perm} {object}");
+    }
+}

@@ -1,5 +1,6 @@
-//! Validation files: the shipped examples pass, flipping any one assertion fails exactly that
-//! one, and malformed files give a clear message with a line, never a panic.
+//! Validation files: the shipped examples and the Permify-format files under `tests/permify`
+//! pass, flipping any one assertion fails exactly that one, and malformed files give a clear
+//! message with a line, never a panic.
 
 use std::path::{Path, PathBuf};
 
@@ -12,10 +13,36 @@ fn dir() -> PathBuf {
 
 const FILES: &[&str] = &["operators.yaml", "recursion.yaml"];
 
+/// Files written the way Permify's own examples and engine tests are: an empty `attributes:`
+/// key, empty `context:` keys, and subjects written `type:id#...`.
+fn permify_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/permify")
+}
+
+/// Every `.yaml` file under `tests/permify`, by name.
+fn permify_files() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(permify_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every example file: its directory and name.
+fn all_files() -> Vec<(PathBuf, String)> {
+    FILES
+        .iter()
+        .map(|f| (dir(), (*f).to_owned()))
+        .chain(permify_files().into_iter().map(|f| (permify_dir(), f)))
+        .collect()
+}
+
 #[tokio::test]
 async fn the_example_files_pass() {
-    for f in FILES {
-        let report = validate_file(&dir().join(f)).await.unwrap();
+    for (dir, f) in all_files() {
+        let report = validate_file(&dir.join(&f)).await.unwrap();
         assert!(report.failures.is_empty(), "{f}: {:#?}", report.failures);
         assert!(
             report.assertions >= 10,
@@ -60,14 +87,14 @@ fn mutations(doc: &Value) -> Vec<Value> {
 
 #[tokio::test]
 async fn flipping_any_one_assertion_fails_exactly_that_one() {
-    for f in FILES {
-        let text = std::fs::read_to_string(dir().join(f)).unwrap();
+    for (dir, f) in all_files() {
+        let text = std::fs::read_to_string(dir.join(&f)).unwrap();
         let doc: Value = serde_yaml::from_str(&text).unwrap();
         let variants = mutations(&doc);
         assert!(variants.len() >= 10, "{f}");
         for (i, v) in variants.iter().enumerate() {
             let flipped = serde_yaml::to_string(v).unwrap();
-            let report = validate_text(f, &flipped, &dir()).await.unwrap();
+            let report = validate_text(&f, &flipped, &dir).await.unwrap();
             assert_eq!(
                 report.failures.len(),
                 1,
@@ -151,4 +178,138 @@ async fn a_schema_may_be_a_path_next_to_the_file() {
     let report = validate_file(&file).await.unwrap();
     assert_eq!((report.assertions, report.failures.len()), (1, 0));
     std::fs::remove_dir_all(tmp).unwrap();
+}
+
+#[tokio::test]
+async fn the_permify_files_use_what_permify_writes() {
+    let files = permify_files();
+    assert!(files.len() >= 3, "{files:?}");
+    let texts: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(permify_dir().join(f)).unwrap())
+        .collect();
+    for (f, text) in files.iter().zip(&texts) {
+        let doc: Value = serde_yaml::from_str(text).unwrap();
+        assert!(
+            doc["attributes"].is_null(),
+            "{f}: an empty `attributes:` key"
+        );
+        assert!(
+            text.contains("#...\n") || text.contains("#...\""),
+            "{f}: a `#...` subject"
+        );
+    }
+    let all = texts.concat();
+    for form in [
+        "context:\n",
+        "context: {}",
+        "tuples: []",
+        "attributes: []",
+        "data:",
+    ] {
+        assert!(
+            all.contains(form),
+            "no file has an empty context as `{form}`"
+        );
+    }
+}
+
+const READ_CHECK: &str =
+    "scenarios:\n  - name: s\n    checks:\n      - entity: doc:1\n        subject: user:a\n";
+
+#[tokio::test]
+async fn empty_attributes_and_context_keys_are_accepted() {
+    for attributes in ["attributes:\n", "attributes: []\n", "attributes: ~\n", ""] {
+        for context in [
+            "",
+            "        context:\n",
+            "        context: {}\n",
+            "        context:\n          tuples: []\n          attributes: []\n",
+            "        context:\n          tuples:\n          attributes:\n          data:\n",
+            "        context:\n          tuples: []\n          attributes: []\n          data: {}\n",
+        ] {
+            let text = format!(
+                "{SCHEMA}relationships:\n  - doc:1#owner@user:a\n{attributes}{READ_CHECK}{context}        assertions:\n          read: true\n"
+            );
+            let report = validate_text("empty.yaml", &text, &dir())
+                .await
+                .unwrap_or_else(|e| panic!("{text}\n=> {e}"));
+            assert_eq!(
+                (report.assertions, report.failures.len()),
+                (1, 0),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn non_empty_attributes_and_context_are_still_refused() {
+    let cases: Vec<(String, usize, &str)> = vec![
+        (
+            format!("{SCHEMA}relationships:\n  - doc:1#owner@user:a\n\nattributes:\n  - doc:1$public|boolean:true\n\nscenarios:\n"),
+            10,
+            "`attributes` (attribute-based access) is not supported",
+        ),
+        (
+            format!("{SCHEMA}attributes: [\"doc:1$public|boolean:true\"]\n"),
+            7,
+            "`attributes` (attribute-based access) is not supported",
+        ),
+        (
+            format!("{SCHEMA}{READ_CHECK}        context:\n          attributes: [\"doc:1$public|boolean:true\"]\n        assertions:\n          read: true\n"),
+            12,
+            "(`context`) are not supported",
+        ),
+        (
+            format!("{SCHEMA}{READ_CHECK}        context:\n          data:\n            ip: 10.0.0.1\n        assertions:\n          read: true\n"),
+            12,
+            "(`context`) are not supported",
+        ),
+        (
+            format!("{SCHEMA}scenarios:\n  - name: s\n    entity_filters:\n      - entity_type: doc\n        subject: user:a\n        context:\n          tuples: [\"doc:1#owner@user:a\"]\n        assertions:\n          read: [\"1\"]\n"),
+            12,
+            "(`context`) are not supported",
+        ),
+    ];
+    for (text, line, needle) in cases {
+        let e = error_of(&text).await;
+        assert!(e.message.contains(needle), "{text}\n=> {e}");
+        assert_eq!(e.line, line, "{text}\n=> {e}");
+    }
+}
+
+#[tokio::test]
+async fn a_subject_relation_of_three_dots_is_the_subject_itself() {
+    // `@user:a#...` is `@user:a`: written, checked, filtered and looked up the same way.
+    let plain = format!(
+        "{SCHEMA}relationships:\n  - doc:1#owner@user:a\n  - doc:2#owner@user:b\n{READ_CHECK}        assertions:\n          read: true\n          owner: true\n    entity_filters:\n      - entity_type: doc\n        subject: user:a\n        assertions:\n          read: [\"1\"]\n    subject_filters:\n      - subject_reference: user\n        entity: doc:2\n        assertions:\n          read: [\"b\"]\n"
+    );
+    let dotted = plain
+        .replace("@user:a\n", "@user:a#...\n")
+        .replace("@user:b\n", "@user:b#...\n")
+        .replace("subject: user:a\n", "subject: user:a#...\n")
+        .replace("subject_reference: user\n", "subject_reference: user#...\n");
+    assert_eq!(dotted.matches("#...").count(), 5, "{dotted}");
+    for text in [&plain, &dotted] {
+        let report = validate_text("dots.yaml", text, &dir())
+            .await
+            .unwrap_or_else(|e| panic!("{text}\n=> {e}"));
+        assert_eq!(
+            (report.assertions, report.failures.len()),
+            (4, 0),
+            "{text}\n{:#?}",
+            report.failures
+        );
+    }
+    // Only exactly three dots: anything else is still not a relation name.
+    for bad in [
+        "doc:1#owner@user:a#..",
+        "doc:1#owner@user:a#....",
+        "doc:1#...@user:a",
+    ] {
+        let e = error_of(&format!("{SCHEMA}relationships:\n  - {bad}\n")).await;
+        assert_eq!(e.line, 8, "{bad}: {e}");
+        assert!(e.message.contains("is not a relationship"), "{bad}: {e}");
+    }
 }

@@ -1,12 +1,19 @@
 //! The audit log: one row per change made through Strata, written in the change's own
 //! transaction (so a rolled-back change leaves no row claiming success), and one row per
-//! refused attempt. Rows are never updated or deleted by Strata except by the configured
-//! retention.
+//! refused attempt — per burst of them: a refusal repeated by the same actor on the same
+//! target and action within [`DENIAL_WINDOW`] of the first only counts up on that row
+//! (`count` and `last_at` in its detail), so a flood of refused calls cannot fill another
+//! organization's log. That count is the only update Strata makes to a row; nothing deletes
+//! rows except the configured retention.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use model::AppError;
 use sea_orm::prelude::Uuid;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
 
 use crate::access::model::Resource;
 use crate::auth::{Caller, ClientInfo};
@@ -110,7 +117,14 @@ impl Entry {
     }
 }
 
-/// Writes one row through `conn`: pass the change's transaction for a success.
+/// How long after a first refusal the same refusal again only counts up on its row.
+pub const DENIAL_WINDOW: Duration = Duration::minutes(10);
+
+/// Tries to count a refusal on the row of the same refusal's burst.
+const FOLD_TRIES: usize = 5;
+
+/// Writes one row through `conn`: pass the change's transaction for a success. A refusal
+/// repeated within [`DENIAL_WINDOW`] counts up on the first one's row instead.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
@@ -118,6 +132,9 @@ pub async fn record<C: ConnectionTrait>(
     outcome: Outcome,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    if outcome == Outcome::Denied && fold_denial(conn, actor, &entry, now).await? {
+        return Ok(());
+    }
     audit::ActiveModel {
         at: Set(now),
         actor_id: Set(actor.id),
@@ -126,7 +143,7 @@ pub async fn record<C: ConnectionTrait>(
         user_agent: Set(actor.client.user_agent.clone()),
         organization_id: Set(entry.organization),
         resource_type: Set(entry.resource_type),
-        resource_id: Set(entry.resource_id.chars().take(128).collect()),
+        resource_id: Set(stored_id(&entry.resource_id)),
         action: Set(entry.action.to_owned()),
         outcome: Set(outcome.as_str().to_owned()),
         detail: Set(entry.detail.to_string()),
@@ -136,4 +153,98 @@ pub async fn record<C: ConnectionTrait>(
     .await
     .map(|_| ())
     .map_err(|e| internal("write audit row", e))
+}
+
+/// The resource id as a row stores it.
+fn stored_id(id: &str) -> String {
+    id.chars().take(128).collect()
+}
+
+/// Counts a refusal on the row of an earlier identical one (same actor, action and target,
+/// first seen within the window); false when there is none and a row must be written.
+///
+/// The count is a compare-and-set on the row's detail, so two refusals counted at once never
+/// lose one; under heavy contention a few tries give up and a new row is written instead.
+async fn fold_denial<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    entry: &Entry,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let fail = |e| internal("count refused attempt", e);
+    let mut query = audit::Entity::find()
+        .filter(audit::Column::Outcome.eq(Outcome::Denied.as_str()))
+        .filter(audit::Column::Action.eq(entry.action))
+        .filter(audit::Column::ResourceType.eq(entry.resource_type.as_str()))
+        .filter(audit::Column::ResourceId.eq(stored_id(&entry.resource_id)))
+        .filter(audit::Column::At.gt(now - DENIAL_WINDOW))
+        .filter(audit::Column::At.lte(now))
+        .order_by_desc(audit::Column::Id);
+    query = match actor.id {
+        Some(id) => query.filter(audit::Column::ActorId.eq(id)),
+        // Nobody signed in: the same name from the same address.
+        None => query
+            .filter(audit::Column::ActorId.is_null())
+            .filter(audit::Column::ActorName.eq(actor.name.chars().take(64).collect::<String>()))
+            .filter(audit::Column::ClientIp.eq(actor.client.ip.as_str())),
+    };
+    query = match entry.organization {
+        Some(org) => query.filter(audit::Column::OrganizationId.eq(org)),
+        None => query.filter(audit::Column::OrganizationId.is_null()),
+    };
+    for _ in 0..FOLD_TRIES {
+        let Some(row) = query.clone().one(conn).await.map_err(fail)? else {
+            return Ok(false);
+        };
+        let detail = counted(&row.detail, now);
+        let done = audit::Entity::update_many()
+            .col_expr(audit::Column::Detail, Expr::value(detail))
+            .filter(audit::Column::Id.eq(row.id))
+            .filter(audit::Column::Detail.eq(row.detail))
+            .exec(conn)
+            .await
+            .map_err(fail)?;
+        if done.rows_affected == 1 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A refused row's detail with one more attempt counted: `count` (attempts in this row,
+/// the first included) and `last_at`.
+fn counted(detail: &str, now: DateTime<Utc>) -> String {
+    let mut map = match serde_json::from_str::<serde_json::Value>(detail) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let count = map
+        .get("count")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(1);
+    map.insert("count".into(), serde_json::json!(count.saturating_add(1)));
+    map.insert(
+        "last_at".into(),
+        serde_json::json!(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    );
+    serde_json::Value::Object(map).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counted_refusal_keeps_its_detail_and_counts_from_two() {
+        let now = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let once = counted(r#"{"reason":"No such virtual machine."}"#, now);
+        let v: serde_json::Value = serde_json::from_str(&once).unwrap();
+        assert_eq!(v["count"], 2);
+        assert_eq!(v["reason"], "No such virtual machine.");
+        assert_eq!(v["last_at"], "2023-11-14T22:13:20.000Z");
+        let twice: serde_json::Value = serde_json::from_str(&counted(&once, now)).unwrap();
+        assert_eq!(twice["count"], 3);
+        let garbage: serde_json::Value = serde_json::from_str(&counted("not json", now)).unwrap();
+        assert_eq!(garbage["count"], 2);
+    }
 }

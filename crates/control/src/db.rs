@@ -34,6 +34,8 @@ pub struct Control {
     runner_wake: Arc<Notify>,
     bus: Arc<crate::events::EventBus>,
     usage: Arc<crate::usage::Usage>,
+    /// The only directory images may be registered from.
+    pub(crate) image_dir: Arc<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Control {
@@ -119,8 +121,15 @@ impl Control {
             runner_wake: Arc::new(Notify::new()),
             bus: Arc::new(bus),
             usage: Arc::new(usage),
+            image_dir: Arc::new(config.compute.image_dir.clone()),
         };
+        if let Err(e) = std::fs::create_dir_all(&config.compute.image_dir) {
+            tracing::warn!(dir = %config.compute.image_dir.display(), error = %e, "the image directory cannot be made");
+        }
         crate::access::grants::ensure_platform_grants(&control.db, now)
+            .await
+            .map_err(StartError::Grants)?;
+        crate::services::repair_replica_grants(&control.db, now)
             .await
             .map_err(StartError::Grants)?;
         if let Some(source) = &config.compute.ready_image {

@@ -1,5 +1,7 @@
-//! The image catalog: what VMs boot from. Administrators register files already on the node;
-//! on first run Strata registers the test guest (when it has been built) as a ready image.
+//! The image catalog: what VMs boot from. Administrators register files already in the node's
+//! image directory (nothing elsewhere on the host); on first run Strata registers the test
+//! guest (when it has been built) as a ready image. Sizes and checksums are shown to those
+//! who manage images only.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -68,7 +70,19 @@ fn measure(paths: &[&Path]) -> Result<(i64, String), String> {
     ))
 }
 
-fn validate(new: &NewImage) -> Result<Vec<PathBuf>, AppError> {
+/// Most characters of a kernel command line.
+pub const MAX_CMDLINE: usize = 512;
+/// Most characters of a boot marker.
+pub const MAX_MARKER: usize = 64;
+
+/// Checks an image request's fields; the files must lie inside `image_dir`. Returns them,
+/// canonical.
+///
+/// A path is read relative to the image directory (an absolute one must point inside it),
+/// may not hold `..`, and must resolve, symlinks followed, to a regular file inside the
+/// directory. Every way of failing that gives the same message, so the check tells nothing
+/// about files elsewhere on the host.
+fn validate(new: &NewImage, image_dir: &Path) -> Result<Vec<PathBuf>, AppError> {
     let bad = |m: &str| AppError::Invalid(m.to_owned());
     let name = new.name.trim();
     if name.is_empty()
@@ -81,32 +95,69 @@ fn validate(new: &NewImage) -> Result<Vec<PathBuf>, AppError> {
             "Name: 1 to 64 letters, digits, dots, hyphens or underscores.",
         ));
     }
-    if new.os.trim().is_empty() || new.os.len() > 64 {
+    let os = new.os.trim();
+    if os.is_empty() {
         return Err(bad("OS: 1 to 64 characters, like `Debian 12`."));
     }
-    let files: Vec<Option<&String>> = match new.format.as_str() {
-        "kernel" => vec![new.kernel_path.as_ref(), new.initrd_path.as_ref()],
-        "disk" => vec![new.disk_path.as_ref()],
+    model::text::check_text("OS", os, 64, false).map_err(AppError::Invalid)?;
+    model::text::check_text(
+        "Kernel command line",
+        new.cmdline.trim(),
+        MAX_CMDLINE,
+        false,
+    )
+    .map_err(AppError::Invalid)?;
+    if let Some(marker) = &new.boot_marker {
+        model::text::check_text("Boot marker", marker.trim(), MAX_MARKER, false)
+            .map_err(AppError::Invalid)?;
+    }
+    let files: Vec<(&str, Option<&String>)> = match new.format.as_str() {
+        "kernel" => vec![
+            ("Kernel", new.kernel_path.as_ref()),
+            ("Initrd", new.initrd_path.as_ref()),
+        ],
+        "disk" => vec![("Disk image", new.disk_path.as_ref())],
         _ => return Err(bad("Format: `kernel` (kernel + initrd) or `disk`.")),
     };
+    let root = image_dir
+        .canonicalize()
+        .map_err(|e| internal("image directory", format!("{}: {e}", image_dir.display())))?;
     let mut out = Vec::new();
-    for f in files {
+    for (what, f) in files {
         let f = f
             .map(|s| s.trim())
             .filter(|s| !s.is_empty())
             .ok_or_else(|| bad("Give the path of every file this format needs."))?;
-        let p = PathBuf::from(f);
-        if !p.is_absolute() {
-            return Err(bad("File paths must be absolute paths on the node."));
-        }
-        if !p.is_file() {
-            return Err(AppError::Invalid(format!(
-                "There is no file at {f} on the node."
-            )));
-        }
-        out.push(p);
+        out.push(inside(&root, f).ok_or_else(|| {
+            AppError::Invalid(format!(
+                "{what}: no such image file. Put the file in the node's image directory \
+                 (`images` in the data directory) and give its path there, like \
+                 `debian/vmlinuz`."
+            ))
+        })?);
     }
     Ok(out)
+}
+
+/// `path` resolved inside `root` (canonical), if it names a regular file there.
+fn inside(root: &Path, path: &str) -> Option<PathBuf> {
+    if path.chars().any(|c| model::text::is_forbidden(c, false)) {
+        return None;
+    }
+    let given = Path::new(path);
+    if given
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return None;
+    }
+    let joined = if given.is_absolute() {
+        given.to_path_buf()
+    } else {
+        root.join(given)
+    };
+    let real = joined.canonicalize().ok()?;
+    (real.starts_with(root) && real.is_file()).then_some(real)
 }
 
 impl Control {
@@ -118,6 +169,14 @@ impl Control {
             .iter()
             .filter_map(|s| s.parse().ok())
             .collect();
+        // Checksums describe files on the node: for those who manage them.
+        let manager = self
+            .can(
+                Some(caller),
+                Permission::ManageImages,
+                &Resource::platform(),
+            )
+            .await?;
         Ok(image::Entity::find()
             .filter(image::Column::Id.is_in(ids))
             .order_by_asc(image::Column::Name)
@@ -126,6 +185,12 @@ impl Control {
             .map_err(|e| internal("list images", e))?
             .into_iter()
             .map(summary)
+            .map(|mut s| {
+                if !manager {
+                    s.sha256.clear();
+                }
+                s
+            })
             .collect())
     }
 
@@ -143,7 +208,7 @@ impl Control {
             "image.register",
         )
         .await?;
-        let files = validate(new)?;
+        let files = validate(new, &self.image_dir)?;
         let (size, sha) = blocking(move || {
             let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
             measure(&refs)
@@ -306,21 +371,70 @@ mod tests {
     }
 
     #[test]
-    fn registration_refuses_relative_and_missing_files() {
+    fn registration_takes_only_files_inside_the_image_directory() {
+        let base = std::env::temp_dir().join(format!("strata-imgdir-{}", Uuid::new_v4()));
+        let dir = base.join("images");
+        std::fs::create_dir_all(dir.join("debian")).unwrap();
+        std::fs::write(dir.join("debian/disk.raw"), b"disk").unwrap();
+        std::fs::write(base.join("secret"), b"outside").unwrap();
+        std::os::unix::fs::symlink(base.join("secret"), dir.join("link")).unwrap();
         let mut new = NewImage {
             name: "debian".into(),
             os: "Debian 12".into(),
             format: "disk".into(),
             kernel_path: None,
             initrd_path: None,
-            disk_path: Some("relative.qcow2".into()),
+            disk_path: Some("debian/disk.raw".into()),
             cmdline: String::new(),
             boot_marker: None,
         };
-        assert!(matches!(validate(&new), Err(AppError::Invalid(m)) if m.contains("absolute")));
-        new.disk_path = Some("/nonexistent/disk.qcow2".into());
-        assert!(matches!(validate(&new), Err(AppError::Invalid(m)) if m.contains("no file")));
+        let ok = validate(&new, &dir).unwrap();
+        assert_eq!(
+            ok,
+            vec![dir.canonicalize().unwrap().join("debian/disk.raw")]
+        );
+        new.disk_path = Some(dir.join("debian/disk.raw").display().to_string());
+        assert!(validate(&new, &dir).is_ok(), "an absolute path inside");
+        // Outside, missing, through `..`, through a symlink, a directory, /etc/shadow: one
+        // message for all, so nothing is learned about the host.
+        let refused = |p: String| {
+            let mut n = new.clone();
+            n.disk_path = Some(p);
+            match validate(&n, &dir) {
+                Err(AppError::Invalid(m)) => m,
+                other => panic!("expected a refusal, got {other:?}"),
+            }
+        };
+        let first = refused("/etc/shadow".into());
+        assert!(first.contains("no such image file"), "{first}");
+        for p in [
+            "/proc/self/environ".to_owned(),
+            "/nonexistent/disk.qcow2".to_owned(),
+            "../secret".to_owned(),
+            "debian/../../secret".to_owned(),
+            base.join("secret").display().to_string(),
+            "link".to_owned(),
+            "debian".to_owned(),
+            "missing.raw".to_owned(),
+            "debian/disk.raw\u{202E}".to_owned(),
+        ] {
+            assert_eq!(refused(p.clone()), first, "{p}");
+        }
         new.format = "iso".into();
-        assert!(matches!(validate(&new), Err(AppError::Invalid(m)) if m.contains("Format")));
+        assert!(matches!(validate(&new, &dir), Err(AppError::Invalid(m)) if m.contains("Format")));
+        new.format = "disk".into();
+        new.cmdline = "console=ttyS0 \u{202E}".into();
+        assert!(
+            matches!(validate(&new, &dir), Err(AppError::Invalid(m)) if m.contains("command line"))
+        );
+        new.cmdline = "x".repeat(MAX_CMDLINE + 1);
+        assert!(validate(&new, &dir).is_err());
+        new.cmdline = String::new();
+        new.boot_marker = Some("M".repeat(MAX_MARKER + 1));
+        assert!(validate(&new, &dir).is_err());
+        new.boot_marker = None;
+        new.os = "Debian\u{1b}[31m".into();
+        assert!(validate(&new, &dir).is_err());
+        std::fs::remove_dir_all(base).unwrap();
     }
 }

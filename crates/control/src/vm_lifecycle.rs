@@ -259,7 +259,7 @@ impl Control {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
         let name = action_name(action);
-        self.authorize_action(caller, action_permission(action), &res, name)
+        self.authorize_own_vm(caller, action_permission(action), id, name)
             .await?;
         let fail = |e| internal("vm action", e);
         let txn = self.db().begin().await.map_err(fail)?;
@@ -289,7 +289,7 @@ impl Control {
     pub async fn delete_vm(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
-        self.authorize_action(caller, Permission::Delete, &res, "vm.delete")
+        self.authorize_own_vm(caller, Permission::Delete, id, "vm.delete")
             .await?;
         let fail = |e| internal("delete vm", e);
         let now = Utc::now();

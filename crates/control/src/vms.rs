@@ -136,9 +136,12 @@ impl Control {
             .await
             .map_err(fail)?
             .ok_or_else(|| not_found(Kind::Vm))?;
+        // A replica is powered, deleted and shared through its service, never here.
+        let own = row.service_id.is_none();
         let mut actions = Vec::new();
         for action in VmAction::ALL {
-            if action_allowed(action, vm.state, &row.desired_state)
+            if own
+                && action_allowed(action, vm.state, &row.desired_state)
                 && self
                     .can(Some(caller), action_permission(action), &res)
                     .await?
@@ -180,9 +183,10 @@ impl Control {
             desired_state: row.desired_state.clone(),
             node,
             actions,
-            can_delete: row.desired_state != "deleted"
+            can_delete: own
+                && row.desired_state != "deleted"
                 && self.can(Some(caller), Permission::Delete, &res).await?,
-            can_share: self.can(Some(caller), Permission::Share, &res).await?,
+            can_share: own && self.can(Some(caller), Permission::Share, &res).await?,
             can_console: self.can(Some(caller), Permission::Console, &res).await?,
             shares,
             events,
@@ -201,9 +205,10 @@ impl Control {
     ) -> Result<VmShare, AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
-        self.authorize_action(caller, Permission::Share, &res, "vm.share")
-            .await?;
-        let org_id = self.vm_org(id).await?;
+        let org_id = self
+            .authorize_own_vm(caller, Permission::Share, id, "vm.share")
+            .await?
+            .organization_id;
         let person = self.enabled_person(username).await?;
         let fail = |e| internal("share vm", e);
         let txn = self.db().begin().await.map_err(fail)?;
@@ -232,15 +237,6 @@ impl Control {
         })
     }
 
-    async fn vm_org(&self, id: Uuid) -> Result<Uuid, AppError> {
-        vm::Entity::find_by_id(id)
-            .one(self.db())
-            .await
-            .map_err(|e| internal("load vm", e))?
-            .map(|v| v.organization_id)
-            .ok_or_else(|| not_found(Kind::Vm))
-    }
-
     /// Ends a direct share.
     pub async fn unshare_vm(
         &self,
@@ -250,9 +246,10 @@ impl Control {
     ) -> Result<(), AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
-        self.authorize_action(caller, Permission::Share, &res, "vm.unshare")
-            .await?;
-        let org_id = self.vm_org(id).await?;
+        let org_id = self
+            .authorize_own_vm(caller, Permission::Share, id, "vm.unshare")
+            .await?
+            .organization_id;
         let person: Uuid = user_id
             .trim()
             .parse()

@@ -270,3 +270,106 @@ async fn refused_attempts_on_a_vm_reach_its_organizations_owners() {
     );
     assert_eq!(rows[0].organization.as_deref(), Some("acme"));
 }
+
+#[tokio::test]
+async fn a_flood_of_refused_attempts_leaves_one_counted_row_per_burst() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let mut eve = caller(&c, "eve", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    let vm = c
+        .create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
+    let denied = AuditFilter {
+        outcome: "denied".into(),
+        ..Default::default()
+    };
+    let before = c.audit_page(&ann, &AuditFilter::default()).await.unwrap();
+
+    // 300 refused deletes, each with a user agent of the attacker's choosing.
+    for i in 0..300 {
+        eve.client = control::auth::ClientInfo::new("203.0.113.9", &format!("flood-{i}"));
+        assert!(matches!(
+            c.delete_vm(&eve, &vm.id).await,
+            Err(AppError::NotFound(_))
+        ));
+    }
+    let rows = c.audit_page(&ann, &denied).await.unwrap().rows;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let detail: serde_json::Value = serde_json::from_str(&rows[0].detail).unwrap();
+    assert_eq!(detail["count"], 300, "{}", rows[0].detail);
+    assert!(detail["last_at"].is_string(), "{}", rows[0].detail);
+    assert_eq!(
+        rows[0].user_agent, "flood-0",
+        "the first attempt's row is kept"
+    );
+    let after = c.audit_page(&ann, &AuditFilter::default()).await.unwrap();
+    assert_eq!(after.rows.len(), before.rows.len() + 1);
+
+    // Refusals at once (other tasks, other connections) are all counted, on few rows.
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (c, eve, id) = (c.clone(), eve.clone(), vm.id.clone());
+        tasks.push(tokio::spawn(async move { c.delete_vm(&eve, &id).await }));
+    }
+    for t in tasks {
+        assert!(matches!(t.await.unwrap(), Err(AppError::NotFound(_))));
+    }
+    let rows = c.audit_page(&ann, &denied).await.unwrap().rows;
+    let bursts = rows.len();
+    assert!(bursts <= 3, "{rows:?}");
+    let total: u64 = rows
+        .iter()
+        .map(|r| {
+            let d: serde_json::Value = serde_json::from_str(&r.detail).unwrap();
+            d["count"].as_u64().unwrap_or(1)
+        })
+        .sum();
+    assert_eq!(total, 320);
+
+    // Another action on the same VM is another row; so is another actor.
+    assert!(c
+        .vm_action(&eve, &vm.id, model::vms::VmAction::Start, now)
+        .await
+        .is_err());
+    let mal = caller(&c, "mal", false).await;
+    assert!(c.delete_vm(&mal, &vm.id).await.is_err());
+    let rows = c.audit_page(&ann, &denied).await.unwrap().rows;
+    assert_eq!(rows.len(), bursts + 2, "{rows:?}");
+    assert!(rows
+        .iter()
+        .any(|r| r.action == "vm.start" && r.actor == "eve"));
+    assert!(rows
+        .iter()
+        .any(|r| r.action == "vm.delete" && r.actor == "mal"));
+
+    // Once the window has passed since a burst began, the next refusal starts a new row.
+    use control::audit::{record, Actor, Entry, Outcome, DENIAL_WINDOW};
+    let res = control::access::model::Resource::vm(vm.id.parse().unwrap());
+    let org_id = org.id.parse().unwrap();
+    let later = Utc::now() + DENIAL_WINDOW + chrono::Duration::seconds(1);
+    for _ in 0..2 {
+        record(
+            c.db(),
+            &Actor::caller(&eve),
+            Entry::new("vm.delete", &res).org(org_id),
+            Outcome::Denied,
+            later,
+        )
+        .await
+        .unwrap();
+    }
+    let f = AuditFilter {
+        outcome: "denied".into(),
+        actor: "eve".into(),
+        action: "vm.delete".into(),
+        ..Default::default()
+    };
+    let rows = c.audit_page(&ann, &f).await.unwrap().rows;
+    let newest: serde_json::Value = serde_json::from_str(&rows[0].detail).unwrap();
+    assert_eq!(newest["count"], 2, "{rows:?}");
+    assert_eq!(rows.len(), bursts + 1, "{rows:?}");
+}

@@ -407,3 +407,100 @@ async fn a_removed_member_is_refused_on_the_very_next_request_even_on_another_in
             .unwrap());
     }
 }
+
+/// A replica's permissions come from its service and organization only: the member who asked
+/// for a rollout owns nothing, VM-level power, delete and share are refused with a message
+/// naming the service, and replicas made before that rule are repaired at start.
+#[tokio::test]
+async fn replicas_belong_to_their_service() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let owner = caller(&c, "owner", false).await;
+    let member = caller(&c, "member", false).await;
+    let outsider = caller(&c, "outsider", false).await;
+    let org = c.create_organization(&owner, "acme", now).await.unwrap();
+    c.add_member(&owner, &org.id, "member", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let mut new = model::services::NewService::named(&org.id, "api");
+    new.replicas = 0;
+    let svc = c.create_service(&owner, &new, now).await.unwrap();
+    let replica = control::testing::stopped_replica(&c, &svc.id, "api-1").await;
+    let res = Resource::vm(replica.parse().unwrap());
+
+    let may = |who: &Caller, p: Permission| {
+        let (c, who, res) = (c.clone(), who.clone(), res.clone());
+        async move { c.can(Some(&who), p, &res).await.unwrap() }
+    };
+    assert!(may(&member, Permission::Read).await);
+    assert!(
+        !may(&member, Permission::Console).await,
+        "member: no console"
+    );
+    assert!(!may(&member, Permission::Delete).await);
+    assert!(!may(&member, Permission::Share).await);
+    assert!(
+        may(&owner, Permission::Console).await,
+        "the service's owner"
+    );
+    assert!(!may(&outsider, Permission::Read).await);
+
+    let refused = c
+        .vm_action(&member, &replica, model::vms::VmAction::Start, now)
+        .await
+        .unwrap_err();
+    match &refused {
+        AppError::Forbidden(m) => assert!(m.contains("replica of the service api"), "{m}"),
+        other => panic!("expected a refusal naming the service, got {other:?}"),
+    }
+    assert!(matches!(
+        c.share_vm(&owner, &replica, "outsider", ShareLevel::Operator, now)
+            .await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        c.delete_vm(&owner, &replica).await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        c.vm(&outsider, &replica).await,
+        Err(AppError::NotFound(_))
+    ));
+    let page = c.vm(&owner, &replica).await.unwrap();
+    assert!(page.actions.is_empty() && !page.can_delete && !page.can_share);
+
+    // Data from before the rule: the requester owned the replica and shared it out.
+    tuples::write(
+        c.db(),
+        &[
+            tuples::tuple(&res, Rel::Owner, user(member.user_id)),
+            tuples::tuple(&res, Rel::Operator, user(outsider.user_id)),
+        ],
+        now,
+    )
+    .await
+    .unwrap();
+    tuples::delete(
+        c.db(),
+        &tuples::points_to(&res, Rel::Service, Kind::Service, &svc.id),
+    )
+    .await
+    .unwrap();
+    let restarted = db.control().await;
+    assert!(
+        !restarted
+            .can(Some(&member), Permission::Console, &res)
+            .await
+            .unwrap(),
+        "the old owner tuple is gone"
+    );
+    assert!(!restarted
+        .can(Some(&outsider), Permission::Read, &res)
+        .await
+        .unwrap());
+    let service = tuples::direct(restarted.db(), &res, Rel::Service)
+        .await
+        .unwrap();
+    assert_eq!(service.len(), 1, "the service tuple is back");
+}

@@ -215,7 +215,6 @@ async fn a_deployment_that_cannot_boot_stops_and_keeps_the_old_replicas() {
     let (ann, org) = org_and_owner(&c).await;
     let admin = caller(&c, "root", true).await;
     let now = Utc::now();
-    let guest = control::testing::guest();
     // The test guest's kernel with no init to run: it panics and QEMU exits.
     let broken = c
         .register_image(
@@ -224,8 +223,8 @@ async fn a_deployment_that_cannot_boot_stops_and_keeps_the_old_replicas() {
                 name: "never-boots".into(),
                 os: "linux".into(),
                 format: "kernel".into(),
-                kernel_path: Some(guest.join("vmlinuz").display().to_string()),
-                initrd_path: Some(guest.join("initrd.img").display().to_string()),
+                kernel_path: Some("strata-test-guest/vmlinuz".into()),
+                initrd_path: Some("strata-test-guest/initrd.img".into()),
                 disk_path: None,
                 cmdline: "rdinit=/nonexistent panic=1".into(),
                 boot_marker: Some("STRATA-GUEST-READY".into()),

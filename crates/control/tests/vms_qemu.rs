@@ -196,7 +196,6 @@ async fn an_image_that_cannot_boot_fails_the_operation_with_an_error_and_an_audi
     let c = db.control().await;
     let now = Utc::now();
     let admin = caller(&c, "root", true).await;
-    let guest = control::testing::guest();
     // A "kernel" that is really an initramfs: QEMU refuses to load it.
     let broken = c
         .register_image(
@@ -205,8 +204,8 @@ async fn an_image_that_cannot_boot_fails_the_operation_with_an_error_and_an_audi
                 name: "broken".into(),
                 os: "none".into(),
                 format: "kernel".into(),
-                kernel_path: Some(guest.join("initrd.img").display().to_string()),
-                initrd_path: Some(guest.join("initrd.img").display().to_string()),
+                kernel_path: Some("strata-test-guest/initrd.img".into()),
+                initrd_path: Some("strata-test-guest/initrd.img".into()),
                 disk_path: None,
                 cmdline: String::new(),
                 boot_marker: Some("NEVER".into()),

@@ -125,10 +125,21 @@ fn validate_label(value: &str, what: &str, max: usize) -> Result<(), String> {
     if trimmed.chars().count() > max {
         return Err(format!("{what} must be at most {max} characters."));
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err(format!("{what} must not contain control characters."));
+    if trimmed.chars().any(|c| crate::text::is_forbidden(c, false)) {
+        return Err(format!(
+            "{what} must not contain control characters or text-direction overrides."
+        ));
     }
     Ok(())
+}
+
+/// The refusal of a sensitive change (adding or removing a passkey, ending sessions) when the
+/// session has not confirmed its user with a passkey in the last few minutes.
+pub const REAUTH_REQUIRED: &str = "Confirm with your passkey first.";
+
+/// Whether `e` asks for a passkey confirmation before retrying.
+pub fn needs_reauth(e: &crate::AppError) -> bool {
+    matches!(e, crate::AppError::Forbidden(m) if m == REAUTH_REQUIRED)
 }
 
 #[cfg(test)]

@@ -58,16 +58,37 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             // Bad arguments are the caller's fault, and their text names only the argument.
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
-                Self::Invalid("the request was malformed".into())
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
+                Self::Invalid(malformed(&m))
             }
+            // On the server, a body that does not decode is a request with bad arguments (the
+            // server never decodes its own responses).
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(m) => Self::Invalid(malformed(&m)),
             // These happen in the browser: the network or a response it could not read.
-            ServerFnErrorErr::Request(m) | ServerFnErrorErr::Deserialization(m) => {
-                Self::Transport(m)
-            }
+            #[cfg(not(feature = "ssr"))]
+            ServerFnErrorErr::Deserialization(m) => Self::Transport(m),
+            ServerFnErrorErr::Request(m) => Self::Transport(m),
             // Anything else is server-side and must not leak its text.
             _ => Self::Internal("framework".into()),
         }
+    }
+}
+
+/// A short message about arguments that did not decode: the decoder's words (they name the
+/// field: "missing field `id`", "invalid type: integer `5`, expected a string") without its
+/// position, and never more than a line.
+fn malformed(detail: &str) -> String {
+    let detail = detail.split(" at line ").next().unwrap_or("").trim();
+    let detail: String = detail
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(160)
+        .collect();
+    if detail.is_empty() {
+        "The request was malformed.".to_owned()
+    } else {
+        format!("The request was malformed: {detail}.")
     }
 }
 
@@ -91,5 +112,16 @@ mod tests {
         assert!(!e.to_string().contains("vms"), "{e}");
         let e = AppError::from_server_fn_error(ServerFnErrorErr::Args("x".into()));
         assert_eq!(e.status(), 400);
+    }
+
+    #[test]
+    fn malformed_arguments_name_the_field_without_the_position() {
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::Args(
+            "missing field `id` at line 1 column 2".into(),
+        ));
+        assert_eq!(
+            e,
+            AppError::Invalid("The request was malformed: missing field `id`.".into())
+        );
     }
 }

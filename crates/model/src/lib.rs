@@ -10,7 +10,9 @@ pub mod error;
 pub mod events;
 pub mod operations;
 pub mod orgs;
+pub mod redirect;
 pub mod services;
+pub mod text;
 pub mod vms;
 
 pub use dashboard::{Counts, DashboardInfo, DatabaseBackend, EventTransport};

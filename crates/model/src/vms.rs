@@ -272,12 +272,7 @@ pub fn validate_spec(vm: &NewVm, node_cpus: u32) -> Result<(), String> {
     if vm.disk_gb < 1 || vm.disk_gb > MAX_DISK_GB {
         return Err(format!("Disk: choose 1 to {MAX_DISK_GB} GiB."));
     }
-    if vm.description.chars().count() > MAX_DESCRIPTION {
-        return Err(format!(
-            "Description: at most {MAX_DESCRIPTION} characters."
-        ));
-    }
-    Ok(())
+    crate::text::check_text("Description", &vm.description, MAX_DESCRIPTION, true)
 }
 
 /// An administrator's request to add an image from files on the node.

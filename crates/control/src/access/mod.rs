@@ -184,21 +184,32 @@ impl Control {
     ) -> Result<(), AppError> {
         let result = self.authorize(caller, permission, resource).await;
         if let Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) = &result {
-            let mut entry = crate::audit::Entry::new(action, resource)
-                .detail(serde_json::json!({ "reason": e.to_string() }));
-            if let Some(org) = self.organization_of(resource).await? {
-                entry = entry.org(org);
-            }
-            crate::audit::record(
-                self.db(),
-                &crate::audit::Actor::caller(caller),
-                entry,
-                crate::audit::Outcome::Denied,
-                chrono::Utc::now(),
-            )
-            .await?;
+            self.record_denial(caller, action, resource, e).await?;
         }
         result
+    }
+
+    /// Records that `caller` was refused `action` on `resource` (permission or rule).
+    pub(crate) async fn record_denial(
+        &self,
+        caller: &Caller,
+        action: &'static str,
+        resource: &Resource,
+        reason: &AppError,
+    ) -> Result<(), AppError> {
+        let mut entry = crate::audit::Entry::new(action, resource)
+            .detail(serde_json::json!({ "reason": reason.to_string() }));
+        if let Some(org) = self.organization_of(resource).await? {
+            entry = entry.org(org);
+        }
+        crate::audit::record(
+            self.db(),
+            &crate::audit::Actor::caller(caller),
+            entry,
+            crate::audit::Outcome::Denied,
+            chrono::Utc::now(),
+        )
+        .await
     }
 
     /// The organization a resource belongs to, for tagging audit rows.

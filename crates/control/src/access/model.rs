@@ -233,6 +233,7 @@ pub enum Rel {
     Organization,
     Viewer,
     Operator,
+    Service,
 }
 
 impl Rel {
@@ -246,6 +247,7 @@ impl Rel {
             Rel::Organization => "organization",
             Rel::Viewer => "viewer",
             Rel::Operator => "operator",
+            Rel::Service => "service",
         }
     }
 }
@@ -265,6 +267,7 @@ pub const WRITTEN: &[(Kind, Rel)] = &[
     (Kind::Vm, Rel::Owner),
     (Kind::Vm, Rel::Viewer),
     (Kind::Vm, Rel::Operator),
+    (Kind::Vm, Rel::Service),
     (Kind::Service, Rel::Organization),
     (Kind::Service, Rel::Owner),
     (Kind::Service, Rel::Viewer),

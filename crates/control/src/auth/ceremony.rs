@@ -20,6 +20,8 @@ pub(crate) enum Kind {
     Recovery,
     Signin,
     SigninUsername,
+    /// A signed-in user proving presence again before a sensitive change.
+    Reauth,
 }
 
 impl Kind {
@@ -30,6 +32,7 @@ impl Kind {
             Self::Recovery => "recovery",
             Self::Signin => "signin",
             Self::SigninUsername => "signin_username",
+            Self::Reauth => "reauth",
         }
     }
 }

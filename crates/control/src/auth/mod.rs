@@ -34,11 +34,14 @@ pub struct AuthConfig {
     pub ceremony_ttl: Duration,
     /// How long invite and recovery links stay valid.
     pub link_ttl: Duration,
+    /// How long a passkey check (sign-in or reauthentication) allows adding or removing
+    /// passkeys and ending sessions.
+    pub fresh_verification: Duration,
 }
 
 impl AuthConfig {
     /// Defaults for a public URL: invite-only after the first account, 12 h idle, 7 d absolute,
-    /// 5 min ceremonies, 72 h links.
+    /// 5 min ceremonies, 72 h links, 5 min of fresh verification.
     pub fn new(public_url: impl Into<String>) -> Self {
         Self {
             public_url: public_url.into(),
@@ -47,6 +50,7 @@ impl AuthConfig {
             absolute_timeout: Duration::days(7),
             ceremony_ttl: Duration::minutes(5),
             link_ttl: Duration::hours(72),
+            fresh_verification: Duration::minutes(5),
         }
     }
 

@@ -1,4 +1,5 @@
 //! A user's passkeys: stored form, listing, adding, renaming and removing (never the last).
+//! Adding and removing need a session freshly verified with a passkey (see `sessions`).
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
@@ -10,8 +11,8 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use webauthn_rs::prelude::{
-    CreationChallengeResponse, Passkey, PasskeyRegistration, RegisterPublicKeyCredential,
-    RequestChallengeResponse,
+    AuthenticationResult, CreationChallengeResponse, Passkey, PasskeyRegistration,
+    RegisterPublicKeyCredential, RequestChallengeResponse,
 };
 
 use super::ceremony::{Extra, Kind};
@@ -88,6 +89,35 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     Ok(())
 }
 
+/// After a successful assertion: the passkey's new counter and backup flags, and when it was
+/// last used. The credential must be one of `user_id`'s.
+pub(crate) async fn record_use<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    result: &AuthenticationResult,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let fail = |e: DbErr| internal("record passkey use", e);
+    let stored = passkey::Entity::find()
+        .filter(
+            passkey::Column::CredentialId.eq(URL_SAFE_NO_PAD.encode(result.cred_id().as_slice())),
+        )
+        .filter(passkey::Column::UserId.eq(user_id))
+        .one(conn)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| AppError::Invalid("This passkey is not registered with Strata.".into()))?;
+    let mut pk = decode(&stored)?;
+    pk.update_credential(result);
+    let mut active: passkey::ActiveModel = stored.into();
+    active.passkey = Set(encode(&pk)?);
+    active.backup_eligible = Set(result.backup_eligible());
+    active.backup_state = Set(result.backup_state());
+    active.last_used_at = Set(Some(now));
+    active.update(conn).await.map_err(fail)?;
+    Ok(())
+}
+
 pub(crate) async fn of_user<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
@@ -124,6 +154,7 @@ impl Control {
         who: &Caller,
         now: DateTime<Utc>,
     ) -> Result<CeremonyStart, AppError> {
+        self.require_fresh(who, now).await?;
         let existing = of_user(self.db(), who.user_id).await?;
         self.begin_registration(
             who.user_id,
@@ -186,6 +217,7 @@ impl Control {
                 "This passkey request belongs to another session.".into(),
             ));
         }
+        self.require_fresh(who, now).await?;
         let cred: RegisterPublicKeyCredential = webauthn_err::parse(credential)?;
         let pk = self
             .webauthn()
@@ -243,6 +275,7 @@ impl Control {
     /// Removes one of the caller's passkeys, never the last one.
     pub async fn remove_passkey(&self, who: &Caller, id: &str) -> Result<(), AppError> {
         let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+        self.require_fresh(who, Utc::now()).await?;
         let fail = |e: DbErr| internal("remove passkey", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let mine = of_user(&txn, who.user_id).await?;

@@ -1,8 +1,12 @@
 //! Server-side sessions: opened at sign-in, resolved on every request, ended by sign-out,
 //! revocation, the idle and absolute timeouts, or the account being disabled.
+//!
+//! A session remembers when its user last confirmed with a passkey (sign-in, or the
+//! reauthentication ceremony here); adding or removing passkeys and ending sessions need that
+//! to be recent, so a stolen cookie cannot turn itself into a permanent credential.
 
 use chrono::{DateTime, Duration, Utc};
-use model::auth::{Me, SessionInfo};
+use model::auth::{CeremonyStart, Me, SessionInfo, REAUTH_REQUIRED};
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{
@@ -10,7 +14,10 @@ use sea_orm::{
     QueryFilter, QueryOrder, TransactionTrait,
 };
 
-use super::{show_time, tokens, Caller, ClientInfo};
+use webauthn_rs::prelude::{PasskeyAuthentication, PublicKeyCredential};
+
+use super::ceremony::{Extra, Kind};
+use super::{passkeys, show_time, tokens, webauthn_err, Caller, ClientInfo};
 use crate::entities::{session, user};
 use crate::{internal, Control};
 
@@ -36,6 +43,8 @@ impl Control {
             created_at: Set(now),
             last_seen_at: Set(now),
             expires_at: Set(now + self.auth().absolute_timeout),
+            // Signing in is a passkey check.
+            verified_at: Set(Some(now)),
         }
         .insert(conn)
         .await?;
@@ -132,6 +141,105 @@ impl Control {
         )
     }
 
+    /// Refuses with [`REAUTH_REQUIRED`] unless the caller's session confirmed its user with a
+    /// passkey within the last `fresh_verification`.
+    pub(crate) async fn require_fresh(
+        &self,
+        who: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let row = session::Entity::find_by_id(who.session_id)
+            .filter(session::Column::UserId.eq(who.user_id))
+            .one(self.db())
+            .await
+            .map_err(|e| internal("session verification", e))?;
+        let window = self.auth().fresh_verification;
+        match row.and_then(|r| r.verified_at) {
+            Some(at) if at <= now && now - at < window => Ok(()),
+            _ => Err(AppError::Forbidden(REAUTH_REQUIRED.into())),
+        }
+    }
+
+    /// Begins a passkey check for the signed-in caller (user verification required), offering
+    /// only their own passkeys.
+    pub async fn begin_reauthentication(
+        &self,
+        who: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<CeremonyStart, AppError> {
+        let keys = passkeys::of_user(self.db(), who.user_id)
+            .await?
+            .iter()
+            .map(passkeys::decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (rcr, state) = self
+            .webauthn()
+            .start_passkey_authentication(&keys)
+            .map_err(webauthn_err::to_app_error)?;
+        let options = passkeys::request_options(&rcr)?;
+        let extra = Extra {
+            user_id: Some(who.user_id),
+            ..Extra::default()
+        };
+        self.start_ceremony(Kind::Reauth, &state, options, extra, now)
+            .await
+    }
+
+    /// Verifies the caller's passkey assertion and marks their session freshly verified.
+    pub async fn finish_reauthentication(
+        &self,
+        who: &Caller,
+        ceremony_id: &str,
+        credential: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let (_, row, state): (_, _, PasskeyAuthentication) = self
+            .take_ceremony(ceremony_id, &[Kind::Reauth], now)
+            .await?;
+        if row.user_id != Some(who.user_id) {
+            return Err(AppError::Invalid(
+                "This passkey request belongs to another session.".into(),
+            ));
+        }
+        let cred: PublicKeyCredential = webauthn_err::parse(credential)?;
+        let result = self
+            .webauthn()
+            .finish_passkey_authentication(&cred, &state)
+            .map_err(webauthn_err::to_app_error)?;
+        if !result.user_verified() {
+            return Err(AppError::Invalid(
+                "Your authenticator did not verify you (PIN or biometrics). Please try again."
+                    .into(),
+            ));
+        }
+        let fail = |e: DbErr| internal("reauthenticate", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        passkeys::record_use(&txn, who.user_id, &result, now).await?;
+        let done = session::Entity::update_many()
+            .col_expr(
+                session::Column::VerifiedAt,
+                sea_orm::sea_query::Expr::value(Some(now)),
+            )
+            .filter(session::Column::Id.eq(who.session_id))
+            .filter(session::Column::UserId.eq(who.user_id))
+            .exec(&txn)
+            .await
+            .map_err(fail)?;
+        if done.rows_affected != 1 {
+            return Err(AppError::Unauthenticated);
+        }
+        let entry = crate::audit::Entry::about("session.reauthenticate", "session", who.session_id);
+        crate::audit::record(
+            &txn,
+            &crate::audit::Actor::caller(who),
+            entry,
+            crate::audit::Outcome::Success,
+            now,
+        )
+        .await?;
+        txn.commit().await.map_err(fail)
+    }
+
     /// Ends the caller's session.
     pub async fn sign_out(&self, who: &Caller) -> Result<(), AppError> {
         let fail = |e: DbErr| internal("sign out", e);
@@ -183,6 +291,10 @@ impl Control {
     pub async fn revoke_session(&self, who: &Caller, session_id: &str) -> Result<(), AppError> {
         let not_found = || AppError::NotFound("No such session.".into());
         let id = Uuid::parse_str(session_id).map_err(|_| not_found())?;
+        // Ending one's own current session is signing out, which needs no confirmation.
+        if id != who.session_id {
+            self.require_fresh(who, Utc::now()).await?;
+        }
         let fail = |e: DbErr| internal("revoke session", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let done = session::Entity::delete_many()
@@ -208,6 +320,7 @@ impl Control {
 
     /// Ends every session of the caller but the current one; returns how many ended.
     pub async fn revoke_other_sessions(&self, who: &Caller) -> Result<u64, AppError> {
+        self.require_fresh(who, Utc::now()).await?;
         let fail = |e: DbErr| internal("revoke other sessions", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let done = session::Entity::delete_many()

@@ -16,6 +16,9 @@ pub struct Model {
     pub last_seen_at: DateTimeUtc,
     /// The absolute end of the session; the idle timeout is checked against `last_seen_at`.
     pub expires_at: DateTimeUtc,
+    /// When this session last proved its user present with a passkey (sign-in or
+    /// reauthentication); sensitive changes need a recent one.
+    pub verified_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

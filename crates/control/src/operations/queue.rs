@@ -32,6 +32,11 @@ pub struct NewOperation {
 }
 
 /// How a step of an operation failed.
+///
+/// The text of `Transient` and `Permanent` is what people read: it becomes the operation's
+/// error, the VM's state reason and timeline, the deployment log and the audit detail. It must
+/// never hold driver or database text (host paths, QEMU or SQL messages); such detail goes
+/// through [`OpError::hidden`], which logs it under a reference and keeps only the reference.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum OpError {
     /// Worth another attempt after a pause (a QMP timeout, a busy database).
@@ -46,6 +51,23 @@ pub enum OpError {
     /// Someone cancelled it.
     #[error("cancelled")]
     Cancelled,
+}
+
+impl OpError {
+    /// A failure whose `detail` must stay on the server: the detail is logged with a fresh
+    /// reference (as [`crate::internal`] does) and people read `public` and that reference.
+    pub fn hidden(transient: bool, public: &str, detail: impl std::fmt::Display) -> Self {
+        let reference = match internal(public, detail) {
+            AppError::Internal(reference) => reference,
+            other => other.to_string(),
+        };
+        let text = format!("{public} (reference {reference})");
+        if transient {
+            OpError::Transient(text)
+        } else {
+            OpError::Permanent(text)
+        }
+    }
 }
 
 /// Inserts a queued operation through `conn` (the requesting change's transaction).
@@ -338,6 +360,24 @@ mod tests {
         let picked = claimable(&[a1, a2, b1.clone(), c1, d1.clone()], now);
         let ids: Vec<Uuid> = picked.iter().map(|o| o.id).collect();
         assert_eq!(ids, vec![b1.id, d1.id]);
+    }
+
+    #[test]
+    fn hidden_errors_keep_only_the_public_text_and_a_reference() {
+        let e = OpError::hidden(
+            false,
+            "a file the image needs is missing on the node",
+            "the base image /var/lib/strata/images/gone.raw does not exist",
+        );
+        let OpError::Permanent(text) = &e else {
+            panic!("not permanent: {e:?}");
+        };
+        assert!(text.starts_with("a file the image needs is missing on the node (reference "));
+        assert!(!text.contains("/var/lib"), "{text}");
+        assert!(matches!(
+            OpError::hidden(true, "the database did not answer", "pool timed out"),
+            OpError::Transient(_)
+        ));
     }
 
     #[test]

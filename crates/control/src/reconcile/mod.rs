@@ -10,5 +10,5 @@ mod vm;
 
 pub(crate) use sweep::SWEEP_EVERY;
 pub(crate) use vm::{
-    db_error, driver_error, event, vm_cancelled, vm_failed, BOOT_TIMEOUT, STOP_GRACE,
+    db_error, driver_error, driver_public, event, vm_cancelled, vm_failed, BOOT_TIMEOUT, STOP_GRACE,
 };

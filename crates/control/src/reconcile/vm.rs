@@ -25,16 +25,40 @@ pub(crate) const STOP_GRACE: Duration = Duration::from_secs(20);
 /// How long a guest with a boot marker gets to print it.
 pub(crate) const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub(crate) fn driver_error(e: DriverError) -> OpError {
-    if e.is_transient() {
-        OpError::Transient(e.to_string())
-    } else {
-        OpError::Permanent(e.to_string())
+/// What people may read about a driver failure: never its paths, QEMU's words or the VM's
+/// directory. The whole driver message is logged under the reference [`driver_error`] adds.
+pub(crate) fn driver_public(e: &DriverError) -> String {
+    match e {
+        DriverError::InvalidId(_) => "the node cannot use this VM's id".into(),
+        DriverError::InvalidSpec { .. } => "the node cannot run this VM as configured".into(),
+        DriverError::NotFound(_) => "the VM's files are missing on the node".into(),
+        DriverError::NotRunning(_) => "the VM is not running".into(),
+        DriverError::MissingFile { what, .. } => {
+            format!("a file the image needs ({what}) is missing on the node")
+        }
+        DriverError::Tool { .. } => "the node cannot run QEMU".into(),
+        DriverError::Disk { .. } => "the VM's disk could not be prepared".into(),
+        DriverError::Launch { .. } => "QEMU would not start the VM".into(),
+        DriverError::Qmp { .. } => "QEMU did not answer in time".into(),
+        DriverError::ConsoleTimeout { waited, .. } => format!(
+            "the guest did not finish booting within {} s",
+            waited.as_secs()
+        ),
+        DriverError::Exited { .. } => "the guest stopped before it finished booting".into(),
+        DriverError::Stuck { .. } => "QEMU would not stop, even when killed".into(),
+        DriverError::Io { .. } => "a file on the node could not be read or written".into(),
     }
 }
 
+/// A driver failure as an operation error: the public text and a reference to the logged
+/// detail; retried when the driver says a retry can help.
+pub(crate) fn driver_error(e: DriverError) -> OpError {
+    OpError::hidden(e.is_transient(), &driver_public(&e), e)
+}
+
+/// A database failure during an operation: retried, and its text stays in the log.
 pub(crate) fn db_error(e: impl std::fmt::Display) -> OpError {
-    OpError::Transient(format!("database: {e}"))
+    OpError::hidden(true, "the database did not answer", e)
 }
 
 /// Appends a line to a VM's timeline through `conn`.
@@ -250,7 +274,13 @@ impl Control {
                 .await
                 // Booting again rarely helps a guest that did not boot: fail, and leave QEMU
                 // running so its console can be read.
-                .map_err(|e| OpError::Permanent(format!("the guest did not boot: {e}")))?;
+                .map_err(|e| {
+                    OpError::hidden(
+                        false,
+                        &format!("the guest did not boot: {}", driver_public(&e)),
+                        e,
+                    )
+                })?;
         }
         self.observe(op, row.id, VmState::Running, None, "Running")
             .await?;

@@ -295,7 +295,8 @@ impl Control {
                 .map(|c| c.config.clone())
                 .ok_or_else(|| AppError::Invalid(format!("There is no version {v}.")))
         };
-        Ok(diff(&text(from)?, &text(to)?))
+        let (older, newer) = (text(from)?, text(to)?);
+        super::config::blocking(move || diff(&older, &newer)).await
     }
 
     pub(crate) async fn deployment_views(

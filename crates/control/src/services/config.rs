@@ -1,9 +1,107 @@
 //! Service configurations: JSON checked against the service's JSON Schema (errors name the
 //! path of the bad field), stored compact, shown pretty, and diffed line by line.
+//!
+//! Everything here is bounded, because anyone who may edit a service chooses both the schema
+//! and the input: `pattern`s run on a regex engine without backtracking (no backreferences or
+//! look-around, so no catastrophic cases), schemas are capped in size, depth, node and pattern
+//! count, and diffs stop at a line cap and a deadline. Callers on async threads run these
+//! through [`blocking`], before taking any lock or transaction.
+
+use std::time::{Duration, Instant};
 
 use model::services::{DiffLine, MAX_CONFIG_BYTES};
 use model::AppError;
 use serde_json::Value;
+
+/// Deepest nesting a schema may have.
+pub const MAX_SCHEMA_DEPTH: usize = 32;
+/// Most JSON values (objects, arrays, strings, ...) a schema may hold.
+pub const MAX_SCHEMA_NODES: usize = 4096;
+/// Most `pattern` and `patternProperties` regular expressions a schema may hold.
+pub const MAX_SCHEMA_PATTERNS: usize = 64;
+/// Largest compiled size of one pattern (the regex engine's own limit).
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+/// Most lines either side of a diff may have.
+pub const MAX_DIFF_LINES: usize = 2000;
+/// How long a diff may search for the smallest change before it settles for a coarser one.
+const DIFF_DEADLINE: Duration = Duration::from_millis(200);
+
+/// Runs CPU-bound checking off the async worker threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| crate::internal("config check", e))?
+}
+
+/// Refuses schemas too big, deep or pattern-heavy to check in bounded time.
+fn check_schema_shape(schema: &Value) -> Result<(), AppError> {
+    let mut nodes = 0usize;
+    let mut patterns = 0usize;
+    let mut stack = vec![(schema, 1usize)];
+    while let Some((v, depth)) = stack.pop() {
+        nodes += 1;
+        if depth > MAX_SCHEMA_DEPTH {
+            return Err(AppError::Invalid(format!(
+                "Config schema: nested at most {MAX_SCHEMA_DEPTH} levels deep."
+            )));
+        }
+        if nodes > MAX_SCHEMA_NODES {
+            return Err(AppError::Invalid(format!(
+                "Config schema: at most {MAX_SCHEMA_NODES} values."
+            )));
+        }
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    match (k.as_str(), child) {
+                        ("pattern", Value::String(_)) => patterns += 1,
+                        ("patternProperties", Value::Object(p)) => patterns += p.len(),
+                        _ => {}
+                    }
+                    stack.push((child, depth + 1));
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter().map(|c| (c, depth + 1))),
+            _ => {}
+        }
+        if patterns > MAX_SCHEMA_PATTERNS {
+            return Err(AppError::Invalid(format!(
+                "Config schema: at most {MAX_SCHEMA_PATTERNS} patterns."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A validator whose patterns cannot backtrack.
+fn validator(schema: &Value) -> Result<jsonschema::Validator, AppError> {
+    check_schema_shape(schema)?;
+    jsonschema::options()
+        .with_pattern_options(
+            jsonschema::PatternOptions::regex()
+                .size_limit(PATTERN_SIZE_LIMIT)
+                .dfa_size_limit(PATTERN_SIZE_LIMIT),
+        )
+        .build(schema)
+        .map_err(|e| {
+            AppError::Invalid(format!(
+                "Config schema is not a valid JSON Schema at {}: {}.",
+                where_(e.instance_path().as_str()),
+                short(&e.to_string())
+            ))
+        })
+}
+
+/// Error text from the validator, cut to a readable length.
+fn short(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
 
 /// The schema of a service created without one: any JSON object.
 fn default_schema() -> Value {
@@ -29,12 +127,7 @@ pub fn parse_schema(text: &str) -> Result<Value, AppError> {
             bare(&e)
         ))
     })?;
-    jsonschema::validator_for(&schema).map_err(|e| {
-        AppError::Invalid(format!(
-            "Config schema is not a valid JSON Schema at {}: {e}.",
-            where_(e.instance_path().as_str())
-        ))
-    })?;
+    validator(&schema)?;
     Ok(schema)
 }
 
@@ -55,13 +148,23 @@ pub fn check_config(schema_text: &str, text: &str) -> Result<Value, AppError> {
             bare(&e)
         ))
     })?;
-    let schema = parse_schema(schema_text)?;
-    let validator = jsonschema::validator_for(&schema)
-        .map_err(|e| AppError::Invalid(format!("Config schema: {e}.")))?;
+    let schema = if schema_text.trim().is_empty() {
+        default_schema()
+    } else {
+        serde_json::from_str(schema_text)
+            .map_err(|_| AppError::Invalid("Config schema is not valid JSON.".into()))?
+    };
+    let validator = validator(&schema)?;
     let problems: Vec<String> = validator
         .iter_errors(&config)
         .take(5)
-        .map(|e| format!("at {}: {e}", where_(e.instance_path().as_str())))
+        .map(|e| {
+            format!(
+                "at {}: {}",
+                where_(e.instance_path().as_str()),
+                short(&e.to_string())
+            )
+        })
         .collect();
     if problems.is_empty() {
         Ok(config)
@@ -104,10 +207,22 @@ pub fn pretty(stored: &str) -> String {
         .unwrap_or_else(|| stored.to_owned())
 }
 
-/// The line diff from `older` to `newer`, both stored forms, compared pretty-printed.
-pub fn diff(older: &str, newer: &str) -> Vec<DiffLine> {
+/// The line diff from `older` to `newer`, both stored forms, compared pretty-printed. Either
+/// side longer than [`MAX_DIFF_LINES`] is refused with a message; the search for the smallest
+/// diff stops at a deadline (the result is then correct but may show more lines changed).
+pub fn diff(older: &str, newer: &str) -> Result<Vec<DiffLine>, AppError> {
     let (a, b) = (pretty(older), pretty(newer));
-    similar::TextDiff::from_lines(&a, &b)
+    let longest = a.lines().count().max(b.lines().count());
+    if longest > MAX_DIFF_LINES {
+        return Err(AppError::Invalid(format!(
+            "These versions are too long to compare line by line ({longest} lines; at most \
+             {MAX_DIFF_LINES}). Open each version to read it whole."
+        )));
+    }
+    Ok(similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .deadline(Instant::now() + DIFF_DEADLINE)
+        .diff_lines(&a, &b)
         .iter_all_changes()
         .map(|change| DiffLine {
             tag: match change.tag() {
@@ -117,7 +232,7 @@ pub fn diff(older: &str, newer: &str) -> Vec<DiffLine> {
             },
             text: change.value().trim_end_matches('\n').to_owned(),
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -183,8 +298,72 @@ mod tests {
     }
 
     #[test]
+    fn backtracking_patterns_are_refused_at_once() {
+        // A backreference needs a backtracking engine; this one has none, so the schema is
+        // refused instead of run for hours.
+        let evil = r#"{"type":"object","additionalProperties":{"allOf":[
+            {"not":{"pattern":"^(a|a)*\\1$"}}]}}"#;
+        let m = message(parse_schema(evil));
+        assert!(
+            m.starts_with("Config schema is not a valid JSON Schema"),
+            "{m}"
+        );
+        let m = message(check_config(
+            evil,
+            r#"{"x":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"}"#,
+        ));
+        assert!(
+            m.starts_with("Config schema is not a valid JSON Schema"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn schemas_are_capped_in_depth_nodes_and_patterns() {
+        let deep = format!(
+            "{}{}",
+            r#"{"not":"#.repeat(40),
+            format!("{{}}{}", "}".repeat(40))
+        );
+        assert!(message(parse_schema(&deep)).contains("levels deep"));
+        let many: Vec<String> = (0..65)
+            .map(|i| format!(r#"{{"pattern":"^a{i}$"}}"#))
+            .collect();
+        let many = format!(r#"{{"anyOf":[{}]}}"#, many.join(","));
+        assert!(message(parse_schema(&many)).contains("patterns"));
+        let wide: Vec<String> = (0..5000).map(|i| i.to_string()).collect();
+        let wide = format!(r#"{{"enum":[{}]}}"#, wide.join(","));
+        assert!(message(parse_schema(&wide)).contains("values"));
+        // A linear pattern still works.
+        let ok = r#"{"type":"object","properties":{"h":{"type":"string","pattern":"^[a-z]+$"}}}"#;
+        assert!(check_config(ok, r#"{"h":"abc"}"#).is_ok());
+        assert!(check_config(ok, r#"{"h":"ABC"}"#).is_err());
+    }
+
+    #[test]
+    fn long_diffs_are_refused_with_a_message() {
+        let big = |tag: &str| {
+            let fields: Vec<String> = (0..3000).map(|i| format!(r#""{tag}{i}":{i}"#)).collect();
+            format!("{{{}}}", fields.join(","))
+        };
+        match diff(&big("a"), &big("b")) {
+            Err(AppError::Invalid(m)) => assert!(m.contains("too long to compare"), "{m}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // Just under the cap, and different everywhere: the deadline bounds the search and
+        // the result is still a complete diff.
+        let near = |tag: &str| {
+            let fields: Vec<String> = (0..1990).map(|i| format!(r#""{tag}{i}":{i}"#)).collect();
+            format!("{{{}}}", fields.join(","))
+        };
+        let lines = diff(&near("a"), &near("b")).unwrap();
+        assert_eq!(lines.iter().filter(|l| l.tag == '-').count(), 1990);
+        assert_eq!(lines.iter().filter(|l| l.tag == '+').count(), 1990);
+    }
+
+    #[test]
     fn diffs_show_changed_lines() {
-        let lines = diff(r#"{"a":1,"b":2}"#, r#"{"a":1,"b":3}"#);
+        let lines = diff(r#"{"a":1,"b":2}"#, r#"{"a":1,"b":3}"#).unwrap();
         assert!(lines
             .iter()
             .any(|l| l.tag == '-' && l.text.contains("\"b\": 2")));

@@ -3,12 +3,16 @@
 //!
 //! [`requests`] turns a person's request into a deployment and an operation; [`rollout`] is
 //! that operation, replica by replica; [`catalog`] is what pages read; [`config`] checks,
-//! shows and diffs configurations; [`logs`] is each deployment's log.
+//! shows and diffs configurations; [`logs`] is each deployment's log; [`replicas`] keeps
+//! replicas the service's own.
 
 mod catalog;
 pub mod config;
 mod logs;
+mod replicas;
 mod requests;
 mod rollout;
 
 pub use catalog::derive_status;
+pub use replicas::repair_replica_grants;
+pub(crate) use replicas::replica_grants;

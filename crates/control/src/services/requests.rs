@@ -19,7 +19,7 @@ use sea_orm::{
     QueryOrder, TransactionTrait,
 };
 
-use super::config::{check_config, compact, parse_schema};
+use super::config::{blocking, check_config, compact, parse_schema};
 use super::logs;
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::{not_found, tuples};
@@ -70,11 +70,8 @@ impl Control {
         .await?;
         let name = new.name.trim();
         validate_vm_name(name).map_err(|e| AppError::Invalid(e.replace("A VM", "A service")))?;
-        if new.description.len() > MAX_DESCRIPTION {
-            return Err(AppError::Invalid(format!(
-                "Description: at most {MAX_DESCRIPTION} characters."
-            )));
-        }
+        model::text::check_text("Description", &new.description, MAX_DESCRIPTION, true)
+            .map_err(AppError::Invalid)?;
         validate_shape(new.replicas, &new.version).map_err(AppError::Invalid)?;
         let fail = |e| internal("create service", e);
         let local = node::Entity::find_by_id(self.local_node())
@@ -89,8 +86,12 @@ impl Control {
             .map_err(AppError::Invalid)?;
         let region = self.pick_region(new.region.trim(), &local).await?;
         let img = self.pick_image(caller, new.image_id.as_deref()).await?;
-        parse_schema(&new.config_schema)?;
-        let config = check_config(&new.config_schema, &new.config)?;
+        let (schema, text) = (new.config_schema.clone(), new.config.clone());
+        let config = blocking(move || {
+            parse_schema(&schema)?;
+            check_config(&schema, &text)
+        })
+        .await?;
         let org = organization::Entity::find_by_id(org_id)
             .one(self.db())
             .await
@@ -195,9 +196,18 @@ impl Control {
                 .await?;
         }
         let fail = |e| internal("save service config", e);
+        // Checked before any lock or transaction, off the async threads: the schema never
+        // changes after the service is created, so the check cannot go stale.
+        let schema = service::Entity::find_by_id(id)
+            .one(self.db())
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| not_found(Kind::Service))?
+            .config_schema;
+        let owned = text.to_owned();
+        let config = blocking(move || check_config(&schema, &owned)).await?;
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_service(&txn, id).await?;
-        let config = check_config(&row.config_schema, text)?;
         let version = next_version(&txn, id).await?;
         save_version(&txn, id, version, &compact(&config), caller, "", now).await?;
         let entry = Entry::new("service.config", &res)

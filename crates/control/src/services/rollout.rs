@@ -14,11 +14,12 @@ use sea_orm::{
 };
 
 use super::logs;
-use crate::access::model::{self as m, Kind, Rel, Resource};
+use super::replica_grants;
+use crate::access::model::{Kind, Resource};
 use crate::access::tuples;
 use crate::entities::{deployment, deployment_log, node, operation, service, service_config, vm};
 use crate::operations::{OpError, StepContext};
-use crate::reconcile::{db_error, driver_error, event, BOOT_TIMEOUT, STOP_GRACE};
+use crate::reconcile::{db_error, driver_error, driver_public, event, BOOT_TIMEOUT, STOP_GRACE};
 use crate::{internal, Control};
 
 /// One running rollout.
@@ -338,7 +339,7 @@ impl Rollout<'_> {
             driver
                 .wait_for_console(&spec.id, &marker, BOOT_TIMEOUT)
                 .await
-                .map_err(|e| OpError::Permanent(e.to_string()))?;
+                .map_err(|e| OpError::hidden(false, &driver_public(&e), e))?;
         }
         self.set_state(row, VmState::Running, "Running").await
     }
@@ -436,16 +437,9 @@ impl Rollout<'_> {
                 node.name, svc.memory_mb
             )));
         }
+        // A replica belongs to its service, never to the person who asked for the rollout.
         let res = Resource::vm(id);
-        let mut grants = vec![tuples::points_to(
-            &res,
-            Rel::Organization,
-            Kind::Organization,
-            &svc.organization_id.to_string(),
-        )];
-        if let Some(by) = self.dep.requested_by {
-            grants.push(tuples::tuple(&res, Rel::Owner, m::user(by)));
-        }
+        let grants = replica_grants(&res, svc);
         tuples::write(&txn, &grants, now).await.map_err(transient)?;
         event(
             &txn,
