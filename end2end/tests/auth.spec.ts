@@ -1,5 +1,6 @@
 // Passkeys in a real browser, with Chromium's virtual authenticator: sign-up, sign-out, one-click
-// sign-in, adding and removing passkeys, revoking another session, and the sign-in redirect.
+// sign-in, adding and removing passkeys, revoking another session, and the sign-in redirect (which
+// never leaves the site, whatever `?next=` says).
 import { test, expect } from '@playwright/test';
 import { addAuthenticator, hydrated, signUp, uniqueName, watchErrors } from './support';
 
@@ -83,5 +84,46 @@ test('sign up, sign out, sign in with one click, manage passkeys and sessions', 
   await otherPage.goto('/');
   await expect(otherPage).toHaveURL('/signin?next=/');
   await other.close();
+  expect(errors).toEqual([]);
+});
+
+test('sign-in never sends the browser to another site, whatever ?next= says', async ({ page, baseURL }) => {
+  const errors = watchErrors(page);
+  const auth = await addAuthenticator(page);
+  await signUp(page, uniqueName('nx'), 'Next Tester');
+  const origin = new URL(baseURL!).origin;
+  // Raw query strings: browsers drop tabs and newlines from URLs and read `\` as `/`, so each
+  // of these once became another origin.
+  const bad = [
+    '/%09/evil.example/x',
+    '/%0A/evil.example/x',
+    '/%0D/evil.example/x',
+    '/%0D%0A/evil.example/x',
+    '%09//evil.example/x',
+    '//evil.example/x',
+    '/%5Cevil.example/x',
+    '%5C%5Cevil.example/x',
+    'https://evil.example/x',
+    'https:evil.example/x',
+    'javascript:alert(document.domain)',
+  ];
+  page.on('dialog', (d) => {
+    errors.push(`a dialog opened: ${d.message()}`);
+    void d.dismiss();
+  });
+  for (const next of bad) {
+    await page.goto(`/signin?next=${next}`);
+    await hydrated(page);
+    await page.getByTestId('signin-passkey').click();
+    await expect(page, next).toHaveURL(`${origin}/`);
+    expect(new URL(page.url()).origin, next).toBe(origin);
+    await expect(page.getByTestId('me')).toHaveText('Next Tester');
+  }
+  // A local path with a query still works.
+  await page.goto('/signin?next=/vms%3Fx%3D1');
+  await hydrated(page);
+  await page.getByTestId('signin-passkey').click();
+  await expect(page).toHaveURL(`${origin}/vms?x=1`);
+  await auth.cdp.detach();
   expect(errors).toEqual([]);
 });

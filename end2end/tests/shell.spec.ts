@@ -1,6 +1,7 @@
-// The app shell: server rendering, hydration, styling, navigation and the 404 page.
+// The app shell: server rendering, hydration, styling, navigation, the 404 page and the
+// Content-Security-Policy it all runs under.
 import { test, expect } from '@playwright/test';
-import { addAuthenticator, hydrated, signUp, watchErrors } from './support';
+import { addAuthenticator, hydrated, signUp, uniqueName, watchErrors } from './support';
 
 test('without JavaScript the dashboard content is in the server-rendered HTML', async ({ browser, page }) => {
   await addAuthenticator(page);
@@ -108,4 +109,62 @@ test('the hashed assets are compressed and cached for good', async ({ page, requ
   });
   expect(css.status()).toBe(200);
   expect(css.headers()['content-encoding']).toBe('gzip');
+});
+
+test('the Content-Security-Policy holds and nothing the app does violates it', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors = watchErrors(page);
+  // Reported by the browser on every page this tab loads (a CDP binding, outside the policy).
+  const violations: string[] = [];
+  await page.exposeFunction('__cspViolation', (v: string) => violations.push(v));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { __cspViolation: (v: string) => void }).__cspViolation(
+        `${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`,
+      );
+    });
+  });
+  await addAuthenticator(page);
+
+  // Sign-up: the WASM bundle, its inline hydration script and the passkey ceremony.
+  const signup = await page.goto('/signup');
+  const policy = signup?.headers()['content-security-policy'] ?? '';
+  expect(policy).toContain("'nonce-");
+  expect(policy).toContain("'wasm-unsafe-eval'");
+  expect(policy).toContain("frame-ancestors 'none'");
+  expect(policy).not.toContain('unsafe-inline');
+  await signUp(page, uniqueName('csp'), 'Policy Person');
+
+  // The dashboard, streamed in order with its resources inline.
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.getByTestId('count-nodes')).toBeVisible();
+
+  // A page with live updates: the WebSocket connects and a new VM's state arrives live.
+  const orgName = `csp-${Date.now().toString(36)}`;
+  await page.goto('/organizations');
+  await hydrated(page);
+  await page.getByTestId('org-name').fill(orgName);
+  await page.getByTestId('org-create').click();
+  await expect(page.getByTestId('org-title')).toHaveText(orgName);
+  await page.goto('/vms');
+  await hydrated(page);
+  await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'open');
+  await page.getByTestId('vm-org').selectOption({ label: orgName });
+  await page.getByTestId('vm-name').fill('csp-1');
+  await page.getByTestId('vm-start').uncheck();
+  await page.getByTestId('vm-create').click();
+  await expect(page.getByTestId('vm-title')).toHaveText('csp-1');
+  await expect(page.locator('[data-testid=vm-state]').first()).toHaveAttribute('data-state', 'stopped', {
+    timeout: 60_000,
+  });
+
+  // Settings, where passkeys are managed.
+  await page.goto('/settings');
+  await hydrated(page);
+  await expect(page.getByTestId('passkey')).toHaveCount(1);
+
+  expect(violations).toEqual([]);
+  expect(errors.filter((e) => e.includes('Content Security Policy') || e.includes('Refused to'))).toEqual([]);
+  expect(errors).toEqual([]);
 });

@@ -543,6 +543,8 @@ const COVERED_ELSEWHERE: &[&str] = &[
     "/api/auth/begin_recovery",
     "/api/auth/finish_recovery",
     "/api/security/passkeys",
+    "/api/security/begin_reauth",
+    "/api/security/finish_reauth",
     "/api/security/begin_add_passkey",
     "/api/security/finish_add_passkey",
     "/api/security/rename_passkey",

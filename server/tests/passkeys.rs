@@ -278,15 +278,11 @@ async fn first_account_is_admin_and_both_sign_in_styles_work() {
 
     // Username first.
     let (ceremony, options) = begin_signin(&app, Some("ada")).await;
-    let cred = device.authenticate(&options, false, true);
+    let cred = device.authenticate(&options, true, true);
     let done = finish_signin(&app, &ceremony, &cred, None).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.json);
     assert_ne!(token_of(&done), t1);
 
-    let unknown = app
-        .call("/api/auth/begin_signin", &[("username", "nobody")], None)
-        .await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(
         app.done().await,
         ["account.sign_up", "session.sign_in", "session.sign_in"],
@@ -294,6 +290,52 @@ async fn first_account_is_admin_and_both_sign_in_styles_work() {
     );
     let rows = app.audit().await;
     assert!(rows.iter().all(|(_, _, actor)| actor == "ada"), "{rows:?}");
+}
+
+#[tokio::test]
+async fn sign_in_and_sign_up_answer_alike_for_unknown_and_existing_usernames() {
+    let app = app().await;
+    let (mut device, _) = sign_up(&app, "ada", None).await;
+
+    // Username first: the same shape for an account that exists and one that does not, and
+    // nobody's credential ids.
+    let shape = |options: &str| {
+        let mut o: Value = serde_json::from_str(options).unwrap();
+        o["publicKey"]["challenge"] = Value::Null;
+        o
+    };
+    let (_, known) = begin_signin(&app, Some("ada")).await;
+    let (_, unknown) = begin_signin(&app, Some("nobody")).await;
+    let (_, none) = begin_signin(&app, None).await;
+    assert_eq!(shape(&known), shape(&unknown));
+    assert_eq!(shape(&known), shape(&none));
+    assert_eq!(shape(&known)["publicKey"]["allowCredentials"], json!([]));
+    assert!(!known.contains(&device.cred_id), "{known}");
+
+    // A typed name is held to at the end: another account's passkey does not sign in as it.
+    let (ceremony, options) = begin_signin(&app, Some("nobody")).await;
+    let cred = device.authenticate(&options, true, true);
+    let wrong = finish_signin(&app, &ceremony, &cred, None).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.json);
+    assert!(wrong.cookie.is_none());
+
+    // Sign-up on an invite-only installation: no invite, no word on whether a name is taken.
+    let ask = |name: &'static str| {
+        let app = &app;
+        async move {
+            app.call(
+                "/api/auth/begin_signup",
+                &[("username", name), ("display_name", "Someone")],
+                None,
+            )
+            .await
+        }
+    };
+    let taken = ask("ada").await;
+    let free = ask("zed").await;
+    assert_eq!(taken.status, StatusCode::FORBIDDEN, "{}", taken.json);
+    assert_eq!((taken.status, &taken.json), (free.status, &free.json));
+    assert_eq!(app.done().await, ["account.sign_up"]);
 }
 
 #[tokio::test]
@@ -435,7 +477,7 @@ async fn sessions_rotate_end_on_sign_out_and_can_be_revoked() {
 
     // A second device.
     let (ceremony, options) = begin_signin(&app, Some("ada")).await;
-    let cred = device.authenticate(&options, false, true);
+    let cred = device.authenticate(&options, true, true);
     let third = token_of(&finish_signin(&app, &ceremony, &cred, None).await);
     let list = app.call("/api/security/sessions", &[], Some(&third)).await;
     assert_eq!(list.json.as_array().unwrap().len(), 2);
@@ -794,4 +836,293 @@ async fn two_simultaneous_first_sign_ups_make_one_admin() {
         .await
         .unwrap();
     assert_eq!(stored, 1);
+}
+
+/// Makes every session's last passkey check `age` old.
+async fn verified_ago(app: &App, age: Duration) {
+    use sea_orm::EntityTrait;
+    control::entities::session::Entity::update_many()
+        .col_expr(
+            control::entities::session::Column::VerifiedAt,
+            sea_orm::sea_query::Expr::value(Some(Utc::now() - age)),
+        )
+        .exec(app.control.db())
+        .await
+        .unwrap();
+}
+
+/// Runs the reauthentication ceremony for `token` with `device`.
+async fn reauth(app: &App, device: &mut Device, token: &str, uv: bool) -> Reply {
+    let start = app
+        .call("/api/security/begin_reauth", &[], Some(token))
+        .await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.json);
+    let options = start.json["options"].as_str().unwrap();
+    let o: Value = serde_json::from_str(options).unwrap();
+    assert_eq!(o["publicKey"]["userVerification"], "required");
+    assert_eq!(
+        o["publicKey"]["allowCredentials"][0]["id"], device.cred_id,
+        "only the caller's own passkeys"
+    );
+    let cred = device.authenticate(options, false, uv);
+    app.call(
+        "/api/security/finish_reauth",
+        &[
+            ("ceremony_id", start.json["ceremony_id"].as_str().unwrap()),
+            ("credential", &cred),
+        ],
+        Some(token),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn passkey_and_session_changes_need_a_fresh_passkey_confirmation() {
+    let app = app().await;
+    let (mut device, token) = sign_up(&app, "ada", None).await;
+    // A second session (another browser) to revoke.
+    let (ceremony, options) = begin_signin(&app, Some("ada")).await;
+    let cred = device.authenticate(&options, true, true);
+    let other = token_of(&finish_signin(&app, &ceremony, &cred, None).await);
+    let sessions = app.call("/api/security/sessions", &[], Some(&token)).await;
+    let other_id = sessions
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let passkeys = app.call("/api/security/passkeys", &[], Some(&token)).await;
+    let first_key = passkeys.json[0]["id"].as_str().unwrap().to_owned();
+
+    // Six minutes after the last passkey check, a cookie alone changes nothing.
+    verified_ago(&app, Duration::minutes(6)).await;
+    let refusals = [
+        ("/api/security/begin_add_passkey", vec![]),
+        (
+            "/api/security/finish_add_passkey",
+            vec![("ceremony_id", "x"), ("credential", "x")],
+        ),
+        (
+            "/api/security/remove_passkey",
+            vec![("id", first_key.as_str())],
+        ),
+        (
+            "/api/security/revoke_session",
+            vec![("id", other_id.as_str())],
+        ),
+        ("/api/security/revoke_other_sessions", vec![]),
+    ];
+    let refuse_all = |label: &'static str| {
+        let app = &app;
+        let token = &token;
+        let refusals = &refusals;
+        async move {
+            for (path, form) in refusals {
+                let r = app.call(path, form, Some(token)).await;
+                // finish_add_passkey with a made-up ceremony fails on the ceremony first.
+                if *path == "/api/security/finish_add_passkey" {
+                    assert_ne!(r.status, StatusCode::OK, "{label}: {path}");
+                    continue;
+                }
+                assert_eq!(
+                    r.status,
+                    StatusCode::FORBIDDEN,
+                    "{label}: {path}: {}",
+                    r.json
+                );
+                assert_eq!(
+                    r.json,
+                    json!({"kind": "forbidden", "message": "Confirm with your passkey first."}),
+                    "{label}: {path}"
+                );
+            }
+        }
+    };
+    refuse_all("stale").await;
+    assert_eq!(
+        app.me(&other).await["username"],
+        "ada",
+        "nothing was revoked"
+    );
+
+    // A passkey check without user verification does not count.
+    let unverified = reauth(&app, &mut device, &token, false).await;
+    assert_eq!(
+        unverified.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        unverified.json
+    );
+    refuse_all("after an unverified check").await;
+
+    // Someone else's session cannot finish this session's check.
+    let (_, bob) = {
+        let invite = app
+            .call("/api/admin/create_invite", &[], Some(&other))
+            .await;
+        let code = invite.json["url"]
+            .as_str()
+            .unwrap()
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .to_owned();
+        sign_up(&app, "bob", Some(&code)).await
+    };
+    let start = app
+        .call("/api/security/begin_reauth", &[], Some(&token))
+        .await;
+    let cred = device.authenticate(start.json["options"].as_str().unwrap(), false, true);
+    let stolen = app
+        .call(
+            "/api/security/finish_reauth",
+            &[
+                ("ceremony_id", start.json["ceremony_id"].as_str().unwrap()),
+                ("credential", &cred),
+            ],
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(stolen.status, StatusCode::BAD_REQUEST, "{}", stolen.json);
+    refuse_all("after another session's attempt").await;
+
+    // With a verified passkey check every change goes through.
+    let ok = reauth(&app, &mut device, &token, true).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.json);
+    let start = app
+        .call("/api/security/begin_add_passkey", &[], Some(&token))
+        .await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.json);
+    let mut second = Device::new();
+    let cred = second.register(start.json["options"].as_str().unwrap(), true);
+    let added = app
+        .call(
+            "/api/security/finish_add_passkey",
+            &[
+                ("ceremony_id", start.json["ceremony_id"].as_str().unwrap()),
+                ("credential", &cred),
+            ],
+            Some(&token),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.json);
+    let removed = app
+        .call(
+            "/api/security/remove_passkey",
+            &[("id", &first_key)],
+            Some(&token),
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.json);
+    let revoked = app
+        .call(
+            "/api/security/revoke_session",
+            &[("id", &other_id)],
+            Some(&token),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.json);
+    assert_eq!(app.me(&other).await, Value::Null);
+
+    // The confirmation lasts a few minutes, not for ever.
+    verified_ago(&app, Duration::minutes(6)).await;
+    let late = app
+        .call("/api/security/revoke_other_sessions", &[], Some(&token))
+        .await;
+    assert_eq!(late.status, StatusCode::FORBIDDEN, "{}", late.json);
+    let done = app.done().await;
+    assert!(
+        done.iter()
+            .filter(|a| *a == "session.reauthenticate")
+            .count()
+            == 1,
+        "one successful check: {done:?}"
+    );
+}
+
+impl App {
+    /// Calls a server function as it arrives through a socket from `peer` with an
+    /// `X-Forwarded-For`.
+    async fn call_via(&self, path: &str, form: &[(&str, &str)], peer: &str, xff: &str) -> Reply {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, ORIGIN)
+            .header("x-forwarded-for", xff)
+            .body(Body::from(body))
+            .unwrap();
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            json,
+            cookie,
+        }
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_sessions_and_audit_rows_name_the_forwarded_client() {
+    let db = TestDb::new().await;
+    let control = db
+        .control_with(control::auth::AuthConfig::new(ORIGIN))
+        .await;
+    let state = AppState {
+        leptos_options: leptos_options(&std::env::temp_dir().join("strata-no-site")),
+        control: control.clone(),
+        auth_limiter: RateLimiter::per_minute(1000),
+        trusted_proxies: server::client_ip::TrustedProxies::parse("10.0.0.0/8").unwrap(),
+        metrics: Default::default(),
+    };
+    let app = App {
+        router: router::build(state),
+        control,
+        _db: db,
+    };
+    let form = [("username", "ada"), ("display_name", "Ada")];
+    let start = app
+        .call_via("/api/auth/begin_signup", &form, "10.0.0.2:443", "192.0.2.7")
+        .await;
+    let mut device = Device::new();
+    let cred = device.register(start.json["options"].as_str().unwrap(), true);
+    let done = app
+        .call_via(
+            "/api/auth/finish_signup",
+            &[
+                ("ceremony_id", start.json["ceremony_id"].as_str().unwrap()),
+                ("credential", &cred),
+            ],
+            "10.0.0.2:443",
+            // A client-supplied hop on the left is not believed.
+            "198.51.100.1, 192.0.2.7",
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.json);
+    let token = token_of(&done);
+    let sessions = app.call("/api/security/sessions", &[], Some(&token)).await;
+    assert_eq!(sessions.json[0]["ip"], "192.0.2.7", "{}", sessions.json);
+    use sea_orm::EntityTrait;
+    let rows = control::entities::audit::Entity::find()
+        .all(app.control.db())
+        .await
+        .unwrap();
+    let signup = rows.iter().find(|r| r.action == "account.sign_up").unwrap();
+    assert_eq!(signup.client_ip, "192.0.2.7");
 }

@@ -325,6 +325,8 @@ async fn every_private_server_function_refuses_anonymous_callers() {
         "/api/dashboard",
         "/api/session/sign_out",
         "/api/security/passkeys",
+        "/api/security/begin_reauth",
+        "/api/security/finish_reauth",
         "/api/security/begin_add_passkey",
         "/api/security/finish_add_passkey",
         "/api/security/rename_passkey",

@@ -123,6 +123,8 @@ pub const DENIAL_WINDOW: Duration = Duration::minutes(10);
 /// Tries to count a refusal on the row of the same refusal's burst.
 const FOLD_TRIES: usize = 5;
 
+static DENIALS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Writes one row through `conn`: pass the change's transaction for a success. A refusal
 /// repeated within [`DENIAL_WINDOW`] counts up on the first one's row instead.
 pub async fn record<C: ConnectionTrait>(
@@ -132,6 +134,14 @@ pub async fn record<C: ConnectionTrait>(
     outcome: Outcome,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    // Refusals are counted one at a time in this process, so a burst of them at once lands
+    // on one row (instances sharing a database are kept apart by the compare-and-set in
+    // `fold_denial`). Refusals are written outside any change's transaction, so holding this
+    // across the write waits on nothing that waits on it.
+    let _one_at_a_time = match outcome {
+        Outcome::Denied => Some(DENIALS.lock().await),
+        _ => None,
+    };
     if outcome == Outcome::Denied && fold_denial(conn, actor, &entry, now).await? {
         return Ok(());
     }

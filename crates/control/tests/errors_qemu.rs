@@ -69,6 +69,7 @@ async fn a_removed_base_image_fails_without_showing_host_paths_to_people() {
     // A disk image registered from the node's image directory, whose file then disappears.
     let store = control::testing::guest().join("store");
     std::fs::create_dir_all(&store).unwrap();
+    let store = store.canonicalize().unwrap();
     let file_name = format!("gone-{}.raw", uuid::Uuid::new_v4().simple());
     let file = store.join(&file_name);
     std::fs::write(&file, vec![0u8; 4096]).unwrap();

@@ -322,3 +322,70 @@ async fn leaving_ends_owner_powers_and_disabled_owners_do_not_count() {
         .unwrap();
     c.leave_organization(&ann, &org.id).await.unwrap();
 }
+
+#[tokio::test]
+async fn the_access_panel_and_operations_tell_nobody_who_exists_or_who_administers() {
+    use control::access::model::Resource;
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let root = caller(&c, "root", true).await;
+    let ann = caller(&c, "ann", false).await;
+    let bob = caller(&c, "bob", false).await;
+    let eve = caller(&c, "eve", false).await;
+    let org = c.create_organization(&ann, "acme", now).await.unwrap();
+    c.add_member(&ann, &org.id, "bob", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let vm = c
+        .create_vm(&ann, &NewVm::named(&org.id, "web"), now)
+        .await
+        .unwrap();
+    let org_res = Resource::organization(org.id.parse().unwrap());
+    let vm_res = Resource::vm(vm.id.parse().unwrap());
+
+    // Members see who is in their organization, not who runs the installation.
+    let names = |o: &model::access::AccessOverview| -> Vec<String> {
+        o.permissions
+            .iter()
+            .flat_map(|h| h.people.iter().map(|p| p.username.clone()))
+            .collect()
+    };
+    for res in [&org_res, &vm_res] {
+        let seen = names(&c.access_overview(&bob, res).await.unwrap());
+        assert!(seen.contains(&"ann".to_owned()), "{seen:?}");
+        assert!(!seen.contains(&"root".to_owned()), "{seen:?}");
+        // An administrator still sees administrators.
+        let all = names(&c.access_overview(&root, res).await.unwrap());
+        assert!(all.contains(&"root".to_owned()), "{all:?}");
+    }
+
+    // Explaining an administrator, an outsider and a name nobody has reads the same.
+    let explained = |name: &'static str| {
+        let (c, bob, res) = (&c, &bob, &vm_res);
+        async move {
+            let e = c.explain_access(bob, res, name, "read").await.unwrap();
+            assert_eq!(e.username, name);
+            serde_json::to_string(&e).unwrap().replace(name, "NAME")
+        }
+    };
+    let nobody = explained("nobody").await;
+    assert_eq!(explained("root").await, nobody);
+    assert_eq!(explained("eve").await, nobody);
+    assert!(
+        c.explain_access(&root, &vm_res, "root", "read")
+            .await
+            .unwrap()
+            .granted
+    );
+
+    // An operation on something hidden answers like an operation id nobody issued.
+    let op = c.vm(&ann, &vm.id).await.unwrap().operations[0].id.clone();
+    let hidden = c.cancel_operation(&eve, &op).await.unwrap_err();
+    let random = c
+        .cancel_operation(&eve, &uuid::Uuid::new_v4().to_string())
+        .await
+        .unwrap_err();
+    assert!(matches!(hidden, AppError::NotFound(_)), "{hidden:?}");
+    assert_eq!(hidden, random);
+}

@@ -97,6 +97,8 @@ mod tests {
             "https://evil.example",
             "http://strata.invalid/x",
             "HTTPS://evil.example",
+            "https:evil.example/x",
+            "\t//evil.example/x",
             "javascript:alert(1)",
             "JavaScript:alert(1)",
             "data:text/html,hi",

@@ -1,14 +1,21 @@
 //! The Access panel: who holds each permission on a resource, and why a person does or not.
+//!
+//! It must not become a directory of the installation. To anyone but a platform administrator
+//! the panel answers as if nobody were an administrator (administrators reach every resource
+//! through `platform.admin`, which would otherwise list them everywhere), and an explanation
+//! for a username that has no account reads exactly like one for an account with no part in
+//! the resource.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use ::model::access::{AccessOverview, ExplainStep, Explanation, PermissionHolders, PersonRef};
 use ::model::AppError;
-use authz::Trace;
+use authz::{Object, StoreError, Subject, Trace, TupleStore};
 use sea_orm::prelude::Uuid;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::model::{self as m, Kind, Permission, Resource};
+use super::model::{self as m, Kind, Permission, Rel, Resource};
 use super::store::DbStore;
 use super::tuples;
 use crate::auth::Caller;
@@ -22,7 +29,60 @@ fn read_permission(kind: Kind) -> Permission {
     }
 }
 
+/// A tuple store in which, when `hide` is set, `platform:*#admin` has no subjects: questions
+/// answered through it come out as if nobody were a platform administrator.
+struct AdminsHidden<S> {
+    inner: S,
+    hide: bool,
+}
+
+impl<S> AdminsHidden<S> {
+    fn hides(&self, kind: &str, relation: &str) -> bool {
+        self.hide && kind == Kind::Platform.as_str() && relation == Rel::Admin.as_str()
+    }
+}
+
+impl<S: TupleStore> TupleStore for AdminsHidden<S> {
+    async fn subjects(
+        &self,
+        object: &Object,
+        relation: &str,
+    ) -> Result<Arc<[Subject]>, StoreError> {
+        if self.hides(&object.kind, relation) {
+            return Ok(Arc::from(Vec::new()));
+        }
+        self.inner.subjects(object, relation).await
+    }
+
+    async fn objects(
+        &self,
+        kind: &str,
+        relation: &str,
+        subject_kind: &str,
+        subject_relation: Option<&str>,
+        subject_ids: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        if self.hides(kind, relation) {
+            return Ok(Vec::new());
+        }
+        self.inner
+            .objects(kind, relation, subject_kind, subject_relation, subject_ids)
+            .await
+    }
+}
+
 impl Control {
+    /// Whether the panel shows platform administrators to this caller: only to another
+    /// administrator (who may inspect anyone's access anyway).
+    async fn sees_admins(&self, caller: &Caller) -> Result<bool, AppError> {
+        self.can(
+            Some(caller),
+            Permission::InspectAccess,
+            &Resource::platform(),
+        )
+        .await
+    }
+
     /// For every permission of the resource, the people who hold it.
     pub async fn access_overview(
         &self,
@@ -31,9 +91,13 @@ impl Control {
     ) -> Result<AccessOverview, AppError> {
         self.authorize(caller, read_permission(resource.kind), resource)
             .await?;
+        let hide = !self.sees_admins(caller).await?;
         let revision = tuples::revision(self.db()).await?;
         let store = DbStore::new(self.db());
-        let cached = self.access().cache().at(revision, &store);
+        let cached = AdminsHidden {
+            inner: self.access().cache().at(revision, &store),
+            hide,
+        };
         let engine = self.access().engine();
         let entity = engine
             .schema()
@@ -92,24 +156,33 @@ impl Control {
                     resource.kind.noun()
                 ))
             })?;
+        let username = username.trim();
+        // No account by that name: explained for an id nobody holds, which reads exactly like
+        // an account with no part in the resource.
         let person = user::Entity::find()
-            .filter(user::Column::Username.eq(username.trim()))
+            .filter(user::Column::Username.eq(username))
             .one(self.db())
             .await
             .map_err(|e| internal("find user", e))?
-            .ok_or_else(|| AppError::Invalid(format!("Nobody is called {:?}.", username.trim())))?;
+            .map(|u| u.id)
+            .unwrap_or_else(Uuid::nil);
+        let hide = !self.sees_admins(caller).await?;
         let trace = self
             .access()
             .engine()
             .explain(
-                &DbStore::new(self.db()),
-                &m::user(person.id),
+                &AdminsHidden {
+                    inner: DbStore::new(self.db()),
+                    hide,
+                },
+                &m::user(person),
                 permission.as_str(),
                 &resource.object(),
             )
             .await
             .map_err(|e| internal("explain", e))?;
-        let names = self.names_in(&trace).await?;
+        let mut names = self.names_in(&trace).await?;
+        names.insert(format!("user:{person}"), format!("user:{username}"));
         let tree = step(&trace, &names);
         let path = trace
             .granting_path()
@@ -117,7 +190,7 @@ impl Control {
             .map(|l| rename(l, &names))
             .collect();
         Ok(Explanation {
-            username: person.username,
+            username: username.to_owned(),
             permission: permission.as_str().to_owned(),
             granted: trace.granted,
             path,

@@ -1,4 +1,5 @@
-//! Sign-in with a passkey: one click (discoverable, no username) or username first.
+//! Sign-in with a passkey: one click (discoverable, no username) or username first. Both
+//! answer the same for every username, so sign-in tells nobody which accounts exist.
 
 use chrono::{DateTime, Utc};
 use model::auth::{validate_username, CeremonyStart, Me};
@@ -8,8 +9,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use webauthn_rs::prelude::{
-    AuthenticationResult, DiscoverableAuthentication, DiscoverableKey, PasskeyAuthentication,
-    PublicKeyCredential,
+    AuthenticationResult, DiscoverableAuthentication, DiscoverableKey, PublicKeyCredential,
 };
 
 use super::ceremony::{Extra, Kind};
@@ -26,59 +26,35 @@ fn unknown_passkey() -> AppError {
 }
 
 impl Control {
-    /// Begins a sign-in; with a username only that user's passkeys are offered.
+    /// Begins a sign-in. Both styles offer every discoverable passkey (an empty
+    /// `allowCredentials`): the answer for a typed username is the same whether or not an
+    /// account has that name, and never lists anyone's credential ids. A typed username is
+    /// checked when the sign-in finishes.
     pub async fn begin_signin(
         &self,
         username: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<CeremonyStart, AppError> {
-        let (options, state, kind, user_id) =
-            match username.map(str::trim).filter(|u| !u.is_empty()) {
-                None => {
-                    let (rcr, state) = self
-                        .webauthn()
-                        .start_discoverable_authentication()
-                        .map_err(webauthn_err::to_app_error)?;
-                    let state =
-                        serde_json::to_value(&state).map_err(|e| internal("signin state", e))?;
-                    (passkeys::request_options(&rcr)?, state, Kind::Signin, None)
-                }
-                Some(name) => {
-                    validate_username(name).map_err(|_| no_account())?;
-                    let person = user::Entity::find()
-                        .filter(user::Column::Username.eq(name))
-                        .one(self.db())
-                        .await
-                        .map_err(|e| internal("begin signin", e))?
-                        .ok_or_else(no_account)?;
-                    if person.disabled {
-                        return Err(disabled());
-                    }
-                    let keys = passkeys::of_user(self.db(), person.id)
-                        .await?
-                        .iter()
-                        .map(passkeys::decode)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    let (rcr, state) = self
-                        .webauthn()
-                        .start_passkey_authentication(&keys)
-                        .map_err(webauthn_err::to_app_error)?;
-                    let state =
-                        serde_json::to_value(&state).map_err(|e| internal("signin state", e))?;
-                    (
-                        passkeys::request_options(&rcr)?,
-                        state,
-                        Kind::SigninUsername,
-                        Some(person.id),
-                    )
-                }
-            };
+        let username = username.map(str::trim).filter(|u| !u.is_empty());
+        if let Some(name) = username {
+            validate_username(name).map_err(AppError::Invalid)?;
+        }
+        let (rcr, state) = self
+            .webauthn()
+            .start_discoverable_authentication()
+            .map_err(webauthn_err::to_app_error)?;
+        let state = serde_json::to_value(&state).map_err(|e| internal("signin state", e))?;
+        let kind = if username.is_some() {
+            Kind::SigninUsername
+        } else {
+            Kind::Signin
+        };
         self.start_ceremony(
             kind,
             &state,
-            options,
+            passkeys::request_options(&rcr)?,
             Extra {
-                user_id,
+                username: username.map(str::to_owned),
                 ..Extra::default()
             },
             now,
@@ -99,37 +75,23 @@ impl Control {
             .await?;
         let cred: PublicKeyCredential = webauthn_err::parse(credential)?;
         let state_err = |e: serde_json::Error| internal("signin state", e);
-        let (user_id, result): (_, AuthenticationResult) = if kind == Kind::Signin {
-            let state: DiscoverableAuthentication =
-                serde_json::from_value(state).map_err(state_err)?;
-            let (user_id, _) = self
-                .webauthn()
-                .identify_discoverable_authentication(&cred)
-                .map_err(|_| unknown_passkey())?;
-            let keys = passkeys::of_user(self.db(), user_id)
-                .await?
-                .iter()
-                .map(|p| passkeys::decode(p).map(|pk| DiscoverableKey::from(&pk)))
-                .collect::<Result<Vec<_>, _>>()?;
-            if keys.is_empty() {
-                return Err(unknown_passkey());
-            }
-            let result = self
-                .webauthn()
-                .finish_discoverable_authentication(&cred, state, &keys)
-                .map_err(webauthn_err::to_app_error)?;
-            (user_id, result)
-        } else {
-            let state: PasskeyAuthentication = serde_json::from_value(state).map_err(state_err)?;
-            let user_id = row
-                .user_id
-                .ok_or_else(|| internal("finish signin", "ceremony without user"))?;
-            let result = self
-                .webauthn()
-                .finish_passkey_authentication(&cred, &state)
-                .map_err(webauthn_err::to_app_error)?;
-            (user_id, result)
-        };
+        let state: DiscoverableAuthentication = serde_json::from_value(state).map_err(state_err)?;
+        let (user_id, _) = self
+            .webauthn()
+            .identify_discoverable_authentication(&cred)
+            .map_err(|_| unknown_passkey())?;
+        let keys = passkeys::of_user(self.db(), user_id)
+            .await?
+            .iter()
+            .map(|p| passkeys::decode(p).map(|pk| DiscoverableKey::from(&pk)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.is_empty() {
+            return Err(unknown_passkey());
+        }
+        let result: AuthenticationResult = self
+            .webauthn()
+            .finish_discoverable_authentication(&cred, state, &keys)
+            .map_err(webauthn_err::to_app_error)?;
 
         let fail = |e: DbErr| internal("finish signin", e);
         let txn = self.db().begin().await.map_err(fail)?;
@@ -138,6 +100,11 @@ impl Control {
             .await
             .map_err(fail)?
             .ok_or_else(unknown_passkey)?;
+        // Only the person who proved it holds the passkey learns that it is not the typed
+        // account's.
+        if kind == Kind::SigninUsername && row.username.as_deref() != Some(&person.username) {
+            return Err(other_account());
+        }
         if person.disabled {
             return Err(disabled());
         }
@@ -165,6 +132,6 @@ impl Control {
     }
 }
 
-fn no_account() -> AppError {
-    AppError::NotFound("No account has that username.".into())
+fn other_account() -> AppError {
+    AppError::Invalid("This passkey belongs to another account than the username you typed.".into())
 }

@@ -48,15 +48,8 @@ impl Control {
         let display_name = input.display_name.trim().to_owned();
         validate_username(&username).map_err(AppError::Invalid)?;
         validate_display_name(&display_name).map_err(AppError::Invalid)?;
-        let fail = |e: DbErr| internal("begin signup", e);
-        let taken = user::Entity::find()
-            .filter(user::Column::Username.eq(&username))
-            .count(self.db())
-            .await
-            .map_err(fail)?;
-        if taken > 0 {
-            return Err(taken_error());
-        }
+        // Whether the caller may sign up at all comes first: only someone who may can learn
+        // whether a username is taken.
         let status = self.signup_status().await?;
         let link_id = match input.invite.as_deref().filter(|t| !t.is_empty()) {
             Some(token) => Some(self.usable_link(token, LinkKind::Invite, now).await?.id),
@@ -67,6 +60,15 @@ impl Control {
                 ))
             }
         };
+        let fail = |e: DbErr| internal("begin signup", e);
+        let taken = user::Entity::find()
+            .filter(user::Column::Username.eq(&username))
+            .count(self.db())
+            .await
+            .map_err(fail)?;
+        if taken > 0 {
+            return Err(taken_error());
+        }
         self.begin_registration(
             Uuid::new_v4(),
             &username,

@@ -149,13 +149,19 @@ impl Control {
             .map_err(fail)?
             .ok_or_else(missing)?;
         let res = target(&op).ok_or_else(missing)?;
+        // Someone who may not see the target is told what a random id gets, not which kind
+        // of thing the operation was for.
         self.authorize_action(
             caller,
             cancel_permission(&op.kind),
             &res,
             "operation.cancel",
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound(_) => missing(),
+            other => other,
+        })?;
         let state = OperationState::parse(&op.state).unwrap_or(OperationState::Failed);
         if state.is_finished() {
             return Err(AppError::Conflict(format!(

@@ -320,11 +320,7 @@ mod tests {
 
     #[test]
     fn schemas_are_capped_in_depth_nodes_and_patterns() {
-        let deep = format!(
-            "{}{}",
-            r#"{"not":"#.repeat(40),
-            format!("{{}}{}", "}".repeat(40))
-        );
+        let deep = format!("{}{{}}{}", r#"{"not":"#.repeat(40), "}".repeat(40));
         assert!(message(parse_schema(&deep)).contains("levels deep"));
         let many: Vec<String> = (0..65)
             .map(|i| format!(r#"{{"pattern":"^a{i}$"}}"#))
