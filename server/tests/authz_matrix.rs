@@ -472,48 +472,66 @@ async fn call(w: &World, path: &str, body: String, token: Option<&String>) -> (S
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
-#[tokio::test]
-async fn only_allowed_callers_succeed_on_every_server_function() {
+/// Calls case `c` as caller `i` in a world of its own; returns what was wrong.
+async fn check_one(c: usize, i: usize) -> Vec<String> {
+    let case = &cases()[c];
+    let who = CALLERS[i];
     let mut failures = Vec::new();
-    for case in cases() {
-        for (i, who) in CALLERS.iter().enumerate() {
-            // A fresh world per call, so one caller's success cannot change the next answer.
-            let w = world().await;
-            let before = audit_rows(&w).await.len();
-            let (status, body) = call(&w, case.path, (case.body)(&w), w.tokens[i].as_ref()).await;
-            if status.as_u16() != case.expect[i] {
-                failures.push(format!(
-                    "{} as {who}: expected {}, got {status} {body}",
-                    case.path, case.expect[i]
-                ));
-            }
-            // Exactly the right audit row: success for a change made, denied for a change
-            // refused by permission, nothing for reads, anonymous calls and rule conflicts.
-            let new: Vec<(String, String, String)> =
-                audit_rows(&w).await.into_iter().skip(before).collect();
-            let want: Vec<(String, String, String)> = match (case.audit, status.as_u16()) {
-                (Some(action), OK) => vec![(action.into(), "success".into(), who.to_string())],
-                (Some(action), FORBID | HIDDEN) if i > 0 => {
-                    vec![(action.into(), "denied".into(), who.to_string())]
-                }
-                _ => vec![],
-            };
-            if new != want {
-                failures.push(format!(
-                    "{} as {who}: audit rows {new:?}, expected {want:?}",
-                    case.path
-                ));
-            }
+    let w = world().await;
+    let before = audit_rows(&w).await.len();
+    let (status, body) = call(&w, case.path, (case.body)(&w), w.tokens[i].as_ref()).await;
+    if status.as_u16() != case.expect[i] {
+        failures.push(format!(
+            "{} as {who}: expected {}, got {status} {body}",
+            case.path, case.expect[i]
+        ));
+    }
+    // Exactly the right audit row: success for a change made, denied for a change refused by
+    // permission, nothing for reads, anonymous calls and rule conflicts.
+    let new: Vec<(String, String, String)> =
+        audit_rows(&w).await.into_iter().skip(before).collect();
+    let want: Vec<(String, String, String)> = match (case.audit, status.as_u16()) {
+        (Some(action), OK) => vec![(action.into(), "success".into(), who.to_string())],
+        (Some(action), FORBID | HIDDEN) if i > 0 => {
+            vec![(action.into(), "denied".into(), who.to_string())]
+        }
+        _ => vec![],
+    };
+    if new != want {
+        failures.push(format!(
+            "{} as {who}: audit rows {new:?}, expected {want:?}",
+            case.path
+        ));
+    }
+    if status.as_u16() != OK && (body.contains("Db") || body.contains("SQL")) {
+        failures.push(format!("{} leaked detail: {body}", case.path));
+    }
+    failures
+}
 
-            if status.as_u16() != OK {
-                assert!(
-                    !body.contains("Db") && !body.contains("SQL"),
-                    "{} leaked detail: {body}",
-                    case.path
-                );
-            }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_allowed_callers_succeed_on_every_server_function() {
+    // A fresh world per call, so one caller's success cannot change the next answer; a few
+    // worlds at once, since most of each is waiting on its database.
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(4));
+    let mut calls = tokio::task::JoinSet::new();
+    for c in 0..cases().len() {
+        for i in 0..CALLERS.len() {
+            let permits = permits.clone();
+            calls.spawn(async move {
+                let _permit = permits
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is open");
+                check_one(c, i).await
+            });
         }
     }
+    let mut failures = Vec::new();
+    while let Some(done) = calls.join_next().await {
+        failures.extend(done.expect("a call's task finished"));
+    }
+    failures.sort();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

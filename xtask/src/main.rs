@@ -4,6 +4,8 @@
 //! - `cargo xtask test`: install what is missing, then fmt, clippy, Rust tests on SQLite and
 //!   PostgreSQL, the release build and the Playwright suite in Debian's Chromium.
 //! - `cargo xtask setup`: only the installs.
+//! - `cargo xtask bench`: the load benchmark (server/benches/load.rs) on a release build;
+//!   `-- --soak MINUTES` adds the memory soak.
 //!
 //! Every install step checks first and does nothing when the tool is already there, so a second
 //! run goes straight to the work. Only the standard library is used, so this builds in seconds.
@@ -21,9 +23,10 @@ fn main() -> ExitCode {
         "setup" => setup::all(setup::Need::Test),
         "run" => steps::run(&rest),
         "test" => steps::test(),
+        "bench" => steps::bench(&rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup>\n\n  run    install what is missing, build, and run Strata (extra args go to `strata serve`)\n  test   install what is missing and run every check and test\n  setup  install what is missing"
+                "usage: cargo xtask <run|test|setup|bench>\n\n  run    install what is missing, build, and run Strata (extra args go to `strata serve`)\n  test   install what is missing and run every check and test\n  setup  install what is missing\n  bench  the load benchmark on a release build (--soak MINUTES adds the memory soak)"
             );
             return ExitCode::from(2);
         }

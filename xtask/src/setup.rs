@@ -119,6 +119,11 @@ fn cargo_leptos() -> Result {
     ))
 }
 
+/// The load benchmark's HTTP load generator (Debian's wrk).
+pub fn wrk() -> Result {
+    apt(&["wrk"], "/usr/bin/wrk")
+}
+
 /// The Rust tests run under cargo-nextest (preinstalled on these machines).
 fn nextest() -> Result {
     if capture("cargo nextest --version").is_some() {

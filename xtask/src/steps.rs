@@ -189,6 +189,24 @@ impl Steps {
     }
 }
 
+/// `cargo xtask bench`: the load benchmark against the release binary, with wrk.
+pub fn bench(args: &[String]) -> Result {
+    setup::all(Need::Run)?;
+    setup::wrk()?;
+    banner("building Strata (release)");
+    sh(RELEASE_BUILD)?;
+    let soak = match args {
+        [] => "0".to_owned(),
+        [flag, minutes] if flag == "--soak" && minutes.parse::<u32>().is_ok() => minutes.clone(),
+        _ => return Err("usage: cargo xtask bench [--soak MINUTES]".into()),
+    };
+    banner("load benchmark (server/benches/load.rs)");
+    let env = leptos_env()?;
+    let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    all.push(("STRATA_BENCH_SOAK_MINUTES", soak.as_str()));
+    sh_env("cargo bench -p server --bench load", &all)
+}
+
 /// `cargo xtask test`: every check and test the project has.
 pub fn test() -> Result {
     let mut steps = Steps::new();

@@ -353,3 +353,64 @@ pub async fn stopped_replica(control: &Control, service_id: &str, name: &str) ->
         .expect("write the replica's grants");
     id.to_string()
 }
+
+/// A stopped VM row of `owner`'s in organization `org_id`, with the grants a created VM gets,
+/// but no operation queued and no disk: for benchmarks that need many rows and no QEMU.
+pub async fn stopped_vm(
+    control: &Control,
+    org_id: &str,
+    name: &str,
+    owner: sea_orm::prelude::Uuid,
+) -> String {
+    use crate::access::model::{self as m, Kind, Rel, Resource};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let org: uuid::Uuid = org_id.parse().expect("an organization id");
+    let id = uuid::Uuid::new_v4();
+    let now = Utc::now();
+    crate::entities::vm::ActiveModel {
+        id: Set(id),
+        name: Set(name.to_owned()),
+        organization_id: Set(org),
+        node_id: Set(Some(control.local_node())),
+        created_at: Set(now),
+        description: Set(String::new()),
+        image_id: Set(None),
+        cpu_count: Set(1),
+        memory_mb: Set(128),
+        disk_gb: Set(1),
+        desired_state: Set("stopped".into()),
+        observed_state: Set(model::vms::VmState::Stopped.as_str().into()),
+        state_reason: Set(None),
+        generation: Set(1),
+        observed_generation: Set(1),
+        updated_at: Set(Some(now)),
+        service_id: Set(None),
+        config_version: Set(None),
+        service_version: Set(None),
+    }
+    .insert(control.db())
+    .await
+    .expect("insert the VM");
+    let res = Resource::vm(id);
+    crate::access::tuples::write(
+        control.db(),
+        &[
+            crate::access::tuples::points_to(&res, Rel::Organization, Kind::Organization, org_id),
+            crate::access::tuples::tuple(&res, Rel::Owner, m::user(owner)),
+        ],
+        now,
+    )
+    .await
+    .expect("write the VM's grants");
+    id.to_string()
+}
+
+/// Refreshes the database's planner statistics (PostgreSQL here runs without autovacuum).
+pub async fn analyze(control: &Control) {
+    use sea_orm::ConnectionTrait;
+    control
+        .db()
+        .execute_unprepared("ANALYZE")
+        .await
+        .expect("ANALYZE");
+}
