@@ -1,0 +1,13 @@
+//! The integration tests of the control plane: use cases on a real database, and real QEMU VMs.
+//!
+//! Each module was once its own test binary; as modules of one they link once.
+
+mod audit;
+mod dashboard;
+mod errors_qemu;
+mod operations;
+mod orgs;
+mod permissions;
+mod services_limits;
+mod services_qemu;
+mod vms_qemu;

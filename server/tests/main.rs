@@ -1,0 +1,12 @@
+//! The integration tests of the `strata` server: over HTTP and WebSockets, the binary as a process, two instances, the CLI.
+//!
+//! Each module was once its own test binary; as modules of one they link once.
+
+mod authz_cli;
+mod authz_matrix;
+mod crash;
+mod live;
+mod passkeys;
+mod process;
+mod router;
+mod two_instances;
