@@ -310,63 +310,15 @@ pub fn redis_url() -> String {
     url
 }
 
-/// A stopped replica of service `service_id`, as a rollout makes it (its row and the grants
-/// every replica gets) but without booting it: for permission tests that need no QEMU.
-pub async fn stopped_replica(control: &Control, service_id: &str, name: &str) -> String {
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
-    let svc = crate::entities::service::Entity::find_by_id(
-        service_id.parse::<uuid::Uuid>().expect("a service id"),
-    )
-    .one(control.db())
-    .await
-    .expect("load the service")
-    .expect("the service exists");
-    let id = uuid::Uuid::new_v4();
-    let now = Utc::now();
-    crate::entities::vm::ActiveModel {
-        id: Set(id),
-        name: Set(name.to_owned()),
-        organization_id: Set(svc.organization_id),
-        node_id: Set(Some(control.local_node())),
-        created_at: Set(now),
-        description: Set(format!("Replica of service {}", svc.name)),
-        image_id: Set(svc.image_id),
-        cpu_count: Set(svc.cpu_count),
-        memory_mb: Set(svc.memory_mb),
-        disk_gb: Set(1),
-        desired_state: Set("stopped".into()),
-        observed_state: Set(model::vms::VmState::Stopped.as_str().into()),
-        state_reason: Set(None),
-        generation: Set(1),
-        observed_generation: Set(1),
-        updated_at: Set(Some(now)),
-        service_id: Set(Some(svc.id)),
-        config_version: Set(Some(svc.config_version)),
-        service_version: Set(Some(svc.version.clone())),
-    }
-    .insert(control.db())
-    .await
-    .expect("insert the replica");
-    let grants = crate::services::replica_grants(&crate::access::model::Resource::vm(id), &svc);
-    crate::access::tuples::write(control.db(), &grants, now)
-        .await
-        .expect("write the replica's grants");
-    id.to_string()
-}
-
-/// A stopped VM row of `owner`'s in organization `org_id`, with the grants a created VM gets,
-/// but no operation queued and no disk: for benchmarks that need many rows and no QEMU.
-pub async fn stopped_vm(
+/// The row of a stopped VM on the local node with nothing else: no image, no service.
+fn stopped_row(
     control: &Control,
-    org_id: &str,
+    id: uuid::Uuid,
+    org: uuid::Uuid,
     name: &str,
-    owner: sea_orm::prelude::Uuid,
-) -> String {
-    use crate::access::model::{self as m, Kind, Rel, Resource};
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-    let org: uuid::Uuid = org_id.parse().expect("an organization id");
-    let id = uuid::Uuid::new_v4();
-    let now = Utc::now();
+    now: chrono::DateTime<Utc>,
+) -> crate::entities::vm::ActiveModel {
+    use sea_orm::ActiveValue::Set;
     crate::entities::vm::ActiveModel {
         id: Set(id),
         name: Set(name.to_owned()),
@@ -388,9 +340,58 @@ pub async fn stopped_vm(
         config_version: Set(None),
         service_version: Set(None),
     }
+}
+
+/// A stopped replica of service `service_id`, as a rollout makes it (its row and the grants
+/// every replica gets) but without booting it: for permission tests that need no QEMU.
+pub async fn stopped_replica(control: &Control, service_id: &str, name: &str) -> String {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    let svc = crate::entities::service::Entity::find_by_id(
+        service_id.parse::<uuid::Uuid>().expect("a service id"),
+    )
+    .one(control.db())
+    .await
+    .expect("load the service")
+    .expect("the service exists");
+    let id = uuid::Uuid::new_v4();
+    let now = Utc::now();
+    crate::entities::vm::ActiveModel {
+        description: Set(format!("Replica of service {}", svc.name)),
+        image_id: Set(svc.image_id),
+        cpu_count: Set(svc.cpu_count),
+        memory_mb: Set(svc.memory_mb),
+        service_id: Set(Some(svc.id)),
+        config_version: Set(Some(svc.config_version)),
+        service_version: Set(Some(svc.version.clone())),
+        ..stopped_row(control, id, svc.organization_id, name, now)
+    }
     .insert(control.db())
     .await
-    .expect("insert the VM");
+    .expect("insert the replica");
+    let grants = crate::services::replica_grants(&crate::access::model::Resource::vm(id), &svc);
+    crate::access::tuples::write(control.db(), &grants, now)
+        .await
+        .expect("write the replica's grants");
+    id.to_string()
+}
+
+/// A stopped VM row of `owner`'s in organization `org_id`, with the grants a created VM gets,
+/// but no operation queued and no disk: for benchmarks that need many rows and no QEMU.
+pub async fn stopped_vm(
+    control: &Control,
+    org_id: &str,
+    name: &str,
+    owner: sea_orm::prelude::Uuid,
+) -> String {
+    use crate::access::model::{self as m, Kind, Rel, Resource};
+    use sea_orm::ActiveModelTrait;
+    let org: uuid::Uuid = org_id.parse().expect("an organization id");
+    let id = uuid::Uuid::new_v4();
+    let now = Utc::now();
+    stopped_row(control, id, org, name, now)
+        .insert(control.db())
+        .await
+        .expect("insert the VM");
     let res = Resource::vm(id);
     crate::access::tuples::write(
         control.db(),
