@@ -1,6 +1,6 @@
 //! Installs, each only when missing: apt packages, the wasm target, cargo tools, npm packages.
 
-use crate::steps::{capture, root, sh, Result};
+use crate::steps::{capture, root, sh, sh_env, Result};
 use std::path::Path;
 
 /// cargo-leptos 0.3.11 needs a newer rustc than this machine's; 0.3.10 builds and works.
@@ -16,20 +16,32 @@ pub enum Need {
 }
 
 pub fn all(need: Need) -> Result {
-    if need == Need::Test {
-        apt(&["chromium"], "/usr/bin/chromium")?;
-    }
-    // VMs run under QEMU, and the ready image is the test guest built from Debian packages.
-    qemu()?;
-    test_guest()?;
-    wasm_target()?;
-    if need == Need::Test {
-        nextest()?;
-    }
-    cargo_leptos()?;
-    wasm_bindgen()?;
-    npm()?;
-    Ok(())
+    // Three independent lines of work side by side: the system packages (mostly downloads and
+    // unpacking) and the two cargo tools that compile (each leaves a core idle at times).
+    std::thread::scope(|s| {
+        let system = s.spawn(|| -> Result {
+            if need == Need::Test {
+                apt(&["chromium"], "/usr/bin/chromium")?;
+            }
+            // VMs run under QEMU; the ready image is the test guest built from Debian packages.
+            qemu()?;
+            test_guest()?;
+            npm()
+        });
+        let bindgen = s.spawn(wasm_bindgen);
+        let tools = (|| -> Result {
+            wasm_target()?;
+            if need == Need::Test {
+                nextest()?;
+            }
+            cargo_leptos()
+        })();
+        let joined = |r: std::thread::Result<Result>| {
+            r.unwrap_or_else(|_| Err("an install step panicked".into()))
+        };
+        let results = [joined(system.join()), joined(bindgen.join()), tools];
+        results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+    })
 }
 
 /// Installs Debian packages when `probe` (a file they provide) is missing.
@@ -110,13 +122,20 @@ fn cargo_leptos() -> Result {
     if have.contains(CARGO_LEPTOS_VERSION) {
         return Ok(());
     }
-    // The debug build of the tool installs in half the time and builds the same site.
+    // Its own release profile (fat LTO, one codegen unit) takes twice as long to install; a
+    // debug build installs fast but then runs wasm-bindgen, wasm-split, the JS minifier and
+    // brotli unoptimized, minutes per site build. Optimized without LTO is the middle.
     step(&format!(
-        "installing cargo-leptos {CARGO_LEPTOS_VERSION} (about 7 minutes on 2 cores)"
+        "installing cargo-leptos {CARGO_LEPTOS_VERSION} (about 8 minutes on 2 cores)"
     ));
-    sh(&format!(
-        "cargo install --locked --debug cargo-leptos@{CARGO_LEPTOS_VERSION}"
-    ))
+    sh_env(
+        &format!("cargo install --locked cargo-leptos@{CARGO_LEPTOS_VERSION}"),
+        &[
+            ("CARGO_PROFILE_RELEASE_LTO", "false"),
+            ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+            ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"),
+        ],
+    )
 }
 
 /// The load benchmark's HTTP load generator (Debian's wrk).
