@@ -98,7 +98,7 @@ test('the hashed assets are compressed and cached for good', async ({ page, requ
   });
   await page.goto('/');
   await hydrated(page);
-  // The main module (the pages' chunks beside it are checked in budget.spec.ts).
+  // The main module, by name (a split build puts page chunks beside it).
   const wasm = assets.find((a) => /\/pkg\/strata\.[^/]+\.wasm$/.test(a.url));
   expect(wasm, JSON.stringify(assets)).toBeTruthy();
   expect(wasm!.url).toMatch(/\/pkg\/strata\.[A-Za-z0-9_-]+\.wasm$/);

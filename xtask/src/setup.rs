@@ -39,8 +39,10 @@ pub fn all(need: Need) -> Result {
         let joined = |r: std::thread::Result<Result>| {
             r.unwrap_or_else(|_| Err("an install step panicked".into()))
         };
-        let results = [joined(system.join()), joined(bindgen.join()), tools];
-        results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+        // The first failure, after every line of work has ended.
+        [joined(system.join()), joined(bindgen.join()), tools]
+            .into_iter()
+            .collect()
     })
 }
 
@@ -126,7 +128,7 @@ fn cargo_leptos() -> Result {
     // debug build installs fast but then runs wasm-bindgen, wasm-split, the JS minifier and
     // brotli unoptimized, minutes per site build. Optimized without LTO is the middle.
     step(&format!(
-        "installing cargo-leptos {CARGO_LEPTOS_VERSION} (about 8 minutes on 2 cores)"
+        "installing cargo-leptos {CARGO_LEPTOS_VERSION} (several minutes on 2 cores)"
     ));
     sh_env(
         &format!("cargo install --locked cargo-leptos@{CARGO_LEPTOS_VERSION}"),
