@@ -32,6 +32,18 @@ export function passkeyGet(options) {
   return outcome(navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o.publicKey) }));
 }
 export function goTo(url) { window.location.assign(url); }
+// The browser's own WHATWG parser for model::redirect: the path, query and fragment of `next`
+// resolved against `base` when it keeps base's origin and has no credentials.
+export function resolveOnSite(next, base) {
+  try {
+    const b = new URL(base);
+    const u = new URL(next, b);
+    if (u.origin !== b.origin || u.username || u.password) return undefined;
+    return u.pathname + u.search + u.hash;
+  } catch (_) {
+    return undefined;
+  }
+}
 // Live events: one WebSocket per tab to /ws, reconnecting with backoff (0.5 s doubling to
 // 10 s). Each message's text goes to onEvent; the state to onStatus.
 export function liveConnect(onEvent, onStatus) {
@@ -99,6 +111,8 @@ export function consoleAttach(path, outId, inputId, statusId) {
         pub fn passkey_get(options: &str) -> js_sys::Promise;
         #[wasm_bindgen(js_name = goTo)]
         pub fn go_to(url: &str);
+        #[wasm_bindgen(js_name = resolveOnSite)]
+        pub fn resolve_on_site(next: &str, base: &str) -> Option<String>;
         #[wasm_bindgen(js_name = liveConnect)]
         pub fn live_connect(on_event: &js_sys::Function, on_status: &js_sys::Function);
         #[wasm_bindgen(js_name = consoleAttach)]
@@ -158,6 +172,19 @@ pub fn go_to(url: &str) {
     js::go_to(url);
     #[cfg(not(feature = "hydrate"))]
     let _ = url;
+}
+
+/// Where to go after signing in: `next` when it is a path on this site, else `/`
+/// (`model::redirect`), parsed by the browser's own URL parser.
+pub fn safe_next(next: Option<&str>) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        model::redirect::safe_next_with(next, js::resolve_on_site)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        model::redirect::safe_next(next)
+    }
 }
 
 /// Opens the tab's live-event connection (in the browser only); the callbacks get each

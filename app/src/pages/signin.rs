@@ -24,7 +24,7 @@ pub fn SigninPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = signin.value().get() {
             let next = query.read_untracked().get("next");
-            browser::go_to(&model::redirect::safe_next(next.as_deref()));
+            browser::go_to(&browser::safe_next(next.as_deref()));
         }
     });
     let busy = signin.pending();

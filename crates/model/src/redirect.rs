@@ -2,20 +2,33 @@
 //!
 //! Browsers strip tabs and newlines from URLs and read `\` as `/`, so `/%09/evil.example`
 //! becomes `//evil.example`, another site. The check parses the candidate the way a browser
-//! does (WHATWG URL rules, via the `url` crate) against a placeholder origin and keeps it only
-//! when the origin is unchanged; anything with control characters or whitespace is refused
-//! before parsing.
+//! does (WHATWG URL rules) against a placeholder origin and keeps it only when the origin is
+//! unchanged; anything with control characters or whitespace is refused before parsing.
+//!
+//! The parsing is a parameter: the server and the tests use the `url` crate, the browser its
+//! own `URL` (so the WASM does not carry `url`, IDNA and their Unicode tables).
 
-/// The origin relative paths are resolved against; it never leaves this function.
-const BASE: &str = "http://strata.invalid/";
+/// The origin relative paths are resolved against; it never leaves this module.
+pub const BASE: &str = "http://strata.invalid/";
 
 /// A same-origin path (with its query and fragment) from a `?next=` value, or `/`.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn safe_next(next: Option<&str>) -> String {
-    next.and_then(same_origin_path)
+    safe_next_with(next, resolve_on_site)
+}
+
+/// [`safe_next`] with the WHATWG parsing done by `resolve`: given a candidate and [`BASE`], it
+/// returns the candidate's path, query and fragment (`/p?q#f`) when the parsed URL kept the
+/// base's origin and carries no user name or password, and `None` otherwise.
+pub fn safe_next_with(
+    next: Option<&str>,
+    resolve: impl Fn(&str, &str) -> Option<String>,
+) -> String {
+    next.and_then(|n| same_origin_path(n, &resolve))
         .unwrap_or_else(|| "/".to_owned())
 }
 
-fn same_origin_path(next: &str) -> Option<String> {
+fn same_origin_path(next: &str, resolve: &impl Fn(&str, &str) -> Option<String>) -> Option<String> {
     // Only a rooted path; "//host" and "/\host" name another host.
     let rest = next.strip_prefix('/')?;
     if rest.starts_with('/') || rest.starts_with('\\') {
@@ -26,15 +39,22 @@ fn same_origin_path(next: &str) -> Option<String> {
     if next.chars().any(|c| c.is_control() || c.is_whitespace()) || next.contains('\\') {
         return None;
     }
-    let base = url::Url::parse(BASE).ok()?;
+    let out = resolve(next, BASE)?;
+    if !out.starts_with('/') || out.starts_with("//") {
+        return None;
+    }
+    Some(out)
+}
+
+/// The `url` crate's WHATWG parser as a resolver for [`safe_next_with`].
+#[cfg(not(target_arch = "wasm32"))]
+pub fn resolve_on_site(next: &str, base: &str) -> Option<String> {
+    let base = url::Url::parse(base).ok()?;
     let parsed = base.join(next).ok()?;
     if parsed.origin() != base.origin() || parsed.username() != "" || parsed.password().is_some() {
         return None;
     }
     let mut out = parsed.path().to_owned();
-    if !out.starts_with('/') || out.starts_with("//") {
-        return None;
-    }
     if let Some(q) = parsed.query() {
         out.push('?');
         out.push_str(q);
