@@ -14,22 +14,18 @@ pub mod components;
 pub mod layout;
 pub mod live;
 pub mod pages;
+pub mod routes;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 use crate::layout::Layout;
-use crate::pages::{
-    admin_users::AdminUsersPage, audit::AuditPage, dashboard::DashboardPage, images::ImagesPage,
-    not_found::NotFound, operations::OperationsPage, organization::OrganizationPage,
-    organizations::OrganizationsPage, recover::RecoverPage, service::ServicePage,
-    services::ServicesPage, settings::SettingsPage, signin::SigninPage, signup::SignupPage,
-    vm::VmPage, vms::VmsPage,
-};
+use crate::pages::not_found::NotFound;
+use crate::routes as page;
 
 /// The HTML document around the app; rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -69,21 +65,21 @@ pub fn App() -> impl IntoView {
             <div id="app" data-hydrated=move || hydrated.get().to_string()>
                 <Layout>
                     <Routes fallback=|| view! { <NotFound /> }>
-                        <Route path=path!("") view=DashboardPage ssr=SsrMode::InOrder />
-                        <Route path=path!("vms") view=VmsPage />
-                        <Route path=path!("vms/:id") view=VmPage />
-                        <Route path=path!("services") view=ServicesPage />
-                        <Route path=path!("services/:id") view=ServicePage />
-                        <Route path=path!("organizations") view=OrganizationsPage />
-                        <Route path=path!("organizations/:id") view=OrganizationPage />
-                        <Route path=path!("settings") view=SettingsPage />
-                        <Route path=path!("admin/users") view=AdminUsersPage />
-                        <Route path=path!("audit") view=AuditPage />
-                        <Route path=path!("operations") view=OperationsPage />
-                        <Route path=path!("images") view=ImagesPage />
-                        <Route path=path!("signin") view=SigninPage />
-                        <Route path=path!("signup") view=SignupPage />
-                        <Route path=path!("recover") view=RecoverPage />
+                        <Route path=path!("") view={Lazy::<page::Dashboard>::new()} ssr=SsrMode::InOrder />
+                        <Route path=path!("vms") view={Lazy::<page::Vms>::new()} />
+                        <Route path=path!("vms/:id") view={Lazy::<page::Vm>::new()} />
+                        <Route path=path!("services") view={Lazy::<page::Services>::new()} />
+                        <Route path=path!("services/:id") view={Lazy::<page::Service>::new()} />
+                        <Route path=path!("organizations") view={Lazy::<page::Organizations>::new()} />
+                        <Route path=path!("organizations/:id") view={Lazy::<page::Organization>::new()} />
+                        <Route path=path!("settings") view={Lazy::<page::Settings>::new()} />
+                        <Route path=path!("admin/users") view={Lazy::<page::AdminUsers>::new()} />
+                        <Route path=path!("audit") view={Lazy::<page::Audit>::new()} />
+                        <Route path=path!("operations") view={Lazy::<page::Operations>::new()} />
+                        <Route path=path!("images") view={Lazy::<page::Images>::new()} />
+                        <Route path=path!("signin") view={Lazy::<page::Signin>::new()} />
+                        <Route path=path!("signup") view={Lazy::<page::Signup>::new()} />
+                        <Route path=path!("recover") view={Lazy::<page::Recover>::new()} />
                     </Routes>
                 </Layout>
             </div>

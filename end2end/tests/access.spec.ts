@@ -1,7 +1,7 @@
 // Two people with passkeys share an organization and see exactly what the schema allows them;
 // the Access panel explains grants and refusals; removing a member hides everything at once.
 import { test, expect } from '@playwright/test';
-import { addAuthenticator, hydrated, signUp, uniqueName, watchErrors } from './support';
+import { addAuthenticator, createOrg, createVm, hydrated, signUp, uniqueName, watchErrors } from './support';
 
 test('an owner adds a member, both see the VM as the schema says, removal hides it', async ({ browser }) => {
   const annContext = await browser.newContext();
@@ -15,12 +15,7 @@ test('an owner adds a member, both see the VM as the schema says, removal hides 
   const bobName = await signUp(bob, uniqueName('bob'), 'Bob Member');
 
   // Ann starts an organization and becomes its owner.
-  const orgName = `acme-${Date.now().toString(36)}`;
-  await ann.goto('/organizations');
-  await hydrated(ann);
-  await ann.getByTestId('org-name').fill(orgName);
-  await ann.getByTestId('org-create').click();
-  await expect(ann.getByTestId('org-title')).toHaveText(orgName);
+  const orgName = await createOrg(ann, 'acme');
   const orgUrl = ann.url();
   await expect(ann.locator(`[data-testid=member-row][data-username=${annName}] [data-testid=member-role]`)).toHaveText('Owner');
 
@@ -31,14 +26,8 @@ test('an owner adds a member, both see the VM as the schema says, removal hides 
   await expect(bobRow.getByTestId('member-role')).toHaveText('Member');
 
   // A VM in the organization.
-  await ann.goto('/vms');
-  await hydrated(ann);
-  await ann.getByTestId('vm-org').selectOption({ label: orgName });
-  await ann.getByTestId('vm-name').fill('web-1');
   // A record is enough here; vms.spec.ts boots one.
-  await ann.getByTestId('vm-start').uncheck();
-  await ann.getByTestId('vm-create').click();
-  await expect(ann.getByTestId('vm-title')).toHaveText('web-1');
+  await createVm(ann, orgName, 'web-1');
   const vmUrl = ann.url();
   const people = (page: typeof ann, permission: string) =>
     page.locator(`[data-testid=access-row][data-permission=${permission}] [data-testid=access-people]`);

@@ -1,7 +1,7 @@
 // Two people in one organization watch the same VM: one starts it, the other's page follows
 // without a reload; a stranger sees nothing; once removed, the member's page drops the VM.
 import { test, expect } from '@playwright/test';
-import { addAuthenticator, hydrated, signUp, uniqueName, watchErrors } from './support';
+import { addAuthenticator, createOrg, createVm, hydrated, signUp, uniqueName, watchErrors } from './support';
 
 test('pages follow changes live, only for those who may see them, and drop revoked ones', async ({ browser }) => {
   test.setTimeout(180_000);
@@ -13,24 +13,13 @@ test('pages follow changes live, only for those who may see them, and drop revok
   const bobName = await signUp(bob, uniqueName('bob'), 'Bob Live');
   await signUp(carl, uniqueName('carl'), 'Carl Stranger');
 
-  const orgName = `live-${Date.now().toString(36)}`;
-  await ann.goto('/organizations');
-  await hydrated(ann);
-  await ann.getByTestId('org-name').fill(orgName);
-  await ann.getByTestId('org-create').click();
-  await expect(ann.getByTestId('org-title')).toHaveText(orgName);
+  const orgName = await createOrg(ann, 'live');
   const orgUrl = ann.url();
   await ann.getByTestId('member-username').fill(bobName);
   await ann.getByTestId('member-add').click();
   await expect(ann.locator(`[data-testid=member-row][data-username=${bobName}]`)).toBeVisible();
 
-  await ann.goto('/vms');
-  await hydrated(ann);
-  await ann.getByTestId('vm-org').selectOption({ label: orgName });
-  await ann.getByTestId('vm-name').fill('live-1');
-  await ann.getByTestId('vm-start').uncheck();
-  await ann.getByTestId('vm-create').click();
-  await expect(ann.getByTestId('vm-title')).toHaveText('live-1');
+  await createVm(ann, orgName, 'live-1');
   const vmUrl = ann.url();
   const annState = ann.locator('[data-testid=vm-state]').first();
   await expect(annState).toHaveAttribute('data-state', 'stopped', { timeout: 60_000 });

@@ -2,7 +2,7 @@
 // configuration is refused, then saves and deploys a new one and watches the rollout's log and
 // status follow live (no reload) until version 2 runs.
 import { test, expect } from '@playwright/test';
-import { addAuthenticator, hydrated, signUp, uniqueName, watchErrors } from './support';
+import { addAuthenticator, createOrg, hydrated, signUp, uniqueName, watchErrors } from './support';
 
 test('a service deploys a new configuration while its page follows the rollout live', async ({ page }) => {
   test.setTimeout(360_000);
@@ -10,12 +10,7 @@ test('a service deploys a new configuration while its page follows the rollout l
   await addAuthenticator(page);
   await signUp(page, uniqueName('svc'), 'Sam Service');
 
-  const orgName = `svc-${Date.now().toString(36)}`;
-  await page.goto('/organizations');
-  await hydrated(page);
-  await page.getByTestId('org-name').fill(orgName);
-  await page.getByTestId('org-create').click();
-  await expect(page.getByTestId('org-title')).toHaveText(orgName);
+  const orgName = await createOrg(page, 'svc');
 
   // Create: one replica of the ready image with an empty configuration.
   await page.goto('/services');

@@ -1,7 +1,7 @@
 // The app shell: server rendering, hydration, styling, navigation, the 404 page and the
 // Content-Security-Policy it all runs under.
 import { test, expect } from '@playwright/test';
-import { addAuthenticator, hydrated, signUp, uniqueName, watchErrors } from './support';
+import { addAuthenticator, createOrg, hydrated, signUp, uniqueName, watchErrors } from './support';
 
 test('without JavaScript the dashboard content is in the server-rendered HTML', async ({ browser, page }) => {
   await addAuthenticator(page);
@@ -142,12 +142,7 @@ test('the Content-Security-Policy holds and nothing the app does violates it', a
   await expect(page.getByTestId('count-nodes')).toBeVisible();
 
   // A page with live updates: the WebSocket connects and a new VM's state arrives live.
-  const orgName = `csp-${Date.now().toString(36)}`;
-  await page.goto('/organizations');
-  await hydrated(page);
-  await page.getByTestId('org-name').fill(orgName);
-  await page.getByTestId('org-create').click();
-  await expect(page.getByTestId('org-title')).toHaveText(orgName);
+  const orgName = await createOrg(page, 'csp');
   await page.goto('/vms');
   await hydrated(page);
   await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'open');

@@ -54,3 +54,28 @@ export async function signUp(page: Page, username = uniqueName(), displayName = 
   await expect(page.getByTestId('me')).toHaveText(displayName);
   return username;
 }
+
+/** Starts an organization named `<prefix>-<time>` from the Organizations page; returns its name.
+ * The page is left on the new organization's page. */
+export async function createOrg(page: Page, prefix: string): Promise<string> {
+  const orgName = `${prefix}-${Date.now().toString(36)}`;
+  await page.goto('/organizations');
+  await hydrated(page);
+  await page.getByTestId('org-name').fill(orgName);
+  await page.getByTestId('org-create').click();
+  await expect(page.getByTestId('org-title')).toHaveText(orgName);
+  return orgName;
+}
+
+/** Creates a VM named `name` in `orgName` from the VMs page, stopped (a record only, nothing
+ * boots) unless `start` is set; the page is left on the new VM's page. */
+export async function createVm(page: Page, orgName: string, name: string, start = false) {
+  await page.goto('/vms');
+  await hydrated(page);
+  await page.getByTestId('vm-org').selectOption({ label: orgName });
+  await page.getByTestId('vm-name').fill(name);
+  if (start) await expect(page.getByTestId('vm-start')).toBeChecked();
+  else await page.getByTestId('vm-start').uncheck();
+  await page.getByTestId('vm-create').click();
+  await expect(page.getByTestId('vm-title')).toHaveText(name);
+}

@@ -1,7 +1,7 @@
 // A person creates a VM from the ready image, watches it boot in the browser console, types
 // into the guest, stops it and deletes it.
 import { test, expect } from '@playwright/test';
-import { addAuthenticator, hydrated, signUp, uniqueName, watchErrors } from './support';
+import { addAuthenticator, createOrg, hydrated, signUp, uniqueName, watchErrors } from './support';
 
 test('a VM boots from the ready image, its console is interactive, it stops and is deleted', async ({ page }) => {
   test.setTimeout(180_000);
@@ -9,12 +9,7 @@ test('a VM boots from the ready image, its console is interactive, it stops and 
   await addAuthenticator(page);
   await signUp(page, uniqueName('vm'), 'Vera Machine');
 
-  const orgName = `lab-${Date.now().toString(36)}`;
-  await page.goto('/organizations');
-  await hydrated(page);
-  await page.getByTestId('org-name').fill(orgName);
-  await page.getByTestId('org-create').click();
-  await expect(page.getByTestId('org-title')).toHaveText(orgName);
+  const orgName = await createOrg(page, 'lab');
 
   await page.goto('/vms');
   await hydrated(page);
