@@ -1,8 +1,9 @@
 //! `cargo xtask`: the project's two commands, plus the setup they share.
 //!
 //! - `cargo xtask run`: install what is missing, build the site, run Strata on its defaults.
-//! - `cargo xtask test`: install what is missing, then fmt, clippy, Rust tests on SQLite and
-//!   PostgreSQL, the release build and the Playwright suite in Debian's Chromium.
+//! - `cargo xtask test`: install what is missing, then fmt, the release build and the other
+//!   targets with clippy's lints as errors, Rust tests on SQLite and PostgreSQL, and the
+//!   Playwright suite in Debian's Chromium.
 //! - `cargo xtask setup`: only the installs.
 //! - `cargo xtask bench`: the load benchmark (server/benches/load.rs) on a release build;
 //!   `-- --soak MINUTES` adds the memory soak.

@@ -1,10 +1,29 @@
 //! Installs, each only when missing: apt packages, the wasm target, cargo tools, npm packages.
 
-use crate::steps::{capture, root, sh, sh_env, Result};
+use crate::steps::{capture, root, sh, Result};
 use std::path::Path;
 
 /// cargo-leptos 0.3.11 needs a newer rustc than this machine's; 0.3.10 builds and works.
 const CARGO_LEPTOS_VERSION: &str = "0.3.10";
+
+/// The crates cargo-leptos spends a release site build in: WASM splitting (wasmparser,
+/// wasm-encoder, gimli), file hashes (md-5, seahash) and the precompressed copies (brotli,
+/// flate2/miniz_oxide).
+const CARGO_LEPTOS_HOT_CRATES: &[&str] = &[
+    "wasm_split_cli_support",
+    "wasmparser",
+    "wasm-encoder",
+    "gimli",
+    "md-5",
+    "seahash",
+    "brotli",
+    "alloc-no-stdlib",
+    "alloc-stdlib",
+    "flate2",
+    "miniz_oxide",
+    "crc32fast",
+    "adler2",
+];
 
 /// What the command about to run needs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -124,20 +143,21 @@ fn cargo_leptos() -> Result {
     if have.contains(CARGO_LEPTOS_VERSION) {
         return Ok(());
     }
-    // Its own release profile (fat LTO, one codegen unit) takes twice as long to install; a
-    // debug build installs fast but then runs wasm-bindgen, wasm-split, the JS minifier and
-    // brotli unoptimized, minutes per site build. Optimized without LTO is the middle.
+    // Its own release profile (fat LTO, one codegen unit) takes 15 to 21 minutes to install
+    // here, and even optimized without LTO it took over 20 minutes beside wasm-bindgen. A
+    // debug build installs in about 7, but then splits, hashes and compresses the site
+    // unoptimized (minutes per build). So: a debug build with the crates that do that work
+    // optimized, and no debug info.
     step(&format!(
         "installing cargo-leptos {CARGO_LEPTOS_VERSION} (several minutes on 2 cores)"
     ));
-    sh_env(
-        &format!("cargo install --locked cargo-leptos@{CARGO_LEPTOS_VERSION}"),
-        &[
-            ("CARGO_PROFILE_RELEASE_LTO", "false"),
-            ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
-            ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"),
-        ],
-    )
+    let optimized: String = CARGO_LEPTOS_HOT_CRATES
+        .iter()
+        .map(|krate| format!(" --config 'profile.dev.package.{krate}.opt-level=3'"))
+        .collect();
+    sh(&format!(
+        "cargo --config 'profile.dev.debug=false'{optimized} install --locked --debug cargo-leptos@{CARGO_LEPTOS_VERSION}"
+    ))
 }
 
 /// The load benchmark's HTTP load generator (Debian's wrk).

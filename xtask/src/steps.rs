@@ -10,14 +10,19 @@ use crate::setup::{self, Need};
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-/// The optimized server and site, with brotli and gzip copies of every asset. The server's
-/// cargo runs through a script that records the variables cargo-leptos gives it.
-const RELEASE_BUILD: &str = "LEPTOS_BIN_CARGO_COMMAND=\"$PWD/scripts/cargo-recording-env.sh\" cargo leptos build --release --precompress";
+/// The optimized server and site, with brotli and gzip copies of every asset, and the WASM split
+/// per page (`--split`: app/src/routes.rs). The server's cargo runs through a script that
+/// records the variables cargo-leptos gives it.
+const RELEASE_BUILD: &str = "LEPTOS_BIN_CARGO_COMMAND=\"$PWD/scripts/cargo-recording-env.sh\" cargo leptos build --release --precompress --split";
 /// Where that script writes them.
 const LEPTOS_ENV_FILE: &str = "target/leptos-server.env";
 /// The Rust tests, in the release profile, with nextest (integration binaries run side by
 /// side). Every test runs even after one fails, so a CI log lists all failures at once.
 const RUST_TESTS: &str = "cargo nextest run --release --no-fail-fast";
+/// After the release build: the binaries and benches it does not build, linted like it.
+const OTHER_TARGETS: &str = "cargo build --release --bins --benches";
+/// `cargo clippy -- -D warnings`'s lints as errors (clippy-driver reads them from here).
+const CLIPPY_ARGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
 
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
@@ -154,6 +159,31 @@ fn leptos_env() -> Result<Vec<(String, String)>> {
         .collect())
 }
 
+/// The variables that make cargo compile the workspace's own crates with clippy-driver (what
+/// `cargo clippy` does, but building instead of only checking): every crate CI compiles is
+/// linted in the build it needs anyway, and nothing is compiled a second time for clippy.
+fn lint_env() -> Result<Vec<(String, String)>> {
+    let sysroot = capture("rustc --print sysroot").ok_or("`rustc --print sysroot` failed")?;
+    let driver = PathBuf::from(sysroot.trim()).join("bin/clippy-driver");
+    if !driver.exists() {
+        return Err(format!(
+            "{} is missing: install clippy with `rustup component add clippy`",
+            driver.display()
+        ));
+    }
+    Ok(vec![
+        (
+            "RUSTC_WORKSPACE_WRAPPER".into(),
+            driver.display().to_string(),
+        ),
+        ("CLIPPY_ARGS".into(), CLIPPY_ARGS.into()),
+    ])
+}
+
+fn pairs(vars: &[(String, String)]) -> Vec<(&str, &str)> {
+    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 /// How long each step took, printed at the end (and when a step fails).
 struct Steps {
     started: Instant,
@@ -202,7 +232,7 @@ pub fn bench(args: &[String]) -> Result {
     };
     banner("load benchmark (server/benches/load.rs)");
     let env = leptos_env()?;
-    let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut all = pairs(&env);
     all.push(("STRATA_BENCH_SOAK_MINUTES", soak.as_str()));
     sh_env("cargo bench -p server --bench load", &all)
 }
@@ -212,17 +242,20 @@ pub fn test() -> Result {
     let mut steps = Steps::new();
     steps.run("installs (only what is missing)", || setup::all(Need::Test))?;
     steps.run("formatting", || sh("cargo fmt --all -- --check"))?;
-    steps.run("clippy", || {
-        sh("cargo clippy --all-targets -- -D warnings")?;
-        sh("cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings")
+    // Clippy's lints run inside the builds (see `lint_env`): the release build lints the server
+    // and the browser crates, the next step the other binaries and the benches, the test build
+    // the tests. Built with the variables the release build recorded, the tests reuse its crates.
+    let lint = lint_env()?;
+    steps.run("release build, linted", || {
+        sh_env(RELEASE_BUILD, &pairs(&lint))
     })?;
-    // The tests build in the release profile so they reuse the release build's crates (one
-    // optimized build of the tree instead of a debug one and an optimized one).
-    steps.run("release build", || sh(RELEASE_BUILD))?;
-    let env = leptos_env()?;
+    let mut env = leptos_env()?;
+    env.extend(lint);
+    steps.run("other binaries and benches, linted", || {
+        sh_env(OTHER_TARGETS, &pairs(&env))
+    })?;
     let with = |db: &'static str| {
-        let mut all: Vec<(&str, &str)> =
-            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut all = pairs(&env);
         all.push(("STRATA_TEST_DATABASE", db));
         all
     };

@@ -15,17 +15,3 @@ pub fn duration(seconds: i64) -> String {
 pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / 1_048_576.0
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(-3), "0 s");
-        assert_eq!(duration(59), "59 s");
-        assert_eq!(duration(600), "10 min");
-        assert_eq!(duration(3_600 * 3 + 300), "3 h 5 min");
-        assert_eq!(duration(86_400 * 2 + 3_600 * 4), "2 d 4 h");
-    }
-}

@@ -66,16 +66,3 @@ pub fn Sparkline(
         </svg>
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_are_scaled_into_the_box() {
-        let p = points(&[(0.0, 0.0), (1.0, 10.0)], (0.0, 1.0), 10.0, 100.0, 21.0);
-        assert_eq!(p, "0.0,20.5 100.0,0.5");
-        assert_eq!(ceiling([0.2, 0.4], 1.0), 1.0);
-        assert_eq!(ceiling([3.0, 7.5], 1.0), 7.5);
-    }
-}

@@ -5,7 +5,7 @@ mod config_editor;
 mod deployments;
 mod header;
 mod history;
-mod log_feed;
+pub mod log_feed;
 mod metrics;
 mod operate;
 mod replicas;

@@ -10,8 +10,8 @@
 
 pub mod access;
 pub mod audit;
-pub mod audit_log;
 pub mod auth;
+pub mod compute;
 pub mod config;
 pub mod dashboard;
 pub mod db;
@@ -19,19 +19,14 @@ pub mod entities;
 pub mod error;
 pub mod events;
 pub mod gauges;
-pub mod images;
-mod live;
-pub mod nodes;
+mod locking;
 pub mod operations;
 pub mod orgs;
-mod reconcile;
 pub mod services;
-#[cfg(feature = "testing")]
+// Test support, compiled always (no feature): a `testing` feature made the test build compile
+// `control`, `app` and `server` a second time. Nothing outside tests calls it.
+#[doc(hidden)]
 pub mod testing;
-pub mod usage;
-pub mod vm_console;
-pub mod vm_lifecycle;
-pub mod vms;
 
 pub use config::{ComputeConfig, ControlConfig};
 pub use db::Control;

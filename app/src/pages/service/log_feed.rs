@@ -50,7 +50,7 @@ pub fn log_feed(
 
 /// Replaces what is held with `fetched`, keeping live lines of the same stream that arrived
 /// after the fetch was answered.
-fn settle(
+pub fn settle(
     held: &mut (String, Vec<DeploymentLogLine>),
     id: String,
     fetched: Vec<DeploymentLogLine>,
@@ -67,26 +67,4 @@ fn settle(
     held.0 = id;
     held.1 = fetched;
     held.1.extend(later);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn line(at: &str, message: &str) -> DeploymentLogLine {
-        DeploymentLogLine {
-            at: at.into(),
-            level: "info".into(),
-            message: message.into(),
-        }
-    }
-
-    #[test]
-    fn a_refetch_keeps_later_live_lines_once() {
-        let mut held = ("d".to_owned(), vec![line("1", "a"), line("3", "c")]);
-        settle(&mut held, "d".into(), vec![line("1", "a"), line("2", "b")]);
-        assert_eq!(held.1, [line("1", "a"), line("2", "b"), line("3", "c")]);
-        settle(&mut held, "e".into(), vec![line("1", "x")]);
-        assert_eq!(held, ("e".to_owned(), vec![line("1", "x")]));
-    }
 }

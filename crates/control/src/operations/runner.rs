@@ -61,7 +61,7 @@ impl Control {
     async fn run_forever(self) {
         let busy: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
         let slots = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
-        let mut sweep = tokio::time::interval(crate::reconcile::SWEEP_EVERY);
+        let mut sweep = tokio::time::interval(crate::compute::reconcile::SWEEP_EVERY);
         loop {
             match self.claim_due(&busy, slots.available_permits()).await {
                 Ok(claimed) => {
@@ -179,7 +179,7 @@ impl Control {
         match ctx.op.kind.split('.').next().unwrap_or_default() {
             "vm" => self.run_vm_operation(ctx).await,
             "service" => self.run_service_operation(ctx).await,
-            #[cfg(feature = "testing")]
+            // Only the runner's own tests queue these (control::testing).
             "test" => crate::testing::run_test_operation(ctx).await,
             _ => Err(OpError::Permanent(format!(
                 "no runner for operations of kind {}",
@@ -290,7 +290,7 @@ impl Control {
         now: chrono::DateTime<Utc>,
     ) -> Result<(), AppError> {
         if op.target_type == "vm" {
-            crate::reconcile::vm_failed(txn, op, error, now).await?;
+            crate::compute::reconcile::vm_failed(txn, op, error, now).await?;
         }
         Ok(())
     }
@@ -302,7 +302,7 @@ impl Control {
         now: chrono::DateTime<Utc>,
     ) -> Result<(), AppError> {
         if op.target_type == "vm" {
-            crate::reconcile::vm_cancelled(txn, op, now).await?;
+            crate::compute::reconcile::vm_cancelled(txn, op, now).await?;
         }
         Ok(())
     }
