@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use control::audit_log::ExportFormat;
+use control::audit::log::ExportFormat;
 use control::auth::Caller;
 use model::audit::AuditFilter;
 use model::AppError;

@@ -15,7 +15,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
 use control::auth::Caller;
-use sea_orm::prelude::Uuid;
+use control::compute::console::Console;
 
 use crate::guard::error;
 use crate::ws::{admit, bounded, close, Admitted, TOO_MANY_CODE, TOO_MANY_REASON};
@@ -45,27 +45,24 @@ pub async fn console(
         token,
         slot,
     } = admitted;
-    let vm = match state.control.open_console(&caller, &id).await {
-        Ok(vm) => vm,
+    let console = match state
+        .control
+        .open_console(&caller, &id, chrono::Utc::now())
+        .await
+    {
+        Ok(console) => console,
         Err(e) => return error(e),
     };
     bounded(upgrade, MAX_INPUT).on_upgrade(move |socket| async move {
         match slot {
-            Some(_held) => run(state, caller, token, vm, socket).await,
+            Some(_held) => run(state, console, token, socket).await,
             None => close(socket, TOO_MANY_CODE, TOO_MANY_REASON).await,
         }
     })
 }
 
-async fn run(
-    state: AppState,
-    caller: Caller,
-    token: Option<String>,
-    vm: Uuid,
-    mut socket: WebSocket,
-) {
+async fn run(state: AppState, console: Console, token: Option<String>, mut socket: WebSocket) {
     let control = &state.control;
-    let id = vm.to_string();
     let mut offset = 0u64;
     let mut poll = tokio::time::interval(POLL);
     let mut recheck = tokio::time::interval(RECHECK);
@@ -74,7 +71,7 @@ async fn run(
         tokio::select! {
             _ = poll.tick() => {
                 // An error means not running (yet): nothing to show; keep waiting.
-                if let Ok((bytes, next)) = control.driver().console_read(&id, offset, 64 * 1024).await {
+                if let Ok((bytes, next)) = console.read(offset, 64 * 1024).await {
                     offset = next;
                     if !bytes.is_empty() && socket.send(Message::Binary(bytes.into())).await.is_err() {
                         return;
@@ -89,7 +86,7 @@ async fn run(
                 if !live {
                     return close(socket, 4401, "Your session ended; sign in again.").await;
                 }
-                if !control.console_allowed(&caller, vm).await {
+                if !console.still_allowed(control).await {
                     return close(socket, 4403, "You no longer have access to this console.").await;
                 }
             }
@@ -103,8 +100,8 @@ async fn run(
                 if input.len() > MAX_INPUT {
                     return close(socket, 1009, "Type less at once.").await;
                 }
-                if let Err(e) = control.driver().console_write(&id, &input).await {
-                    tracing::debug!(vm = %id, error = %e, "console input not delivered");
+                if let Err(e) = console.write(&input).await {
+                    tracing::debug!(vm = %console.vm(), error = %e, "console input not delivered");
                 }
             }
         }

@@ -2,26 +2,12 @@
 //! flipped assertion and a malformed file fail with exit 1), and read-only questions against
 //! an installation's database.
 
-use model::vms::NewVm;
 use std::path::PathBuf;
-use std::process::Command;
 
 use chrono::Utc;
 use control::testing::{caller, TestDb};
-use model::orgs::OrgRole;
 
-fn strata(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+use crate::common::{acme, strata};
 
 fn project_file() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -91,20 +77,9 @@ async fn operators_can_ask_about_real_grants_without_changing_anything() {
     let owner = caller(&control, "olga", false).await;
     let _member = caller(&control, "mike", false).await;
     let _stranger = caller(&control, "sven", false).await;
-    let org = control
-        .create_organization(&owner, "acme", now)
-        .await
-        .unwrap();
-    control
-        .add_member(&owner, &org.id, "mike", OrgRole::Member, now)
-        .await
-        .unwrap();
-    let vm = control
-        .create_vm(&owner, &NewVm::named(&org.id, "web"), now)
-        .await
-        .unwrap();
+    let acme = acme(&control, &owner, &["mike"], now).await;
     let url = db.url.clone();
-    let vm_ref = format!("vm:{}", vm.id);
+    let vm_ref = format!("vm:{}", acme.vm);
     let ask = |args: &[&str]| {
         let mut all = vec!["authz"];
         all.extend_from_slice(args);

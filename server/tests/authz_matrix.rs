@@ -7,7 +7,6 @@ use axum::http::{header, Request, StatusCode};
 use chrono::Utc;
 use control::testing::{user_with_session, TestDb};
 use http_body_util::BodyExt;
-use model::orgs::OrgRole;
 use model::vms::{NewVm, ShareLevel};
 use server::{router, serve::leptos_options, AppState};
 use tower::ServiceExt;
@@ -68,27 +67,13 @@ async fn world() -> World {
     let (tess, _) = user_with_session(&control, "tess", false).await;
     let (vic, _) = user_with_session(&control, "vic", false).await;
     let (dora, _) = user_with_session(&control, "dora", false).await;
-    let org = control
-        .create_organization(&owner, "acme", now)
-        .await
-        .unwrap();
+    let crate::common::Acme { org, vm } =
+        crate::common::acme(&control, &owner, &["member", "tess"], now).await;
     control
-        .add_member(&owner, &org.id, "member", OrgRole::Member, now)
+        .share_vm(&owner, &vm, "vic", ShareLevel::Viewer, now)
         .await
         .unwrap();
-    control
-        .add_member(&owner, &org.id, "tess", OrgRole::Member, now)
-        .await
-        .unwrap();
-    let vm = control
-        .create_vm(&owner, &NewVm::named(&org.id, "web"), now)
-        .await
-        .unwrap();
-    control
-        .share_vm(&owner, &vm.id, "vic", ShareLevel::Viewer, now)
-        .await
-        .unwrap();
-    let mut new_svc = model::services::NewService::named(&org.id, "api");
+    let mut new_svc = model::services::NewService::named(&org, "api");
     new_svc.replicas = 0;
     let svc = control.create_service(&owner, &new_svc, now).await.unwrap();
     let dep = control.service(&owner, &svc.id).await.unwrap().deployments[0]
@@ -109,15 +94,15 @@ async fn world() -> World {
         .await
         .unwrap()
         .into_iter()
-        .find(|o| o.target_id == vm.id)
+        .find(|o| o.target_id == vm)
         .expect("the VM's creation is queued")
         .id;
     World {
         app,
         control,
         tokens,
-        org: org.id,
-        vm: vm.id,
+        org,
+        vm,
         op,
         svc: svc.id,
         replica,

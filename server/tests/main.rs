@@ -4,6 +4,7 @@
 
 mod authz_cli;
 mod authz_matrix;
+mod common;
 mod crash;
 mod live;
 mod passkeys;

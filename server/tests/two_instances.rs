@@ -3,7 +3,6 @@
 //! instance (whose cache had just allowed it) is refused. Live events through Redis: a change
 //! made through one instance reaches a WebSocket connected to the other.
 
-use model::vms::NewVm;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -11,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use control::testing::{caller, TestDb};
-use model::orgs::OrgRole;
+
+use crate::common::{acme, strata};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -101,20 +101,9 @@ async fn a_member_removed_on_one_instance_is_refused_by_the_other_at_once() {
         let token = control::testing::session_for(&control, owner.user_id).await;
         (owner.user_id, token)
     };
-    let org = control
-        .create_organization(&owner, "acme", now)
-        .await
-        .unwrap();
-    control
-        .add_member(&owner, &org.id, "mike", OrgRole::Member, now)
-        .await
-        .unwrap();
-    let vm = control
-        .create_vm(&owner, &NewVm::named(&org.id, "web"), now)
-        .await
-        .unwrap();
+    let acme = acme(&control, &owner, &["mike"], now).await;
     let member_id = control
-        .organization(&owner, &org.id)
+        .organization(&owner, &acme.org)
         .await
         .unwrap()
         .members
@@ -126,7 +115,7 @@ async fn a_member_removed_on_one_instance_is_refused_by_the_other_at_once() {
 
     let a = start(&db.url);
     let b = start(&db.url);
-    let get_vm = format!("id={}", vm.id);
+    let get_vm = format!("id={}", acme.vm);
     // The member reads the VM through A several times: A's cache now holds the grant.
     for _ in 0..3 {
         let (code, body) = post(a.port, "/api/vms/get", &get_vm, Some(&member_token)).unwrap();
@@ -136,7 +125,7 @@ async fn a_member_removed_on_one_instance_is_refused_by_the_other_at_once() {
     let (code, body) = post(
         b.port,
         "/api/orgs/remove_member",
-        &format!("org_id={}&user_id={member_id}", org.id),
+        &format!("org_id={}&user_id={member_id}", acme.org),
         Some(&owner_token),
     )
     .unwrap();
@@ -149,21 +138,6 @@ async fn a_member_removed_on_one_instance_is_refused_by_the_other_at_once() {
     assert!(body.ends_with("[]"), "{body}");
 }
 
-fn strata(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 #[tokio::test]
 async fn authz_questions_to_a_running_server_need_platform_admin_rights() {
     let db = TestDb::new().await;
@@ -172,17 +146,10 @@ async fn authz_questions_to_a_running_server_need_platform_admin_rights() {
     let (_, admin_token) = control::testing::user_with_session(&control, "root", true).await;
     let owner = caller(&control, "olga", false).await;
     let owner_token = control::testing::session_for(&control, owner.user_id).await;
-    let org = control
-        .create_organization(&owner, "acme", now)
-        .await
-        .unwrap();
-    let vm = control
-        .create_vm(&owner, &NewVm::named(&org.id, "web"), now)
-        .await
-        .unwrap();
+    let acme = acme(&control, &owner, &[], now).await;
     let server = start(&db.url);
     let url = format!("http://127.0.0.1:{}", server.port);
-    let vm_ref = format!("vm:{}", vm.id);
+    let vm_ref = format!("vm:{}", acme.vm);
     let ask = |token: &str, args: &[&str]| {
         let mut all = vec!["authz"];
         all.extend_from_slice(args);
@@ -225,14 +192,7 @@ async fn a_change_through_one_instance_reaches_a_websocket_on_the_other_through_
     let now = Utc::now();
     let owner = caller(&control, "olga", false).await;
     let token = control::testing::session_for(&control, owner.user_id).await;
-    let org = control
-        .create_organization(&owner, "acme", now)
-        .await
-        .unwrap();
-    let vm = control
-        .create_vm(&owner, &NewVm::named(&org.id, "web"), now)
-        .await
-        .unwrap();
+    let acme = acme(&control, &owner, &[], now).await;
     // Two instances of one installation on one host: one data directory, one node.
     let data = std::env::temp_dir().join(format!("strata-redis-{}", free_port()));
     let a = start_with(&db.url, &data, &["--redis-url", &redis]);
@@ -251,7 +211,7 @@ async fn a_change_through_one_instance_reaches_a_websocket_on_the_other_through_
     let (code, body) = post(
         a.port,
         "/api/vms/delete",
-        &format!("id={}", vm.id),
+        &format!("id={}", acme.vm),
         Some(&token),
     )
     .unwrap();
@@ -270,7 +230,7 @@ async fn a_change_through_one_instance_reaches_a_websocket_on_the_other_through_
         };
         let event: model::events::LiveEvent = serde_json::from_str(&text).unwrap();
         if let model::events::LiveEvent::VmUpdate { id, generation, .. } = event {
-            if id == vm.id && generation >= 2 {
+            if id == acme.vm && generation >= 2 {
                 break;
             }
         }

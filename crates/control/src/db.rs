@@ -33,7 +33,7 @@ pub struct Control {
     runner_id: Arc<str>,
     runner_wake: Arc<Notify>,
     bus: Arc<crate::events::EventBus>,
-    usage: Arc<crate::usage::Usage>,
+    usage: Arc<crate::compute::usage::Usage>,
     /// The only directory images may be registered from.
     pub(crate) image_dir: Arc<std::path::PathBuf>,
 }
@@ -95,7 +95,7 @@ impl Control {
             .await
             .map_err(StartError::Connect)?;
         Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
-        let local_node = crate::nodes::ensure_local_node(&db, now)
+        let local_node = crate::compute::nodes::ensure_local_node(&db, now)
             .await
             .map_err(StartError::LocalNode)?;
         let bus = match (&config.redis_url, config.events) {
@@ -103,10 +103,10 @@ impl Control {
             _ => crate::events::EventBus::in_process(),
         };
         let usage = match &config.redis_url {
-            Some(url) => crate::usage::Usage::with_redis(url)
+            Some(url) => crate::compute::usage::Usage::with_redis(url)
                 .await
                 .map_err(StartError::Metrics)?,
-            None => crate::usage::Usage::in_memory(),
+            None => crate::compute::usage::Usage::in_memory(),
         };
         let control = Self {
             db,
@@ -146,6 +146,11 @@ impl Control {
         self.driver.as_ref()
     }
 
+    /// The driver, for handles that outlive a borrow of `Control` (an open console).
+    pub(crate) fn driver_arc(&self) -> Arc<dyn Driver> {
+        self.driver.clone()
+    }
+
     /// The embedded node's id.
     pub fn local_node(&self) -> Uuid {
         self.local_node
@@ -165,7 +170,7 @@ impl Control {
     }
 
     /// Usage samples of VMs.
-    pub(crate) fn usage(&self) -> &crate::usage::Usage {
+    pub(crate) fn usage(&self) -> &crate::compute::usage::Usage {
         &self.usage
     }
 

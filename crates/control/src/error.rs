@@ -10,6 +10,14 @@ pub fn internal(context: &str, detail: impl std::fmt::Display) -> AppError {
     AppError::Internal(reference)
 }
 
+/// A unique-constraint violation becomes `conflict`; any other database error is internal.
+pub(crate) fn unique_or(e: sea_orm::DbErr, conflict: AppError, context: &str) -> AppError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => conflict,
+        _ => internal(context, e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

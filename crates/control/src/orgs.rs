@@ -17,7 +17,7 @@ use sea_orm::{
 };
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
-use crate::access::{not_found, tuples};
+use crate::access::{not_found, parse_id, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
 use crate::entities::{organization, relation_tuple, user};
@@ -28,10 +28,6 @@ fn rel_of(role: OrgRole) -> Rel {
         OrgRole::Owner => Rel::Owner,
         OrgRole::Member => Rel::Member,
     }
-}
-
-pub(crate) fn parse_id(id: &str, kind: Kind) -> Result<Uuid, AppError> {
-    id.trim().parse().map_err(|_| not_found(kind))
 }
 
 fn last_owner() -> AppError {
@@ -68,7 +64,7 @@ impl Control {
         .insert(&txn)
         .await
         .map_err(|e| {
-            crate::auth::signup::unique_or(
+            crate::error::unique_or(
                 e,
                 AppError::Conflict("An organization with that name already exists.".into()),
                 "create organization",

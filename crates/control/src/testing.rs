@@ -120,24 +120,8 @@ impl TestDb {
     }
 }
 
-/// The test guest, built once per test binary (idempotent, seconds when already built): the
-/// ready image every test installation offers.
-pub fn guest() -> PathBuf {
-    static GUEST: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    GUEST
-        .get_or_init(|| {
-            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-            let out = root.join("target/guest");
-            let status = std::process::Command::new("sh")
-                .arg(root.join("scripts/build-test-guest.sh"))
-                .arg(&out)
-                .status()
-                .expect("run scripts/build-test-guest.sh");
-            assert!(status.success(), "building the test guest failed");
-            std::path::absolute(out).expect("an absolute guest path")
-        })
-        .clone()
-}
+/// The test guest: the ready image every test installation offers.
+pub use hypervisor::testing::guest;
 
 impl Drop for TestDb {
     fn drop(&mut self) {

@@ -1,7 +1,7 @@
 //! Reading the audit log: who may see which rows, filters, keyset paging, and exports.
 
 use chrono::Utc;
-use control::audit_log::ExportFormat;
+use control::audit::log::ExportFormat;
 use control::testing::{caller, TestDb};
 use model::audit::AuditFilter;
 use model::orgs::OrgRole;

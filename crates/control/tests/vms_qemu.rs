@@ -200,7 +200,7 @@ async fn an_image_that_cannot_boot_fails_the_operation_with_an_error_and_an_audi
     let broken = c
         .register_image(
             &admin,
-            &control::images::NewImage {
+            &control::compute::images::NewImage {
                 name: "broken".into(),
                 os: "none".into(),
                 format: "kernel".into(),

@@ -28,6 +28,8 @@ pub mod procfs;
 pub mod qemu;
 pub mod qemu_driver;
 pub mod qmp;
+#[doc(hidden)]
+pub mod testing;
 
 pub use driver::{Boot, Driver, DriverError, MachineSpec, PowerState, Stopped, Usage};
 pub use qemu_driver::QemuDriver;

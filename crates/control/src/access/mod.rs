@@ -292,6 +292,11 @@ pub fn not_found(kind: Kind) -> AppError {
     AppError::NotFound(format!("No such {}.", kind.noun()))
 }
 
+/// The id of a `kind` from a request; anything that is not a UUID is that kind's "not found".
+pub(crate) fn parse_id(id: &str, kind: Kind) -> Result<sea_orm::prelude::Uuid, AppError> {
+    id.trim().parse().map_err(|_| not_found(kind))
+}
+
 pub fn forbidden(permission: Permission, _kind: Kind) -> AppError {
     let what = match permission {
         Permission::ManageUsers => "manage users",

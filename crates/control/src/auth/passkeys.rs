@@ -16,9 +16,9 @@ use webauthn_rs::prelude::{
 };
 
 use super::ceremony::{Extra, Kind};
-use super::signup::unique_or;
 use super::{show_time, webauthn_err, Caller};
 use crate::entities::passkey;
+use crate::error::unique_or;
 use crate::{internal, Control};
 
 /// Registration options for the browser. webauthn-rs 0.5 asks for a non-resident key; Strata

@@ -16,6 +16,7 @@ use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 use super::ceremony::{Extra, Kind};
 use super::{admin::LinkKind, passkeys, tokens, webauthn_err, ClientInfo};
 use crate::entities::{link, user};
+use crate::error::unique_or;
 use crate::{internal, Control};
 
 /// What the sign-up form sends.
@@ -200,13 +201,5 @@ pub(crate) async fn consume_link<C: sea_orm::ConnectionTrait>(
         Ok(())
     } else {
         Err(used_link())
-    }
-}
-
-/// A unique-constraint violation becomes `conflict`; anything else is internal.
-pub(crate) fn unique_or(e: DbErr, conflict: AppError, context: &str) -> AppError {
-    match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => conflict,
-        _ => internal(context, e),
     }
 }

@@ -197,7 +197,7 @@ impl Control {
                 .await
                 .map_err(fail)?;
             if done.rows_affected == 1 && op.target_type == "vm" {
-                crate::reconcile::vm_cancelled(&txn, &op, now).await?;
+                crate::compute::reconcile::vm_cancelled(&txn, &op, now).await?;
             }
             done
         } else {

@@ -17,10 +17,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use super::config::{diff, pretty};
 use crate::access::model::{Kind, Permission, Resource};
 use crate::access::not_found;
+use crate::access::parse_id;
 use crate::auth::{show_time, Caller};
 use crate::entities::{deployment, image, node, organization, service, service_config, vm};
 use crate::events::Envelope;
-use crate::orgs::parse_id;
 use crate::{internal, Control};
 
 /// A service's status from what it should do, its replicas and its newest deployment.

@@ -13,10 +13,10 @@ use sea_orm::{
 
 use crate::access::model::{Kind, Permission, Resource};
 use crate::access::not_found;
+use crate::access::parse_id;
 use crate::auth::{show_time, Caller};
 use crate::entities::{deployment, deployment_log};
 use crate::events::Envelope;
-use crate::orgs::parse_id;
 use crate::{internal, Control};
 
 /// Writes one line through `conn` and returns it as pages show it.

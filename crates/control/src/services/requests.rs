@@ -22,12 +22,13 @@ use sea_orm::{
 use super::config::{blocking, check_config, compact, parse_schema};
 use super::logs;
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
+use crate::access::parse_id;
 use crate::access::{not_found, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::Caller;
 use crate::entities::{deployment, node, organization, service, service_config};
+use crate::locking::lock_row;
 use crate::operations::queue::{self, NewOperation};
-use crate::orgs::parse_id;
 use crate::{internal, Control};
 
 /// What a deployment request changes on the service row.
@@ -122,7 +123,7 @@ impl Control {
         .insert(&txn)
         .await
         .map_err(|e| {
-            crate::auth::signup::unique_or(
+            crate::error::unique_or(
                 e,
                 AppError::Conflict(format!("{} already has a service called {name}.", org.name)),
                 "create service",
@@ -207,7 +208,7 @@ impl Control {
         let owned = text.to_owned();
         let config = blocking(move || check_config(&schema, &owned)).await?;
         let txn = self.db().begin().await.map_err(fail)?;
-        let row = lock_service(&txn, id).await?;
+        let row = lock_row::<service::Entity>(&txn, id).await?;
         let version = next_version(&txn, id).await?;
         save_version(&txn, id, version, &compact(&config), caller, "", now).await?;
         let entry = Entry::new("service.config", &res)
@@ -256,7 +257,7 @@ impl Control {
             .await?;
         let fail = |e| internal("roll back service", e);
         let txn = self.db().begin().await.map_err(fail)?;
-        let row = lock_service(&txn, id).await?;
+        let row = lock_row::<service::Entity>(&txn, id).await?;
         let old = service_config::Entity::find()
             .filter(service_config::Column::ServiceId.eq(id))
             .filter(service_config::Column::Version.eq(version))
@@ -304,7 +305,7 @@ impl Control {
         }
         let fail = |e| internal("deploy service", e);
         let txn = self.db().begin().await.map_err(fail)?;
-        let row = lock_service(&txn, id).await?;
+        let row = lock_row::<service::Entity>(&txn, id).await?;
         if let Some(v) = request.config_version {
             let exists = service_config::Entity::find()
                 .filter(service_config::Column::ServiceId.eq(id))
@@ -435,7 +436,7 @@ impl Control {
             .await?;
         let fail = |e| internal("service request", e);
         let txn = self.db().begin().await.map_err(fail)?;
-        let row = lock_service(&txn, id).await?;
+        let row = lock_row::<service::Entity>(&txn, id).await?;
         let (dep, line) = self
             .request_deployment(&txn, &row, change, kind, caller, now)
             .await?;
@@ -619,26 +620,4 @@ async fn save_version(
     .await
     .map(|_| ())
     .map_err(|e| internal("save config version", e))
-}
-
-/// Takes the service's row lock for this transaction (a no-op update) and returns the row.
-pub(crate) async fn lock_service(
-    txn: &DatabaseTransaction,
-    id: Uuid,
-) -> Result<service::Model, AppError> {
-    let fail = |e| internal("lock service", e);
-    service::Entity::update_many()
-        .col_expr(
-            service::Column::Generation,
-            Expr::col(service::Column::Generation).into(),
-        )
-        .filter(service::Column::Id.eq(id))
-        .exec(txn)
-        .await
-        .map_err(fail)?;
-    service::Entity::find_by_id(id)
-        .one(txn)
-        .await
-        .map_err(fail)?
-        .ok_or_else(|| not_found(Kind::Service))
 }

@@ -17,9 +17,11 @@ use super::logs;
 use super::replica_grants;
 use crate::access::model::{Kind, Resource};
 use crate::access::tuples;
+use crate::compute::reconcile::{
+    db_error, driver_error, driver_public, event, BOOT_TIMEOUT, STOP_GRACE,
+};
 use crate::entities::{deployment, deployment_log, node, operation, service, service_config, vm};
 use crate::operations::{OpError, StepContext};
-use crate::reconcile::{db_error, driver_error, driver_public, event, BOOT_TIMEOUT, STOP_GRACE};
 use crate::{internal, Control};
 
 /// One running rollout.
@@ -428,7 +430,7 @@ impl Rollout<'_> {
         .insert(&txn)
         .await
         .map_err(db_error)?;
-        let used = crate::nodes::memory_in_use(&txn, node.id)
+        let used = crate::compute::nodes::memory_in_use(&txn, node.id)
             .await
             .map_err(db_error)?;
         if used > node.memory_mb {

@@ -1,5 +1,5 @@
 //! Virtual machines as people read them (list, detail page with timeline and operations) and
-//! their direct shares. Requests that change a VM are in [`crate::vm_lifecycle`].
+//! their direct shares. Requests that change a VM are in [`crate::compute::requests`].
 
 use std::collections::HashMap;
 
@@ -10,12 +10,12 @@ use sea_orm::prelude::Uuid;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
+use crate::access::parse_id;
 use crate::access::{not_found, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
+use crate::compute::requests::{action_allowed, action_permission};
 use crate::entities::{image, node, organization, relation_tuple, vm, vm_event};
-use crate::orgs::parse_id;
-use crate::vm_lifecycle::{action_allowed, action_permission};
 use crate::{internal, Control};
 
 fn rel_of(level: ShareLevel) -> Rel {

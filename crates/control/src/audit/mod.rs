@@ -6,6 +6,8 @@
 //! organization's log. That count is the only update Strata makes to a row; nothing deletes
 //! rows except the configured retention.
 
+pub mod log;
+
 use chrono::{DateTime, Duration, Utc};
 use model::AppError;
 use sea_orm::prelude::Uuid;

@@ -16,10 +16,10 @@ use sea_orm::prelude::Uuid;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::access::model::{Kind, Permission, Resource};
+use crate::access::parse_id;
 use crate::auth::Caller;
 use crate::entities::vm;
 use crate::events::Envelope;
-use crate::orgs::parse_id;
 use crate::{internal, Control};
 
 /// How often every running VM is sampled.

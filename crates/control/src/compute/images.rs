@@ -248,7 +248,7 @@ impl Control {
         .insert(&txn)
         .await
         .map_err(|e| {
-            crate::auth::signup::unique_or(
+            crate::error::unique_or(
                 e,
                 AppError::Conflict(format!("There is already an image called {name}.")),
                 "register image",

@@ -15,13 +15,14 @@ use sea_orm::{
 };
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
+use crate::access::parse_id;
 use crate::access::{not_found, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
+use crate::compute::reconcile::event;
 use crate::entities::{image, node, organization, vm};
+use crate::locking::lock_row;
 use crate::operations::queue::{self, NewOperation};
-use crate::orgs::parse_id;
-use crate::reconcile::event;
 use crate::{internal, Control};
 
 /// The permission an action needs. Pausing is a kind of stopping, resuming of starting.
@@ -121,7 +122,7 @@ impl Control {
         .insert(&txn)
         .await
         .map_err(|e| {
-            crate::auth::signup::unique_or(
+            crate::error::unique_or(
                 e,
                 AppError::Conflict(format!("{} already has a VM called {name}.", org.name)),
                 "create vm",
@@ -129,7 +130,7 @@ impl Control {
         })?;
         // Room on the node, counted with this VM (inserted first, so the transaction starts
         // with a write and holds the lock while it counts).
-        let used = crate::nodes::memory_in_use(&txn, node.id)
+        let used = crate::compute::nodes::memory_in_use(&txn, node.id)
             .await
             .map_err(fail)?;
         if used > node.memory_mb {
@@ -263,7 +264,7 @@ impl Control {
             .await?;
         let fail = |e| internal("vm action", e);
         let txn = self.db().begin().await.map_err(fail)?;
-        let row = lock_vm(&txn, id).await?;
+        let row = lock_row::<vm::Entity>(&txn, id).await?;
         let observed = VmState::parse(&row.observed_state).unwrap_or(VmState::Error);
         if !action_allowed(action, observed, &row.desired_state) {
             return Err(AppError::Conflict(format!(
@@ -294,7 +295,7 @@ impl Control {
         let fail = |e| internal("delete vm", e);
         let now = Utc::now();
         let txn = self.db().begin().await.map_err(fail)?;
-        let row = lock_vm(&txn, id).await?;
+        let row = lock_row::<vm::Entity>(&txn, id).await?;
         if row.desired_state == "deleted" {
             return Ok(());
         }
@@ -360,25 +361,6 @@ fn capitalized(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
-}
-
-/// Takes the VM's row lock for this transaction (a no-op update) and returns the row.
-async fn lock_vm(txn: &DatabaseTransaction, id: Uuid) -> Result<vm::Model, AppError> {
-    let fail = |e| internal("lock vm", e);
-    vm::Entity::update_many()
-        .col_expr(
-            vm::Column::Generation,
-            Expr::col(vm::Column::Generation).into(),
-        )
-        .filter(vm::Column::Id.eq(id))
-        .exec(txn)
-        .await
-        .map_err(fail)?;
-    vm::Entity::find_by_id(id)
-        .one(txn)
-        .await
-        .map_err(fail)?
-        .ok_or_else(|| not_found(Kind::Vm))
 }
 
 #[cfg(test)]

@@ -1,0 +1,17 @@
+//! Compute: virtual machines, their images, the nodes they run on and what they use.
+//!
+//! [`requests`] turns a person's request (create, start, stop, restart, delete, share) into a
+//! VM row, a durable operation and an audit row in one transaction; [`reconcile`] is those
+//! operations, driving the hypervisor until the VM is what was asked; [`catalog`] is what pages
+//! read (lists, detail, shares, history); [`console`] opens a VM's serial console for someone
+//! allowed to; [`images`] registers the disk images VMs boot from; [`nodes`] is the registry of
+//! hypervisor nodes and the memory their VMs hold; [`usage`] samples running VMs' CPU and
+//! memory.
+
+pub mod catalog;
+pub mod console;
+pub mod images;
+pub mod nodes;
+pub(crate) mod reconcile;
+pub mod requests;
+pub mod usage;
