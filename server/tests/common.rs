@@ -1,6 +1,7 @@
-//! What the server's integration tests share: the `strata` binary as a command, and the world
-//! most of them start from (an organization `acme` with members and a VM `web`).
+//! What the server's integration tests share: the `strata` binary as a command, a free port,
+//! and the world most of them start from (an organization `acme` with members and a VM `web`).
 
+use std::net::TcpListener;
 use std::process::Command;
 
 use chrono::{DateTime, Utc};
@@ -21,6 +22,14 @@ pub fn strata(args: &[&str]) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
+}
+
+/// A port nothing listens on right now (the OS picks it), for a server a test starts.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free port")
+        .port()
 }
 
 /// The organization `acme` and its VM `web`.

@@ -2,7 +2,6 @@
 //! after a restart every operation ends exactly once, every VM reaches what was asked of it,
 //! and each running VM has exactly one QEMU process (adopted, never launched twice).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,13 +13,7 @@ use control::Control;
 use model::operations::OperationState;
 use model::vms::{NewVm, VmAction, VmState};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::common::free_port;
 
 fn serve(db: &TestDb, data: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_strata"))

@@ -2,11 +2,13 @@
 //! graceful stop on SIGTERM.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use control::testing::TestDb;
+
+use crate::common::free_port;
 
 /// Kills the server when a failed assertion ends the test early (a graceful stop has ended
 /// it already by then).
@@ -20,14 +22,6 @@ impl Drop for KillOnDrop {
                 .status();
         }
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn http_get(port: u16, path: &str, request_id: &str) -> Option<String> {

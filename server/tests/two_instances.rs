@@ -4,22 +4,14 @@
 //! made through one instance reaches a WebSocket connected to the other.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use control::testing::{caller, TestDb};
 
-use crate::common::{acme, strata};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::common::{acme, free_port, strata};
 
 struct Instance {
     child: Child,
