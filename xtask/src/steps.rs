@@ -65,7 +65,15 @@ fn command(cmd: &str) -> Command {
         std::env::var("PATH").unwrap_or_default()
     );
     let mut c = Command::new("bash");
-    c.arg("-c").arg(cmd).current_dir(&root).env("PATH", path);
+    // `cargo xtask` runs this program with CARGO_MANIFEST_DIR set to xtask's folder; ring's
+    // build script reruns when that variable changes, and everything above ring with it. The
+    // builds started here (directly or through cargo-leptos) must all see it the same, as a
+    // cargo command typed by hand does: unset.
+    c.arg("-c")
+        .arg(cmd)
+        .current_dir(&root)
+        .env("PATH", path)
+        .env_remove("CARGO_MANIFEST_DIR");
     c
 }
 
