@@ -144,10 +144,10 @@ fn cargo_leptos() -> Result {
         return Ok(());
     }
     // Its own release profile (fat LTO, one codegen unit) takes 15 to 21 minutes to install
-    // here, and even optimized without LTO it took over 20 minutes beside wasm-bindgen. A
-    // debug build installs in about 7, but then splits, hashes and compresses the site
-    // unoptimized (minutes per build). So: a debug build with the crates that do that work
-    // optimized, and no debug info.
+    // here; optimized without LTO it took 23m55s beside wasm-bindgen's install. A plain debug
+    // build would then split, hash and compress the site unoptimized (minutes per build). So:
+    // a debug build with the crates that do that work optimized, and no debug info (17m35s
+    // beside wasm-bindgen on a fresh machine, docs/performance.md).
     step(&format!(
         "installing cargo-leptos {CARGO_LEPTOS_VERSION} (several minutes on 2 cores)"
     ));

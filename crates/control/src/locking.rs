@@ -42,7 +42,7 @@ where
     E: Versioned,
     Uuid: Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
 {
-    let fail = |e| internal("lock a row", e);
+    let fail = |e| internal(&format!("lock {}", E::KIND.noun()), e);
     E::update_many()
         .col_expr(E::GENERATION, Expr::col(E::GENERATION).into())
         .filter(E::ID.eq(id))

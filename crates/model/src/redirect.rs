@@ -8,8 +8,9 @@
 //! The parsing is a parameter: the server and the tests use the `url` crate, the browser its
 //! own `URL` (so the WASM does not carry `url`, IDNA and their Unicode tables).
 
-/// The origin relative paths are resolved against; it never leaves this module.
-pub const BASE: &str = "http://strata.invalid/";
+/// The origin relative paths are resolved against; it never leaves this module (the resolver
+/// gets it as an argument).
+const BASE: &str = "http://strata.invalid/";
 
 /// A same-origin path (with its query and fragment) from a `?next=` value, or `/`.
 #[cfg(not(target_arch = "wasm32"))]

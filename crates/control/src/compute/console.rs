@@ -14,8 +14,7 @@ use sea_orm::prelude::Uuid;
 use sea_orm::EntityTrait;
 
 use crate::access::model::{Kind, Permission, Resource};
-use crate::access::not_found;
-use crate::access::parse_id;
+use crate::access::{not_found, parse_id};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::Caller;
 use crate::entities::vm;

@@ -10,7 +10,6 @@
 //! subscriber that falls behind is told to resync. Clients refetch what they show on
 //! (re)connect and on resync, so nothing they need is lost.
 
-/// What is published, and who may receive it.
 pub(crate) mod live;
 
 use std::sync::Arc;
