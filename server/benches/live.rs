@@ -7,6 +7,8 @@
 //! that generation arrives. One server and all clients share this machine's 2 cores, so the
 //! clients' own work is in the numbers. `cargo bench -p server --bench live` (Redis at
 //! `STRATA_TEST_REDIS_URL`, default redis://127.0.0.1:6379/). docs/live.md keeps the results.
+// Allowed here: a benchmark measures real time.
+#![allow(clippy::disallowed_methods)]
 
 use std::time::{Duration, Instant};
 

@@ -8,6 +8,8 @@
 //! long each row runs (default 8), and `STRATA_BENCH_SOAK_MINUTES` adds a soak: the same mix
 //! for that long, with the server's RSS sampled every 10 s. docs/performance.md keeps the
 //! results. Nothing leaves loopback.
+// Allowed here: a benchmark measures real time.
+#![allow(clippy::disallowed_methods)]
 
 use std::io::Write as _;
 use std::net::TcpListener;

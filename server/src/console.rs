@@ -47,7 +47,7 @@ pub async fn console(
     } = admitted;
     let console = match state
         .control
-        .open_console(&caller, &id, chrono::Utc::now())
+        .open_console(&caller, &id, state.control.now())
         .await
     {
         Ok(console) => console,
@@ -80,7 +80,7 @@ async fn run(state: AppState, console: Console, token: Option<String>, mut socke
             }
             _ = recheck.tick() => {
                 let live = match &token {
-                    Some(t) => control.session_alive(t, chrono::Utc::now()).await,
+                    Some(t) => control.session_alive(t, control.now()).await,
                     None => false,
                 };
                 if !live {

@@ -11,7 +11,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Json,
 };
-use chrono::Utc;
 use control::auth::{cookie, Caller, ClientInfo};
 use model::AppError;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -24,7 +23,7 @@ const PUBLIC_PAGES: [&str; 3] = ["/signin", "/signup", "/recover"];
 pub const RATE_LIMITED_PREFIX: &str = "/api/auth/";
 
 pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let now = Utc::now();
+    let now = state.control.now();
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

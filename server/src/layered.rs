@@ -197,8 +197,7 @@ mod tests {
     }
 
     fn uuid_like() -> String {
-        format!("{:?}", std::time::SystemTime::now())
-            .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        uuid::Uuid::new_v4().simple().to_string()
     }
 
     #[test]

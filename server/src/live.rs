@@ -130,7 +130,7 @@ async fn run(state: AppState, caller: Caller, token: Option<String>, mut socket:
             }
             _ = recheck.tick() => {
                 let alive = match &token {
-                    Some(t) => control.session_alive(t, chrono::Utc::now()).await,
+                    Some(t) => control.session_alive(t, control.now()).await,
                     None => false,
                 };
                 if !alive {

@@ -130,7 +130,7 @@ pub async fn render(state: &AppState) -> Response {
         )
             .into_response();
     };
-    match state.control.gauges(chrono::Utc::now()).await {
+    match state.control.gauges(state.control.now()).await {
         Ok(g) => {
             metrics::gauge!("strata_sessions_active").set(g.sessions_active as f64);
             for (node, state_name, n) in g.vms {

@@ -8,7 +8,7 @@ pub fn spawn(control: Control, days: u32) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+            let cutoff = control.now() - chrono::Duration::days(i64::from(days));
             match control.prune_audit(cutoff).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, days, "audit rows past retention deleted"),

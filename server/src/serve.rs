@@ -1,7 +1,6 @@
 //! Start-up and shutdown: open the control plane, bind, serve until SIGINT or SIGTERM.
 
 use axum::serve::ListenerExt;
-use chrono::Utc;
 use control::{Control, ControlConfig};
 use leptos::prelude::LeptosOptions;
 use model::EventTransport;
@@ -88,7 +87,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
             auth: config.auth(),
             compute: config.compute(),
         },
-        Utc::now(),
+        control::clock::system_now(),
     )
     .await?;
     tracing::info!(backend = ?control.backend(), "database ready");

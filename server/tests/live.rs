@@ -180,13 +180,13 @@ async fn people_get_only_what_they_may_see_and_stop_at_once_when_removed() {
     .await
     .unwrap();
     assert_eq!(before_access_change(eve_ws).await, vec![]);
-    c.unshare_vm(&ann, &vm.id, &eve.user_id.to_string())
+    c.unshare_vm(&ann, &vm.id, &eve.user_id.to_string(), chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(before_access_change(eve_ws).await, vec![]);
 
     // Bob is removed: his page is told to refetch, and he hears nothing more about the VM.
-    c.remove_member(&ann, &org.id, &bob.user_id.to_string())
+    c.remove_member(&ann, &org.id, &bob.user_id.to_string(), chrono::Utc::now())
         .await
         .unwrap();
     until(bob_ws, |e| matches!(e, LiveEvent::AccessChanged { .. })).await;
@@ -233,7 +233,7 @@ async fn the_socket_closes_when_the_session_ends() {
         .await
         .unwrap()
         .unwrap();
-    s.control.sign_out(&who).await.unwrap();
+    s.control.sign_out(&who, chrono::Utc::now()).await.unwrap();
     let close = loop {
         let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
             .await

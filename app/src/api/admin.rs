@@ -5,7 +5,7 @@ use model::auth::{LinkCreated, UserSummary};
 use model::AppError;
 
 #[cfg(feature = "ssr")]
-use super::context::{caller, control};
+use super::context::{caller, control, now};
 
 #[server(prefix = "/api/admin", endpoint = "users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
@@ -14,14 +14,7 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
 
 #[server(prefix = "/api/admin", endpoint = "create_invite")]
 pub async fn create_invite() -> Result<LinkCreated, AppError> {
-    super::context::respond(
-        async move {
-            control()?
-                .create_invite(&caller()?, chrono::Utc::now())
-                .await
-        }
-        .await,
-    )
+    super::context::respond(async move { control()?.create_invite(&caller()?, now()).await }.await)
 }
 
 #[server(prefix = "/api/admin", endpoint = "set_user_disabled")]
@@ -29,7 +22,7 @@ pub async fn set_user_disabled(user_id: String, disabled: bool) -> Result<(), Ap
     super::context::respond(
         async move {
             control()?
-                .set_user_disabled(&caller()?, &user_id, disabled)
+                .set_user_disabled(&caller()?, &user_id, disabled, now())
                 .await
         }
         .await,
@@ -41,7 +34,7 @@ pub async fn create_recovery_link(user_id: String) -> Result<LinkCreated, AppErr
     super::context::respond(
         async move {
             control()?
-                .create_recovery_link(&caller()?, &user_id, chrono::Utc::now())
+                .create_recovery_link(&caller()?, &user_id, now())
                 .await
         }
         .await,

@@ -6,14 +6,14 @@ use model::auth::{CeremonyStart, Me, SignupStatus};
 use model::AppError;
 
 #[cfg(feature = "ssr")]
-use super::context::{caller, client, control, maybe_caller, set_cookie};
+use super::context::{caller, client, control, maybe_caller, now, set_cookie};
 
 /// Sets the new session's cookie. A session this browser already had ends here, so every
 /// sign-in rotates the session id.
 #[cfg(feature = "ssr")]
 async fn signed_in(control: &control::Control, (me, token): (Me, String)) -> Result<Me, AppError> {
     if let Some(old) = maybe_caller() {
-        control.sign_out(&old).await?;
+        control.sign_out(&old, now()).await?;
     }
     set_cookie(&control::auth::cookie::set(control.auth(), &token));
     Ok(me)
@@ -43,7 +43,7 @@ pub async fn begin_signup(
                 display_name,
                 invite,
             };
-            control()?.begin_signup(input, chrono::Utc::now()).await
+            control()?.begin_signup(input, now()).await
         }
         .await,
     )
@@ -55,7 +55,7 @@ pub async fn finish_signup(ceremony_id: String, credential: String) -> Result<Me
         async move {
             let control = control()?;
             let done = control
-                .finish_signup(&ceremony_id, &credential, &client(), chrono::Utc::now())
+                .finish_signup(&ceremony_id, &credential, &client(), now())
                 .await?;
             signed_in(&control, done).await
         }
@@ -66,12 +66,7 @@ pub async fn finish_signup(ceremony_id: String, credential: String) -> Result<Me
 #[server(prefix = "/api/auth", endpoint = "begin_signin")]
 pub async fn begin_signin(username: Option<String>) -> Result<CeremonyStart, AppError> {
     super::context::respond(
-        async move {
-            control()?
-                .begin_signin(username.as_deref(), chrono::Utc::now())
-                .await
-        }
-        .await,
+        async move { control()?.begin_signin(username.as_deref(), now()).await }.await,
     )
 }
 
@@ -81,7 +76,7 @@ pub async fn finish_signin(ceremony_id: String, credential: String) -> Result<Me
         async move {
             let control = control()?;
             let done = control
-                .finish_signin(&ceremony_id, &credential, &client(), chrono::Utc::now())
+                .finish_signin(&ceremony_id, &credential, &client(), now())
                 .await?;
             signed_in(&control, done).await
         }
@@ -91,9 +86,7 @@ pub async fn finish_signin(ceremony_id: String, credential: String) -> Result<Me
 
 #[server(prefix = "/api/auth", endpoint = "begin_recovery")]
 pub async fn begin_recovery(token: String) -> Result<CeremonyStart, AppError> {
-    super::context::respond(
-        async move { control()?.begin_recovery(&token, chrono::Utc::now()).await }.await,
-    )
+    super::context::respond(async move { control()?.begin_recovery(&token, now()).await }.await)
 }
 
 #[server(prefix = "/api/auth", endpoint = "finish_recovery")]
@@ -102,7 +95,7 @@ pub async fn finish_recovery(ceremony_id: String, credential: String) -> Result<
         async move {
             let control = control()?;
             let done = control
-                .finish_recovery(&ceremony_id, &credential, &client(), chrono::Utc::now())
+                .finish_recovery(&ceremony_id, &credential, &client(), now())
                 .await?;
             signed_in(&control, done).await
         }
@@ -117,7 +110,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         async move {
             let control = control()?;
             let who = caller()?;
-            control.sign_out(&who).await?;
+            control.sign_out(&who, now()).await?;
             set_cookie(&control::auth::cookie::clear(control.auth()));
             Ok(())
         }

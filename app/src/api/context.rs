@@ -55,3 +55,8 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     }
     result
 }
+
+/// The current time by the control plane's clock: what server functions pass to use cases.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use_context::<Control>().map_or_else(control::clock::system_now, |c| c.now())
+}

@@ -10,7 +10,7 @@ pub async fn get_dashboard() -> Result<DashboardInfo, AppError> {
         async move {
             let who = super::context::caller()?;
             super::context::control()?
-                .dashboard(&who, chrono::Utc::now())
+                .dashboard(&who, super::context::now())
                 .await
         }
         .await,

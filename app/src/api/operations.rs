@@ -5,7 +5,7 @@ use model::operations::OperationView;
 use model::AppError;
 
 #[cfg(feature = "ssr")]
-use super::context::{caller, control, respond};
+use super::context::{caller, control, now, respond};
 
 #[server(prefix = "/api/operations", endpoint = "list")]
 pub async fn list_operations() -> Result<Vec<OperationView>, AppError> {
@@ -14,5 +14,5 @@ pub async fn list_operations() -> Result<Vec<OperationView>, AppError> {
 
 #[server(prefix = "/api/operations", endpoint = "cancel")]
 pub async fn cancel_operation(id: String) -> Result<(), AppError> {
-    respond(async move { control()?.cancel_operation(&caller()?, &id).await }.await)
+    respond(async move { control()?.cancel_operation(&caller()?, &id, now()).await }.await)
 }

@@ -5,7 +5,7 @@ use model::orgs::{OrgDetail, OrgMember, OrgRole, OrgSummary};
 use model::AppError;
 
 #[cfg(feature = "ssr")]
-use super::context::{caller, control, respond};
+use super::context::{caller, control, now, respond};
 
 #[server(prefix = "/api/orgs", endpoint = "list")]
 pub async fn list_organizations() -> Result<Vec<OrgSummary>, AppError> {
@@ -17,7 +17,7 @@ pub async fn create_organization(name: String) -> Result<OrgSummary, AppError> {
     respond(
         async move {
             control()?
-                .create_organization(&caller()?, &name, chrono::Utc::now())
+                .create_organization(&caller()?, &name, now())
                 .await
         }
         .await,
@@ -38,7 +38,7 @@ pub async fn add_member(
     respond(
         async move {
             control()?
-                .add_member(&caller()?, &org_id, &username, role, chrono::Utc::now())
+                .add_member(&caller()?, &org_id, &username, role, now())
                 .await
         }
         .await,
@@ -54,7 +54,7 @@ pub async fn change_member_role(
     respond(
         async move {
             control()?
-                .change_member_role(&caller()?, &org_id, &user_id, role, chrono::Utc::now())
+                .change_member_role(&caller()?, &org_id, &user_id, role, now())
                 .await
         }
         .await,
@@ -66,7 +66,7 @@ pub async fn remove_member(org_id: String, user_id: String) -> Result<(), AppErr
     respond(
         async move {
             control()?
-                .remove_member(&caller()?, &org_id, &user_id)
+                .remove_member(&caller()?, &org_id, &user_id, now())
                 .await
         }
         .await,
@@ -75,5 +75,12 @@ pub async fn remove_member(org_id: String, user_id: String) -> Result<(), AppErr
 
 #[server(prefix = "/api/orgs", endpoint = "leave")]
 pub async fn leave_organization(org_id: String) -> Result<(), AppError> {
-    respond(async move { control()?.leave_organization(&caller()?, &org_id).await }.await)
+    respond(
+        async move {
+            control()?
+                .leave_organization(&caller()?, &org_id, now())
+                .await
+        }
+        .await,
+    )
 }

@@ -6,7 +6,7 @@ use model::auth::{CeremonyStart, PasskeyInfo, SessionInfo};
 use model::AppError;
 
 #[cfg(feature = "ssr")]
-use super::context::{caller, control};
+use super::context::{caller, control, now};
 
 #[server(prefix = "/api/security", endpoint = "passkeys")]
 pub async fn list_passkeys() -> Result<Vec<PasskeyInfo>, AppError> {
@@ -17,12 +17,7 @@ pub async fn list_passkeys() -> Result<Vec<PasskeyInfo>, AppError> {
 #[server(prefix = "/api/security", endpoint = "begin_reauth")]
 pub async fn begin_reauth() -> Result<CeremonyStart, AppError> {
     super::context::respond(
-        async move {
-            control()?
-                .begin_reauthentication(&caller()?, chrono::Utc::now())
-                .await
-        }
-        .await,
+        async move { control()?.begin_reauthentication(&caller()?, now()).await }.await,
     )
 }
 
@@ -32,7 +27,7 @@ pub async fn finish_reauth(ceremony_id: String, credential: String) -> Result<()
     super::context::respond(
         async move {
             control()?
-                .finish_reauthentication(&caller()?, &ceremony_id, &credential, chrono::Utc::now())
+                .finish_reauthentication(&caller()?, &ceremony_id, &credential, now())
                 .await
         }
         .await,
@@ -42,12 +37,7 @@ pub async fn finish_reauth(ceremony_id: String, credential: String) -> Result<()
 #[server(prefix = "/api/security", endpoint = "begin_add_passkey")]
 pub async fn begin_add_passkey() -> Result<CeremonyStart, AppError> {
     super::context::respond(
-        async move {
-            control()?
-                .begin_add_passkey(&caller()?, chrono::Utc::now())
-                .await
-        }
-        .await,
+        async move { control()?.begin_add_passkey(&caller()?, now()).await }.await,
     )
 }
 
@@ -56,7 +46,7 @@ pub async fn finish_add_passkey(ceremony_id: String, credential: String) -> Resu
     super::context::respond(
         async move {
             control()?
-                .finish_add_passkey(&caller()?, &ceremony_id, &credential, chrono::Utc::now())
+                .finish_add_passkey(&caller()?, &ceremony_id, &credential, now())
                 .await
         }
         .await,
@@ -66,33 +56,37 @@ pub async fn finish_add_passkey(ceremony_id: String, credential: String) -> Resu
 #[server(prefix = "/api/security", endpoint = "rename_passkey")]
 pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
     super::context::respond(
-        async move { control()?.rename_passkey(&caller()?, &id, &name).await }.await,
-    )
-}
-
-#[server(prefix = "/api/security", endpoint = "remove_passkey")]
-pub async fn remove_passkey(id: String) -> Result<(), AppError> {
-    super::context::respond(async move { control()?.remove_passkey(&caller()?, &id).await }.await)
-}
-
-#[server(prefix = "/api/security", endpoint = "sessions")]
-pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
-    super::context::respond(
         async move {
             control()?
-                .list_sessions(&caller()?, chrono::Utc::now())
+                .rename_passkey(&caller()?, &id, &name, now())
                 .await
         }
         .await,
     )
 }
 
+#[server(prefix = "/api/security", endpoint = "remove_passkey")]
+pub async fn remove_passkey(id: String) -> Result<(), AppError> {
+    super::context::respond(
+        async move { control()?.remove_passkey(&caller()?, &id, now()).await }.await,
+    )
+}
+
+#[server(prefix = "/api/security", endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    super::context::respond(async move { control()?.list_sessions(&caller()?, now()).await }.await)
+}
+
 #[server(prefix = "/api/security", endpoint = "revoke_session")]
 pub async fn revoke_session(id: String) -> Result<(), AppError> {
-    super::context::respond(async move { control()?.revoke_session(&caller()?, &id).await }.await)
+    super::context::respond(
+        async move { control()?.revoke_session(&caller()?, &id, now()).await }.await,
+    )
 }
 
 #[server(prefix = "/api/security", endpoint = "revoke_other_sessions")]
 pub async fn revoke_other_sessions() -> Result<u64, AppError> {
-    super::context::respond(async move { control()?.revoke_other_sessions(&caller()?).await }.await)
+    super::context::respond(
+        async move { control()?.revoke_other_sessions(&caller()?, now()).await }.await,
+    )
 }

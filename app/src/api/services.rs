@@ -10,7 +10,7 @@ use model::services::{
 use model::AppError;
 
 #[cfg(feature = "ssr")]
-use super::context::{caller, control, respond};
+use super::context::{caller, control, now, respond};
 
 #[server(prefix = "/api/services", endpoint = "list")]
 pub async fn list_services() -> Result<Vec<ServiceSummary>, AppError> {
@@ -24,14 +24,7 @@ pub async fn list_regions() -> Result<Vec<String>, AppError> {
 
 #[server(prefix = "/api/services", endpoint = "create", input = Json)]
 pub async fn create_service(service: NewService) -> Result<ServiceSummary, AppError> {
-    respond(
-        async move {
-            control()?
-                .create_service(&caller()?, &service, chrono::Utc::now())
-                .await
-        }
-        .await,
-    )
+    respond(async move { control()?.create_service(&caller()?, &service, now()).await }.await)
 }
 
 #[server(prefix = "/api/services", endpoint = "get")]
@@ -49,7 +42,7 @@ pub async fn save_service_config(
     respond(
         async move {
             control()?
-                .save_service_config(&caller()?, &id, &config, deploy, chrono::Utc::now())
+                .save_service_config(&caller()?, &id, &config, deploy, now())
                 .await
         }
         .await,
@@ -78,7 +71,7 @@ pub async fn rollback_service_config(id: String, version: i64) -> Result<Deploym
     respond(
         async move {
             control()?
-                .rollback_service(&caller()?, &id, version, chrono::Utc::now())
+                .rollback_service(&caller()?, &id, version, now())
                 .await
         }
         .await,
@@ -93,7 +86,7 @@ pub async fn deploy_service(
     respond(
         async move {
             control()?
-                .deploy_service(&caller()?, &id, &request, chrono::Utc::now())
+                .deploy_service(&caller()?, &id, &request, now())
                 .await
         }
         .await,
@@ -105,7 +98,7 @@ pub async fn scale_service(id: String, replicas: u32) -> Result<DeploymentView, 
     respond(
         async move {
             control()?
-                .scale_service(&caller()?, &id, replicas, chrono::Utc::now())
+                .scale_service(&caller()?, &id, replicas, now())
                 .await
         }
         .await,
@@ -117,7 +110,7 @@ pub async fn act_on_service(id: String, action: ServiceAction) -> Result<Deploym
     respond(
         async move {
             control()?
-                .service_action(&caller()?, &id, action, chrono::Utc::now())
+                .service_action(&caller()?, &id, action, now())
                 .await
         }
         .await,
@@ -126,14 +119,7 @@ pub async fn act_on_service(id: String, action: ServiceAction) -> Result<Deploym
 
 #[server(prefix = "/api/services", endpoint = "delete")]
 pub async fn delete_service(id: String) -> Result<DeploymentView, AppError> {
-    respond(
-        async move {
-            control()?
-                .delete_service(&caller()?, &id, chrono::Utc::now())
-                .await
-        }
-        .await,
-    )
+    respond(async move { control()?.delete_service(&caller()?, &id, now()).await }.await)
 }
 
 #[server(prefix = "/api/services", endpoint = "deployment/log")]

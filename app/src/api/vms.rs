@@ -6,7 +6,7 @@ use model::vms::{ImageSummary, NewVm, ShareLevel, VmAction, VmDetail, VmShare, V
 use model::AppError;
 
 #[cfg(feature = "ssr")]
-use super::context::{caller, control, respond};
+use super::context::{caller, control, now, respond};
 
 #[server(prefix = "/api/vms", endpoint = "list")]
 pub async fn list_vms() -> Result<Vec<VmSummary>, AppError> {
@@ -15,26 +15,12 @@ pub async fn list_vms() -> Result<Vec<VmSummary>, AppError> {
 
 #[server(prefix = "/api/vms", endpoint = "create", input = Json)]
 pub async fn create_vm(vm: NewVm) -> Result<VmSummary, AppError> {
-    respond(
-        async move {
-            control()?
-                .create_vm(&caller()?, &vm, chrono::Utc::now())
-                .await
-        }
-        .await,
-    )
+    respond(async move { control()?.create_vm(&caller()?, &vm, now()).await }.await)
 }
 
 #[server(prefix = "/api/vms", endpoint = "act")]
 pub async fn act_on_vm(id: String, action: VmAction) -> Result<(), AppError> {
-    respond(
-        async move {
-            control()?
-                .vm_action(&caller()?, &id, action, chrono::Utc::now())
-                .await
-        }
-        .await,
-    )
+    respond(async move { control()?.vm_action(&caller()?, &id, action, now()).await }.await)
 }
 
 #[server(prefix = "/api/vms", endpoint = "images")]
@@ -49,7 +35,7 @@ pub async fn get_vm(id: String) -> Result<VmDetail, AppError> {
 
 #[server(prefix = "/api/vms", endpoint = "delete")]
 pub async fn delete_vm(id: String) -> Result<(), AppError> {
-    respond(async move { control()?.delete_vm(&caller()?, &id).await }.await)
+    respond(async move { control()?.delete_vm(&caller()?, &id, now()).await }.await)
 }
 
 #[server(prefix = "/api/vms", endpoint = "share")]
@@ -61,7 +47,7 @@ pub async fn share_vm(
     respond(
         async move {
             control()?
-                .share_vm(&caller()?, &id, &username, level, chrono::Utc::now())
+                .share_vm(&caller()?, &id, &username, level, now())
                 .await
         }
         .await,
@@ -70,17 +56,17 @@ pub async fn share_vm(
 
 #[server(prefix = "/api/vms", endpoint = "unshare")]
 pub async fn unshare_vm(id: String, user_id: String) -> Result<(), AppError> {
-    respond(async move { control()?.unshare_vm(&caller()?, &id, &user_id).await }.await)
-}
-
-#[server(prefix = "/api/images", endpoint = "register", input = Json)]
-pub async fn register_image(image: model::vms::NewImage) -> Result<ImageSummary, AppError> {
     respond(
         async move {
             control()?
-                .register_image(&caller()?, &image, chrono::Utc::now())
+                .unshare_vm(&caller()?, &id, &user_id, now())
                 .await
         }
         .await,
     )
+}
+
+#[server(prefix = "/api/images", endpoint = "register", input = Json)]
+pub async fn register_image(image: model::vms::NewImage) -> Result<ImageSummary, AppError> {
+    respond(async move { control()?.register_image(&caller()?, &image, now()).await }.await)
 }

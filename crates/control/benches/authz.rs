@@ -4,6 +4,8 @@
 //!
 //! `cargo bench -p control --bench authz` (SQLite; `STRATA_TEST_DATABASE=postgres` for
 //! PostgreSQL). Prints one line per measurement; docs/permissions.md keeps the results.
+// Allowed here: a benchmark measures real time.
+#![allow(clippy::disallowed_methods)]
 
 use std::time::{Duration, Instant};
 

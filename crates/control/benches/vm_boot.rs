@@ -3,6 +3,8 @@
 //! command, alternating, 10 of each in one run. Prints medians, the ratio, and memory per VM.
 //!
 //! `cargo bench -p control --bench vm_boot`. docs/compute.md keeps the results.
+// Allowed here: a benchmark measures real time.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::Path;
 use std::process::Command;

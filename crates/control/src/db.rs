@@ -15,6 +15,7 @@ use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
 
 use crate::access::{Access, AccessError};
 use crate::auth::AuthConfig;
+use crate::clock::{Clock, SystemClock};
 
 use crate::{error::internal, ControlConfig};
 
@@ -36,6 +37,8 @@ pub struct Control {
     usage: Arc<crate::compute::usage::Usage>,
     /// The only directory images may be registered from.
     pub(crate) image_dir: Arc<std::path::PathBuf>,
+    /// Where "now" comes from (tests move a manual one).
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Control {
@@ -122,6 +125,7 @@ impl Control {
             bus: Arc::new(bus),
             usage: Arc::new(usage),
             image_dir: Arc::new(config.compute.image_dir.clone()),
+            clock: Arc::new(SystemClock),
         };
         if let Err(e) = std::fs::create_dir_all(&config.compute.image_dir) {
             tracing::warn!(dir = %config.compute.image_dir.display(), error = %e, "the image directory cannot be made");
@@ -139,6 +143,17 @@ impl Control {
                 .map_err(StartError::ReadyImage)?;
         }
         Ok(control)
+    }
+
+    /// The same control plane reading time from `clock` (tests: a [`crate::clock::ManualClock`]).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current time by this control plane's clock: what the edges pass to use cases.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// The node driver that runs this instance's VMs.

@@ -383,6 +383,7 @@ impl Control {
         caller: &Caller,
         org_id: &str,
         user_id: &str,
+        now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
@@ -394,19 +395,24 @@ impl Control {
         )
         .await?;
         let person = parse_member_id(user_id)?;
-        self.drop_member(caller, "organization.remove_member", &org, id, person)
+        self.drop_member(caller, "organization.remove_member", &org, id, person, now)
             .await?;
         tracing::info!(org = %id, member = %person, by = %caller.username, "member removed");
         Ok(())
     }
 
     /// The caller leaves the organization (not if they are its last owner).
-    pub async fn leave_organization(&self, caller: &Caller, org_id: &str) -> Result<(), AppError> {
+    pub async fn leave_organization(
+        &self,
+        caller: &Caller,
+        org_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
         self.authorize_action(caller, Permission::Leave, &org, "organization.leave")
             .await?;
-        self.drop_member(caller, "organization.leave", &org, id, caller.user_id)
+        self.drop_member(caller, "organization.leave", &org, id, caller.user_id, now)
             .await?;
         tracing::info!(org = %id, member = %caller.username, "left organization");
         Ok(())
@@ -419,6 +425,7 @@ impl Control {
         org: &Resource,
         id: Uuid,
         person: Uuid,
+        now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         let fail = |e| internal("remove member", e);
         let txn = self.db().begin().await.map_err(fail)?;
@@ -440,7 +447,6 @@ impl Control {
         let entry = Entry::new(action, org)
             .org(id)
             .detail(serde_json::json!({ "member": person, "role": current.label() }));
-        let now = chrono::Utc::now();
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)
     }

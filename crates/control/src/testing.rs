@@ -113,7 +113,7 @@ impl TestDb {
                     ready_image: Some(guest()),
                 },
             },
-            Utc::now(),
+            crate::clock::system_now(),
         )
         .await
         .expect("start the control plane on the test database")
@@ -164,7 +164,7 @@ pub async fn user_with_session(
     admin: bool,
 ) -> (sea_orm::prelude::Uuid, String) {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-    let now = Utc::now();
+    let now = control.now();
     let id = sea_orm::prelude::Uuid::new_v4();
     crate::entities::user::ActiveModel {
         id: Set(id),
@@ -216,7 +216,7 @@ pub async fn session_for(control: &Control, user_id: sea_orm::prelude::Uuid) -> 
             control.db(),
             user_id,
             &crate::auth::ClientInfo::new("127.0.0.1", "test"),
-            Utc::now(),
+            control.now(),
         )
         .await
         .expect("open test session")
@@ -267,7 +267,7 @@ pub async fn enqueue_test_operation(
             requested_by: None,
             generation: 1,
         },
-        Utc::now(),
+        control.now(),
     )
     .await
     .expect("enqueue a test operation")
@@ -338,7 +338,7 @@ pub async fn stopped_replica(control: &Control, service_id: &str, name: &str) ->
     .expect("load the service")
     .expect("the service exists");
     let id = uuid::Uuid::new_v4();
-    let now = Utc::now();
+    let now = control.now();
     crate::entities::vm::ActiveModel {
         description: Set(format!("Replica of service {}", svc.name)),
         image_id: Set(svc.image_id),
@@ -371,7 +371,7 @@ pub async fn stopped_vm(
     use sea_orm::ActiveModelTrait;
     let org: uuid::Uuid = org_id.parse().expect("an organization id");
     let id = uuid::Uuid::new_v4();
-    let now = Utc::now();
+    let now = control.now();
     stopped_row(control, id, org, name, now)
         .insert(control.db())
         .await

@@ -165,7 +165,8 @@ async fn a_change_that_fails_leaves_no_success_row() {
     ));
     // The last owner cannot leave: refused by rule, nothing written.
     assert!(matches!(
-        c.leave_organization(&ann, &org.id).await,
+        c.leave_organization(&ann, &org.id, chrono::Utc::now())
+            .await,
         Err(AppError::Conflict(_))
     ));
     let rows = c
@@ -255,7 +256,7 @@ async fn refused_attempts_on_a_vm_reach_its_organizations_owners() {
         .await
         .unwrap();
     assert!(matches!(
-        c.delete_vm(&eve, &vm.id).await,
+        c.delete_vm(&eve, &vm.id, chrono::Utc::now()).await,
         Err(AppError::NotFound(_))
     ));
     let f = AuditFilter {
@@ -293,7 +294,7 @@ async fn a_flood_of_refused_attempts_leaves_one_counted_row_per_burst() {
     for i in 0..300 {
         eve.client = control::auth::ClientInfo::new("203.0.113.9", &format!("flood-{i}"));
         assert!(matches!(
-            c.delete_vm(&eve, &vm.id).await,
+            c.delete_vm(&eve, &vm.id, chrono::Utc::now()).await,
             Err(AppError::NotFound(_))
         ));
     }
@@ -313,7 +314,9 @@ async fn a_flood_of_refused_attempts_leaves_one_counted_row_per_burst() {
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let (c, eve, id) = (c.clone(), eve.clone(), vm.id.clone());
-        tasks.push(tokio::spawn(async move { c.delete_vm(&eve, &id).await }));
+        tasks.push(tokio::spawn(async move {
+            c.delete_vm(&eve, &id, chrono::Utc::now()).await
+        }));
     }
     for t in tasks {
         assert!(matches!(t.await.unwrap(), Err(AppError::NotFound(_))));
@@ -336,7 +339,7 @@ async fn a_flood_of_refused_attempts_leaves_one_counted_row_per_burst() {
         .await
         .is_err());
     let mal = caller(&c, "mal", false).await;
-    assert!(c.delete_vm(&mal, &vm.id).await.is_err());
+    assert!(c.delete_vm(&mal, &vm.id, chrono::Utc::now()).await.is_err());
     let rows = c.audit_page(&ann, &denied).await.unwrap().rows;
     assert_eq!(rows.len(), bursts + 2, "{rows:?}");
     assert!(rows

@@ -110,12 +110,14 @@ async fn members_cannot_grant_or_promote_and_the_last_owner_cannot_leave() {
         Err(AppError::Forbidden(_))
     ));
     assert!(matches!(
-        c.remove_member(&bob, &org.id, &ann_id).await,
+        c.remove_member(&bob, &org.id, &ann_id, chrono::Utc::now())
+            .await,
         Err(AppError::Forbidden(_))
     ));
     // The only owner can neither leave nor be demoted.
     assert!(matches!(
-        c.leave_organization(&ann, &org.id).await,
+        c.leave_organization(&ann, &org.id, chrono::Utc::now())
+            .await,
         Err(AppError::Conflict(_))
     ));
     assert!(matches!(
@@ -124,7 +126,8 @@ async fn members_cannot_grant_or_promote_and_the_last_owner_cannot_leave() {
         Err(AppError::Conflict(_))
     ));
     assert!(matches!(
-        c.remove_member(&ann, &org.id, &ann_id).await,
+        c.remove_member(&ann, &org.id, &ann_id, chrono::Utc::now())
+            .await,
         Err(AppError::Conflict(_))
     ));
     // Adding twice is a conflict; unknown people are a clear error.
@@ -145,7 +148,9 @@ async fn members_cannot_grant_or_promote_and_the_last_owner_cannot_leave() {
     c.change_member_role(&bob, &org.id, &ann_id, OrgRole::Member, now)
         .await
         .unwrap();
-    c.leave_organization(&ann, &org.id).await.unwrap();
+    c.leave_organization(&ann, &org.id, chrono::Utc::now())
+        .await
+        .unwrap();
     assert!(matches!(
         c.organization(&ann, &org.id).await,
         Err(AppError::NotFound(_))
@@ -153,7 +158,8 @@ async fn members_cannot_grant_or_promote_and_the_last_owner_cannot_leave() {
     let detail = c.organization(&bob, &org.id).await.unwrap();
     assert_eq!(detail.members.len(), 1);
     assert!(matches!(
-        c.leave_organization(&bob, &org.id).await,
+        c.leave_organization(&bob, &org.id, chrono::Utc::now())
+            .await,
         Err(AppError::Conflict(_))
     ));
 }
@@ -187,7 +193,7 @@ async fn shares_grant_exactly_their_level_and_end_when_revoked() {
         Err(AppError::Forbidden(_))
     ));
     assert!(matches!(
-        c.delete_vm(&dan, &vm.id).await,
+        c.delete_vm(&dan, &vm.id, chrono::Utc::now()).await,
         Err(AppError::Forbidden(_))
     ));
     // Raising to operator replaces the viewer share.
@@ -197,7 +203,7 @@ async fn shares_grant_exactly_their_level_and_end_when_revoked() {
     let shares = c.vm(&ann, &vm.id).await.unwrap().shares;
     assert_eq!(shares.len(), 1);
     assert_eq!(shares[0].level, ShareLevel::Operator);
-    c.unshare_vm(&ann, &vm.id, &dan.user_id.to_string())
+    c.unshare_vm(&ann, &vm.id, &dan.user_id.to_string(), chrono::Utc::now())
         .await
         .unwrap();
     assert!(matches!(
@@ -205,11 +211,12 @@ async fn shares_grant_exactly_their_level_and_end_when_revoked() {
         Err(AppError::NotFound(_))
     ));
     assert!(matches!(
-        c.unshare_vm(&ann, &vm.id, &dan.user_id.to_string()).await,
+        c.unshare_vm(&ann, &vm.id, &dan.user_id.to_string(), chrono::Utc::now())
+            .await,
         Err(AppError::NotFound(_))
     ));
     // Deleting (once its operation has run) removes the row and every grant.
-    c.delete_vm(&ann, &vm.id).await.unwrap();
+    c.delete_vm(&ann, &vm.id, chrono::Utc::now()).await.unwrap();
     c.run_due_operations().await.unwrap();
     assert!(matches!(
         c.vm(&ann, &vm.id).await,
@@ -299,7 +306,9 @@ async fn leaving_ends_owner_powers_and_disabled_owners_do_not_count() {
         c.vm(&bob, &vm.id).await.unwrap().can_delete,
         "an owner in the org may delete"
     );
-    c.leave_organization(&bob, &org.id).await.unwrap();
+    c.leave_organization(&bob, &org.id, chrono::Utc::now())
+        .await
+        .unwrap();
     assert!(
         matches!(c.vm(&bob, &vm.id).await, Err(AppError::NotFound(_))),
         "ownership alone grants nothing after leaving"
@@ -310,17 +319,20 @@ async fn leaving_ends_owner_powers_and_disabled_owners_do_not_count() {
     c.add_member(&ann, &org.id, "cat", OrgRole::Owner, now)
         .await
         .unwrap();
-    c.set_user_disabled(&root, &cat.user_id.to_string(), true)
+    c.set_user_disabled(&root, &cat.user_id.to_string(), true, chrono::Utc::now())
         .await
         .unwrap();
     assert!(matches!(
-        c.leave_organization(&ann, &org.id).await,
+        c.leave_organization(&ann, &org.id, chrono::Utc::now())
+            .await,
         Err(AppError::Conflict(_))
     ));
-    c.set_user_disabled(&root, &cat.user_id.to_string(), false)
+    c.set_user_disabled(&root, &cat.user_id.to_string(), false, chrono::Utc::now())
         .await
         .unwrap();
-    c.leave_organization(&ann, &org.id).await.unwrap();
+    c.leave_organization(&ann, &org.id, chrono::Utc::now())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -381,9 +393,12 @@ async fn the_access_panel_and_operations_tell_nobody_who_exists_or_who_administe
 
     // An operation on something hidden answers like an operation id nobody issued.
     let op = c.vm(&ann, &vm.id).await.unwrap().operations[0].id.clone();
-    let hidden = c.cancel_operation(&eve, &op).await.unwrap_err();
+    let hidden = c
+        .cancel_operation(&eve, &op, chrono::Utc::now())
+        .await
+        .unwrap_err();
     let random = c
-        .cancel_operation(&eve, &uuid::Uuid::new_v4().to_string())
+        .cancel_operation(&eve, &uuid::Uuid::new_v4().to_string(), chrono::Utc::now())
         .await
         .unwrap_err();
     assert!(matches!(hidden, AppError::NotFound(_)), "{hidden:?}");

@@ -379,7 +379,7 @@ async fn a_removed_member_is_refused_on_the_very_next_request_even_on_another_in
         .into_iter()
         .find(|m| m.person.username == "member")
         .unwrap();
-    b.remove_member(&owner, &org.id, &member_row.person.id)
+    b.remove_member(&owner, &org.id, &member_row.person.id, chrono::Utc::now())
         .await
         .unwrap();
     for c in [&a, &b] {
@@ -460,7 +460,7 @@ async fn replicas_belong_to_their_service() {
         Err(AppError::Forbidden(_))
     ));
     assert!(matches!(
-        c.delete_vm(&owner, &replica).await,
+        c.delete_vm(&owner, &replica, chrono::Utc::now()).await,
         Err(AppError::Forbidden(_))
     ));
     assert!(matches!(

@@ -106,7 +106,7 @@ async fn a_vm_boots_pauses_resumes_restarts_stops_and_is_deleted_with_its_files(
         .iter()
         .any(|e| e.message.contains("Stop requested by ann")));
 
-    c.delete_vm(&ann, &vm.id).await.unwrap();
+    c.delete_vm(&ann, &vm.id, chrono::Utc::now()).await.unwrap();
     c.run_due_operations().await.unwrap();
     assert!(matches!(
         c.vm(&ann, &vm.id).await,

@@ -1,6 +1,10 @@
 //! Types shared by the server and the browser: DTOs, enums and the one error type.
 //!
 //! Everything here compiles for wasm32; nothing here touches a database, a clock or the network.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod access;
 pub mod audit;

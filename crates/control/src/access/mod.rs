@@ -207,7 +207,7 @@ impl Control {
             &crate::audit::Actor::caller(caller),
             entry,
             crate::audit::Outcome::Denied,
-            chrono::Utc::now(),
+            self.now(),
         )
         .await
     }

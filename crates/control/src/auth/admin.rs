@@ -60,7 +60,7 @@ impl Control {
                 &crate::audit::Actor::caller(who),
                 entry,
                 crate::audit::Outcome::Denied,
-                chrono::Utc::now(),
+                self.now(),
             )
             .await?;
         }
@@ -187,6 +187,7 @@ impl Control {
         who: &Caller,
         user_id: &str,
         disabled: bool,
+        now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         let action = if disabled {
             "user.disable"
@@ -219,7 +220,7 @@ impl Control {
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
-            chrono::Utc::now(),
+            now,
         )
         .await?;
         txn.commit().await.map_err(fail)

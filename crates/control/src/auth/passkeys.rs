@@ -245,7 +245,13 @@ impl Control {
         txn.commit().await.map_err(fail)
     }
 
-    pub async fn rename_passkey(&self, who: &Caller, id: &str, name: &str) -> Result<(), AppError> {
+    pub async fn rename_passkey(
+        &self,
+        who: &Caller,
+        id: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         validate_passkey_name(name).map_err(AppError::Invalid)?;
         let id = Uuid::parse_str(id).map_err(|_| not_found())?;
         let row = passkey::Entity::find_by_id(id)
@@ -266,16 +272,21 @@ impl Control {
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
-            chrono::Utc::now(),
+            now,
         )
         .await?;
         txn.commit().await.map_err(fail)
     }
 
     /// Removes one of the caller's passkeys, never the last one.
-    pub async fn remove_passkey(&self, who: &Caller, id: &str) -> Result<(), AppError> {
+    pub async fn remove_passkey(
+        &self,
+        who: &Caller,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-        self.require_fresh(who, Utc::now()).await?;
+        self.require_fresh(who, now).await?;
         let fail = |e: DbErr| internal("remove passkey", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let mine = of_user(&txn, who.user_id).await?;
@@ -297,7 +308,7 @@ impl Control {
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
-            chrono::Utc::now(),
+            now,
         )
         .await?;
         txn.commit().await.map_err(fail)
@@ -334,7 +345,7 @@ mod tests {
         let (ada, _) = user_with_session(&control, "ada", false).await;
         let (bob, _) = user_with_session(&control, "bob", false).await;
         let pk = registered(&control, ada);
-        let now = Utc::now();
+        let now = crate::clock::system_now();
         insert(control.db(), ada, "Laptop", &pk, now).await.unwrap();
         let again = insert(control.db(), bob, "Stolen", &pk, now)
             .await

@@ -241,7 +241,7 @@ impl Control {
     }
 
     /// Ends the caller's session.
-    pub async fn sign_out(&self, who: &Caller) -> Result<(), AppError> {
+    pub async fn sign_out(&self, who: &Caller, now: DateTime<Utc>) -> Result<(), AppError> {
         let fail = |e: DbErr| internal("sign out", e);
         let txn = self.db().begin().await.map_err(fail)?;
         session::Entity::delete_by_id(who.session_id)
@@ -254,7 +254,7 @@ impl Control {
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
-            chrono::Utc::now(),
+            now,
         )
         .await?;
         txn.commit().await.map_err(fail)
@@ -288,12 +288,17 @@ impl Control {
     }
 
     /// Ends one of the caller's own sessions; someone else's is reported as not found.
-    pub async fn revoke_session(&self, who: &Caller, session_id: &str) -> Result<(), AppError> {
+    pub async fn revoke_session(
+        &self,
+        who: &Caller,
+        session_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let not_found = || AppError::NotFound("No such session.".into());
         let id = Uuid::parse_str(session_id).map_err(|_| not_found())?;
         // Ending one's own current session is signing out, which needs no confirmation.
         if id != who.session_id {
-            self.require_fresh(who, Utc::now()).await?;
+            self.require_fresh(who, now).await?;
         }
         let fail = |e: DbErr| internal("revoke session", e);
         let txn = self.db().begin().await.map_err(fail)?;
@@ -312,15 +317,19 @@ impl Control {
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
-            chrono::Utc::now(),
+            now,
         )
         .await?;
         txn.commit().await.map_err(fail)
     }
 
     /// Ends every session of the caller but the current one; returns how many ended.
-    pub async fn revoke_other_sessions(&self, who: &Caller) -> Result<u64, AppError> {
-        self.require_fresh(who, Utc::now()).await?;
+    pub async fn revoke_other_sessions(
+        &self,
+        who: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<u64, AppError> {
+        self.require_fresh(who, now).await?;
         let fail = |e: DbErr| internal("revoke other sessions", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let done = session::Entity::delete_many()
@@ -336,7 +345,7 @@ impl Control {
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
-            chrono::Utc::now(),
+            now,
         )
         .await?;
         txn.commit().await.map_err(fail)?;

@@ -243,6 +243,7 @@ impl Control {
         caller: &Caller,
         id: &str,
         user_id: &str,
+        now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
@@ -267,7 +268,6 @@ impl Control {
         let entry = Entry::new("vm.unshare", &res)
             .org(org_id)
             .detail(serde_json::json!({ "with": person }));
-        let now = chrono::Utc::now();
         audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         Ok(())

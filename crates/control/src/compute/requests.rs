@@ -287,13 +287,17 @@ impl Control {
     }
 
     /// Asks for a VM to be stopped and removed with its disk, sockets and grants.
-    pub async fn delete_vm(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
+    pub async fn delete_vm(
+        &self,
+        caller: &Caller,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
         self.authorize_own_vm(caller, Permission::Delete, id, "vm.delete")
             .await?;
         let fail = |e| internal("delete vm", e);
-        let now = Utc::now();
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_row::<vm::Entity>(&txn, id).await?;
         if row.desired_state == "deleted" {

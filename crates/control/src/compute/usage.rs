@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use model::events::{LiveEvent, EVENT_VERSION};
 use model::services::{MetricSample, MAX_REPLICAS};
 use model::vms::VmState;
@@ -96,8 +96,8 @@ impl Usage {
         }
     }
 
-    async fn read(&self, key: &str) -> Result<Vec<MetricSample>, AppError> {
-        let since = Utc::now().timestamp_millis() - KEEP_MS;
+    async fn read(&self, key: &str, now: DateTime<Utc>) -> Result<Vec<MetricSample>, AppError> {
+        let since = now.timestamp_millis() - KEEP_MS;
         let all = match &self.store {
             Store::Memory(map) => map
                 .lock()
@@ -186,7 +186,7 @@ impl Control {
                 continue;
             };
             let sample = MetricSample {
-                at_ms: Utc::now().timestamp_millis(),
+                at_ms: self.now().timestamp_millis(),
                 vm_id: id.clone(),
                 cpu_percent: self
                     .usage()
@@ -231,7 +231,9 @@ impl Control {
         let id = parse_id(id, Kind::Service)?;
         self.authorize(caller, Permission::Read, &Resource::new(Kind::Service, id))
             .await?;
-        self.usage().read(&service_key(&id.to_string())).await
+        self.usage()
+            .read(&service_key(&id.to_string()), self.now())
+            .await
     }
 
     /// The last hour of samples of one VM.
@@ -243,7 +245,9 @@ impl Control {
         let id = parse_id(id, Kind::Vm)?;
         self.authorize(caller, Permission::Read, &Resource::vm(id))
             .await?;
-        self.usage().read(&vm_key(&id.to_string())).await
+        self.usage()
+            .read(&vm_key(&id.to_string()), self.now())
+            .await
     }
 }
 
@@ -266,7 +270,8 @@ mod tests {
     #[tokio::test]
     async fn memory_lists_are_capped() {
         let u = Usage::in_memory();
-        let now = Utc::now().timestamp_millis();
+        let t0 = crate::clock::system_now();
+        let now = t0.timestamp_millis();
         for i in 0..10 {
             let s = MetricSample {
                 at_ms: now + i,
@@ -277,7 +282,7 @@ mod tests {
             };
             u.push("k", &s, 4).await;
         }
-        let kept = u.read("k").await.unwrap();
+        let kept = u.read("k", t0).await.unwrap();
         assert_eq!(kept.len(), 4);
         assert_eq!(kept[0].at_ms, now + 6);
     }

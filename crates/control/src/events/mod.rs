@@ -76,7 +76,8 @@ impl Envelope {
             resource,
             permission: permission.as_str().to_owned(),
             revision: 0,
-            published_us: chrono::Utc::now().timestamp_micros(),
+            // Real time, not the control plane's clock: it measures delivery latency.
+            published_us: crate::clock::system_now().timestamp_micros(),
             text: std::sync::OnceLock::new(),
             decisions: Default::default(),
         }

@@ -34,7 +34,7 @@ impl StepContext {
             self.op.id,
             self.control.runner_id(),
             text,
-            Utc::now(),
+            self.control.now(),
         )
         .await
         .map_err(|e| OpError::Transient(e.to_string()))?;
@@ -99,7 +99,7 @@ impl Control {
         if room == 0 {
             return Ok(Vec::new());
         }
-        let now = Utc::now();
+        let now = self.now();
         let ops = queue::unfinished(self.db()).await?;
         let mut claimed = Vec::new();
         for op in queue::claimable(&ops, now) {
@@ -144,7 +144,8 @@ impl Control {
                 let every = (queue::LEASE / 3).to_std().unwrap_or(POLL);
                 loop {
                     tokio::time::sleep(every).await;
-                    match queue::heartbeat(control.db(), id, control.runner_id(), Utc::now()).await
+                    match queue::heartbeat(control.db(), id, control.runner_id(), control.now())
+                        .await
                     {
                         Ok(true) => {}
                         Ok(false) => return,
@@ -193,7 +194,7 @@ impl Control {
         op: &operation::Model,
         result: Result<String, OpError>,
     ) -> Result<(), AppError> {
-        let now = Utc::now();
+        let now = self.now();
         let owner = self.runner_id();
         metrics::counter!("strata_operations_finished_total", "kind" => op.kind.clone(),
             "result" => match &result { Ok(_) => "succeeded", Err(OpError::Transient(_)) if op.attempt < op.max_attempts => "retried", Err(OpError::Superseded | OpError::Cancelled) => "cancelled", Err(_) => "failed" })

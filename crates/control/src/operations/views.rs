@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use model::operations::{OperationState, OperationView};
 use model::AppError;
 use sea_orm::prelude::Uuid;
@@ -139,7 +139,12 @@ impl Control {
     }
 
     /// Cancels a queued operation at once, or asks a running one to stop at its next step.
-    pub async fn cancel_operation(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
+    pub async fn cancel_operation(
+        &self,
+        caller: &Caller,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let missing = || AppError::NotFound("No such operation.".into());
         let id: Uuid = id.trim().parse().map_err(|_| missing())?;
         let fail = |e| internal("cancel operation", e);
@@ -169,7 +174,6 @@ impl Control {
                 state.as_str()
             )));
         }
-        let now = Utc::now();
         let txn = self.db().begin().await.map_err(fail)?;
         let done = if state == OperationState::Queued {
             let done = operation::Entity::update_many()

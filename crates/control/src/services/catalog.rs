@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use model::events::{LiveEvent, EVENT_VERSION};
 use model::services::{
     ConfigVersion, DeploymentKind, DeploymentState, DeploymentView, DiffLine, ReplicaView,
@@ -135,7 +134,7 @@ impl Control {
         let images = self
             .image_names(rows.iter().filter_map(|s| s.image_id))
             .await?;
-        let now = Utc::now();
+        let now = self.now();
         Ok(rows
             .into_iter()
             .map(|s| {

@@ -68,7 +68,7 @@ impl Control {
         level: &str,
         message: &str,
     ) -> Result<(), AppError> {
-        let line = append(self.db(), dep.id, level, message, Utc::now()).await?;
+        let line = append(self.db(), dep.id, level, message, self.now()).await?;
         tracing::info!(deployment = %dep.id, level, "{message}");
         self.publish_log(dep, line).await;
         Ok(())

@@ -360,7 +360,7 @@ impl Rollout<'_> {
 
     /// Records a replica's observed state, a timeline line, and tells its watchers.
     async fn set_state(&self, row: &vm::Model, state: VmState, line: &str) -> Result<(), OpError> {
-        let now = Utc::now();
+        let now = self.control.now();
         let txn = self.control.db().begin().await.map_err(db_error)?;
         vm::Entity::update_many()
             .col_expr(vm::Column::ObservedState, Expr::value(state.as_str()))
@@ -383,7 +383,7 @@ impl Rollout<'_> {
     /// checks the node has memory for it.
     async fn insert_replica(&self) -> Result<vm::Model, OpError> {
         let svc = &self.svc;
-        let now = Utc::now();
+        let now = self.control.now();
         let txn = self.control.db().begin().await.map_err(db_error)?;
         // The name: the service's name and the first free number.
         let taken: Vec<String> = vm::Entity::find()

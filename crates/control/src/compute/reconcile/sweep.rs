@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
 use hypervisor::driver::PowerState;
 use model::vms::VmState;
 use sea_orm::prelude::Uuid;
@@ -79,7 +78,7 @@ impl Control {
     /// Only while nothing newer was asked of the VM (`generation` is the one looked at).
     async fn mark_exited(&self, id: Uuid, generation: i64) -> Result<(), model::AppError> {
         let fail = |e| crate::internal("record exited vm", e);
-        let now = Utc::now();
+        let now = self.now();
         let txn = self.db().begin().await.map_err(fail)?;
         let done = vm::Entity::update_many()
             .col_expr(
@@ -124,7 +123,7 @@ impl Control {
         line: &str,
     ) -> Result<(), model::AppError> {
         let fail = |e| crate::internal("record vm state", e);
-        let now = Utc::now();
+        let now = self.now();
         let txn = self.db().begin().await.map_err(fail)?;
         vm::Entity::update_many()
             .col_expr(vm::Column::ObservedState, Expr::value(state.as_str()))
@@ -146,7 +145,7 @@ impl Control {
         kind: &'static str,
     ) -> Result<(), model::AppError> {
         let fail = |e| crate::internal("enqueue system operation", e);
-        let now = Utc::now();
+        let now = self.now();
         let txn = self.db().begin().await.map_err(fail)?;
         queue::enqueue(
             &txn,

@@ -296,7 +296,7 @@ impl Control {
         reason: Option<String>,
         line: &str,
     ) -> Result<(), OpError> {
-        let now = Utc::now();
+        let now = self.now();
         let txn = self.db().begin().await.map_err(db_error)?;
         let done = vm::Entity::update_many()
             .col_expr(vm::Column::ObservedState, Expr::value(state.as_str()))
