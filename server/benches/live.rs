@@ -114,7 +114,7 @@ async fn run(redis: Option<&str>, subscribers: usize, people: usize) -> (Duratio
     let mut latencies = Vec::with_capacity(subscribers * ROUNDS as usize);
     let base = vm.generation;
     for round in 1..=ROUNDS {
-        let txn = c.db().begin().await.unwrap();
+        let txn = control::testing::db(&c).begin().await.unwrap();
         vm::Entity::update_many()
             .col_expr(vm::Column::Generation, Expr::value(base + round))
             .filter(vm::Column::Id.eq(id))

@@ -525,7 +525,7 @@ async fn audit_rows(w: &World) -> Vec<(String, String, String)> {
     use sea_orm::{EntityTrait, QueryOrder};
     control::entities::audit::Entity::find()
         .order_by_asc(control::entities::audit::Column::Id)
-        .all(w.control.db())
+        .all(control::testing::db(&w.control))
         .await
         .unwrap()
         .into_iter()

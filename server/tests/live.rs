@@ -471,7 +471,7 @@ async fn new_audit_rows_reach_only_those_who_may_read_the_audit_log() {
     assert!(matches!(e, LiveEvent::Audit { outcome, .. } if outcome == "success"));
 
     // The member (who may not read the audit log) got nothing of it before a later marker.
-    let before = control::access::tuples::revision(s.control.db())
+    let before = control::access::tuples::revision(control::testing::db(&s.control))
         .await
         .unwrap();
     s.control

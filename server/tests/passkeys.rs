@@ -58,7 +58,7 @@ impl App {
         control::entities::audit::Entity::find()
             .filter(control::entities::audit::Column::Action.ne("image.register"))
             .order_by_asc(control::entities::audit::Column::Id)
-            .all(self.control.db())
+            .all(control::testing::db(&self.control))
             .await
             .unwrap()
             .into_iter()
@@ -441,7 +441,7 @@ async fn a_counter_that_goes_backwards_is_refused() {
     // Pretend the authenticator was seen at a far higher counter: its next use looks cloned.
     use sea_orm::EntityTrait;
     let row = control::entities::passkey::Entity::find()
-        .one(app.control.db())
+        .one(control::testing::db(&app.control))
         .await
         .unwrap()
         .unwrap();
@@ -449,7 +449,7 @@ async fn a_counter_that_goes_backwards_is_refused() {
     pk["cred"]["counter"] = json!(1000);
     let mut active: control::entities::passkey::ActiveModel = row.into();
     active.passkey = sea_orm::ActiveValue::Set(pk.to_string());
-    sea_orm::ActiveModelTrait::update(active, app.control.db())
+    sea_orm::ActiveModelTrait::update(active, control::testing::db(&app.control))
         .await
         .unwrap();
     let (ceremony, options) = begin_signin(&app, None).await;
@@ -832,7 +832,7 @@ async fn two_simultaneous_first_sign_ups_make_one_admin() {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let stored = control::entities::user::Entity::find()
         .filter(control::entities::user::Column::IsAdmin.eq(true))
-        .count(c.db())
+        .count(control::testing::db(c))
         .await
         .unwrap();
     assert_eq!(stored, 1);
@@ -846,7 +846,7 @@ async fn verified_ago(app: &App, age: Duration) {
             control::entities::session::Column::VerifiedAt,
             sea_orm::sea_query::Expr::value(Some(Utc::now() - age)),
         )
-        .exec(app.control.db())
+        .exec(control::testing::db(&app.control))
         .await
         .unwrap();
 }
@@ -1120,7 +1120,7 @@ async fn behind_a_trusted_proxy_sessions_and_audit_rows_name_the_forwarded_clien
     assert_eq!(sessions.json[0]["ip"], "192.0.2.7", "{}", sessions.json);
     use sea_orm::EntityTrait;
     let rows = control::entities::audit::Entity::find()
-        .all(app.control.db())
+        .all(control::testing::db(&app.control))
         .await
         .unwrap();
     let signup = rows.iter().find(|r| r.action == "account.sign_up").unwrap();

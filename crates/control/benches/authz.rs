@@ -115,7 +115,7 @@ async fn main() {
     let memory = MemoryStore::from_tuples(tuples_all.iter().cloned());
     println!("memory store built in {:.1?}", started.elapsed());
     let started = Instant::now();
-    let txn = sea_orm::TransactionTrait::begin(control.db())
+    let txn = sea_orm::TransactionTrait::begin(control::testing::db(&control))
         .await
         .unwrap();
     for chunk in tuples_all.chunks(2_000) {
@@ -148,8 +148,10 @@ async fn main() {
     println!("  ({granted} of {} granted)", qs.len());
 
     // check through the cache over the database: a cold pass, then warm.
-    let store = DbStore::new(control.db());
-    let revision = tuples::revision(control.db()).await.unwrap();
+    let store = DbStore::new(control::testing::db(&control));
+    let revision = tuples::revision(control::testing::db(&control))
+        .await
+        .unwrap();
     let cache = TupleCache::new(2_000_000);
     let cached = cache.at(revision, &store);
     let qs = questions(5_000);
@@ -170,7 +172,9 @@ async fn main() {
     let mut rev = Vec::new();
     for _ in 0..2_000 {
         let t = Instant::now();
-        tuples::revision(control.db()).await.unwrap();
+        tuples::revision(control::testing::db(&control))
+            .await
+            .unwrap();
         rev.push(t.elapsed());
     }
     report("revision read (once per request)", &mut rev);

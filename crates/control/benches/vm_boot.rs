@@ -96,10 +96,10 @@ async fn main() {
         c.run_due_operations().await.unwrap();
         strata.push(started.elapsed());
         assert_eq!(c.vm(&ann, &vm.id).await.unwrap().vm.state, VmState::Running);
-        if let Ok(Some(u)) = c.driver().usage(&vm.id).await {
+        if let Ok(Some(u)) = control::testing::driver(&c).usage(&vm.id).await {
             rss.push(u.rss_bytes);
         }
-        c.driver().delete(&vm.id).await.unwrap();
+        control::testing::driver(&c).delete(&vm.id).await.unwrap();
     }
     let (s, p) = (median(strata.clone()), median(plain.clone()));
     println!("create request -> boot marker, median of {RUNS} (TCG, 1 vCPU, 128 MiB):");

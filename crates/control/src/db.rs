@@ -156,8 +156,9 @@ impl Control {
         self.clock.now()
     }
 
-    /// The node driver that runs this instance's VMs.
-    pub fn driver(&self) -> &dyn Driver {
+    /// The node driver that runs this instance's VMs (inside `control` only: the edges go
+    /// through use cases such as [`Control::open_console`]).
+    pub(crate) fn driver(&self) -> &dyn Driver {
         self.driver.as_ref()
     }
 
@@ -194,8 +195,9 @@ impl Control {
         self.usage.in_redis()
     }
 
-    /// The database connection pool.
-    pub fn db(&self) -> &DatabaseConnection {
+    /// The database connection pool (inside `control` only: every read and write is a use
+    /// case that checked its caller).
+    pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
     }
 

@@ -120,6 +120,17 @@ impl TestDb {
     }
 }
 
+/// The database handle, for tests that look at rows directly (no request path can: outside
+/// `control` only tests reach it, through here).
+pub fn db(control: &Control) -> &sea_orm::DatabaseConnection {
+    control.db()
+}
+
+/// The node driver, for tests that look at the hypervisor directly.
+pub fn driver(control: &Control) -> &dyn hypervisor::driver::Driver {
+    control.driver()
+}
+
 /// The test guest: the ready image every test installation offers.
 pub use hypervisor::testing::guest;
 

@@ -356,7 +356,7 @@ async fn a_flood_of_refused_attempts_leaves_one_counted_row_per_burst() {
     let later = Utc::now() + DENIAL_WINDOW + chrono::Duration::seconds(1);
     for _ in 0..2 {
         record(
-            c.db(),
+            control::testing::db(&c),
             &Actor::caller(&eve),
             Entry::new("vm.delete", &res).org(org_id),
             Outcome::Denied,

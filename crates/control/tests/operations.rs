@@ -11,7 +11,7 @@ use sea_orm::EntityTrait;
 
 async fn row(c: &control::Control, id: sea_orm::prelude::Uuid) -> operation::Model {
     operation::Entity::find_by_id(id)
-        .one(c.db())
+        .one(control::testing::db(c))
         .await
         .unwrap()
         .unwrap()

@@ -77,7 +77,7 @@ async fn world(db: &TestDb) -> World {
     let service = Resource::new(Kind::Service, uuid::Uuid::new_v4());
     let org_res = Resource::organization(org.id.parse().unwrap());
     tuples::write(
-        control.db(),
+        control::testing::db(&control),
         &[
             tuples::points_to(&service, Rel::Organization, Kind::Organization, &org_res.id),
             tuples::tuple(&service, Rel::Owner, user(creator.user_id)),
@@ -90,7 +90,7 @@ async fn world(db: &TestDb) -> World {
     .unwrap();
     let image = Resource::new(Kind::Image, uuid::Uuid::new_v4());
     tuples::write(
-        control.db(),
+        control::testing::db(&control),
         &[
             tuples::points_to(&image, Rel::Platform, Kind::Platform, "strata"),
             tuples::points_to(&image, Rel::Public, Kind::Platform, "strata"),
@@ -99,7 +99,7 @@ async fn world(db: &TestDb) -> World {
     )
     .await
     .unwrap();
-    let node = local_node(control.db()).await;
+    let node = local_node(control::testing::db(&control)).await;
     World {
         people: vec![
             ("anonymous", None),
@@ -190,7 +190,7 @@ async fn check_and_both_lookups_agree_through_the_database() {
     let db = TestDb::new().await;
     let w = world(&db).await;
     let engine = w.control.access().engine();
-    let store = DbStore::new(w.control.db());
+    let store = DbStore::new(control::testing::db(&w.control));
     for res in &w.resources {
         for p in res.kind.permissions() {
             let holders = engine
@@ -282,12 +282,14 @@ async fn random_graphs_give_the_same_answers_from_the_database_as_from_memory() 
             }
         }
         let parsed: Vec<Tuple> = tuples_now.iter().map(|t| t.parse().unwrap()).collect();
-        tuples::write(control.db(), &parsed, Utc::now())
+        tuples::write(control::testing::db(&control), &parsed, Utc::now())
             .await
             .unwrap();
         let memory = MemoryStore::from_tuples(parsed);
-        let store = DbStore::new(control.db());
-        let revision = tuples::revision(control.db()).await.unwrap();
+        let store = DbStore::new(control::testing::db(&control));
+        let revision = tuples::revision(control::testing::db(&control))
+            .await
+            .unwrap();
         let cached = cache.at(revision, &store);
         for f in 0..5 {
             let folder = Object::new("folder", format!("f{round}{f}"));
@@ -472,7 +474,7 @@ async fn replicas_belong_to_their_service() {
 
     // Data from before the rule: the requester owned the replica and shared it out.
     tuples::write(
-        c.db(),
+        control::testing::db(&c),
         &[
             tuples::tuple(&res, Rel::Owner, user(member.user_id)),
             tuples::tuple(&res, Rel::Operator, user(outsider.user_id)),
@@ -482,7 +484,7 @@ async fn replicas_belong_to_their_service() {
     .await
     .unwrap();
     tuples::delete(
-        c.db(),
+        control::testing::db(&c),
         &tuples::points_to(&res, Rel::Service, Kind::Service, &svc.id),
     )
     .await
@@ -499,7 +501,7 @@ async fn replicas_belong_to_their_service() {
         .can(Some(&outsider), Permission::Read, &res)
         .await
         .unwrap());
-    let service = tuples::direct(restarted.db(), &res, Rel::Service)
+    let service = tuples::direct(control::testing::db(&restarted), &res, Rel::Service)
         .await
         .unwrap();
     assert_eq!(service.len(), 1, "the service tuple is back");

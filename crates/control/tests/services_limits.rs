@@ -58,7 +58,7 @@ async fn a_backtracking_schema_is_refused_at_once_and_blocks_no_one() {
         config_schema: Set(backtracking_schema()),
         ..Default::default()
     }
-    .update(c.db())
+    .update(control::testing::db(&c))
     .await
     .unwrap();
 
@@ -85,7 +85,7 @@ async fn a_backtracking_schema_is_refused_at_once_and_blocks_no_one() {
     let detail = c.service(&member, &svc.id).await.unwrap();
     assert_eq!(detail.configs.len(), 1);
     assert!(control::entities::service::Entity::find()
-        .all(c.db())
+        .all(control::testing::db(&c))
         .await
         .unwrap()
         .iter()

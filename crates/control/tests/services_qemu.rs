@@ -17,7 +17,10 @@ async fn detail(c: &Control, who: &Caller, id: &str) -> ServiceDetail {
 }
 
 async fn console(c: &Control, id: &str) -> String {
-    let (bytes, _) = c.driver().console_read(id, 0, 1 << 20).await.unwrap();
+    let (bytes, _) = control::testing::driver(c)
+        .console_read(id, 0, 1 << 20)
+        .await
+        .unwrap();
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
@@ -122,7 +125,7 @@ async fn a_service_rolls_configs_rolls_back_scales_and_reports_usage() {
     assert!(d.replicas.iter().all(|r| !first.contains(&r.vm_id)));
     for old in &first {
         assert!(
-            !c.driver().vm_dir(old).exists(),
+            !control::testing::driver(&c).vm_dir(old).exists(),
             "old replica {old} left files"
         );
     }
@@ -203,7 +206,7 @@ async fn a_service_rolls_configs_rolls_back_scales_and_reports_usage() {
     c.delete_service(&ann, &svc.id, now).await.unwrap();
     c.run_due_operations().await.unwrap();
     assert!(c.service(&ann, &svc.id).await.is_err());
-    assert!(!c.driver().vm_dir(&last).exists());
+    assert!(!control::testing::driver(&c).vm_dir(&last).exists());
     assert!(c.list_vms(&ann).await.unwrap().is_empty());
 }
 

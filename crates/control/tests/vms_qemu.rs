@@ -13,7 +13,10 @@ async fn state(c: &Control, who: &control::auth::Caller, id: &str) -> VmState {
 }
 
 async fn console(c: &Control, id: &str) -> String {
-    let (bytes, _) = c.driver().console_read(id, 0, 1 << 20).await.unwrap();
+    let (bytes, _) = control::testing::driver(c)
+        .console_read(id, 0, 1 << 20)
+        .await
+        .unwrap();
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
@@ -34,10 +37,10 @@ async fn a_vm_boots_pauses_resumes_restarts_stops_and_is_deleted_with_its_files(
     assert_eq!(state(&c, &ann, &vm.id).await, VmState::Running);
     assert!(console(&c, &vm.id).await.contains("STRATA-GUEST-READY"));
     assert_eq!(
-        c.driver().status(&vm.id).await.unwrap(),
+        control::testing::driver(&c).status(&vm.id).await.unwrap(),
         PowerState::Running
     );
-    let disk = c.driver().vm_dir(&vm.id);
+    let disk = control::testing::driver(&c).vm_dir(&vm.id);
     assert!(disk.is_dir());
 
     let d = c.vm(&ann, &vm.id).await.unwrap();
@@ -55,7 +58,10 @@ async fn a_vm_boots_pauses_resumes_restarts_stops_and_is_deleted_with_its_files(
         .unwrap();
     c.run_due_operations().await.unwrap();
     assert_eq!(state(&c, &ann, &vm.id).await, VmState::Paused);
-    assert_eq!(c.driver().status(&vm.id).await.unwrap(), PowerState::Paused);
+    assert_eq!(
+        control::testing::driver(&c).status(&vm.id).await.unwrap(),
+        PowerState::Paused
+    );
 
     c.vm_action(&ann, &vm.id, VmAction::Resume, now)
         .await
@@ -81,7 +87,7 @@ async fn a_vm_boots_pauses_resumes_restarts_stops_and_is_deleted_with_its_files(
         "the guest powered off on the button"
     );
     assert_eq!(
-        c.driver().status(&vm.id).await.unwrap(),
+        control::testing::driver(&c).status(&vm.id).await.unwrap(),
         PowerState::Stopped
     );
     let kinds: Vec<(String, OperationState)> = d
@@ -147,7 +153,7 @@ async fn a_newer_request_supersedes_an_older_one_still_queued() {
     let stop = d.operations.iter().find(|o| o.kind == "vm.stop").unwrap();
     assert_eq!(stop.state, OperationState::Succeeded);
     assert_eq!(
-        c.driver().status(&vm.id).await.unwrap(),
+        control::testing::driver(&c).status(&vm.id).await.unwrap(),
         PowerState::Stopped
     );
 }
@@ -164,7 +170,8 @@ async fn a_vm_whose_qemu_dies_is_shown_stopped_with_the_reason() {
     let vm = c.create_vm(&ann, &new, now).await.unwrap();
     c.run_due_operations().await.unwrap();
     assert_eq!(state(&c, &ann, &vm.id).await, VmState::Running);
-    let pid = std::fs::read_to_string(c.driver().vm_dir(&vm.id).join("qemu.pid")).unwrap();
+    let pid = std::fs::read_to_string(control::testing::driver(&c).vm_dir(&vm.id).join("qemu.pid"))
+        .unwrap();
     let killed = std::process::Command::new("kill")
         .args(["-9", pid.trim()])
         .status()
@@ -172,7 +179,7 @@ async fn a_vm_whose_qemu_dies_is_shown_stopped_with_the_reason() {
     assert!(killed.success());
     // The sweep notices once the process is gone.
     let mut tries = 0;
-    while c.driver().status(&vm.id).await.unwrap() != PowerState::Stopped {
+    while control::testing::driver(&c).status(&vm.id).await.unwrap() != PowerState::Stopped {
         tries += 1;
         assert!(tries < 100, "QEMU did not go away");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
