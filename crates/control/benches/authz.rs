@@ -119,7 +119,9 @@ async fn main() {
         .await
         .unwrap();
     for chunk in tuples_all.chunks(2_000) {
-        tuples::write(&txn, chunk, Utc::now()).await.unwrap();
+        tuples::write(&txn, &control::testing::proof(), chunk, Utc::now())
+            .await
+            .unwrap();
     }
     txn.commit().await.unwrap();
     println!("database loaded in {:.1?}", started.elapsed());

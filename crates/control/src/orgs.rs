@@ -17,6 +17,7 @@ use sea_orm::{
 };
 
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
+use crate::access::Authorized;
 use crate::access::{not_found, parse_id, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
@@ -44,13 +45,14 @@ impl Control {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<OrgSummary, AppError> {
-        self.authorize_action(
-            caller,
-            Permission::CreateOrganization,
-            &Resource::platform(),
-            "organization.create",
-        )
-        .await?;
+        let allowed = self
+            .authorize_action(
+                caller,
+                Permission::CreateOrganization,
+                &Resource::platform(),
+                "organization.create",
+            )
+            .await?;
         let name = name.trim();
         validate_org_name(name).map_err(AppError::Invalid)?;
         let fail = |e| internal("create organization", e);
@@ -73,6 +75,7 @@ impl Control {
         let org = Resource::organization(id);
         tuples::write(
             &txn,
+            &allowed,
             &[
                 tuples::points_to(&org, Rel::Platform, Kind::Platform, m::PLATFORM_ID),
                 tuples::tuple(&org, Rel::Owner, m::user(caller.user_id)),
@@ -83,7 +86,15 @@ impl Control {
         let entry = Entry::new("organization.create", &org)
             .org(id)
             .detail(serde_json::json!({ "name": name }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(org = %name, by = %caller.username, "organization created");
         Ok(OrgSummary {
@@ -297,7 +308,8 @@ impl Control {
     ) -> Result<OrgMember, AppError> {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
-        self.authorize_action(caller, Permission::Manage, &org, "organization.add_member")
+        let allowed = self
+            .authorize_action(caller, Permission::Manage, &org, "organization.add_member")
             .await?;
         let person = self.enabled_person(username).await?;
         let fail = |e| internal("add member", e);
@@ -317,6 +329,7 @@ impl Control {
         }
         tuples::write(
             &txn,
+            &allowed,
             &[tuples::tuple(&org, rel_of(role), m::user(person.id))],
             now,
         )
@@ -324,7 +337,15 @@ impl Control {
         let entry = Entry::new("organization.add_member", &org)
             .org(id)
             .detail(serde_json::json!({ "member": person.username, "role": role.label() }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(org = %id, member = %person.username, ?role, by = %caller.username, "member added");
         Ok(OrgMember {
@@ -344,7 +365,8 @@ impl Control {
     ) -> Result<(), AppError> {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
-        self.authorize_action(caller, Permission::Manage, &org, "organization.change_role")
+        let allowed = self
+            .authorize_action(caller, Permission::Manage, &org, "organization.change_role")
             .await?;
         let person = parse_member_id(user_id)?;
         let fail = |e| internal("change role", e);
@@ -361,9 +383,15 @@ impl Control {
         if current == OrgRole::Owner && self.owner_count(&txn, &org).await? <= 1 {
             return Err(last_owner());
         }
-        tuples::delete(&txn, &tuples::tuple(&org, rel_of(current), m::user(person))).await?;
+        tuples::delete(
+            &txn,
+            &allowed,
+            &tuples::tuple(&org, rel_of(current), m::user(person)),
+        )
+        .await?;
         tuples::write(
             &txn,
+            &allowed,
             &[tuples::tuple(&org, rel_of(role), m::user(person))],
             now,
         )
@@ -371,7 +399,15 @@ impl Control {
         let entry = Entry::new("organization.change_role", &org).org(id).detail(
             serde_json::json!({ "member": person, "from": current.label(), "to": role.label() }),
         );
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(org = %id, member = %person, ?role, by = %caller.username, "role changed");
         Ok(())
@@ -387,16 +423,24 @@ impl Control {
     ) -> Result<(), AppError> {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
-        self.authorize_action(
+        let allowed = self
+            .authorize_action(
+                caller,
+                Permission::Manage,
+                &org,
+                "organization.remove_member",
+            )
+            .await?;
+        let person = parse_member_id(user_id)?;
+        self.drop_member(
+            &allowed,
             caller,
-            Permission::Manage,
-            &org,
             "organization.remove_member",
+            id,
+            person,
+            now,
         )
         .await?;
-        let person = parse_member_id(user_id)?;
-        self.drop_member(caller, "organization.remove_member", &org, id, person, now)
-            .await?;
         tracing::info!(org = %id, member = %person, by = %caller.username, "member removed");
         Ok(())
     }
@@ -410,23 +454,32 @@ impl Control {
     ) -> Result<(), AppError> {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
-        self.authorize_action(caller, Permission::Leave, &org, "organization.leave")
+        let allowed = self
+            .authorize_action(caller, Permission::Leave, &org, "organization.leave")
             .await?;
-        self.drop_member(caller, "organization.leave", &org, id, caller.user_id, now)
-            .await?;
+        self.drop_member(
+            &allowed,
+            caller,
+            "organization.leave",
+            id,
+            caller.user_id,
+            now,
+        )
+        .await?;
         tracing::info!(org = %id, member = %caller.username, "left organization");
         Ok(())
     }
 
     async fn drop_member(
         &self,
+        allowed: &Authorized,
         caller: &Caller,
         action: &'static str,
-        org: &Resource,
         id: Uuid,
         person: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
+        let org = &Resource::organization(id);
         let fail = |e| internal("remove member", e);
         let txn = self.db().begin().await.map_err(fail)?;
         self.lock_org(&txn, id).await?;
@@ -443,11 +496,24 @@ impl Control {
         if current == OrgRole::Owner && self.owner_count(&txn, org).await? <= 1 {
             return Err(last_owner());
         }
-        tuples::delete(&txn, &tuples::tuple(org, rel_of(current), m::user(person))).await?;
+        tuples::delete(
+            &txn,
+            allowed,
+            &tuples::tuple(org, rel_of(current), m::user(person)),
+        )
+        .await?;
         let entry = Entry::new(action, org)
             .org(id)
             .detail(serde_json::json!({ "member": person, "role": current.label() }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)
     }
 }

@@ -11,6 +11,7 @@ use model::EventTransport;
 use sea_orm::{ConnectionTrait, Database};
 use std::path::PathBuf;
 
+use crate::access::Authorized;
 use crate::{Control, ControlConfig};
 
 /// A database that exists for one test.
@@ -120,6 +121,11 @@ impl TestDb {
     }
 }
 
+/// A proof of authorization for tests that write tuples or audit rows directly.
+pub fn proof() -> crate::access::Authorized {
+    crate::access::Authorized::system("test fixture")
+}
+
 /// The database handle, for tests that look at rows directly (no request path can: outside
 /// `control` only tests reach it, through here).
 pub fn db(control: &Control) -> &sea_orm::DatabaseConnection {
@@ -190,6 +196,7 @@ pub async fn user_with_session(
     .expect("insert test user");
     crate::access::tuples::write(
         control.db(),
+        &Authorized::system("test fixture"),
         &crate::access::grants::account_grants(id, admin),
         now,
     )
@@ -268,6 +275,7 @@ pub async fn enqueue_test_operation(
 ) -> sea_orm::prelude::Uuid {
     crate::operations::queue::enqueue(
         control.db(),
+        &Authorized::system("test fixture"),
         crate::operations::NewOperation {
             kind,
             target: crate::access::model::Resource {
@@ -364,9 +372,14 @@ pub async fn stopped_replica(control: &Control, service_id: &str, name: &str) ->
     .await
     .expect("insert the replica");
     let grants = crate::services::replica_grants(&crate::access::model::Resource::vm(id), &svc);
-    crate::access::tuples::write(control.db(), &grants, now)
-        .await
-        .expect("write the replica's grants");
+    crate::access::tuples::write(
+        control.db(),
+        &Authorized::system("test fixture"),
+        &grants,
+        now,
+    )
+    .await
+    .expect("write the replica's grants");
     id.to_string()
 }
 
@@ -390,6 +403,7 @@ pub async fn stopped_vm(
     let res = Resource::vm(id);
     crate::access::tuples::write(
         control.db(),
+        &Authorized::system("test fixture"),
         &[
             crate::access::tuples::points_to(&res, Rel::Organization, Kind::Organization, org_id),
             crate::access::tuples::tuple(&res, Rel::Owner, m::user(owner)),

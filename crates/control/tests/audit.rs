@@ -357,6 +357,7 @@ async fn a_flood_of_refused_attempts_leaves_one_counted_row_per_burst() {
     for _ in 0..2 {
         record(
             control::testing::db(&c),
+            &control::testing::proof(),
             &Actor::caller(&eve),
             Entry::new("vm.delete", &res).org(org_id),
             Outcome::Denied,

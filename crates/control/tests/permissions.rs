@@ -78,6 +78,7 @@ async fn world(db: &TestDb) -> World {
     let org_res = Resource::organization(org.id.parse().unwrap());
     tuples::write(
         control::testing::db(&control),
+        &control::testing::proof(),
         &[
             tuples::points_to(&service, Rel::Organization, Kind::Organization, &org_res.id),
             tuples::tuple(&service, Rel::Owner, user(creator.user_id)),
@@ -91,6 +92,7 @@ async fn world(db: &TestDb) -> World {
     let image = Resource::new(Kind::Image, uuid::Uuid::new_v4());
     tuples::write(
         control::testing::db(&control),
+        &control::testing::proof(),
         &[
             tuples::points_to(&image, Rel::Platform, Kind::Platform, "strata"),
             tuples::points_to(&image, Rel::Public, Kind::Platform, "strata"),
@@ -282,9 +284,14 @@ async fn random_graphs_give_the_same_answers_from_the_database_as_from_memory() 
             }
         }
         let parsed: Vec<Tuple> = tuples_now.iter().map(|t| t.parse().unwrap()).collect();
-        tuples::write(control::testing::db(&control), &parsed, Utc::now())
-            .await
-            .unwrap();
+        tuples::write(
+            control::testing::db(&control),
+            &control::testing::proof(),
+            &parsed,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
         let memory = MemoryStore::from_tuples(parsed);
         let store = DbStore::new(control::testing::db(&control));
         let revision = tuples::revision(control::testing::db(&control))
@@ -475,6 +482,7 @@ async fn replicas_belong_to_their_service() {
     // Data from before the rule: the requester owned the replica and shared it out.
     tuples::write(
         control::testing::db(&c),
+        &control::testing::proof(),
         &[
             tuples::tuple(&res, Rel::Owner, user(member.user_id)),
             tuples::tuple(&res, Rel::Operator, user(outsider.user_id)),
@@ -485,6 +493,7 @@ async fn replicas_belong_to_their_service() {
     .unwrap();
     tuples::delete(
         control::testing::db(&c),
+        &control::testing::proof(),
         &tuples::points_to(&res, Rel::Service, Kind::Service, &svc.id),
     )
     .await

@@ -14,6 +14,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Transac
 
 use super::model::{self as m, Kind, Rel, Resource};
 use super::tuples;
+use crate::access::Authorized;
 use crate::entities::{node, organization, relation_tuple, user};
 use crate::internal;
 
@@ -87,7 +88,13 @@ pub async fn ensure_platform_grants(
     }
     let txn = db.begin().await.map_err(fail)?;
     for chunk in missing.chunks(500) {
-        tuples::write(&txn, chunk, now).await?;
+        tuples::write(
+            &txn,
+            &Authorized::system("start-up: platform grants"),
+            chunk,
+            now,
+        )
+        .await?;
     }
     txn.commit().await.map_err(fail)?;
     tracing::info!(count = missing.len(), "platform grants added");

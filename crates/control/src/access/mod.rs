@@ -10,6 +10,7 @@ pub mod grants;
 pub mod inspect;
 pub mod model;
 pub mod panel;
+pub mod proof;
 pub mod store;
 pub mod tuples;
 
@@ -20,6 +21,7 @@ use sea_orm::ConnectionTrait;
 
 use crate::auth::Caller;
 use crate::{internal, Control};
+pub use proof::Authorized;
 use store::DbStore;
 
 /// The project's schema, compiled into the binary.
@@ -151,16 +153,16 @@ impl Control {
         }
     }
 
-    /// Succeeds when the caller may do this; otherwise not found (cannot even read it) or
+    /// The proof the caller may do this; otherwise not found (cannot even read it) or
     /// forbidden (can read it, may not do this).
     pub async fn authorize(
         &self,
         caller: &Caller,
         permission: Permission,
         resource: &Resource,
-    ) -> Result<(), AppError> {
+    ) -> Result<Authorized, AppError> {
         if self.can(Some(caller), permission, resource).await? {
-            return Ok(());
+            return Ok(Authorized::checked(permission, resource));
         }
         let read = match resource.kind {
             Kind::Platform => return Err(forbidden(permission, resource.kind)),
@@ -181,7 +183,7 @@ impl Control {
         permission: Permission,
         resource: &Resource,
         action: &'static str,
-    ) -> Result<(), AppError> {
+    ) -> Result<Authorized, AppError> {
         let result = self.authorize(caller, permission, resource).await;
         if let Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) = &result {
             self.record_denial(caller, action, resource, e).await?;
@@ -202,11 +204,10 @@ impl Control {
         if let Some(org) = self.organization_of(resource).await? {
             entry = entry.org(org);
         }
-        crate::audit::record(
+        crate::audit::record_denied(
             self.db(),
             &crate::audit::Actor::caller(caller),
             entry,
-            crate::audit::Outcome::Denied,
             self.now(),
         )
         .await

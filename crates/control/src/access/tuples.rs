@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::model::{Kind, Rel, Resource};
+use super::Authorized;
 use crate::entities::relation_tuple::{self, Column, Entity};
 use crate::internal;
 
@@ -46,6 +47,7 @@ pub async fn revision<C: ConnectionTrait>(conn: &C) -> Result<i64, AppError> {
 /// Adds tuples (already present ones are left alone).
 pub async fn write<C: ConnectionTrait>(
     conn: &C,
+    _allowed: &Authorized,
     tuples: &[Tuple],
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -84,7 +86,11 @@ pub async fn write<C: ConnectionTrait>(
 }
 
 /// Removes one tuple; returns whether it existed.
-pub async fn delete<C: ConnectionTrait>(conn: &C, t: &Tuple) -> Result<bool, AppError> {
+pub async fn delete<C: ConnectionTrait>(
+    conn: &C,
+    _allowed: &Authorized,
+    t: &Tuple,
+) -> Result<bool, AppError> {
     let done = Entity::delete_many()
         .filter(Column::EntityType.eq(t.object.kind.as_str()))
         .filter(Column::EntityId.eq(t.object.id.as_str()))
@@ -100,7 +106,11 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, t: &Tuple) -> Result<bool, App
 }
 
 /// Removes every tuple about `object`, as the entity and as the subject.
-pub async fn delete_object<C: ConnectionTrait>(conn: &C, object: &Object) -> Result<(), AppError> {
+pub async fn delete_object<C: ConnectionTrait>(
+    conn: &C,
+    _allowed: &Authorized,
+    object: &Object,
+) -> Result<(), AppError> {
     Entity::delete_many()
         .filter(
             Expr::col(Column::EntityType)

@@ -127,9 +127,31 @@ const FOLD_TRIES: usize = 5;
 
 static DENIALS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Writes one row through `conn`: pass the change's transaction for a success. A refusal
-/// repeated within [`DENIAL_WINDOW`] counts up on the first one's row instead.
+/// Writes the row of something done (succeeded or failed) through `conn`, the change's
+/// transaction; `allowed` is the proof it was allowed to happen.
 pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    _allowed: &crate::access::Authorized,
+    actor: &Actor,
+    entry: Entry,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    write(conn, actor, entry, outcome, now).await
+}
+
+/// Writes the row of a refusal (which has no proof: it is what was refused). One repeated
+/// within [`DENIAL_WINDOW`] counts up on the first one's row instead.
+pub async fn record_denied<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    entry: Entry,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    write(conn, actor, entry, Outcome::Denied, now).await
+}
+
+async fn write<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
     entry: Entry,

@@ -14,6 +14,7 @@ use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 use super::ceremony::{Extra, Kind};
 use super::signup::consume_link;
 use super::{passkeys, show_time, tokens, webauthn_err, Caller, ClientInfo};
+use crate::access::Authorized;
 use crate::entities::{link, passkey, session, user};
 use crate::{internal, Control};
 
@@ -43,23 +44,23 @@ impl Control {
         &self,
         who: &Caller,
         action: Option<&'static str>,
-    ) -> Result<(), AppError> {
+    ) -> Result<Authorized, AppError> {
         use crate::access::model::{Permission, Resource};
-        if self
-            .can(Some(who), Permission::ManageUsers, &Resource::platform())
-            .await?
+        match self
+            .authorize(who, Permission::ManageUsers, &Resource::platform())
+            .await
         {
-            return Ok(());
+            Err(AppError::Forbidden(_)) => {}
+            decided => return decided,
         }
         let refusal = AppError::Forbidden("Only platform administrators can manage users.".into());
         if let Some(action) = action {
             let entry = crate::audit::Entry::new(action, &Resource::platform())
                 .detail(serde_json::json!({ "reason": refusal.to_string() }));
-            crate::audit::record(
+            crate::audit::record_denied(
                 self.db(),
                 &crate::audit::Actor::caller(who),
                 entry,
-                crate::audit::Outcome::Denied,
                 self.now(),
             )
             .await?;
@@ -101,8 +102,9 @@ impl Control {
         who: &Caller,
         now: DateTime<Utc>,
     ) -> Result<LinkCreated, AppError> {
-        self.require_admin(who, Some("user.invite")).await?;
-        self.create_link(who, LinkKind::Invite, None, now).await
+        let allowed = self.require_admin(who, Some("user.invite")).await?;
+        self.create_link(&allowed, who, LinkKind::Invite, None, now)
+            .await
     }
 
     /// A single-use link that lets `user_id` register a new passkey without signing in.
@@ -112,14 +114,15 @@ impl Control {
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<LinkCreated, AppError> {
-        self.require_admin(who, Some("user.recovery_link")).await?;
+        let allowed = self.require_admin(who, Some("user.recovery_link")).await?;
         let target = self.find_user(user_id).await?;
-        self.create_link(who, LinkKind::Recovery, Some(target.id), now)
+        self.create_link(&allowed, who, LinkKind::Recovery, Some(target.id), now)
             .await
     }
 
     async fn create_link(
         &self,
+        allowed: &Authorized,
         who: &Caller,
         kind: LinkKind,
         user_id: Option<Uuid>,
@@ -155,6 +158,7 @@ impl Control {
             .detail(serde_json::json!({ "expires_at": show_time(expires_at) }));
         crate::audit::record(
             &txn,
+            allowed,
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
@@ -194,7 +198,7 @@ impl Control {
         } else {
             "user.enable"
         };
-        self.require_admin(who, Some(action)).await?;
+        let allowed = self.require_admin(who, Some(action)).await?;
         let target = self.find_user(user_id).await?;
         if target.id == who.user_id {
             return Err(AppError::Conflict(
@@ -217,6 +221,7 @@ impl Control {
         let entry = crate::audit::Entry::about(action, "user", target_id);
         crate::audit::record(
             &txn,
+            &allowed,
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,

@@ -17,6 +17,7 @@ use webauthn_rs::prelude::{
 
 use super::ceremony::{Extra, Kind};
 use super::{show_time, webauthn_err, Caller};
+use crate::access::Authorized;
 use crate::entities::passkey;
 use crate::error::unique_or;
 use crate::{internal, Control};
@@ -236,6 +237,7 @@ impl Control {
             .detail(serde_json::json!({ "name": name }));
         crate::audit::record(
             &txn,
+            &Authorized::own_account(who),
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
@@ -269,6 +271,7 @@ impl Control {
             .detail(serde_json::json!({ "name": name.trim() }));
         crate::audit::record(
             &txn,
+            &Authorized::own_account(who),
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
@@ -305,6 +308,7 @@ impl Control {
         let entry = crate::audit::Entry::about("passkey.remove", "passkey", id);
         crate::audit::record(
             &txn,
+            &Authorized::own_account(who),
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,

@@ -18,6 +18,7 @@ use webauthn_rs::prelude::{PasskeyAuthentication, PublicKeyCredential};
 
 use super::ceremony::{Extra, Kind};
 use super::{passkeys, show_time, tokens, webauthn_err, Caller, ClientInfo};
+use crate::access::Authorized;
 use crate::entities::{session, user};
 use crate::{internal, Control};
 
@@ -68,7 +69,15 @@ impl Control {
             .map_err(fail)?;
         let actor = crate::audit::Actor::person(person.id, &person.username, client);
         let entry = crate::audit::Entry::about(action, "user", person.id);
-        crate::audit::record(&txn, &actor, entry, crate::audit::Outcome::Success, now).await?;
+        crate::audit::record(
+            &txn,
+            &Authorized::person(person.id),
+            &actor,
+            entry,
+            crate::audit::Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         let me = Me {
             id: person.id.to_string(),
@@ -231,6 +240,7 @@ impl Control {
         let entry = crate::audit::Entry::about("session.reauthenticate", "session", who.session_id);
         crate::audit::record(
             &txn,
+            &Authorized::own_account(who),
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
@@ -251,6 +261,7 @@ impl Control {
         let entry = crate::audit::Entry::about("session.sign_out", "session", who.session_id);
         crate::audit::record(
             &txn,
+            &Authorized::own_account(who),
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
@@ -314,6 +325,7 @@ impl Control {
         let entry = crate::audit::Entry::about("session.revoke", "session", id);
         crate::audit::record(
             &txn,
+            &Authorized::own_account(who),
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,
@@ -342,6 +354,7 @@ impl Control {
             .detail(serde_json::json!({ "ended": done.rows_affected }));
         crate::audit::record(
             &txn,
+            &Authorized::own_account(who),
             &crate::audit::Actor::caller(who),
             entry,
             crate::audit::Outcome::Success,

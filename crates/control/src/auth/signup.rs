@@ -15,6 +15,7 @@ use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 
 use super::ceremony::{Extra, Kind};
 use super::{admin::LinkKind, passkeys, tokens, webauthn_err, ClientInfo};
+use crate::access::Authorized;
 use crate::entities::{link, user};
 use crate::error::unique_or;
 use crate::{internal, Control};
@@ -140,6 +141,7 @@ impl Control {
         passkeys::insert(&txn, user_id, "Passkey 1", &passkey, now).await?;
         crate::access::tuples::write(
             &txn,
+            &Authorized::system("sign-up with a valid invite"),
             &crate::access::grants::account_grants(user_id, first),
             now,
         )

@@ -205,22 +205,24 @@ impl Control {
     ) -> Result<VmShare, AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
-        let org_id = self
+        let (allowed, row) = self
             .authorize_own_vm(caller, Permission::Share, id, "vm.share")
-            .await?
-            .organization_id;
+            .await?;
+        let org_id = row.organization_id;
         let person = self.enabled_person(username).await?;
         let fail = |e| internal("share vm", e);
         let txn = self.db().begin().await.map_err(fail)?;
         for other in [ShareLevel::Viewer, ShareLevel::Operator] {
             tuples::delete(
                 &txn,
+                &allowed,
                 &tuples::tuple(&res, rel_of(other), m::user(person.id)),
             )
             .await?;
         }
         tuples::write(
             &txn,
+            &allowed,
             &[tuples::tuple(&res, rel_of(level), m::user(person.id))],
             now,
         )
@@ -228,7 +230,15 @@ impl Control {
         let entry = Entry::new("vm.share", &res)
             .org(org_id)
             .detail(serde_json::json!({ "with": person.username, "level": level.label() }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(vm = %id, with = %person.username, ?level, by = %caller.username, "vm shared");
         Ok(VmShare {
@@ -247,10 +257,10 @@ impl Control {
     ) -> Result<(), AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
-        let org_id = self
+        let (allowed, row) = self
             .authorize_own_vm(caller, Permission::Share, id, "vm.unshare")
-            .await?
-            .organization_id;
+            .await?;
+        let org_id = row.organization_id;
         let person: Uuid = user_id
             .trim()
             .parse()
@@ -259,8 +269,12 @@ impl Control {
         let txn = self.db().begin().await.map_err(fail)?;
         let mut removed = false;
         for level in [ShareLevel::Viewer, ShareLevel::Operator] {
-            removed |=
-                tuples::delete(&txn, &tuples::tuple(&res, rel_of(level), m::user(person))).await?;
+            removed |= tuples::delete(
+                &txn,
+                &allowed,
+                &tuples::tuple(&res, rel_of(level), m::user(person)),
+            )
+            .await?;
         }
         if !removed {
             return Err(AppError::NotFound("No such share.".into()));
@@ -268,7 +282,15 @@ impl Control {
         let entry = Entry::new("vm.unshare", &res)
             .org(org_id)
             .detail(serde_json::json!({ "with": person }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         Ok(())
     }

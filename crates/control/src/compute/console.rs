@@ -39,7 +39,8 @@ impl Control {
     ) -> Result<Console, AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
-        self.authorize_action(caller, Permission::Console, &res, "vm.console")
+        let allowed = self
+            .authorize_action(caller, Permission::Console, &res, "vm.console")
             .await?;
         let row = vm::Entity::find_by_id(id)
             .one(self.db())
@@ -51,6 +52,7 @@ impl Control {
             .detail(serde_json::json!({ "name": row.name }));
         audit::record(
             self.db(),
+            &allowed,
             &Actor::caller(caller),
             entry,
             Outcome::Success,

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::access::model::{Kind, Permission, Rel, Resource, PLATFORM_ID};
 use crate::access::tuples;
+use crate::access::Authorized;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::Caller;
 use crate::entities::image;
@@ -201,13 +202,14 @@ impl Control {
         new: &NewImage,
         now: DateTime<Utc>,
     ) -> Result<ImageSummary, AppError> {
-        self.authorize_action(
-            caller,
-            Permission::ManageImages,
-            &Resource::platform(),
-            "image.register",
-        )
-        .await?;
+        let allowed = self
+            .authorize_action(
+                caller,
+                Permission::ManageImages,
+                &Resource::platform(),
+                "image.register",
+            )
+            .await?;
         let files = validate(new, &self.image_dir)?;
         let (size, sha) = blocking(move || {
             let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
@@ -215,12 +217,13 @@ impl Control {
         })
         .await?
         .map_err(AppError::Invalid)?;
-        self.insert_image(&Actor::caller(caller), new, size, sha, now)
+        self.insert_image(&allowed, &Actor::caller(caller), new, size, sha, now)
             .await
     }
 
     async fn insert_image(
         &self,
+        allowed: &Authorized,
         actor: &Actor,
         new: &NewImage,
         size: i64,
@@ -257,6 +260,7 @@ impl Control {
         let res = Resource::new(Kind::Image, id);
         tuples::write(
             &txn,
+            allowed,
             &[
                 tuples::points_to(&res, Rel::Platform, Kind::Platform, PLATFORM_ID),
                 tuples::points_to(&res, Rel::Public, Kind::Platform, PLATFORM_ID),
@@ -266,7 +270,7 @@ impl Control {
         .await?;
         let entry = Entry::new("image.register", &res)
             .detail(serde_json::json!({ "name": name, "format": new.format }));
-        audit::record(&txn, actor, entry, Outcome::Success, now).await?;
+        audit::record(&txn, allowed, actor, entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(image = %name, "image registered");
         Ok(summary(row))
@@ -311,7 +315,14 @@ impl Control {
             boot_marker: Some(READY_MARKER.into()),
         };
         match self
-            .insert_image(&Actor::system(), &new, size, sha, now)
+            .insert_image(
+                &Authorized::system("start-up: the ready image"),
+                &Actor::system(),
+                &new,
+                size,
+                sha,
+                now,
+            )
             .await
         {
             Ok(_) => Ok(true),

@@ -73,6 +73,7 @@ impl OpError {
 /// Inserts a queued operation through `conn` (the requesting change's transaction).
 pub async fn enqueue<C: ConnectionTrait>(
     conn: &C,
+    _allowed: &crate::access::Authorized,
     op: NewOperation,
     now: DateTime<Utc>,
 ) -> Result<Uuid, AppError> {

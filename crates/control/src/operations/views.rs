@@ -156,17 +156,18 @@ impl Control {
         let res = target(&op).ok_or_else(missing)?;
         // Someone who may not see the target is told what a random id gets, not which kind
         // of thing the operation was for.
-        self.authorize_action(
-            caller,
-            cancel_permission(&op.kind),
-            &res,
-            "operation.cancel",
-        )
-        .await
-        .map_err(|e| match e {
-            AppError::NotFound(_) => missing(),
-            other => other,
-        })?;
+        let allowed = self
+            .authorize_action(
+                caller,
+                cancel_permission(&op.kind),
+                &res,
+                "operation.cancel",
+            )
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => missing(),
+                other => other,
+            })?;
         let state = OperationState::parse(&op.state).unwrap_or(OperationState::Failed);
         if state.is_finished() {
             return Err(AppError::Conflict(format!(
@@ -224,7 +225,15 @@ impl Control {
         if let Some(org) = op.organization_id {
             entry = entry.org(org);
         }
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
         if let Ok(vm) = op.target_id.parse() {

@@ -10,7 +10,7 @@ use sea_orm::prelude::Uuid;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::access::model::{Kind, Permission, Rel, Resource};
-use crate::access::{not_found, tuples};
+use crate::access::{not_found, tuples, Authorized};
 use crate::auth::Caller;
 use crate::entities::{relation_tuple, service, vm};
 use crate::{internal, Control};
@@ -38,9 +38,10 @@ impl Control {
         permission: Permission,
         id: Uuid,
         action: &'static str,
-    ) -> Result<vm::Model, AppError> {
+    ) -> Result<(Authorized, vm::Model), AppError> {
         let res = Resource::vm(id);
-        self.authorize_action(caller, permission, &res, action)
+        let allowed = self
+            .authorize_action(caller, permission, &res, action)
             .await?;
         let fail = |e| internal("load vm", e);
         let row = vm::Entity::find_by_id(id)
@@ -49,7 +50,7 @@ impl Control {
             .map_err(fail)?
             .ok_or_else(|| not_found(Kind::Vm))?;
         let Some(service_id) = row.service_id else {
-            return Ok(row);
+            return Ok((allowed, row));
         };
         let service = service::Entity::find_by_id(service_id)
             .one(self.db())
@@ -130,7 +131,13 @@ pub async fn repair_replica_grants(
             .await
             .map_err(fail)?;
     }
-    tuples::write(&txn, &missing, now).await?;
+    tuples::write(
+        &txn,
+        &Authorized::system("start-up: replica grants"),
+        &missing,
+        now,
+    )
+    .await?;
     tuples::bump(&txn).await?;
     txn.commit().await.map_err(fail)?;
     tracing::info!(

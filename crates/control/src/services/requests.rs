@@ -23,6 +23,7 @@ use super::config::{blocking, check_config, compact, parse_schema};
 use super::logs;
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::parse_id;
+use crate::access::Authorized;
 use crate::access::{not_found, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::Caller;
@@ -62,13 +63,14 @@ impl Control {
         now: DateTime<Utc>,
     ) -> Result<ServiceSummary, AppError> {
         let org_id = parse_id(&new.organization_id, Kind::Organization)?;
-        self.authorize_action(
-            caller,
-            Permission::CreateService,
-            &Resource::organization(org_id),
-            "service.create",
-        )
-        .await?;
+        let allowed = self
+            .authorize_action(
+                caller,
+                Permission::CreateService,
+                &Resource::organization(org_id),
+                "service.create",
+            )
+            .await?;
         let name = new.name.trim();
         validate_vm_name(name).map_err(|e| AppError::Invalid(e.replace("A VM", "A service")))?;
         model::text::check_text("Description", &new.description, MAX_DESCRIPTION, true)
@@ -133,6 +135,7 @@ impl Control {
         let res = Resource::new(Kind::Service, id);
         tuples::write(
             &txn,
+            &allowed,
             &[
                 tuples::points_to(
                     &res,
@@ -145,14 +148,23 @@ impl Control {
             now,
         )
         .await?;
-        let (dep, line) = queue_deployment(&txn, &row, DeploymentKind::Create, caller, now).await?;
+        let (dep, line) =
+            queue_deployment(&txn, &allowed, &row, DeploymentKind::Create, caller, now).await?;
         let entry = Entry::new("service.create", &res)
             .org(org_id)
             .detail(serde_json::json!({
                 "name": name, "image": img.name, "version": row.version,
                 "replicas": new.replicas, "region": row.region,
             }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         self.after_request(&dep, line).await;
         tracing::info!(service = %name, org = %org.name, by = %caller.username, "service created");
@@ -190,7 +202,8 @@ impl Control {
     ) -> Result<ConfigVersion, AppError> {
         let id = parse_id(id, Kind::Service)?;
         let res = Resource::new(Kind::Service, id);
-        self.authorize_action(caller, Permission::Update, &res, "service.config")
+        let allowed = self
+            .authorize_action(caller, Permission::Update, &res, "service.config")
             .await?;
         if deploy {
             self.authorize_action(caller, Permission::Deploy, &res, "service.deploy")
@@ -214,15 +227,31 @@ impl Control {
         let entry = Entry::new("service.config", &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name, "version": version, "deploy": deploy }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         let dep = if deploy {
             let change = Change {
                 config_version: Some(version),
                 ..Default::default()
             };
             Some(
-                self.request_deployment(&txn, &row, change, DeploymentKind::Deploy, caller, now)
-                    .await?,
+                self.request_deployment(
+                    &txn,
+                    &allowed,
+                    &row,
+                    change,
+                    DeploymentKind::Deploy,
+                    caller,
+                    now,
+                )
+                .await?,
             )
         } else {
             None
@@ -251,7 +280,8 @@ impl Control {
     ) -> Result<DeploymentView, AppError> {
         let id = parse_id(id, Kind::Service)?;
         let res = Resource::new(Kind::Service, id);
-        self.authorize_action(caller, Permission::Update, &res, "service.rollback")
+        let allowed = self
+            .authorize_action(caller, Permission::Update, &res, "service.rollback")
             .await?;
         self.authorize_action(caller, Permission::Deploy, &res, "service.rollback")
             .await?;
@@ -273,12 +303,28 @@ impl Control {
             ..Default::default()
         };
         let (dep, line) = self
-            .request_deployment(&txn, &row, change, DeploymentKind::Rollback, caller, now)
+            .request_deployment(
+                &txn,
+                &allowed,
+                &row,
+                change,
+                DeploymentKind::Rollback,
+                caller,
+                now,
+            )
             .await?;
         let entry = Entry::new("service.rollback", &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name, "to": version, "version": new_version }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         self.after_request(&dep, line).await;
         self.deployment_view(dep).await
@@ -294,7 +340,8 @@ impl Control {
     ) -> Result<DeploymentView, AppError> {
         let id = parse_id(id, Kind::Service)?;
         let res = Resource::new(Kind::Service, id);
-        self.authorize_action(caller, Permission::Deploy, &res, "service.deploy")
+        let allowed = self
+            .authorize_action(caller, Permission::Deploy, &res, "service.deploy")
             .await?;
         let image_id = match request.image_id.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(asked) => Some(self.pick_image(caller, Some(asked)).await?.id),
@@ -328,14 +375,30 @@ impl Control {
             ..Default::default()
         };
         let (dep, line) = self
-            .request_deployment(&txn, &row, change, DeploymentKind::Deploy, caller, now)
+            .request_deployment(
+                &txn,
+                &allowed,
+                &row,
+                change,
+                DeploymentKind::Deploy,
+                caller,
+                now,
+            )
             .await?;
         let entry = Entry::new("service.deploy", &res)
             .org(row.organization_id)
             .detail(serde_json::json!({
                 "name": row.name, "config_version": dep.config_version, "version": dep.version,
             }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         self.after_request(&dep, line).await;
         self.deployment_view(dep).await
@@ -432,27 +495,39 @@ impl Control {
     ) -> Result<DeploymentView, AppError> {
         let id = parse_id(id, Kind::Service)?;
         let res = Resource::new(Kind::Service, id);
-        self.authorize_action(caller, permission, &res, action)
+        let allowed = self
+            .authorize_action(caller, permission, &res, action)
             .await?;
         let fail = |e| internal("service request", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_row::<service::Entity>(&txn, id).await?;
         let (dep, line) = self
-            .request_deployment(&txn, &row, change, kind, caller, now)
+            .request_deployment(&txn, &allowed, &row, change, kind, caller, now)
             .await?;
         let entry = Entry::new(action, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name, "replicas": dep.replicas }));
-        audit::record(&txn, &Actor::caller(caller), entry, Outcome::Success, now).await?;
+        audit::record(
+            &txn,
+            &allowed,
+            &Actor::caller(caller),
+            entry,
+            Outcome::Success,
+            now,
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         self.after_request(&dep, line).await;
         self.deployment_view(dep).await
     }
 
     /// Applies a change under a new generation and queues its deployment.
+    // The proof, the transaction and the request's facts: grouping them would only rename them.
+    #[allow(clippy::too_many_arguments)]
     async fn request_deployment(
         &self,
         txn: &DatabaseTransaction,
+        allowed: &Authorized,
         row: &service::Model,
         change: Change,
         kind: DeploymentKind,
@@ -501,7 +576,7 @@ impl Control {
             .exec(txn)
             .await
             .map_err(|e| internal("update service", e))?;
-        queue_deployment(txn, &next, kind, caller, now).await
+        queue_deployment(txn, allowed, &next, kind, caller, now).await
     }
 
     /// Once a request committed: the runner wakes, pages hear of it.
@@ -516,6 +591,7 @@ impl Control {
 /// line (returned, to publish once committed) and its operation.
 async fn queue_deployment(
     txn: &DatabaseTransaction,
+    allowed: &Authorized,
     svc: &service::Model,
     kind: DeploymentKind,
     caller: &Caller,
@@ -531,6 +607,7 @@ async fn queue_deployment(
         .map_or(1, |d| d.number + 1);
     let operation = queue::enqueue(
         txn,
+        allowed,
         NewOperation {
             kind: operation_kind(kind),
             target: Resource::new(Kind::Service, svc.id),

@@ -17,6 +17,7 @@ use super::logs;
 use super::replica_grants;
 use crate::access::model::{Kind, Resource};
 use crate::access::tuples;
+use crate::access::Authorized;
 use crate::compute::reconcile::{
     db_error, driver_error, driver_public, event, BOOT_TIMEOUT, STOP_GRACE,
 };
@@ -442,7 +443,14 @@ impl Rollout<'_> {
         // A replica belongs to its service, never to the person who asked for the rollout.
         let res = Resource::vm(id);
         let grants = replica_grants(&res, svc);
-        tuples::write(&txn, &grants, now).await.map_err(transient)?;
+        tuples::write(
+            &txn,
+            &Authorized::system("service rollout: new replica"),
+            &grants,
+            now,
+        )
+        .await
+        .map_err(transient)?;
         event(
             &txn,
             id,
@@ -492,7 +500,12 @@ impl Control {
             .exec(&txn)
             .await
             .map_err(fail)?;
-        tuples::delete_object(&txn, &Resource::new(Kind::Service, row.id).object()).await?;
+        tuples::delete_object(
+            &txn,
+            &Authorized::system("service rollout: service removed"),
+            &Resource::new(Kind::Service, row.id).object(),
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         self.publish_service_deleted(row).await;
         Ok(())

@@ -10,6 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::vm::event;
 use crate::access::model::Resource;
+use crate::access::Authorized;
 use crate::entities::vm;
 use crate::operations::queue::{self, NewOperation};
 use crate::Control;
@@ -149,6 +150,7 @@ impl Control {
         let txn = self.db().begin().await.map_err(fail)?;
         queue::enqueue(
             &txn,
+            &Authorized::system("the sweep"),
             NewOperation {
                 kind,
                 target: Resource::vm(row.id),

@@ -15,6 +15,7 @@ use sea_orm::{
 
 use crate::access::model::Resource;
 use crate::access::tuples;
+use crate::access::Authorized;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::entities::{image, operation, vm, vm_event};
 use crate::operations::{OpError, StepContext};
@@ -332,7 +333,12 @@ impl Control {
             .exec(&txn)
             .await
             .map_err(fail)?;
-        tuples::delete_object(&txn, &Resource::vm(row.id).object()).await?;
+        tuples::delete_object(
+            &txn,
+            &Authorized::system("operation runner: VM removed"),
+            &Resource::vm(row.id).object(),
+        )
+        .await?;
         txn.commit().await.map_err(fail)?;
         self.publish_vm_deleted(row).await;
         Ok(())
@@ -382,7 +388,15 @@ pub(crate) async fn vm_failed(
     if let Some(org) = op.organization_id {
         entry = entry.org(org);
     }
-    audit::record(txn, &Actor::system(), entry, Outcome::Failed, now).await
+    audit::record(
+        txn,
+        &Authorized::system("operation runner: VM failed"),
+        &Actor::system(),
+        entry,
+        Outcome::Failed,
+        now,
+    )
+    .await
 }
 
 /// The audit action of an operation kind (static strings, as audit rows want).
