@@ -260,8 +260,8 @@ pub(crate) async fn run_test_operation(
     ctx: &crate::operations::StepContext,
 ) -> Result<String, crate::operations::OpError> {
     ctx.step("Doing the test work").await?;
-    match ctx.op.kind.as_str() {
-        "test.ok" => Ok("Done".into()),
+    match ctx.op.kind {
+        crate::entities::states::OperationKind::TestOk => Ok("Done".into()),
         _ => Err(crate::operations::OpError::Transient(
             "the test service is unavailable".into(),
         )),
@@ -271,7 +271,7 @@ pub(crate) async fn run_test_operation(
 /// Queues an operation on a `test` target (see [`run_test_operation`]).
 pub async fn enqueue_test_operation(
     control: &Control,
-    kind: &'static str,
+    kind: crate::entities::states::OperationKind,
 ) -> sea_orm::prelude::Uuid {
     crate::operations::queue::enqueue(
         control.db(),
@@ -333,7 +333,7 @@ fn stopped_row(
         cpu_count: Set(1),
         memory_mb: Set(128),
         disk_gb: Set(1),
-        desired_state: Set("stopped".into()),
+        desired_state: Set(crate::entities::states::Desired::Stopped),
         observed_state: Set(model::vms::VmState::Stopped.as_str().into()),
         state_reason: Set(None),
         generation: Set(1),

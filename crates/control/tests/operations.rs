@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use control::clock::{system_now, ManualClock};
 use control::entities::operation;
+use control::entities::states::OperationKind;
 use control::testing::{enqueue_test_operation, TestDb};
 use sea_orm::EntityTrait;
 
@@ -25,7 +26,7 @@ async fn transient_failures_are_retried_with_backoff_until_the_limit() {
     let t0 = chrono::DateTime::from_timestamp(system_now().timestamp(), 0).unwrap();
     let clock = Arc::new(ManualClock::at(t0));
     let c = db.control().await.with_clock(clock.clone());
-    let id = enqueue_test_operation(&c, "test.transient").await;
+    let id = enqueue_test_operation(&c, OperationKind::TestTransient).await;
     for (attempt, backoff_s) in [(1, 1), (2, 2)] {
         assert_eq!(
             c.run_due_operations().await.unwrap(),
@@ -70,7 +71,7 @@ async fn two_runners_never_run_one_operation_twice() {
     let b = db.control().await;
     let mut ids = Vec::new();
     for _ in 0..10 {
-        ids.push(enqueue_test_operation(&a, "test.ok").await);
+        ids.push(enqueue_test_operation(&a, OperationKind::TestOk).await);
     }
     let (ra, rb) = tokio::join!(a.run_due_operations(), b.run_due_operations());
     assert_eq!(

@@ -15,6 +15,7 @@ use crate::access::{not_found, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
 use crate::compute::requests::{action_allowed, action_permission};
+use crate::entities::states::Desired;
 use crate::entities::{image, node, organization, relation_tuple, vm, vm_event};
 use crate::{internal, Control};
 
@@ -141,7 +142,7 @@ impl Control {
         let mut actions = Vec::new();
         for action in VmAction::ALL {
             if own
-                && action_allowed(action, vm.state, &row.desired_state)
+                && action_allowed(action, vm.state, row.desired_state)
                 && self
                     .can(Some(caller), action_permission(action), &res)
                     .await?
@@ -180,11 +181,11 @@ impl Control {
         Ok(VmDetail {
             vm,
             description: row.description,
-            desired_state: row.desired_state.clone(),
+            desired_state: row.desired_state.as_str().to_owned(),
             node,
             actions,
             can_delete: own
-                && row.desired_state != "deleted"
+                && row.desired_state != Desired::Deleted
                 && self.can(Some(caller), Permission::Delete, &res).await?,
             can_share: own && self.can(Some(caller), Permission::Share, &res).await?,
             can_console: self.can(Some(caller), Permission::Console, &res).await?,

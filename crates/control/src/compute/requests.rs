@@ -21,6 +21,7 @@ use crate::access::{not_found, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
 use crate::compute::reconcile::event;
+use crate::entities::states::{Desired, OperationKind};
 use crate::entities::{image, node, organization, vm};
 use crate::locking::lock_row;
 use crate::operations::queue::{self, NewOperation};
@@ -35,34 +36,36 @@ pub fn action_permission(action: VmAction) -> Permission {
     }
 }
 
-fn action_name(action: VmAction) -> &'static str {
+fn action_kind(action: VmAction) -> OperationKind {
     match action {
-        VmAction::Start => "vm.start",
-        VmAction::Stop => "vm.stop",
-        VmAction::Restart => "vm.restart",
-        VmAction::Pause => "vm.pause",
-        VmAction::Resume => "vm.resume",
+        VmAction::Start => OperationKind::VmStart,
+        VmAction::Stop => OperationKind::VmStop,
+        VmAction::Restart => OperationKind::VmRestart,
+        VmAction::Pause => OperationKind::VmPause,
+        VmAction::Resume => OperationKind::VmResume,
     }
 }
 
 /// Whether `action` makes sense now, from what was asked last and what the VM shows.
-pub fn action_allowed(action: VmAction, observed: VmState, desired: &str) -> bool {
-    if desired == "deleted" {
+pub fn action_allowed(action: VmAction, observed: VmState, desired: Desired) -> bool {
+    if desired == Desired::Deleted {
         return false;
     }
     match action {
-        VmAction::Start => desired == "stopped" || observed == VmState::Error,
-        VmAction::Stop => desired != "stopped" || observed == VmState::Error,
-        VmAction::Restart | VmAction::Pause => desired == "running" && observed == VmState::Running,
-        VmAction::Resume => desired == "paused" && observed == VmState::Paused,
+        VmAction::Start => desired == Desired::Stopped || observed == VmState::Error,
+        VmAction::Stop => desired != Desired::Stopped || observed == VmState::Error,
+        VmAction::Restart | VmAction::Pause => {
+            desired == Desired::Running && observed == VmState::Running
+        }
+        VmAction::Resume => desired == Desired::Paused && observed == VmState::Paused,
     }
 }
 
-fn desired_after(action: VmAction) -> &'static str {
+fn desired_after(action: VmAction) -> Desired {
     match action {
-        VmAction::Start | VmAction::Restart | VmAction::Resume => "running",
-        VmAction::Stop => "stopped",
-        VmAction::Pause => "paused",
+        VmAction::Start | VmAction::Restart | VmAction::Resume => Desired::Running,
+        VmAction::Stop => Desired::Stopped,
+        VmAction::Pause => Desired::Paused,
     }
 }
 
@@ -99,7 +102,11 @@ impl Control {
 
         let txn = self.db().begin().await.map_err(fail)?;
         let id = Uuid::new_v4();
-        let desired = if new.start { "running" } else { "stopped" };
+        let desired = if new.start {
+            Desired::Running
+        } else {
+            Desired::Stopped
+        };
         let row = vm::ActiveModel {
             id: Set(id),
             name: Set(name.to_owned()),
@@ -111,7 +118,7 @@ impl Control {
             cpu_count: Set(i32::try_from(new.cpu_count).unwrap_or(1)),
             memory_mb: Set(i32::try_from(new.memory_mb).unwrap_or(128)),
             disk_gb: Set(i32::try_from(new.disk_gb).unwrap_or(1)),
-            desired_state: Set(desired.to_owned()),
+            desired_state: Set(desired),
             observed_state: Set(VmState::Creating.as_str().to_owned()),
             state_reason: Set(None),
             generation: Set(1),
@@ -170,7 +177,7 @@ impl Control {
             &txn,
             &allowed,
             NewOperation {
-                kind: "vm.create",
+                kind: OperationKind::VmCreate,
                 target: res.clone(),
                 organization: Some(org_id),
                 requested_by: Some(caller.user_id),
@@ -271,7 +278,8 @@ impl Control {
     ) -> Result<(), AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
-        let name = action_name(action);
+        let kind = action_kind(action);
+        let name = kind.as_str();
         let (allowed, _) = self
             .authorize_own_vm(caller, action_permission(action), id, name)
             .await?;
@@ -279,7 +287,7 @@ impl Control {
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_row::<vm::Entity>(&txn, id).await?;
         let observed = VmState::parse(&row.observed_state).unwrap_or(VmState::Error);
-        if !action_allowed(action, observed, &row.desired_state) {
+        if !action_allowed(action, observed, row.desired_state) {
             return Err(AppError::Conflict(format!(
                 "{} is {}; it cannot {} now.",
                 row.name,
@@ -292,7 +300,7 @@ impl Control {
             &allowed,
             &row,
             desired_after(action),
-            name,
+            kind,
             caller,
             now,
         )
@@ -330,11 +338,19 @@ impl Control {
         let fail = |e| internal("delete vm", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_row::<vm::Entity>(&txn, id).await?;
-        if row.desired_state == "deleted" {
+        if row.desired_state == Desired::Deleted {
             return Ok(());
         }
-        self.request(&txn, &allowed, &row, "deleted", "vm.delete", caller, now)
-            .await?;
+        self.request(
+            &txn,
+            &allowed,
+            &row,
+            Desired::Deleted,
+            OperationKind::VmDelete,
+            caller,
+            now,
+        )
+        .await?;
         let entry = Entry::new("vm.delete", &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name }));
@@ -362,21 +378,21 @@ impl Control {
         txn: &DatabaseTransaction,
         allowed: &Authorized,
         row: &vm::Model,
-        desired: &str,
-        kind: &'static str,
+        desired: Desired,
+        kind: OperationKind,
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         let generation = row.generation + 1;
         vm::Entity::update_many()
-            .col_expr(vm::Column::DesiredState, Expr::value(desired))
+            .col_expr(vm::Column::DesiredState, Expr::value(desired.as_str()))
             .col_expr(vm::Column::Generation, Expr::value(generation))
             .col_expr(vm::Column::UpdatedAt, Expr::value(Some(now)))
             .filter(vm::Column::Id.eq(row.id))
             .exec(txn)
             .await
             .map_err(|e| internal("update vm", e))?;
-        let verb = kind.trim_start_matches("vm.");
+        let verb = kind.as_str().trim_start_matches("vm.");
         event(
             txn,
             row.id,
@@ -416,16 +432,16 @@ mod tests {
     #[test]
     fn actions_follow_the_state() {
         use VmState::*;
-        assert!(action_allowed(VmAction::Start, Stopped, "stopped"));
-        assert!(!action_allowed(VmAction::Start, Running, "running"));
-        assert!(action_allowed(VmAction::Start, Error, "running"));
-        assert!(action_allowed(VmAction::Stop, Running, "running"));
-        assert!(action_allowed(VmAction::Stop, Starting, "running"));
-        assert!(!action_allowed(VmAction::Stop, Running, "stopped"));
-        assert!(action_allowed(VmAction::Pause, Running, "running"));
-        assert!(!action_allowed(VmAction::Pause, Starting, "running"));
-        assert!(action_allowed(VmAction::Resume, Paused, "paused"));
-        assert!(!action_allowed(VmAction::Restart, Paused, "paused"));
-        assert!(!action_allowed(VmAction::Stop, Running, "deleted"));
+        assert!(action_allowed(VmAction::Start, Stopped, Desired::Stopped));
+        assert!(!action_allowed(VmAction::Start, Running, Desired::Running));
+        assert!(action_allowed(VmAction::Start, Error, Desired::Running));
+        assert!(action_allowed(VmAction::Stop, Running, Desired::Running));
+        assert!(action_allowed(VmAction::Stop, Starting, Desired::Running));
+        assert!(!action_allowed(VmAction::Stop, Running, Desired::Stopped));
+        assert!(action_allowed(VmAction::Pause, Running, Desired::Running));
+        assert!(!action_allowed(VmAction::Pause, Starting, Desired::Running));
+        assert!(action_allowed(VmAction::Resume, Paused, Desired::Paused));
+        assert!(!action_allowed(VmAction::Restart, Paused, Desired::Paused));
+        assert!(!action_allowed(VmAction::Stop, Running, Desired::Deleted));
     }
 }

@@ -16,7 +16,7 @@ pub struct Model {
     pub image_id: Option<Uuid>,
     pub version: String,
     pub replicas: i32,
-    pub desired_state: String,
+    pub desired_state: super::states::Desired,
     /// The service generation this deployment asked for.
     pub generation: i64,
     pub operation_id: Option<Uuid>,

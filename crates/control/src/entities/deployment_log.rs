@@ -10,7 +10,7 @@ pub struct Model {
     pub deployment_id: Uuid,
     pub at: DateTimeUtc,
     /// info, warn or error.
-    pub level: String,
+    pub level: super::states::LogLevel,
     pub message: String,
 }
 

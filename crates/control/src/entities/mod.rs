@@ -14,6 +14,7 @@ pub mod relation_tuple;
 pub mod service;
 pub mod service_config;
 pub mod session;
+pub mod states;
 pub mod user;
 pub mod vm;
 pub mod vm_event;

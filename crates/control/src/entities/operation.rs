@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// `vm.create`, `vm.start`, …
-    pub kind: String,
+    pub kind: super::states::OperationKind,
     pub target_type: String,
     pub target_id: String,
     pub organization_id: Option<Uuid>,

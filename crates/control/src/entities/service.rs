@@ -25,7 +25,7 @@ pub struct Model {
     /// The configuration version the replicas should run.
     pub config_version: i64,
     /// running, stopped or deleted.
-    pub desired_state: String,
+    pub desired_state: super::states::Desired,
     /// Bumped by every deployment request; an older rollout stops when it sees a newer one.
     pub generation: i64,
     /// When the last deployment succeeded.

@@ -17,7 +17,7 @@ pub struct Model {
     pub memory_mb: i32,
     pub disk_gb: i32,
     /// What people asked for: running, stopped, paused or deleted.
-    pub desired_state: String,
+    pub desired_state: super::states::Desired,
     /// What the node last reported: creating, stopped, starting, running, paused, stopping,
     /// restarting, error, deleting.
     pub observed_state: String,

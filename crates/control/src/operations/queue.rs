@@ -24,7 +24,7 @@ pub const MAX_ATTEMPTS: i32 = 3;
 /// What a use case asks for.
 #[derive(Clone, Debug)]
 pub struct NewOperation {
-    pub kind: &'static str,
+    pub kind: crate::entities::states::OperationKind,
     pub target: Resource,
     pub organization: Option<Uuid>,
     pub requested_by: Option<Uuid>,
@@ -328,7 +328,7 @@ mod tests {
         let t0 = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
         operation::Model {
             id: Uuid::new_v4(),
-            kind: "vm.start".into(),
+            kind: crate::entities::states::OperationKind::VmStart,
             target_type: "vm".into(),
             target_id: target.into(),
             organization_id: None,

@@ -12,6 +12,7 @@ use sea_orm::TransactionTrait;
 
 use super::queue::{self, OpError};
 use crate::entities::operation;
+use crate::entities::states::Area;
 use crate::{internal, Control};
 
 /// How often the runner looks for due work when nobody wakes it.
@@ -176,16 +177,12 @@ impl Control {
     }
 
     async fn dispatch(&self, ctx: &StepContext) -> Result<String, OpError> {
-        // The kind's prefix names the code that runs it: `vm.start` -> VMs.
-        match ctx.op.kind.split('.').next().unwrap_or_default() {
-            "vm" => self.run_vm_operation(ctx).await,
-            "service" => self.run_service_operation(ctx).await,
+        // The kind's area names the code that runs it: `vm.start` -> VMs.
+        match ctx.op.kind.area() {
+            Area::Vm => self.run_vm_operation(ctx).await,
+            Area::Service => self.run_service_operation(ctx).await,
             // Only the runner's own tests queue these (control::testing).
-            "test" => crate::testing::run_test_operation(ctx).await,
-            _ => Err(OpError::Permanent(format!(
-                "no runner for operations of kind {}",
-                ctx.op.kind
-            ))),
+            Area::Test => crate::testing::run_test_operation(ctx).await,
         }
     }
 
@@ -196,7 +193,7 @@ impl Control {
     ) -> Result<(), AppError> {
         let now = self.now();
         let owner = self.runner_id();
-        metrics::counter!("strata_operations_finished_total", "kind" => op.kind.clone(),
+        metrics::counter!("strata_operations_finished_total", "kind" => op.kind.as_str(),
             "result" => match &result { Ok(_) => "succeeded", Err(OpError::Transient(_)) if op.attempt < op.max_attempts => "retried", Err(OpError::Superseded | OpError::Cancelled) => "cancelled", Err(_) => "failed" })
         .increment(1);
         let txn = self

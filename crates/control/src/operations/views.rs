@@ -13,6 +13,7 @@ use super::queue::parse_steps;
 use crate::access::model::{Kind, Permission, Resource};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
+use crate::entities::states::OperationKind;
 use crate::entities::{operation, vm};
 use crate::{internal, Control};
 
@@ -20,12 +21,22 @@ use crate::{internal, Control};
 const PAGE: u64 = 200;
 
 /// The permission on the target that lets someone cancel an operation of this kind.
-fn cancel_permission(kind: &str) -> Permission {
+fn cancel_permission(kind: OperationKind) -> Permission {
+    use OperationKind as K;
     match kind {
-        "vm.stop" | "vm.pause" => Permission::Stop,
-        "vm.restart" => Permission::Restart,
-        "vm.delete" => Permission::Delete,
-        _ => Permission::Start,
+        K::VmStop | K::VmPause => Permission::Stop,
+        K::VmRestart => Permission::Restart,
+        K::VmDelete => Permission::Delete,
+        K::VmCreate | K::VmStart | K::VmResume => Permission::Start,
+        K::ServiceCreate
+        | K::ServiceDeploy
+        | K::ServiceRollback
+        | K::ServiceScale
+        | K::ServiceStart
+        | K::ServiceStop
+        | K::ServiceDelete
+        | K::TestOk
+        | K::TestTransient => Permission::Start,
     }
 }
 
@@ -110,7 +121,7 @@ impl Control {
             let can_cancel = !state.is_finished()
                 && match target(&op) {
                     Some(res) => {
-                        self.can(Some(caller), cancel_permission(&op.kind), &res)
+                        self.can(Some(caller), cancel_permission(op.kind), &res)
                             .await?
                     }
                     None => false,
@@ -130,7 +141,7 @@ impl Control {
                 created_at: show_time(op.created_at),
                 finished_at: op.finished_at.map(show_time),
                 can_cancel,
-                kind: op.kind,
+                kind: op.kind.as_str().to_owned(),
                 target_type: op.target_type,
                 target_id: op.target_id,
             });
@@ -157,12 +168,7 @@ impl Control {
         // Someone who may not see the target is told what a random id gets, not which kind
         // of thing the operation was for.
         let allowed = self
-            .authorize_action(
-                caller,
-                cancel_permission(&op.kind),
-                &res,
-                "operation.cancel",
-            )
+            .authorize_action(caller, cancel_permission(op.kind), &res, "operation.cancel")
             .await
             .map_err(|e| match e {
                 AppError::NotFound(_) => missing(),
@@ -221,7 +227,7 @@ impl Control {
             ));
         }
         let mut entry = Entry::new("operation.cancel", &res)
-            .detail(serde_json::json!({ "operation": id, "kind": op.kind }));
+            .detail(serde_json::json!({ "operation": id, "kind": op.kind.as_str() }));
         if let Some(org) = op.organization_id {
             entry = entry.org(org);
         }

@@ -18,13 +18,14 @@ use crate::access::model::{Kind, Permission, Resource};
 use crate::access::not_found;
 use crate::access::parse_id;
 use crate::auth::{show_time, Caller};
+use crate::entities::states::Desired;
 use crate::entities::{deployment, image, node, organization, service, service_config, vm};
 use crate::events::Envelope;
 use crate::{internal, Control};
 
 /// A service's status from what it should do, its replicas and its newest deployment.
 pub fn derive_status(
-    desired: &str,
+    desired: Desired,
     wanted: u32,
     running: u32,
     newest: Option<DeploymentState>,
@@ -32,7 +33,7 @@ pub fn derive_status(
     if newest.is_some_and(|s| !s.is_finished()) {
         return ServiceStatus::Deploying;
     }
-    if desired != "running" || wanted == 0 {
+    if desired != Desired::Running || wanted == 0 {
         return ServiceStatus::Stopped;
     }
     if running == 0 {
@@ -140,8 +141,7 @@ impl Control {
             .map(|s| {
                 let wanted = u32::try_from(s.replicas).unwrap_or(0);
                 let up = running.get(&s.id).copied().unwrap_or(0);
-                let status =
-                    derive_status(&s.desired_state, wanted, up, newest.get(&s.id).copied());
+                let status = derive_status(s.desired_state, wanted, up, newest.get(&s.id).copied());
                 ServiceSummary {
                     id: s.id.to_string(),
                     organization: orgs.get(&s.organization_id).cloned().unwrap_or_default(),
@@ -250,7 +250,7 @@ impl Control {
             .await
             .map_err(fail)?;
         let deployments = self.deployment_views(deployments).await?;
-        let live = row.desired_state != "deleted";
+        let live = row.desired_state != Desired::Deleted;
         let may = |p| self.can(Some(caller), p, &res);
         Ok(ServiceDetail {
             service: summary,
@@ -399,27 +399,33 @@ mod tests {
     #[test]
     fn status_follows_replicas_and_deployments() {
         assert_eq!(
-            derive_status("running", 2, 2, Some(D::Succeeded)),
+            derive_status(Desired::Running, 2, 2, Some(D::Succeeded)),
             S::Running
         );
         assert_eq!(
-            derive_status("running", 2, 1, Some(D::Succeeded)),
+            derive_status(Desired::Running, 2, 1, Some(D::Succeeded)),
             S::Degraded
         );
-        assert_eq!(derive_status("running", 2, 2, Some(D::Failed)), S::Degraded);
-        assert_eq!(derive_status("running", 2, 0, Some(D::Failed)), S::Failed);
         assert_eq!(
-            derive_status("running", 2, 2, Some(D::Running)),
+            derive_status(Desired::Running, 2, 2, Some(D::Failed)),
+            S::Degraded
+        );
+        assert_eq!(
+            derive_status(Desired::Running, 2, 0, Some(D::Failed)),
+            S::Failed
+        );
+        assert_eq!(
+            derive_status(Desired::Running, 2, 2, Some(D::Running)),
             S::Deploying
         );
         assert_eq!(
-            derive_status("running", 2, 0, Some(D::Queued)),
+            derive_status(Desired::Running, 2, 0, Some(D::Queued)),
             S::Deploying
         );
         assert_eq!(
-            derive_status("stopped", 2, 0, Some(D::Succeeded)),
+            derive_status(Desired::Stopped, 2, 0, Some(D::Succeeded)),
             S::Stopped
         );
-        assert_eq!(derive_status("running", 0, 0, None), S::Stopped);
+        assert_eq!(derive_status(Desired::Running, 0, 0, None), S::Stopped);
     }
 }

@@ -15,6 +15,7 @@ use crate::access::model::{Kind, Permission, Resource};
 use crate::access::not_found;
 use crate::access::parse_id;
 use crate::auth::{show_time, Caller};
+use crate::entities::states::LogLevel;
 use crate::entities::{deployment, deployment_log};
 use crate::events::Envelope;
 use crate::{internal, Control};
@@ -23,14 +24,14 @@ use crate::{internal, Control};
 pub(crate) async fn append<C: ConnectionTrait>(
     conn: &C,
     deployment_id: Uuid,
-    level: &str,
+    level: LogLevel,
     message: &str,
     now: DateTime<Utc>,
 ) -> Result<DeploymentLogLine, AppError> {
     deployment_log::ActiveModel {
         deployment_id: Set(deployment_id),
         at: Set(now),
-        level: Set(level.to_owned()),
+        level: Set(level),
         message: Set(message.to_owned()),
         ..Default::default()
     }
@@ -39,7 +40,7 @@ pub(crate) async fn append<C: ConnectionTrait>(
     .map_err(|e| internal("write deployment log", e))?;
     Ok(DeploymentLogLine {
         at: show_time(now),
-        level: level.to_owned(),
+        level: level.as_str().to_owned(),
         message: message.to_owned(),
     })
 }
@@ -65,11 +66,11 @@ impl Control {
     pub(crate) async fn log(
         &self,
         dep: &deployment::Model,
-        level: &str,
+        level: LogLevel,
         message: &str,
     ) -> Result<(), AppError> {
         let line = append(self.db(), dep.id, level, message, self.now()).await?;
-        tracing::info!(deployment = %dep.id, level, "{message}");
+        tracing::info!(deployment = %dep.id, level = level.as_str(), "{message}");
         self.publish_log(dep, line).await;
         Ok(())
     }
@@ -102,7 +103,7 @@ impl Control {
             .into_iter()
             .map(|l| DeploymentLogLine {
                 at: show_time(l.at),
-                level: l.level,
+                level: l.level.as_str().to_owned(),
                 message: l.message,
             })
             .collect())

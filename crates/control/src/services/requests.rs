@@ -27,6 +27,7 @@ use crate::access::Authorized;
 use crate::access::{not_found, tuples};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::Caller;
+use crate::entities::states::{Desired, LogLevel, OperationKind};
 use crate::entities::{deployment, node, organization, service, service_config};
 use crate::locking::lock_row;
 use crate::operations::queue::{self, NewOperation};
@@ -39,18 +40,18 @@ struct Change {
     image_id: Option<Uuid>,
     version: Option<String>,
     replicas: Option<i32>,
-    desired_state: Option<&'static str>,
+    desired_state: Option<Desired>,
 }
 
-fn operation_kind(kind: DeploymentKind) -> &'static str {
+fn operation_kind(kind: DeploymentKind) -> OperationKind {
     match kind {
-        DeploymentKind::Create => "service.create",
-        DeploymentKind::Deploy => "service.deploy",
-        DeploymentKind::Rollback => "service.rollback",
-        DeploymentKind::Scale => "service.scale",
-        DeploymentKind::Start => "service.start",
-        DeploymentKind::Stop => "service.stop",
-        DeploymentKind::Delete => "service.delete",
+        DeploymentKind::Create => OperationKind::ServiceCreate,
+        DeploymentKind::Deploy => OperationKind::ServiceDeploy,
+        DeploymentKind::Rollback => OperationKind::ServiceRollback,
+        DeploymentKind::Scale => OperationKind::ServiceScale,
+        DeploymentKind::Start => OperationKind::ServiceStart,
+        DeploymentKind::Stop => OperationKind::ServiceStop,
+        DeploymentKind::Delete => OperationKind::ServiceDelete,
     }
 }
 
@@ -117,7 +118,7 @@ impl Control {
             memory_mb: Set(i32::try_from(new.memory_mb).unwrap_or(128)),
             config_schema: Set(new.config_schema.trim().to_owned()),
             config_version: Set(1),
-            desired_state: Set("running".into()),
+            desired_state: Set(Desired::Running),
             generation: Set(1),
             deployed_at: Set(None),
             updated_at: Set(Some(now)),
@@ -441,13 +442,13 @@ impl Control {
             ServiceAction::Start => (
                 Permission::Start,
                 "service.start",
-                "running",
+                Desired::Running,
                 DeploymentKind::Start,
             ),
             ServiceAction::Stop => (
                 Permission::Stop,
                 "service.stop",
-                "stopped",
+                Desired::Stopped,
                 DeploymentKind::Stop,
             ),
         };
@@ -467,7 +468,7 @@ impl Control {
         now: DateTime<Utc>,
     ) -> Result<DeploymentView, AppError> {
         let change = Change {
-            desired_state: Some("deleted"),
+            desired_state: Some(Desired::Deleted),
             ..Default::default()
         };
         self.simple_request(
@@ -534,7 +535,7 @@ impl Control {
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<(deployment::Model, DeploymentLogLine), AppError> {
-        if row.desired_state == "deleted" {
+        if row.desired_state == Desired::Deleted {
             return Err(AppError::Conflict(format!(
                 "{} is being deleted.",
                 row.name
@@ -556,7 +557,7 @@ impl Control {
             next.replicas = r;
         }
         if let Some(d) = change.desired_state {
-            next.desired_state = d.to_owned();
+            next.desired_state = d;
         }
         service::Entity::update_many()
             .col_expr(service::Column::Generation, Expr::value(next.generation))
@@ -570,7 +571,7 @@ impl Control {
             .col_expr(service::Column::Replicas, Expr::value(next.replicas))
             .col_expr(
                 service::Column::DesiredState,
-                Expr::value(next.desired_state.clone()),
+                Expr::value(next.desired_state.as_str()),
             )
             .filter(service::Column::Id.eq(row.id))
             .exec(txn)
@@ -628,7 +629,7 @@ async fn queue_deployment(
         image_id: Set(svc.image_id),
         version: Set(svc.version.clone()),
         replicas: Set(svc.replicas),
-        desired_state: Set(svc.desired_state.clone()),
+        desired_state: Set(svc.desired_state),
         generation: Set(svc.generation),
         operation_id: Set(Some(operation)),
         requested_by: Set(Some(caller.user_id)),
@@ -653,7 +654,7 @@ async fn queue_deployment(
     let line = logs::append(
         txn,
         dep.id,
-        "info",
+        LogLevel::Info,
         &format!(
             "Deployment {number} ({}) requested by {}: {what}",
             kind.label().to_lowercase(),

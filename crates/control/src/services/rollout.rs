@@ -21,6 +21,7 @@ use crate::access::Authorized;
 use crate::compute::reconcile::{
     db_error, driver_error, driver_public, event, BOOT_TIMEOUT, STOP_GRACE,
 };
+use crate::entities::states::{Desired, LogLevel};
 use crate::entities::{deployment, deployment_log, node, operation, service, service_config, vm};
 use crate::operations::{OpError, StepContext};
 use crate::{internal, Control};
@@ -70,7 +71,7 @@ impl Control {
         } else if op.attempt > 1 {
             self.log(
                 &dep,
-                "warn",
+                LogLevel::Warn,
                 &format!("Attempt {} after an interruption", op.attempt),
             )
             .await
@@ -82,10 +83,10 @@ impl Control {
             svc,
             dep,
         };
-        match rollout.svc.desired_state.as_str() {
-            "deleted" => rollout.delete_all().await,
-            "stopped" => rollout.stop_all().await,
-            _ => rollout.roll().await,
+        match rollout.svc.desired_state {
+            Desired::Deleted => rollout.delete_all().await,
+            Desired::Stopped => rollout.stop_all().await,
+            Desired::Running | Desired::Paused => rollout.roll().await,
         }
     }
 
@@ -112,12 +113,12 @@ impl Control {
         let (dstate, level, line) = match state {
             O::Succeeded => (
                 DeploymentState::Succeeded,
-                "info",
+                LogLevel::Info,
                 format!("Deployment {} succeeded", dep.number),
             ),
             O::Failed => (
                 DeploymentState::Failed,
-                "error",
+                LogLevel::Error,
                 format!(
                     "Deployment {} failed: {}",
                     dep.number,
@@ -126,7 +127,7 @@ impl Control {
             ),
             O::Cancelled => (
                 DeploymentState::Cancelled,
-                "warn",
+                LogLevel::Warn,
                 format!(
                     "Deployment {} cancelled: {}",
                     dep.number,
@@ -151,7 +152,7 @@ impl Control {
             .exec(txn)
             .await
             .map_err(fail)?;
-        if dstate == DeploymentState::Succeeded && dep.desired_state == "running" {
+        if dstate == DeploymentState::Succeeded && dep.desired_state == Desired::Running {
             service::Entity::update_many()
                 .col_expr(service::Column::DeployedAt, Expr::value(Some(now)))
                 .filter(service::Column::Id.eq(dep.service_id))
@@ -169,7 +170,7 @@ fn transient(e: AppError) -> OpError {
 }
 
 impl Rollout<'_> {
-    async fn log(&self, level: &str, message: &str) -> Result<(), OpError> {
+    async fn log(&self, level: LogLevel, message: &str) -> Result<(), OpError> {
         self.control
             .log(&self.dep, level, message)
             .await
@@ -179,7 +180,7 @@ impl Rollout<'_> {
     /// A progress step on the operation and a line in the deployment log.
     async fn step(&self, message: &str) -> Result<(), OpError> {
         self.ctx.step(message).await?;
-        self.log("info", message).await
+        self.log(LogLevel::Info, message).await
     }
 
     /// Stops when a newer deployment of the service was requested.
@@ -228,7 +229,7 @@ impl Rollout<'_> {
                 self.still_current().await?;
                 self.step(&format!("Starting replica {}", r.name)).await?;
                 self.boot(r).await?;
-                self.log("info", &format!("Replica {} booted", r.name))
+                self.log(LogLevel::Info, &format!("Replica {} booted", r.name))
                     .await?;
             }
         }
@@ -306,12 +307,12 @@ impl Rollout<'_> {
                 other => other.to_string(),
             };
             self.log(
-                "error",
+                LogLevel::Error,
                 &format!("Replica {} did not boot: {why}", row.name),
             )
             .await?;
             self.log(
-                "warn",
+                LogLevel::Warn,
                 &format!(
                     "Removing the failed replica {}; replicas that were running keep running",
                     row.name
@@ -326,7 +327,7 @@ impl Rollout<'_> {
                 other => other,
             });
         }
-        self.log("info", &format!("Replica {} booted", row.name))
+        self.log(LogLevel::Info, &format!("Replica {} booted", row.name))
             .await?;
         Ok(row)
     }
@@ -355,7 +356,7 @@ impl Rollout<'_> {
         driver.stop(&id, STOP_GRACE).await.map_err(driver_error)?;
         driver.delete(&id).await.map_err(driver_error)?;
         self.control.forget_vm(row).await.map_err(transient)?;
-        self.log("info", &format!("Removed replica {}", row.name))
+        self.log(LogLevel::Info, &format!("Removed replica {}", row.name))
             .await
     }
 
@@ -418,7 +419,7 @@ impl Rollout<'_> {
             cpu_count: Set(svc.cpu_count),
             memory_mb: Set(svc.memory_mb),
             disk_gb: Set(1),
-            desired_state: Set("running".into()),
+            desired_state: Set(Desired::Running),
             observed_state: Set(VmState::Creating.as_str().into()),
             state_reason: Set(None),
             generation: Set(1),

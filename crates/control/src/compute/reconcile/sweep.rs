@@ -11,6 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use super::vm::event;
 use crate::access::model::Resource;
 use crate::access::Authorized;
+use crate::entities::states::{Desired, OperationKind};
 use crate::entities::vm;
 use crate::operations::queue::{self, NewOperation};
 use crate::Control;
@@ -65,10 +66,14 @@ impl Control {
             );
             if expects_running && !running {
                 self.mark_exited(row.id, row.generation).await?;
-            } else if running && row.desired_state == "stopped" && observed != VmState::Error {
+            } else if running && row.desired_state == Desired::Stopped && observed != VmState::Error
+            {
                 // Running against the request (a start cancelled half-way): stop it.
-                self.enqueue_system(&row, "vm.stop").await?;
-            } else if running && observed == VmState::Stopped && row.desired_state == "running" {
+                self.enqueue_system(&row, OperationKind::VmStop).await?;
+            } else if running
+                && observed == VmState::Stopped
+                && row.desired_state == Desired::Running
+            {
                 self.mark_state(row.id, VmState::Running, "Found running")
                     .await?;
             }
@@ -86,7 +91,10 @@ impl Control {
                 vm::Column::ObservedState,
                 Expr::value(VmState::Stopped.as_str()),
             )
-            .col_expr(vm::Column::DesiredState, Expr::value("stopped"))
+            .col_expr(
+                vm::Column::DesiredState,
+                Expr::value(Desired::Stopped.as_str()),
+            )
             .col_expr(
                 vm::Column::StateReason,
                 Expr::value(Some(
@@ -143,7 +151,7 @@ impl Control {
     async fn enqueue_system(
         &self,
         row: &vm::Model,
-        kind: &'static str,
+        kind: OperationKind,
     ) -> Result<(), model::AppError> {
         let fail = |e| crate::internal("enqueue system operation", e);
         let now = self.now();

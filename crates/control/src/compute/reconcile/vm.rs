@@ -17,6 +17,7 @@ use crate::access::model::Resource;
 use crate::access::tuples;
 use crate::access::Authorized;
 use crate::audit::{self, Actor, Entry, Outcome};
+use crate::entities::states::{Desired, OperationKind};
 use crate::entities::{image, operation, vm, vm_event};
 use crate::operations::{OpError, StepContext};
 use crate::{internal, Control};
@@ -129,7 +130,7 @@ impl Control {
             .await
             .map_err(db_error)?
         else {
-            return if op.kind == "vm.delete" {
+            return if op.kind == OperationKind::VmDelete {
                 Ok("Already deleted".into())
             } else {
                 Err(OpError::Permanent("the VM no longer exists".into()))
@@ -140,12 +141,12 @@ impl Control {
         }
         let driver = self.driver();
         let vm_id = row.id.to_string();
-        match op.kind.as_str() {
-            "vm.create" => {
+        match op.kind {
+            OperationKind::VmCreate => {
                 let spec = self.spec_of(&row).await?;
                 ctx.step("Preparing the disk").await?;
                 driver.create(&spec).await.map_err(driver_error)?;
-                if row.desired_state == "running" {
+                if row.desired_state == Desired::Running {
                     self.boot(ctx, &row, &spec, VmState::Starting).await
                 } else {
                     self.observe(op, id, VmState::Stopped, None, "Created")
@@ -153,11 +154,11 @@ impl Control {
                     Ok("Created".into())
                 }
             }
-            "vm.start" => {
+            OperationKind::VmStart => {
                 let spec = self.spec_of(&row).await?;
                 self.boot(ctx, &row, &spec, VmState::Starting).await
             }
-            "vm.restart" => {
+            OperationKind::VmRestart => {
                 let spec = self.spec_of(&row).await?;
                 self.observe(op, id, VmState::Restarting, None, "Restarting")
                     .await?;
@@ -168,7 +169,7 @@ impl Control {
                     .map_err(driver_error)?;
                 self.boot(ctx, &row, &spec, VmState::Restarting).await
             }
-            "vm.stop" => {
+            OperationKind::VmStop => {
                 self.observe(op, id, VmState::Stopping, None, "Stopping")
                     .await?;
                 ctx.step("Pressing the power button").await?;
@@ -187,21 +188,21 @@ impl Control {
                     .await?;
                 Ok(line)
             }
-            "vm.pause" => {
+            OperationKind::VmPause => {
                 ctx.step("Pausing the vCPUs").await?;
                 driver.pause(&vm_id).await.map_err(driver_error)?;
                 self.observe(op, id, VmState::Paused, None, "Paused")
                     .await?;
                 Ok("Paused".into())
             }
-            "vm.resume" => {
+            OperationKind::VmResume => {
                 ctx.step("Resuming the vCPUs").await?;
                 driver.resume(&vm_id).await.map_err(driver_error)?;
                 self.observe(op, id, VmState::Running, None, "Resumed")
                     .await?;
                 Ok("Resumed".into())
             }
-            "vm.delete" => {
+            OperationKind::VmDelete => {
                 self.observe(op, id, VmState::Deleting, None, "Deleting")
                     .await?;
                 ctx.step("Stopping QEMU and removing the disk and sockets")
@@ -211,7 +212,18 @@ impl Control {
                 self.forget_vm(&row).await.map_err(db_error)?;
                 Ok("Deleted".into())
             }
-            other => Err(OpError::Permanent(format!("unknown operation {other}"))),
+            // Another area's kinds: the runner never sends them here.
+            other @ (OperationKind::ServiceCreate
+            | OperationKind::ServiceDeploy
+            | OperationKind::ServiceRollback
+            | OperationKind::ServiceScale
+            | OperationKind::ServiceStart
+            | OperationKind::ServiceStop
+            | OperationKind::ServiceDelete
+            | OperationKind::TestOk
+            | OperationKind::TestTransient) => {
+                Err(OpError::Permanent(format!("{other} is not a VM operation")))
+            }
         }
     }
 
@@ -383,7 +395,7 @@ pub(crate) async fn vm_failed(
         )
         .await?;
     }
-    let mut entry = Entry::new(op_action(&op.kind), &Resource::vm(id))
+    let mut entry = Entry::new(op.kind.as_str(), &Resource::vm(id))
         .detail(serde_json::json!({ "operation": op.id, "error": error }));
     if let Some(org) = op.organization_id {
         entry = entry.org(org);
@@ -397,20 +409,6 @@ pub(crate) async fn vm_failed(
         now,
     )
     .await
-}
-
-/// The audit action of an operation kind (static strings, as audit rows want).
-fn op_action(kind: &str) -> &'static str {
-    match kind {
-        "vm.create" => "vm.create",
-        "vm.start" => "vm.start",
-        "vm.stop" => "vm.stop",
-        "vm.restart" => "vm.restart",
-        "vm.pause" => "vm.pause",
-        "vm.resume" => "vm.resume",
-        "vm.delete" => "vm.delete",
-        _ => "operation",
-    }
 }
 
 /// A cancelled request no longer wants anything: the desired state goes back to what the VM
@@ -431,9 +429,9 @@ pub(crate) async fn vm_cancelled(
         return Ok(());
     }
     let desired = match VmState::parse(&row.observed_state) {
-        Some(VmState::Running) => "running",
-        Some(VmState::Paused) => "paused",
-        _ => "stopped",
+        Some(VmState::Running) => Desired::Running,
+        Some(VmState::Paused) => Desired::Paused,
+        _ => Desired::Stopped,
     };
     let observed = match VmState::parse(&row.observed_state) {
         Some(s) if s.is_transitional() => VmState::Stopped,
@@ -441,7 +439,7 @@ pub(crate) async fn vm_cancelled(
         None => VmState::Stopped,
     };
     vm::Entity::update_many()
-        .col_expr(vm::Column::DesiredState, Expr::value(desired))
+        .col_expr(vm::Column::DesiredState, Expr::value(desired.as_str()))
         .col_expr(vm::Column::ObservedState, Expr::value(observed.as_str()))
         .col_expr(
             vm::Column::Generation,
