@@ -19,6 +19,7 @@ use sea_orm::{
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::Authorized;
 use crate::access::{not_found, parse_id, tuples};
+use crate::audit::Action;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
 use crate::entities::{organization, relation_tuple, user};
@@ -50,7 +51,7 @@ impl Control {
                 caller,
                 Permission::CreateOrganization,
                 &Resource::platform(),
-                "organization.create",
+                Action::OrganizationCreate,
             )
             .await?;
         let name = name.trim();
@@ -83,7 +84,7 @@ impl Control {
             now,
         )
         .await?;
-        let entry = Entry::new("organization.create", &org)
+        let entry = Entry::new(Action::OrganizationCreate, &org)
             .org(id)
             .detail(serde_json::json!({ "name": name }));
         audit::record(
@@ -309,7 +310,12 @@ impl Control {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
         let allowed = self
-            .authorize_action(caller, Permission::Manage, &org, "organization.add_member")
+            .authorize_action(
+                caller,
+                Permission::Manage,
+                &org,
+                Action::OrganizationAddMember,
+            )
             .await?;
         let person = self.enabled_person(username).await?;
         let fail = |e| internal("add member", e);
@@ -334,7 +340,7 @@ impl Control {
             now,
         )
         .await?;
-        let entry = Entry::new("organization.add_member", &org)
+        let entry = Entry::new(Action::OrganizationAddMember, &org)
             .org(id)
             .detail(serde_json::json!({ "member": person.username, "role": role.label() }));
         audit::record(
@@ -366,7 +372,12 @@ impl Control {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
         let allowed = self
-            .authorize_action(caller, Permission::Manage, &org, "organization.change_role")
+            .authorize_action(
+                caller,
+                Permission::Manage,
+                &org,
+                Action::OrganizationChangeRole,
+            )
             .await?;
         let person = parse_member_id(user_id)?;
         let fail = |e| internal("change role", e);
@@ -396,7 +407,7 @@ impl Control {
             now,
         )
         .await?;
-        let entry = Entry::new("organization.change_role", &org).org(id).detail(
+        let entry = Entry::new(Action::OrganizationChangeRole, &org).org(id).detail(
             serde_json::json!({ "member": person, "from": current.label(), "to": role.label() }),
         );
         audit::record(
@@ -428,14 +439,14 @@ impl Control {
                 caller,
                 Permission::Manage,
                 &org,
-                "organization.remove_member",
+                Action::OrganizationRemoveMember,
             )
             .await?;
         let person = parse_member_id(user_id)?;
         self.drop_member(
             &allowed,
             caller,
-            "organization.remove_member",
+            Action::OrganizationRemoveMember,
             id,
             person,
             now,
@@ -455,12 +466,12 @@ impl Control {
         let id = parse_id(org_id, Kind::Organization)?;
         let org = Resource::organization(id);
         let allowed = self
-            .authorize_action(caller, Permission::Leave, &org, "organization.leave")
+            .authorize_action(caller, Permission::Leave, &org, Action::OrganizationLeave)
             .await?;
         self.drop_member(
             &allowed,
             caller,
-            "organization.leave",
+            Action::OrganizationLeave,
             id,
             caller.user_id,
             now,
@@ -474,7 +485,7 @@ impl Control {
         &self,
         allowed: &Authorized,
         caller: &Caller,
-        action: &'static str,
+        action: Action,
         id: Uuid,
         person: Uuid,
         now: DateTime<Utc>,
@@ -483,7 +494,7 @@ impl Control {
         let fail = |e| internal("remove member", e);
         let txn = self.db().begin().await.map_err(fail)?;
         self.lock_org(&txn, id).await?;
-        let needed = if action == "organization.leave" {
+        let needed = if action == Action::OrganizationLeave {
             Permission::Leave
         } else {
             Permission::Manage

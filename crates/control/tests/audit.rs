@@ -350,17 +350,15 @@ async fn a_flood_of_refused_attempts_leaves_one_counted_row_per_burst() {
         .any(|r| r.action == "vm.delete" && r.actor == "mal"));
 
     // Once the window has passed since a burst began, the next refusal starts a new row.
-    use control::audit::{record, Actor, Entry, Outcome, DENIAL_WINDOW};
+    use control::audit::{record_denied, Action, Actor, Entry, DENIAL_WINDOW};
     let res = control::access::model::Resource::vm(vm.id.parse().unwrap());
     let org_id = org.id.parse().unwrap();
     let later = Utc::now() + DENIAL_WINDOW + chrono::Duration::seconds(1);
     for _ in 0..2 {
-        record(
+        record_denied(
             control::testing::db(&c),
-            &control::testing::proof(),
             &Actor::caller(&eve),
-            Entry::new("vm.delete", &res).org(org_id),
-            Outcome::Denied,
+            Entry::new(Action::VmDelete, &res).org(org_id),
             later,
         )
         .await

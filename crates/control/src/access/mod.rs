@@ -19,6 +19,7 @@ use authz::{Engine, Schema, SchemaError, Subject, TupleCache};
 use model::{Kind, Permission, Resource, KINDS, WRITTEN};
 use sea_orm::ConnectionTrait;
 
+use crate::audit::Action;
 use crate::auth::Caller;
 use crate::{internal, Control};
 pub use proof::Authorized;
@@ -182,7 +183,7 @@ impl Control {
         caller: &Caller,
         permission: Permission,
         resource: &Resource,
-        action: &'static str,
+        action: Action,
     ) -> Result<Authorized, AppError> {
         let result = self.authorize(caller, permission, resource).await;
         if let Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) = &result {
@@ -195,7 +196,7 @@ impl Control {
     pub(crate) async fn record_denial(
         &self,
         caller: &Caller,
-        action: &'static str,
+        action: Action,
         resource: &Resource,
         reason: &AppError,
     ) -> Result<(), AppError> {

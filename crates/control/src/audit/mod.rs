@@ -6,7 +6,10 @@
 //! organization's log. That count is the only update Strata makes to a row; nothing deletes
 //! rows except the configured retention.
 
+mod action;
 pub mod log;
+
+pub use action::Action;
 
 use chrono::{DateTime, Duration, Utc};
 use model::AppError;
@@ -78,7 +81,7 @@ impl Actor {
 /// What happened, to what.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub action: &'static str,
+    pub action: Action,
     pub resource_type: String,
     pub resource_id: String,
     pub organization: Option<Uuid>,
@@ -86,7 +89,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(action: &'static str, resource: &Resource) -> Self {
+    pub fn new(action: Action, resource: &Resource) -> Self {
         Self {
             action,
             resource_type: resource.kind.as_str().to_owned(),
@@ -98,7 +101,7 @@ impl Entry {
 
     /// An entry about something that is not a permission-engine resource (a session, a
     /// passkey, a user account).
-    pub fn about(action: &'static str, kind: &str, id: impl ToString) -> Self {
+    pub fn about(action: Action, kind: &str, id: impl ToString) -> Self {
         Self {
             action,
             resource_type: kind.to_owned(),
@@ -178,7 +181,7 @@ async fn write<C: ConnectionTrait>(
         organization_id: Set(entry.organization),
         resource_type: Set(entry.resource_type),
         resource_id: Set(stored_id(&entry.resource_id)),
-        action: Set(entry.action.to_owned()),
+        action: Set(entry.action.as_str().to_owned()),
         outcome: Set(outcome.as_str().to_owned()),
         detail: Set(entry.detail.to_string()),
         ..Default::default()
@@ -208,7 +211,7 @@ async fn fold_denial<C: ConnectionTrait>(
     let fail = |e| internal("count refused attempt", e);
     let mut query = audit::Entity::find()
         .filter(audit::Column::Outcome.eq(Outcome::Denied.as_str()))
-        .filter(audit::Column::Action.eq(entry.action))
+        .filter(audit::Column::Action.eq(entry.action.as_str()))
         .filter(audit::Column::ResourceType.eq(entry.resource_type.as_str()))
         .filter(audit::Column::ResourceId.eq(stored_id(&entry.resource_id)))
         .filter(audit::Column::At.gt(now - DENIAL_WINDOW))

@@ -15,6 +15,7 @@ use super::ceremony::{Extra, Kind};
 use super::signup::consume_link;
 use super::{passkeys, show_time, tokens, webauthn_err, Caller, ClientInfo};
 use crate::access::Authorized;
+use crate::audit::Action;
 use crate::entities::{link, passkey, session, user};
 use crate::{internal, Control};
 
@@ -43,7 +44,7 @@ impl Control {
     async fn require_admin(
         &self,
         who: &Caller,
-        action: Option<&'static str>,
+        action: Option<Action>,
     ) -> Result<Authorized, AppError> {
         use crate::access::model::{Permission, Resource};
         match self
@@ -102,7 +103,7 @@ impl Control {
         who: &Caller,
         now: DateTime<Utc>,
     ) -> Result<LinkCreated, AppError> {
-        let allowed = self.require_admin(who, Some("user.invite")).await?;
+        let allowed = self.require_admin(who, Some(Action::UserInvite)).await?;
         self.create_link(&allowed, who, LinkKind::Invite, None, now)
             .await
     }
@@ -114,7 +115,9 @@ impl Control {
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<LinkCreated, AppError> {
-        let allowed = self.require_admin(who, Some("user.recovery_link")).await?;
+        let allowed = self
+            .require_admin(who, Some(Action::UserRecoveryLink))
+            .await?;
         let target = self.find_user(user_id).await?;
         self.create_link(&allowed, who, LinkKind::Recovery, Some(target.id), now)
             .await
@@ -148,8 +151,8 @@ impl Control {
         .await
         .map_err(fail)?;
         let (action, about) = match kind {
-            LinkKind::Invite => ("user.invite", "link"),
-            LinkKind::Recovery => ("user.recovery_link", "user"),
+            LinkKind::Invite => (Action::UserInvite, "link"),
+            LinkKind::Recovery => (Action::UserRecoveryLink, "user"),
         };
         let subject = user_id
             .map(|u| u.to_string())
@@ -194,9 +197,9 @@ impl Control {
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         let action = if disabled {
-            "user.disable"
+            Action::UserDisable
         } else {
-            "user.enable"
+            Action::UserEnable
         };
         let allowed = self.require_admin(who, Some(action)).await?;
         let target = self.find_user(user_id).await?;
@@ -291,7 +294,7 @@ impl Control {
             .ok_or_else(no_user)?;
         let n = passkeys::of_user(&txn, user_id).await?.len();
         passkeys::insert(&txn, user_id, &format!("Passkey {}", n + 1), &pk, now).await?;
-        self.finish_sign_in(txn, person, client, now, "account.recover")
+        self.finish_sign_in(txn, person, client, now, Action::AccountRecover)
             .await
     }
 }

@@ -18,6 +18,7 @@ use webauthn_rs::prelude::{
 use super::ceremony::{Extra, Kind};
 use super::{show_time, webauthn_err, Caller};
 use crate::access::Authorized;
+use crate::audit::Action;
 use crate::entities::passkey;
 use crate::error::unique_or;
 use crate::{internal, Control};
@@ -233,7 +234,7 @@ impl Control {
             .map_err(fail)?;
         let name = format!("Passkey {}", n + 1);
         insert(&txn, who.user_id, &name, &pk, now).await?;
-        let entry = crate::audit::Entry::about("passkey.add", "user", who.user_id)
+        let entry = crate::audit::Entry::about(Action::PasskeyAdd, "user", who.user_id)
             .detail(serde_json::json!({ "name": name }));
         crate::audit::record(
             &txn,
@@ -267,7 +268,7 @@ impl Control {
         let mut active: passkey::ActiveModel = row.into();
         active.name = Set(name.trim().to_owned());
         active.update(&txn).await.map_err(fail)?;
-        let entry = crate::audit::Entry::about("passkey.rename", "passkey", id)
+        let entry = crate::audit::Entry::about(Action::PasskeyRename, "passkey", id)
             .detail(serde_json::json!({ "name": name.trim() }));
         crate::audit::record(
             &txn,
@@ -305,7 +306,7 @@ impl Control {
             .exec(&txn)
             .await
             .map_err(fail)?;
-        let entry = crate::audit::Entry::about("passkey.remove", "passkey", id);
+        let entry = crate::audit::Entry::about(Action::PasskeyRemove, "passkey", id);
         crate::audit::record(
             &txn,
             &Authorized::own_account(who),

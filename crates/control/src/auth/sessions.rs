@@ -19,6 +19,7 @@ use webauthn_rs::prelude::{PasskeyAuthentication, PublicKeyCredential};
 use super::ceremony::{Extra, Kind};
 use super::{passkeys, show_time, tokens, webauthn_err, Caller, ClientInfo};
 use crate::access::Authorized;
+use crate::audit::Action;
 use crate::entities::{session, user};
 use crate::{internal, Control};
 
@@ -60,7 +61,7 @@ impl Control {
         person: user::Model,
         client: &ClientInfo,
         now: DateTime<Utc>,
-        action: &'static str,
+        action: Action,
     ) -> Result<(Me, String), AppError> {
         let fail = |e: DbErr| internal("sign in", e);
         let token = self
@@ -237,7 +238,8 @@ impl Control {
         if done.rows_affected != 1 {
             return Err(AppError::Unauthenticated);
         }
-        let entry = crate::audit::Entry::about("session.reauthenticate", "session", who.session_id);
+        let entry =
+            crate::audit::Entry::about(Action::SessionReauthenticate, "session", who.session_id);
         crate::audit::record(
             &txn,
             &Authorized::own_account(who),
@@ -258,7 +260,7 @@ impl Control {
             .exec(&txn)
             .await
             .map_err(fail)?;
-        let entry = crate::audit::Entry::about("session.sign_out", "session", who.session_id);
+        let entry = crate::audit::Entry::about(Action::SessionSignOut, "session", who.session_id);
         crate::audit::record(
             &txn,
             &Authorized::own_account(who),
@@ -322,7 +324,7 @@ impl Control {
         if done.rows_affected != 1 {
             return Err(not_found());
         }
-        let entry = crate::audit::Entry::about("session.revoke", "session", id);
+        let entry = crate::audit::Entry::about(Action::SessionRevoke, "session", id);
         crate::audit::record(
             &txn,
             &Authorized::own_account(who),
@@ -350,7 +352,7 @@ impl Control {
             .exec(&txn)
             .await
             .map_err(fail)?;
-        let entry = crate::audit::Entry::about("session.revoke_others", "user", who.user_id)
+        let entry = crate::audit::Entry::about(Action::SessionRevokeOthers, "user", who.user_id)
             .detail(serde_json::json!({ "ended": done.rows_affected }));
         crate::audit::record(
             &txn,

@@ -14,6 +14,7 @@ use webauthn_rs::prelude::{
 
 use super::ceremony::{Extra, Kind};
 use super::{passkeys, webauthn_err, ClientInfo};
+use crate::audit::Action;
 use crate::entities::{passkey, user};
 use crate::{internal, Control};
 
@@ -127,7 +128,7 @@ impl Control {
         active.backup_state = Set(result.backup_state());
         active.last_used_at = Set(Some(now));
         active.update(&txn).await.map_err(fail)?;
-        self.finish_sign_in(txn, person, client, now, "session.sign_in")
+        self.finish_sign_in(txn, person, client, now, Action::SessionSignIn)
             .await
     }
 }

@@ -16,6 +16,7 @@ use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 use super::ceremony::{Extra, Kind};
 use super::{admin::LinkKind, passkeys, tokens, webauthn_err, ClientInfo};
 use crate::access::Authorized;
+use crate::audit::Action;
 use crate::entities::{link, user};
 use crate::error::unique_or;
 use crate::{internal, Control};
@@ -147,7 +148,7 @@ impl Control {
         )
         .await?;
         tracing::info!(user = %created.username, admin = first, "account created");
-        self.finish_sign_in(txn, created, client, now, "account.sign_up")
+        self.finish_sign_in(txn, created, client, now, Action::AccountSignUp)
             .await
     }
 

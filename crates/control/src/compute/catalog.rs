@@ -12,6 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Tr
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::parse_id;
 use crate::access::{not_found, tuples};
+use crate::audit::Action;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
 use crate::compute::requests::{action_allowed, action_permission};
@@ -207,7 +208,7 @@ impl Control {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
         let (allowed, row) = self
-            .authorize_own_vm(caller, Permission::Share, id, "vm.share")
+            .authorize_own_vm(caller, Permission::Share, id, Action::VmShare)
             .await?;
         let org_id = row.organization_id;
         let person = self.enabled_person(username).await?;
@@ -228,7 +229,7 @@ impl Control {
             now,
         )
         .await?;
-        let entry = Entry::new("vm.share", &res)
+        let entry = Entry::new(Action::VmShare, &res)
             .org(org_id)
             .detail(serde_json::json!({ "with": person.username, "level": level.label() }));
         audit::record(
@@ -259,7 +260,7 @@ impl Control {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
         let (allowed, row) = self
-            .authorize_own_vm(caller, Permission::Share, id, "vm.unshare")
+            .authorize_own_vm(caller, Permission::Share, id, Action::VmUnshare)
             .await?;
         let org_id = row.organization_id;
         let person: Uuid = user_id
@@ -280,7 +281,7 @@ impl Control {
         if !removed {
             return Err(AppError::NotFound("No such share.".into()));
         }
-        let entry = Entry::new("vm.unshare", &res)
+        let entry = Entry::new(Action::VmUnshare, &res)
             .org(org_id)
             .detail(serde_json::json!({ "with": person }));
         audit::record(

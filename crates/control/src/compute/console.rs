@@ -15,6 +15,7 @@ use sea_orm::EntityTrait;
 
 use crate::access::model::{Kind, Permission, Resource};
 use crate::access::{not_found, parse_id};
+use crate::audit::Action;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::Caller;
 use crate::entities::vm;
@@ -40,14 +41,14 @@ impl Control {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
         let allowed = self
-            .authorize_action(caller, Permission::Console, &res, "vm.console")
+            .authorize_action(caller, Permission::Console, &res, Action::VmConsole)
             .await?;
         let row = vm::Entity::find_by_id(id)
             .one(self.db())
             .await
             .map_err(|e| internal("load vm", e))?
             .ok_or_else(|| not_found(Kind::Vm))?;
-        let entry = Entry::new("vm.console", &res)
+        let entry = Entry::new(Action::VmConsole, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name }));
         audit::record(

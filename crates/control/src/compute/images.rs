@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::access::model::{Kind, Permission, Rel, Resource, PLATFORM_ID};
 use crate::access::tuples;
 use crate::access::Authorized;
+use crate::audit::Action;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::Caller;
 use crate::entities::image;
@@ -207,7 +208,7 @@ impl Control {
                 caller,
                 Permission::ManageImages,
                 &Resource::platform(),
-                "image.register",
+                Action::ImageRegister,
             )
             .await?;
         let files = validate(new, &self.image_dir)?;
@@ -268,7 +269,7 @@ impl Control {
             now,
         )
         .await?;
-        let entry = Entry::new("image.register", &res)
+        let entry = Entry::new(Action::ImageRegister, &res)
             .detail(serde_json::json!({ "name": name, "format": new.format }));
         audit::record(&txn, allowed, actor, entry, Outcome::Success, now).await?;
         txn.commit().await.map_err(fail)?;

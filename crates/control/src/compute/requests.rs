@@ -18,6 +18,7 @@ use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::parse_id;
 use crate::access::Authorized;
 use crate::access::{not_found, tuples};
+use crate::audit::Action;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
 use crate::compute::reconcile::event;
@@ -81,7 +82,7 @@ impl Control {
         let org_id = parse_id(&new.organization_id, Kind::Organization)?;
         let org_res = Resource::organization(org_id);
         let allowed = self
-            .authorize_action(caller, Permission::CreateVm, &org_res, "vm.create")
+            .authorize_action(caller, Permission::CreateVm, &org_res, Action::VmCreate)
             .await?;
         let name = new.name.trim();
         validate_vm_name(name).map_err(AppError::Invalid)?;
@@ -186,7 +187,7 @@ impl Control {
             now,
         )
         .await?;
-        let entry = Entry::new("vm.create", &res)
+        let entry = Entry::new(Action::VmCreate, &res)
             .org(org_id)
             .detail(serde_json::json!({
                 "name": name, "image": img.name, "cpus": new.cpu_count,
@@ -279,7 +280,7 @@ impl Control {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
         let kind = action_kind(action);
-        let name = kind.as_str();
+        let name = Action::of_operation(kind);
         let (allowed, _) = self
             .authorize_own_vm(caller, action_permission(action), id, name)
             .await?;
@@ -333,7 +334,7 @@ impl Control {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
         let (allowed, _) = self
-            .authorize_own_vm(caller, Permission::Delete, id, "vm.delete")
+            .authorize_own_vm(caller, Permission::Delete, id, Action::VmDelete)
             .await?;
         let fail = |e| internal("delete vm", e);
         let txn = self.db().begin().await.map_err(fail)?;
@@ -351,7 +352,7 @@ impl Control {
             now,
         )
         .await?;
-        let entry = Entry::new("vm.delete", &res)
+        let entry = Entry::new(Action::VmDelete, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name }));
         audit::record(

@@ -11,6 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Tr
 
 use super::queue::parse_steps;
 use crate::access::model::{Kind, Permission, Resource};
+use crate::audit::Action;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{show_time, Caller};
 use crate::entities::states::OperationKind;
@@ -168,7 +169,12 @@ impl Control {
         // Someone who may not see the target is told what a random id gets, not which kind
         // of thing the operation was for.
         let allowed = self
-            .authorize_action(caller, cancel_permission(op.kind), &res, "operation.cancel")
+            .authorize_action(
+                caller,
+                cancel_permission(op.kind),
+                &res,
+                Action::OperationCancel,
+            )
             .await
             .map_err(|e| match e {
                 AppError::NotFound(_) => missing(),
@@ -226,7 +232,7 @@ impl Control {
                 "This operation finished in the meantime.".into(),
             ));
         }
-        let mut entry = Entry::new("operation.cancel", &res)
+        let mut entry = Entry::new(Action::OperationCancel, &res)
             .detail(serde_json::json!({ "operation": id, "kind": op.kind.as_str() }));
         if let Some(org) = op.organization_id {
             entry = entry.org(org);

@@ -11,6 +11,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::access::model::{Kind, Permission, Rel, Resource};
 use crate::access::{not_found, tuples, Authorized};
+use crate::audit::Action;
 use crate::auth::Caller;
 use crate::entities::{relation_tuple, service, vm};
 use crate::{internal, Control};
@@ -37,7 +38,7 @@ impl Control {
         caller: &Caller,
         permission: Permission,
         id: Uuid,
-        action: &'static str,
+        action: Action,
     ) -> Result<(Authorized, vm::Model), AppError> {
         let res = Resource::vm(id);
         let allowed = self

@@ -25,6 +25,7 @@ use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::parse_id;
 use crate::access::Authorized;
 use crate::access::{not_found, tuples};
+use crate::audit::Action;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::Caller;
 use crate::entities::states::{Desired, LogLevel, OperationKind};
@@ -69,7 +70,7 @@ impl Control {
                 caller,
                 Permission::CreateService,
                 &Resource::organization(org_id),
-                "service.create",
+                Action::ServiceCreate,
             )
             .await?;
         let name = new.name.trim();
@@ -151,7 +152,7 @@ impl Control {
         .await?;
         let (dep, line) =
             queue_deployment(&txn, &allowed, &row, DeploymentKind::Create, caller, now).await?;
-        let entry = Entry::new("service.create", &res)
+        let entry = Entry::new(Action::ServiceCreate, &res)
             .org(org_id)
             .detail(serde_json::json!({
                 "name": name, "image": img.name, "version": row.version,
@@ -204,10 +205,10 @@ impl Control {
         let id = parse_id(id, Kind::Service)?;
         let res = Resource::new(Kind::Service, id);
         let allowed = self
-            .authorize_action(caller, Permission::Update, &res, "service.config")
+            .authorize_action(caller, Permission::Update, &res, Action::ServiceConfig)
             .await?;
         if deploy {
-            self.authorize_action(caller, Permission::Deploy, &res, "service.deploy")
+            self.authorize_action(caller, Permission::Deploy, &res, Action::ServiceDeploy)
                 .await?;
         }
         let fail = |e| internal("save service config", e);
@@ -225,7 +226,7 @@ impl Control {
         let row = lock_row::<service::Entity>(&txn, id).await?;
         let version = next_version(&txn, id).await?;
         save_version(&txn, id, version, &compact(&config), caller, "", now).await?;
-        let entry = Entry::new("service.config", &res)
+        let entry = Entry::new(Action::ServiceConfig, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name, "version": version, "deploy": deploy }));
         audit::record(
@@ -282,9 +283,9 @@ impl Control {
         let id = parse_id(id, Kind::Service)?;
         let res = Resource::new(Kind::Service, id);
         let allowed = self
-            .authorize_action(caller, Permission::Update, &res, "service.rollback")
+            .authorize_action(caller, Permission::Update, &res, Action::ServiceRollback)
             .await?;
-        self.authorize_action(caller, Permission::Deploy, &res, "service.rollback")
+        self.authorize_action(caller, Permission::Deploy, &res, Action::ServiceRollback)
             .await?;
         let fail = |e| internal("roll back service", e);
         let txn = self.db().begin().await.map_err(fail)?;
@@ -314,7 +315,7 @@ impl Control {
                 now,
             )
             .await?;
-        let entry = Entry::new("service.rollback", &res)
+        let entry = Entry::new(Action::ServiceRollback, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name, "to": version, "version": new_version }));
         audit::record(
@@ -342,7 +343,7 @@ impl Control {
         let id = parse_id(id, Kind::Service)?;
         let res = Resource::new(Kind::Service, id);
         let allowed = self
-            .authorize_action(caller, Permission::Deploy, &res, "service.deploy")
+            .authorize_action(caller, Permission::Deploy, &res, Action::ServiceDeploy)
             .await?;
         let image_id = match request.image_id.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(asked) => Some(self.pick_image(caller, Some(asked)).await?.id),
@@ -386,7 +387,7 @@ impl Control {
                 now,
             )
             .await?;
-        let entry = Entry::new("service.deploy", &res)
+        let entry = Entry::new(Action::ServiceDeploy, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({
                 "name": row.name, "config_version": dep.config_version, "version": dep.version,
@@ -422,7 +423,7 @@ impl Control {
             caller,
             id,
             Permission::Deploy,
-            "service.scale",
+            Action::ServiceScale,
             change,
             DeploymentKind::Scale,
             now,
@@ -441,13 +442,13 @@ impl Control {
         let (permission, name, desired, kind) = match action {
             ServiceAction::Start => (
                 Permission::Start,
-                "service.start",
+                Action::ServiceStart,
                 Desired::Running,
                 DeploymentKind::Start,
             ),
             ServiceAction::Stop => (
                 Permission::Stop,
-                "service.stop",
+                Action::ServiceStop,
                 Desired::Stopped,
                 DeploymentKind::Stop,
             ),
@@ -475,7 +476,7 @@ impl Control {
             caller,
             id,
             Permission::Delete,
-            "service.delete",
+            Action::ServiceDelete,
             change,
             DeploymentKind::Delete,
             now,
@@ -489,7 +490,7 @@ impl Control {
         caller: &Caller,
         id: &str,
         permission: Permission,
-        action: &'static str,
+        action: Action,
         change: Change,
         kind: DeploymentKind,
         now: DateTime<Utc>,

@@ -16,7 +16,7 @@ use sea_orm::{
 use crate::access::model::Resource;
 use crate::access::tuples;
 use crate::access::Authorized;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Action, Actor, Entry, Outcome};
 use crate::entities::states::{Desired, OperationKind};
 use crate::entities::{image, operation, vm, vm_event};
 use crate::operations::{OpError, StepContext};
@@ -395,7 +395,7 @@ pub(crate) async fn vm_failed(
         )
         .await?;
     }
-    let mut entry = Entry::new(op.kind.as_str(), &Resource::vm(id))
+    let mut entry = Entry::new(Action::of_operation(op.kind), &Resource::vm(id))
         .detail(serde_json::json!({ "operation": op.id, "error": error }));
     if let Some(org) = op.organization_id {
         entry = entry.org(org);
