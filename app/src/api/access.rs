@@ -1,18 +1,20 @@
 //! The Access panel: who can do what on a resource, and why.
 
 use leptos::prelude::*;
-use model::access::{AccessOverview, Explanation};
+use model::access::{AccessOverview, Explanation, PanelKind};
 use model::AppError;
 
 #[cfg(feature = "ssr")]
 use super::context::{caller, control, respond};
 
 #[cfg(feature = "ssr")]
-fn resource(kind: &str, id: &str) -> Result<control::access::model::Resource, AppError> {
+fn resource(kind: PanelKind, id: &str) -> Result<control::access::model::Resource, AppError> {
     use control::access::model::{Kind, Resource};
-    let kind = Kind::parse(kind)
-        .filter(|k| matches!(k, Kind::Organization | Kind::Vm | Kind::Service))
-        .ok_or_else(|| AppError::NotFound("No such resource.".into()))?;
+    let kind = match kind {
+        PanelKind::Organization => Kind::Organization,
+        PanelKind::Vm => Kind::Vm,
+        PanelKind::Service => Kind::Service,
+    };
     let id = id
         .trim()
         .parse()
@@ -21,11 +23,11 @@ fn resource(kind: &str, id: &str) -> Result<control::access::model::Resource, Ap
 }
 
 #[server(prefix = "/api/access", endpoint = "overview")]
-pub async fn get_access_overview(kind: String, id: String) -> Result<AccessOverview, AppError> {
+pub async fn get_access_overview(kind: PanelKind, id: String) -> Result<AccessOverview, AppError> {
     respond(
         async move {
             control()?
-                .access_overview(&caller()?, &resource(&kind, &id)?)
+                .access_overview(&caller()?, &resource(kind, &id)?)
                 .await
         }
         .await,
@@ -34,7 +36,7 @@ pub async fn get_access_overview(kind: String, id: String) -> Result<AccessOverv
 
 #[server(prefix = "/api/access", endpoint = "explain")]
 pub async fn explain_access(
-    kind: String,
+    kind: PanelKind,
     id: String,
     username: String,
     permission: String,
@@ -42,7 +44,7 @@ pub async fn explain_access(
     respond(
         async move {
             control()?
-                .explain_access(&caller()?, &resource(&kind, &id)?, &username, &permission)
+                .explain_access(&caller()?, &resource(kind, &id)?, &username, &permission)
                 .await
         }
         .await,

@@ -2,26 +2,26 @@
 //! the chain of relations that grants it or what was tried.
 
 use leptos::prelude::*;
-use model::access::ExplainStep;
+use model::access::{ExplainStep, PanelKind};
 
 use crate::api::access::{explain_access, get_access_overview};
 use crate::components::{error_notice::ErrorNotice, ui};
 
 #[component]
 pub fn AccessPanel(
-    kind: &'static str,
+    kind: PanelKind,
     id: String,
     #[prop(into)] version: Signal<usize>,
 ) -> impl IntoView {
     let id_for_load = id.clone();
     let overview = Resource::new(
         move || version.get(),
-        move |_| get_access_overview(kind.to_owned(), id_for_load.clone()),
+        move |_| get_access_overview(kind, id_for_load.clone()),
     );
     let username = RwSignal::new(String::new());
     let permission = RwSignal::new(String::from("read"));
     let explain = Action::new(move |(user, perm): &(String, String)| {
-        explain_access(kind.to_owned(), id.clone(), user.clone(), perm.clone())
+        explain_access(kind, id.clone(), user.clone(), perm.clone())
     });
 
     view! {

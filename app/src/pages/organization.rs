@@ -141,7 +141,7 @@ pub fn OrganizationPage() -> impl IntoView {
                                         </form>
                                     })}
                                 </section>
-                                <AccessPanel kind="organization" id=o.id.clone() version=Signal::derive(move || version.get()) />
+                                <AccessPanel kind=model::access::PanelKind::Organization id=o.id.clone() version=Signal::derive(move || version.get()) />
                             </div>
                         }.into_any()
                     }

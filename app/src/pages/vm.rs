@@ -189,7 +189,7 @@ pub fn VmPage() -> impl IntoView {
                                         </form>
                                     })}
                                 </section>
-                                <AccessPanel kind="vm" id=d.vm.id.clone() version=Signal::derive(move || version.get()) />
+                                <AccessPanel kind=model::access::PanelKind::Vm id=d.vm.id.clone() version=Signal::derive(move || version.get()) />
                             </div>
                         }.into_any()
                     }

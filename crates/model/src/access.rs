@@ -2,6 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The kinds of resource that have an Access panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelKind {
+    Organization,
+    Vm,
+    Service,
+}
+
 /// A person, as lists show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonRef {

@@ -6,6 +6,28 @@
 use authz::{Object, Subject};
 use sea_orm::prelude::Uuid;
 
+/// Kinds and permissions cross process boundaries (the Redis event bus) as their schema names.
+macro_rules! serde_as_name {
+    ($t:ty, $what:literal) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                <$t>::parse(&name)
+                    .ok_or_else(|| serde::de::Error::custom(format!("no {} named {name}", $what)))
+            }
+        }
+    };
+}
+
+serde_as_name!(Kind, "kind");
+serde_as_name!(Permission, "permission");
+
 /// The one platform object.
 pub const PLATFORM_ID: &str = "strata";
 

@@ -83,14 +83,10 @@ impl Control {
 
     /// Whether `caller` may receive `envelope`.
     pub async fn may_receive(&self, caller: &Caller, envelope: &Envelope) -> bool {
-        let (Some(kind), Some(id)) = (&envelope.kind, &envelope.resource) else {
+        let (Some(kind), Some(id)) = (envelope.kind, &envelope.resource) else {
             return true;
         };
-        let (Some(kind), Some(permission)) =
-            (Kind::parse(kind), Permission::parse(&envelope.permission))
-        else {
-            return false;
-        };
+        let permission = envelope.permission;
         let resource = Resource {
             kind,
             id: id.clone(),

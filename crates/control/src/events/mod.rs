@@ -31,9 +31,9 @@ pub const BACKLOG: usize = 1024;
 pub struct Envelope {
     pub event: LiveEvent,
     /// The resource whose `permission` a subscriber needs (None: everyone signed in).
-    pub kind: Option<String>,
+    pub kind: Option<Kind>,
     pub resource: Option<String>,
-    pub permission: String,
+    pub permission: Permission,
     /// The permission revision after the change committed.
     pub revision: i64,
     /// When it was published (microseconds since the epoch), for latency measurements.
@@ -67,14 +67,14 @@ impl Clone for Decisions {
 impl Envelope {
     pub fn new(event: LiveEvent, target: Option<(Kind, String)>, permission: Permission) -> Self {
         let (kind, resource) = match target {
-            Some((k, id)) => (Some(k.as_str().to_owned()), Some(id)),
+            Some((k, id)) => (Some(k), Some(id)),
             None => (None, None),
         };
         Self {
             event,
             kind,
             resource,
-            permission: permission.as_str().to_owned(),
+            permission,
             revision: 0,
             // Real time, not the control plane's clock: it measures delivery latency.
             published_us: crate::clock::system_now().timestamp_micros(),
