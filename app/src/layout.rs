@@ -115,7 +115,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 class=ui::BTN_SECONDARY
                                 data-testid="sign-out"
                                 on:click=move |_| {
-                                    live.status.set("signed-out".into());
+                                    live.status.set(crate::live::LiveStatus::SignedOut);
                                     signout.dispatch(());
                                 }
                             >

@@ -5,15 +5,47 @@ use leptos::prelude::*;
 use model::events::LiveEvent;
 use model::services::{DeploymentLogLine, MetricSample};
 
+/// The state of the tab's `/ws` connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveStatus {
+    Connecting,
+    Open,
+    Closed,
+    SignedOut,
+}
+
+impl LiveStatus {
+    /// What the browser script reports (`open`, `closed`, ...); anything else is closed.
+    fn parse(s: &str) -> Self {
+        match s {
+            "connecting" => Self::Connecting,
+            "open" => Self::Open,
+            "signed-out" => Self::SignedOut,
+            _ => Self::Closed,
+        }
+    }
+
+    /// The `data-state` the page carries (tests wait on it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Open => "open",
+            Self::Closed => "closed",
+            Self::SignedOut => "signed-out",
+        }
+    }
+}
+
 /// Shared through context by the layout.
 #[derive(Clone, Copy)]
 pub struct Live {
-    /// `connecting`, `open`, `closed` or `signed-out`.
-    pub status: RwSignal<String>,
+    pub status: RwSignal<LiveStatus>,
     /// Goes up when a VM changed, grants changed, or the connection (re)started.
     pub vms: RwSignal<u64>,
     /// Goes up when a service changed, grants changed, or the connection (re)started.
     pub services: RwSignal<u64>,
+    /// Goes up when an operation moved on, grants changed, or the connection (re)started.
+    pub operations: RwSignal<u64>,
     /// The last usage sample, with the id it was sent for (a VM's, or a replica's service's).
     /// Pages append it to what they show rather than refetching.
     pub metrics: RwSignal<Option<(String, MetricSample)>>,
@@ -26,9 +58,10 @@ pub struct Live {
 impl Live {
     fn new() -> Self {
         Self {
-            status: RwSignal::new("connecting".into()),
+            status: RwSignal::new(LiveStatus::Connecting),
             vms: RwSignal::new(0),
             services: RwSignal::new(0),
+            operations: RwSignal::new(0),
             metrics: RwSignal::new(None),
             log: RwSignal::new(None),
             audit: RwSignal::new(0),
@@ -55,7 +88,7 @@ const HELLO: &str = "\u{0}hello";
 /// seen are dropped by generation.
 fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &str) {
     // Signing out: nothing on this page is worth fetching again.
-    if live.status.try_get_untracked().as_deref() == Some("signed-out") {
+    if live.status.try_get_untracked() == Some(LiveStatus::SignedOut) {
         return;
     }
     let Ok(event) = serde_json::from_str::<LiveEvent>(text) else {
@@ -77,6 +110,9 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
                 live.services.try_update(|n| *n += 1);
             }
         }
+        LiveEvent::OperationUpdate { .. } => {
+            live.operations.try_update(|n| *n += 1);
+        }
         LiveEvent::Metrics { id, sample, .. } => {
             live.metrics.try_set(Some((id.clone(), sample.clone())));
         }
@@ -95,6 +131,7 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
         LiveEvent::AccessChanged { .. } | LiveEvent::Resync { .. } | LiveEvent::Hello { .. } => {
             live.vms.try_update(|n| *n += 1);
             live.services.try_update(|n| *n += 1);
+            live.operations.try_update(|n| *n += 1);
             live.audit.try_update(|n| *n += 1);
         }
     }
@@ -109,23 +146,23 @@ pub fn LiveIndicator() -> impl IntoView {
         crate::browser::live_connect(
             move |text| apply(live, &mut seen, &text),
             move |status| {
-                live.status.try_set(status);
+                live.status.try_set(LiveStatus::parse(&status));
             },
         );
     });
-    let colour = move || match live.status.get().as_str() {
-        "open" => "bg-emerald-500",
-        "connecting" => "bg-amber-400",
-        _ => "bg-slate-400",
+    let colour = move || match live.status.get() {
+        LiveStatus::Open => "bg-emerald-500",
+        LiveStatus::Connecting => "bg-amber-400",
+        LiveStatus::Closed | LiveStatus::SignedOut => "bg-slate-400",
     };
-    let label = move || match live.status.get().as_str() {
-        "open" => "Live",
-        "connecting" => "Connecting…",
-        "signed-out" => "Signed out",
-        _ => "Offline, retrying",
+    let label = move || match live.status.get() {
+        LiveStatus::Open => "Live",
+        LiveStatus::Connecting => "Connecting…",
+        LiveStatus::SignedOut => "Signed out",
+        LiveStatus::Closed => "Offline, retrying",
     };
     view! {
-        <span class="flex items-center gap-1 text-xs text-slate-500" data-testid="live-status" data-state=move || live.status.get()
+        <span class="flex items-center gap-1 text-xs text-slate-500" data-testid="live-status" data-state=move || live.status.get().as_str()
             title="Live updates">
             <span class=move || format!("inline-block h-2 w-2 rounded-full {}", colour())></span>
             {label}

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use model::access::{ExplainStep, PanelKind};
 
 use crate::api::access::{explain_access, get_access_overview};
-use crate::components::{error_notice::ErrorNotice, ui};
+use crate::components::{error_notice::ErrorNotice, loaded::Loaded, ui};
 
 #[component]
 pub fn AccessPanel(
@@ -30,13 +30,9 @@ pub fn AccessPanel(
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
                 "Who can do what here, computed from the permission schema. Ask why for anyone."
             </p>
-            <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let Some(overview) = crate::components::loaded::loaded(overview).await else { return ().into_any() };
-
-                    match overview {
-                        Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
-                        Ok(o) => {
+            <Loaded resource=overview inset=true let:o>
+                    {
+                        {
                             let perms: Vec<String> = o.permissions.iter().map(|p| p.permission.clone()).collect();
                             view! {
                                 <table class="mt-3 w-full text-left text-sm">
@@ -82,8 +78,7 @@ pub fn AccessPanel(
                             }.into_any()
                         }
                     }
-                })}
-            </Transition>
+            </Loaded>
             {move || explain.value().get().map(|r| match r {
                 Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
                 Ok(e) => view! {

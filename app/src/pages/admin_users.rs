@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::admin::{create_invite, create_recovery_link, list_users, set_user_disabled};
-use crate::components::{error_notice::ErrorNotice, page_header::PageHeader, ui};
+use crate::components::{error_notice::ErrorNotice, loaded::Loaded, page_header::PageHeader, ui};
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
@@ -67,13 +67,9 @@ pub fn AdminUsersPage() -> impl IntoView {
                 })
         }}
         {move || error().map(|error| view! { <div class="mb-4"><ErrorNotice error /></div> })}
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let Some(users) = crate::components::loaded::loaded(users).await else { return ().into_any() };
-
-                match users {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(list) => view! {
+        <Loaded resource=users let:list>
+                {
+                    view! {
                         <table class="w-full text-left text-sm">
                             <thead class="text-slate-500">
                                 <tr><th class="py-2">"User"</th><th>"Role"</th><th>"Passkeys"</th><th>"Created"</th><th>"Status"</th><th></th></tr>
@@ -105,9 +101,8 @@ pub fn AdminUsersPage() -> impl IntoView {
                                     .collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
+                    }.into_any()
                 }
-            })}
-        </Transition>
+        </Loaded>
     }
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use model::audit::{AuditFilter, AuditRow};
 
 use crate::api::audit::list_audit;
-use crate::components::{error_notice::ErrorNotice, page_header::PageHeader, ui};
+use crate::components::{loaded::Loaded, page_header::PageHeader, ui};
 
 /// Percent-encodes a query value.
 fn encode(v: &str) -> String {
@@ -100,16 +100,12 @@ pub fn AuditPage() -> impl IntoView {
             <a class="text-sky-700 underline dark:text-sky-400" data-testid="audit-export-csv" href=move || export_href(&applied.get(), "csv")>"Export CSV"</a>
             <a class="text-sky-700 underline dark:text-sky-400" data-testid="audit-export-jsonl" href=move || export_href(&applied.get(), "jsonl")>"Export JSON lines"</a>
         </div>
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let Some(rows) = crate::components::loaded::loaded(rows).await else { return ().into_any() };
-
-                match rows {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(page) if page.rows.is_empty() => view! {
+        <Loaded resource=rows let:rows>
+                {match rows {
+                    page if page.rows.is_empty() => view! {
                         <p class="text-sm text-slate-500" data-testid="audit-empty">"No entries match."</p>
                     }.into_any(),
-                    Ok(page) => {
+                    page => {
                         let next = page.next_before;
                         view! {
                             <div class="overflow-x-auto">
@@ -130,9 +126,8 @@ pub fn AuditPage() -> impl IntoView {
                             })}
                         }.into_any()
                     }
-                }
-            })}
-        </Transition>
+                }}
+        </Loaded>
     }
 }
 

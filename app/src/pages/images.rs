@@ -6,7 +6,9 @@ use model::vms::NewImage;
 
 use crate::api::auth::get_me;
 use crate::api::vms::{list_images, register_image};
-use crate::components::{error_notice::ErrorNotice, loaded::loaded, page_header::PageHeader, ui};
+use crate::components::{
+    error_notice::ErrorNotice, loaded::loaded, loaded::Loaded, page_header::PageHeader, ui,
+};
 
 #[component]
 pub fn ImagesPage() -> impl IntoView {
@@ -15,12 +17,9 @@ pub fn ImagesPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| get_me());
     view! {
         <PageHeader title="Images" subtitle="What virtual machines boot from. Administrators add images from files on the node." />
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let Some(images) = loaded(images).await else { return ().into_any() };
-                match images {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(list) => view! {
+        <Loaded resource=images let:list>
+                {
+                    view! {
                         <table class="mb-6 w-full text-left text-sm">
                             <thead class="text-slate-500">
                                 <tr><th class="py-2">"Name"</th><th>"OS"</th><th>"Format"</th><th>"Size"</th><th>"SHA-256"</th></tr>
@@ -37,10 +36,9 @@ pub fn ImagesPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
+                    }.into_any()
                 }
-            })}
-        </Transition>
+        </Loaded>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let admin = loaded(me).await.and_then(Result::ok).flatten().is_some_and(|m| m.is_admin);

@@ -8,7 +8,7 @@ use model::orgs::OrgRole;
 use crate::api::orgs::{
     add_member, change_member_role, get_organization, leave_organization, remove_member,
 };
-use crate::components::{access_panel::AccessPanel, error_notice::ErrorNotice, ui};
+use crate::components::{access_panel::AccessPanel, error_notice::ErrorNotice, loaded::Loaded, ui};
 
 #[component]
 pub fn OrganizationPage() -> impl IntoView {
@@ -58,13 +58,9 @@ pub fn OrganizationPage() -> impl IntoView {
     let new_role = RwSignal::new(OrgRole::Member);
 
     view! {
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let Some(org) = crate::components::loaded::loaded(org).await else { return ().into_any() };
-
-                match org {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(o) => {
+        <Loaded resource=org let:o>
+                {
+                    {
                         let org_id = o.id.clone();
                         let (leave_id, add_id) = (o.id.clone(), o.id.clone());
                         let can_manage = o.can_manage;
@@ -146,7 +142,6 @@ pub fn OrganizationPage() -> impl IntoView {
                         }.into_any()
                     }
                 }
-            })}
-        </Transition>
+        </Loaded>
     }
 }

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::orgs::{create_organization, list_organizations};
 use crate::components::{
-    empty_state::EmptyState, error_notice::ErrorNotice, page_header::PageHeader, ui,
+    empty_state::EmptyState, error_notice::ErrorNotice, loaded::Loaded, page_header::PageHeader, ui,
 };
 
 #[component]
@@ -39,19 +39,15 @@ pub fn OrganizationsPage() -> impl IntoView {
             </button>
         </form>
         {move || create.value().get().and_then(Result::err).map(|error| view! { <div class="mb-4"><ErrorNotice error /></div> })}
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let Some(orgs) = crate::components::loaded::loaded(orgs).await else { return ().into_any() };
-
-                match orgs {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
+        <Loaded resource=orgs let:orgs>
+                {match orgs {
+                    list if list.is_empty() => view! {
                         <EmptyState
                             title="No organizations yet"
                             body="Start one above, or ask an organization's owner to add you."
                         />
                     }.into_any(),
-                    Ok(list) => view! {
+                    list => view! {
                         <ul class="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
                             {list.into_iter().map(|o| {
                                 let label = o.name.clone();
@@ -68,8 +64,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                             }}).collect_view()}
                         </ul>
                     }.into_any(),
-                }
-            })}
-        </Transition>
+                }}
+        </Loaded>
     }
 }

@@ -12,7 +12,7 @@ use crate::api::orgs::list_organizations;
 use crate::api::services::{list_regions, list_services};
 use crate::api::vms::list_images;
 use crate::components::{
-    empty_state::EmptyState, error_notice::ErrorNotice, loaded::loaded, metrics_feed::average_cpu,
+    empty_state::EmptyState, loaded::loaded, loaded::Loaded, metrics_feed::average_cpu,
     page_header::PageHeader, service_status::ServiceStatusBadge, sparkline::Sparkline,
 };
 use cpu_feeds::cpu_feeds;
@@ -50,18 +50,15 @@ pub fn ServicesPage() -> impl IntoView {
                 view! { <CreateServiceForm orgs=mine images=images.unwrap_or_default() regions=regions.unwrap_or_default() /> }.into_any()
             })}
         </Transition>
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let Some(services) = loaded(services).await else { return ().into_any() };
-                match services {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
+        <Loaded resource=services let:services>
+                {match services {
+                    list if list.is_empty() => view! {
                         <EmptyState
                             title="No services yet"
                             body="A service runs one image as several replicas. Services you can see will be listed here with their status."
                         />
                     }.into_any(),
-                    Ok(list) => {
+                    list => {
                         listed.set(list.iter().map(|s| s.id.clone()).collect());
                         view! {
                         <table class="w-full text-left text-sm">
@@ -93,8 +90,7 @@ pub fn ServicesPage() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any()},
-                }
-            })}
-        </Transition>
+                }}
+        </Loaded>
     }
 }

@@ -13,7 +13,7 @@ use crate::api::security::{
     list_sessions, remove_passkey, rename_passkey, revoke_other_sessions, revoke_session,
 };
 use crate::browser;
-use crate::components::{error_notice::ErrorNotice, page_header::PageHeader, ui};
+use crate::components::{error_notice::ErrorNotice, loaded::Loaded, page_header::PageHeader, ui};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -102,13 +102,9 @@ fn Passkeys() -> impl IntoView {
                     "Add a passkey"
                 </button>
             </div>
-            <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let Some(keys) = crate::components::loaded::loaded(keys).await else { return ().into_any() };
-
-                    match keys {
-                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        Ok(list) => {
+            <Loaded resource=keys inset=true let:list>
+                    {
+                        {
                             let only_one = list.len() == 1;
                             view! {
                                 <ul class="mt-3 divide-y divide-slate-200 dark:divide-slate-800" data-testid="passkey-list">
@@ -157,8 +153,7 @@ fn Passkeys() -> impl IntoView {
                                 .into_any()
                         }
                     }
-                })}
-            </Transition>
+            </Loaded>
             {move || error().map(|error| view! { <div class="mt-3"><ErrorNotice error /></div> })}
         </section>
     }
@@ -200,13 +195,9 @@ fn Sessions() -> impl IntoView {
                     "Sign out all other sessions"
                 </button>
             </div>
-            <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let Some(sessions) = crate::components::loaded::loaded(sessions).await else { return ().into_any() };
-
-                    match sessions {
-                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        Ok(list) => view! {
+            <Loaded resource=sessions inset=true let:list>
+                    {
+                        view! {
                             <ul class="mt-3 divide-y divide-slate-200 dark:divide-slate-800" data-testid="session-list">
                                 {list
                                     .into_iter()
@@ -240,10 +231,9 @@ fn Sessions() -> impl IntoView {
                                     })
                                     .collect_view()}
                             </ul>
-                        }.into_any(),
+                        }.into_any()
                     }
-                })}
-            </Transition>
+            </Loaded>
             {move || error().map(|error: AppError| view! { <div class="mt-3"><ErrorNotice error /></div> })}
         </section>
     }

@@ -10,16 +10,15 @@ use model::vms::{ImageSummary, NewVm, VmState, MIN_MEMORY_MB};
 use crate::api::orgs::list_organizations;
 use crate::api::vms::{create_vm, list_images, list_vms};
 use crate::components::{
-    empty_state::EmptyState, error_notice::ErrorNotice, loaded::loaded, page_header::PageHeader,
-    refresh::tick_while, ui, vm_state::VmStateBadge,
+    empty_state::EmptyState, error_notice::ErrorNotice, loaded::loaded, loaded::Loaded,
+    page_header::PageHeader, ui, vm_state::VmStateBadge,
 };
 
 #[component]
 pub fn VmsPage() -> impl IntoView {
-    let busy = RwSignal::new(false);
-    let tick = tick_while(move || busy.try_get_untracked().unwrap_or(false), 1500);
     let live = crate::live::use_live();
-    let vms = Resource::new(move || (tick.get(), live.vms.get()), |_| list_vms());
+    // Every VM change arrives as a live event: the list refetches then, and never polls.
+    let vms = Resource::new(move || live.vms.get(), |_| list_vms());
     let orgs = Resource::new(|| (), |_| list_organizations());
     let images = Resource::new(|| (), |_| list_images());
     let org_filter = RwSignal::new(String::new());
@@ -64,19 +63,15 @@ pub fn VmsPage() -> impl IntoView {
                 </select>
             </label>
         </div>
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let Some(vms) = loaded(vms).await else { return ().into_any() };
-                match vms {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
+        <Loaded resource=vms let:vms>
+                {match vms {
+                    list if list.is_empty() => view! {
                         <EmptyState
                             title="No virtual machines yet"
                             body="Machines in your organizations, and machines shared with you, are listed here."
                         />
                     }.into_any(),
-                    Ok(list) => {
-                        busy.set(list.iter().any(|v| v.state.is_transitional()));
+                    list => {
                         let (org, state) = (org_filter.get(), state_filter.get());
                         let shown: Vec<_> = list.into_iter()
                             .filter(|v| org.is_empty() || v.organization_id == org)
@@ -105,9 +100,8 @@ pub fn VmsPage() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any()},
-                }
-            })}
-        </Transition>
+                }}
+        </Loaded>
     }
 }
 

@@ -29,6 +29,9 @@ pub enum LiveEvent {
         generation: i64,
         deleted: bool,
     },
+    /// An operation moved on (a step, a retry, its end); `id` is the operation's. Pages that
+    /// show operations refetch them instead of polling.
+    OperationUpdate { v: u32, id: String },
     /// A usage sample of a VM; `id` is the VM's, or its service's for the service's stream.
     Metrics {
         v: u32,

@@ -15,6 +15,14 @@ pub enum ShareLevel {
 }
 
 impl ShareLevel {
+    /// The name forms and the API use (`viewer`, `operator`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShareLevel::Viewer => "viewer",
+            ShareLevel::Operator => "operator",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ShareLevel::Viewer => "Viewer",

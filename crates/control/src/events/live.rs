@@ -32,6 +32,24 @@ impl Control {
         self.bus().publish(envelope).await;
     }
 
+    /// That an operation moved on, to everyone who may read its target (operations on no
+    /// resource a person can read, such as the runner's tests, are not published).
+    pub(crate) async fn publish_operation(&self, op: &crate::entities::operation::Model) {
+        let Some(kind) = Kind::parse(&op.target_type) else {
+            return;
+        };
+        let event = LiveEvent::OperationUpdate {
+            v: EVENT_VERSION,
+            id: op.id.to_string(),
+        };
+        self.publish(Envelope::new(
+            event,
+            Some((kind, op.target_id.clone())),
+            Permission::Read,
+        ))
+        .await;
+    }
+
     /// A VM's current state to everyone who may read it; a deletion to its organization.
     pub async fn publish_vm(&self, id: Uuid) {
         let row = match vm::Entity::find_by_id(id).one(self.db()).await {

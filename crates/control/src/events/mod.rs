@@ -197,6 +197,7 @@ pub fn event_type(e: &LiveEvent) -> &'static str {
     match e {
         LiveEvent::VmUpdate { .. } => "vm_update",
         LiveEvent::ServiceUpdate { .. } => "service_update",
+        LiveEvent::OperationUpdate { .. } => "operation_update",
         LiveEvent::Metrics { .. } => "metrics",
         LiveEvent::Log { .. } => "log",
         LiveEvent::Audit { .. } => "audit",

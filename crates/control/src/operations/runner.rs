@@ -39,6 +39,7 @@ impl StepContext {
         )
         .await
         .map_err(|e| OpError::Transient(e.to_string()))?;
+        self.control.publish_operation(&self.op).await;
         if cancel {
             Err(OpError::Cancelled)
         } else {
@@ -268,6 +269,7 @@ impl Control {
         if state == OperationState::Queued {
             self.wake_runner();
         }
+        self.publish_operation(op).await;
         if op.target_type == "vm" && state.is_finished() {
             if let Ok(id) = op.target_id.parse() {
                 self.publish_vm(id).await;
