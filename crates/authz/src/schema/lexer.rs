@@ -1,4 +1,6 @@
 //! Splits schema text into tokens that remember their line and column.
+// Schema text is input: no index into it may panic.
+#![deny(clippy::indexing_slicing)]
 
 use super::SchemaError;
 
@@ -47,65 +49,86 @@ pub struct Pos {
     pub column: usize,
 }
 
+/// Where the lexer is: an index into the characters and the line and column it stands on.
+struct Cursor {
+    i: usize,
+    line: usize,
+    col: usize,
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Self {
+            i: 0,
+            line: 1,
+            col: 1,
+        }
+    }
+}
+
+impl Cursor {
+    fn pos(&self) -> Pos {
+        Pos {
+            line: self.line,
+            column: self.col,
+        }
+    }
+
+    /// Steps over `ch`, the character at the cursor.
+    fn advance(&mut self, ch: char) {
+        self.i += 1;
+        if ch == '\n' {
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += 1;
+        }
+    }
+}
+
 pub(crate) fn lex(text: &str) -> Result<Vec<(Tok, Pos)>, SchemaError> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
-    let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
-    while i < chars.len() {
-        let c = chars[i];
-        let pos = Pos { line, column: col };
-        let advance = |i: &mut usize, line: &mut usize, col: &mut usize, ch: char| {
-            *i += 1;
-            if ch == '\n' {
-                *line += 1;
-                *col = 1;
-            } else {
-                *col += 1;
-            }
-        };
+    let mut at = Cursor::default();
+    while let Some(&c) = chars.get(at.i) {
+        let pos = at.pos();
+        let next = chars.get(at.i + 1).copied();
         if c.is_whitespace() {
-            advance(&mut i, &mut line, &mut col, c);
+            at.advance(c);
             continue;
         }
-        if c == '/' && chars.get(i + 1) == Some(&'/') {
-            while i < chars.len() && chars[i] != '\n' {
-                {
-                    let ch = chars[i];
-                    advance(&mut i, &mut line, &mut col, ch);
-                }
+        if c == '/' && next == Some('/') {
+            while let Some(&ch) = chars.get(at.i).filter(|&&ch| ch != '\n') {
+                at.advance(ch);
             }
             continue;
         }
-        if c == '/' && chars.get(i + 1) == Some(&'*') {
-            advance(&mut i, &mut line, &mut col, '/');
-            advance(&mut i, &mut line, &mut col, '*');
+        if c == '/' && next == Some('*') {
+            at.advance('/');
+            at.advance('*');
             loop {
-                if i >= chars.len() {
+                let Some(&ch) = chars.get(at.i) else {
                     return Err(SchemaError::at(
                         pos,
                         "this comment is never closed with `*/`",
                     ));
-                }
-                if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
-                    advance(&mut i, &mut line, &mut col, '*');
-                    advance(&mut i, &mut line, &mut col, '/');
+                };
+                at.advance(ch);
+                if ch == '*' && chars.get(at.i) == Some(&'/') {
+                    at.advance('/');
                     break;
-                }
-                {
-                    let ch = chars[i];
-                    advance(&mut i, &mut line, &mut col, ch);
                 }
             }
             continue;
         }
         if c.is_ascii_alphabetic() || c == '_' {
             let mut word = String::new();
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
-                word.push(chars[i]);
-                {
-                    let ch = chars[i];
-                    advance(&mut i, &mut line, &mut col, ch);
-                }
+            while let Some(&ch) = chars
+                .get(at.i)
+                .filter(|ch| ch.is_ascii_alphanumeric() || **ch == '_')
+            {
+                word.push(ch);
+                at.advance(ch);
             }
             out.push((Tok::Ident(word), pos));
             continue;
@@ -124,8 +147,9 @@ pub(crate) fn lex(text: &str) -> Result<Vec<(Tok, Pos)>, SchemaError> {
             other => Tok::Other(other),
         };
         out.push((tok, pos));
-        advance(&mut i, &mut line, &mut col, c);
+        at.advance(c);
     }
+    let (line, col) = (at.line, at.col);
     out.push((Tok::End, Pos { line, column: col }));
     Ok(out)
 }

@@ -4,6 +4,8 @@
 //! `entity NAME { (relation NAME (@TYPE[#REL])+ | (permission|action) NAME = EXPR)* }` where
 //! `EXPR` is names and arrows (`a.b`) joined by `or` (lowest), `and`, and infix `not`
 //! (exclusion, highest), with parentheses. `|` between subject types is accepted too.
+// Schema text is input: no index into it may panic.
+#![deny(clippy::indexing_slicing)]
 
 use super::lexer::{Pos, Tok};
 use super::SchemaError;
@@ -73,8 +75,12 @@ impl Parser {
     }
 
     fn peek(&self) -> &(Tok, Pos) {
-        let last = self.toks.len().saturating_sub(1);
-        &self.toks[self.at.min(last)]
+        // The lexer always ends with `End`; past it, everything reads as the end.
+        const END: &(Tok, Pos) = &(Tok::End, Pos { line: 0, column: 0 });
+        self.toks
+            .get(self.at)
+            .or(self.toks.last())
+            .unwrap_or(END)
     }
 
     fn next(&mut self) -> (Tok, Pos) {
