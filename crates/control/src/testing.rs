@@ -240,19 +240,8 @@ pub async fn session_for(control: &Control, user_id: sea_orm::prelude::Uuid) -> 
         .expect("open test session")
 }
 
-/// Kills every QEMU whose pid file lies in a VM directory under `dir`.
-pub fn kill_vms_under(dir: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if let Ok(pid) = std::fs::read_to_string(entry.path().join("qemu.pid")) {
-            let _ = std::process::Command::new("kill")
-                .args(["-9", pid.trim()])
-                .status();
-        }
-    }
-}
+/// Kills every QEMU a test left running under a directory.
+pub use hypervisor::testing::kill_vms_under;
 
 /// Operations on the target type `test`, for tests of the runner itself: `test.transient`
 /// always fails in a way worth retrying, `test.ok` succeeds after one step.

@@ -1,4 +1,5 @@
-//! Test support shared by this crate's tests and the control plane's: the test guest.
+//! Test support shared by this crate's tests and the control plane's: the test guest, and
+//! stopping whatever QEMU a test left running.
 //!
 //! Compiled always (like `control::testing`) so the tests of every crate above use this one
 //! copy; nothing outside tests calls it.
@@ -31,4 +32,21 @@ fn build_guest() -> PathBuf {
         );
     }
     std::path::absolute(out).expect("an absolute guest path")
+}
+
+/// Kills (SIGKILL) every QEMU whose command line names a path under `dir`: what a test left
+/// running, pid file or not. The one copy for every crate's tests (xtask, which builds from the
+/// standard library alone, keeps a pid-file version of its own).
+pub fn kill_vms_under(dir: &std::path::Path) {
+    let root = dir.display().to_string();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if cmdline.starts_with("qemu-system") && cmdline.contains(&root) {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    }
 }

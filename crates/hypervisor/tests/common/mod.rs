@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::Command;
 
 pub use hypervisor::testing::guest;
 
@@ -13,17 +12,7 @@ pub struct Reap(pub PathBuf);
 
 impl Drop for Reap {
     fn drop(&mut self) {
-        let root = self.0.display().to_string();
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            let cmdline = String::from_utf8_lossy(&cmdline);
-            if cmdline.starts_with("qemu-system") && cmdline.contains(&root) {
-                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            }
-        }
+        hypervisor::testing::kill_vms_under(&self.0);
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
