@@ -18,7 +18,11 @@ use model::AppError;
 
 use crate::api::services::{get_service, service_metrics};
 use crate::api::vms::list_images;
-use crate::components::{error_notice::ErrorNotice, loaded::loaded, metrics_feed::sample_feed};
+use crate::components::{
+    error_notice::ErrorNotice,
+    loaded::{loaded, Loaded},
+    metrics_feed::sample_feed,
+};
 use config_editor::ConfigEditor;
 use deployments::Deployments;
 use header::{ServiceHeader, ServiceSpec};
@@ -66,46 +70,54 @@ pub fn ServicePage() -> impl IntoView {
     let log = log_feed(shown, finished);
     let samples = sample_feed(Signal::derive(id), service_metrics);
 
+    // Also what the page shows once the service is deleted, or access to it revoked.
+    let gone = Callback::new(|error| {
+        view! {
+            {match error {
+                AppError::NotFound(_) => view! {
+                    <p class="text-sm" role="alert" data-testid="service-missing">"No such service."</p>
+                }.into_any(),
+                error => view! { <ErrorNotice error /> }.into_any(),
+            }}
+            <p class="mt-3 text-sm">
+                <A href="/services" attr:class="text-sky-700 underline dark:text-sky-400" attr:data-testid="back-to-services">"Back to services"</A>
+            </p>
+        }
+        .into_any()
+    });
+
     view! {
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let (Some(detail), Some(images)) = (loaded(detail).await, loaded(images).await) else { return ().into_any() };
-                match detail {
-                    // Also what the page shows once the service is deleted, or access to it revoked.
-                    Err(error) => view! {
-                        {match error {
-                            AppError::NotFound(_) => view! {
-                                <p class="text-sm" role="alert" data-testid="service-missing">"No such service."</p>
-                            }.into_any(),
-                            error => view! { <ErrorNotice error /> }.into_any(),
-                        }}
-                        <p class="mt-3 text-sm">
-                            <A href="/services" attr:class="text-sky-700 underline dark:text-sky-400" attr:data-testid="back-to-services">"Back to services"</A>
-                        </p>
-                    }.into_any(),
-                    Ok(d) => {
-                        deployments.set(d.deployments.iter().map(|x| (x.id.clone(), x.state.is_finished())).collect());
-                        let sid = d.service.id.clone();
-                        view! {
-                            <leptos_meta::Title text=d.service.name.clone() />
-                            {view! { <ServiceHeader detail=d.clone() actions drafts /> }.into_any()}
-                            {view! { <ServiceSpec service=d.service.clone() /> }.into_any()}
-                            {move || actions.error().map(|error| view! { <div class="mb-4" data-testid="service-error"><ErrorNotice error /></div> })}
-                            {d.can_deploy.then(|| view! {
-                                <Operate service=d.service.clone() images=images.clone().unwrap_or_default() actions drafts />
-                            }.into_any())}
-                            <div class="mb-6 grid gap-6 xl:grid-cols-2">
-                                {view! { <ConfigEditor detail=d.clone() actions drafts /> }.into_any()}
-                                {view! { <History service_id=sid.clone() configs=d.configs.clone() current=d.service.config_version
-                                    can_rollback=d.can_update actions drafts /> }.into_any()}
-                            </div>
-                            {view! { <Replicas replicas=d.replicas.clone() /> }.into_any()}
-                            {view! { <Deployments deployments=d.deployments.clone() shown log drafts /> }.into_any()}
-                            {view! { <ServiceMetrics samples replicas=d.replicas.clone() /> }.into_any()}
-                        }.into_any()
-                    }
+        <Loaded resource=detail on_error=gone let:d>
+            {
+                deployments.set(d.deployments.iter().map(|x| (x.id.clone(), x.state.is_finished())).collect());
+                let sid = d.service.id.clone();
+                let service = d.service.clone();
+                view! {
+                    <leptos_meta::Title text=d.service.name.clone() />
+                    {view! { <ServiceHeader detail=d.clone() actions drafts /> }.into_any()}
+                    {view! { <ServiceSpec service=d.service.clone() /> }.into_any()}
+                    {move || actions.error().map(|error| view! { <div class="mb-4" data-testid="service-error"><ErrorNotice error /></div> })}
+                    {d.can_deploy.then(|| view! {
+                        <Transition fallback=|| ()>
+                            {move || {
+                                let service = service.clone();
+                                Suspend::new(async move {
+                                    let images = loaded(images).await.and_then(Result::ok).unwrap_or_default();
+                                    view! { <Operate service images actions drafts /> }
+                                })
+                            }}
+                        </Transition>
+                    }.into_any())}
+                    <div class="mb-6 grid gap-6 xl:grid-cols-2">
+                        {view! { <ConfigEditor detail=d.clone() actions drafts /> }.into_any()}
+                        {view! { <History service_id=sid.clone() configs=d.configs.clone() current=d.service.config_version
+                            can_rollback=d.can_update actions drafts /> }.into_any()}
+                    </div>
+                    {view! { <Replicas replicas=d.replicas.clone() /> }.into_any()}
+                    {view! { <Deployments deployments=d.deployments.clone() shown log drafts /> }.into_any()}
+                    {view! { <ServiceMetrics samples replicas=d.replicas.clone() /> }.into_any()}
                 }
-            })}
-        </Transition>
+            }
+        </Loaded>
     }
 }

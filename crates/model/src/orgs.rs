@@ -13,6 +13,14 @@ pub enum OrgRole {
 }
 
 impl OrgRole {
+    /// The name forms and the API use (`owner`, `member`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgRole::Owner => "owner",
+            OrgRole::Member => "member",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             OrgRole::Owner => "Owner",

@@ -77,10 +77,7 @@ impl Parser {
     fn peek(&self) -> &(Tok, Pos) {
         // The lexer always ends with `End`; past it, everything reads as the end.
         const END: &(Tok, Pos) = &(Tok::End, Pos { line: 0, column: 0 });
-        self.toks
-            .get(self.at)
-            .or(self.toks.last())
-            .unwrap_or(END)
+        self.toks.get(self.at).or(self.toks.last()).unwrap_or(END)
     }
 
     fn next(&mut self) -> (Tok, Pos) {
