@@ -1,12 +1,14 @@
 //! Services: named workloads run as replica VMs, with numbered configuration versions and
 //! rolling deployments whose logs stream live.
 //!
-//! [`requests`] turns a person's request into a deployment and an operation; [`rollout`] is
+//! [`requests`] are a person's requests, which [`changes`] turns into a deployment and an
+//! operation; [`rollout`] is
 //! that operation, replica by replica; [`catalog`] is what pages read; [`config`] checks,
 //! shows and diffs configurations; [`logs`] is each deployment's log; [`replicas`] keeps
 //! replicas the service's own.
 
 mod catalog;
+mod changes;
 pub mod config;
 mod logs;
 mod replicas;
