@@ -103,53 +103,19 @@ impl Control {
 
         let txn = self.db().begin().await.map_err(fail)?;
         let id = Uuid::new_v4();
-        let desired = if new.start {
-            Desired::Running
-        } else {
-            Desired::Stopped
-        };
-        let row = vm::ActiveModel {
-            id: Set(id),
-            name: Set(name.to_owned()),
-            organization_id: Set(org_id),
-            node_id: Set(Some(node.id)),
-            created_at: Set(now),
-            description: Set(new.description.trim().to_owned()),
-            image_id: Set(Some(img.id)),
-            cpu_count: Set(i32::try_from(new.cpu_count).unwrap_or(1)),
-            memory_mb: Set(i32::try_from(new.memory_mb).unwrap_or(128)),
-            disk_gb: Set(i32::try_from(new.disk_gb).unwrap_or(1)),
-            desired_state: Set(desired),
-            observed_state: Set(VmState::Creating.as_str().to_owned()),
-            state_reason: Set(None),
-            generation: Set(1),
-            observed_generation: Set(0),
-            updated_at: Set(Some(now)),
-            service_id: Set(None),
-            config_version: Set(None),
-            service_version: Set(None),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
-            crate::error::unique_or(
-                e,
-                AppError::Conflict(format!("{} already has a VM called {name}.", org.name)),
-                "create vm",
-            )
-        })?;
-        // Room on the node, counted with this VM (inserted first, so the transaction starts
-        // with a write and holds the lock while it counts).
-        let used = crate::compute::nodes::memory_in_use(&txn, node.id)
+        let row = new_row(id, name, org_id, node.id, img.id, new, now)
+            .insert(&txn)
             .await
-            .map_err(fail)?;
-        if used > node.memory_mb {
-            let free = node.memory_mb - (used - i64::from(new.memory_mb));
-            return Err(AppError::Conflict(format!(
-                "The node has {} MiB of memory left for VMs; ask for less.",
-                free.max(0)
-            )));
-        }
+            .map_err(|e| {
+                crate::error::unique_or(
+                    e,
+                    AppError::Conflict(format!("{} already has a VM called {name}.", org.name)),
+                    "create vm",
+                )
+            })?;
+        // Inserted first, so the transaction starts with a write and holds the lock while it
+        // counts the node's memory with this VM.
+        check_room(&txn, &node, new.memory_mb).await?;
         let res = Resource::vm(id);
         tuples::write(
             &txn,
@@ -207,19 +173,10 @@ impl Control {
         self.publish_vm(id).await;
         tracing::info!(vm = %name, org = %org.name, by = %caller.username, "vm created");
         Ok(VmSummary {
-            id: id.to_string(),
-            name: name.to_owned(),
-            organization_id: org_id.to_string(),
-            organization: org.name,
             owner: Some(caller.username.clone()),
-            created_at: show_time(now),
-            state: VmState::Creating,
-            state_reason: None,
             image: Some(img.name),
-            cpu_count: new.cpu_count,
-            memory_mb: new.memory_mb,
-            disk_gb: new.disk_gb,
-            generation: row.generation,
+            organization: org.name,
+            ..summary_of(&row, now)
         })
     }
 
@@ -416,6 +373,82 @@ impl Control {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// The row of a new VM: creating, generation 1, to run or not once its disk exists.
+fn new_row(
+    id: Uuid,
+    name: &str,
+    org_id: Uuid,
+    node_id: Uuid,
+    image_id: Uuid,
+    new: &NewVm,
+    now: DateTime<Utc>,
+) -> vm::ActiveModel {
+    let desired = if new.start {
+        Desired::Running
+    } else {
+        Desired::Stopped
+    };
+    vm::ActiveModel {
+        id: Set(id),
+        name: Set(name.to_owned()),
+        organization_id: Set(org_id),
+        node_id: Set(Some(node_id)),
+        created_at: Set(now),
+        description: Set(new.description.trim().to_owned()),
+        image_id: Set(Some(image_id)),
+        cpu_count: Set(i32::try_from(new.cpu_count).unwrap_or(1)),
+        memory_mb: Set(i32::try_from(new.memory_mb).unwrap_or(128)),
+        disk_gb: Set(i32::try_from(new.disk_gb).unwrap_or(1)),
+        desired_state: Set(desired),
+        observed_state: Set(VmState::Creating.as_str().to_owned()),
+        state_reason: Set(None),
+        generation: Set(1),
+        observed_generation: Set(0),
+        updated_at: Set(Some(now)),
+        service_id: Set(None),
+        config_version: Set(None),
+        service_version: Set(None),
+    }
+}
+
+/// Refuses when the node's memory, counted with the VM just inserted, is over its size.
+async fn check_room(
+    txn: &DatabaseTransaction,
+    node: &node::Model,
+    memory_mb: u32,
+) -> Result<(), AppError> {
+    let used = crate::compute::nodes::memory_in_use(txn, node.id)
+        .await
+        .map_err(|e| internal("create vm", e))?;
+    if used > node.memory_mb {
+        let free = node.memory_mb - (used - i64::from(memory_mb));
+        return Err(AppError::Conflict(format!(
+            "The node has {} MiB of memory left for VMs; ask for less.",
+            free.max(0)
+        )));
+    }
+    Ok(())
+}
+
+/// What a list shows of a VM just created (organization, owner and image names aside).
+fn summary_of(row: &vm::Model, now: DateTime<Utc>) -> VmSummary {
+    VmSummary {
+        id: row.id.to_string(),
+        name: row.name.clone(),
+        organization_id: row.organization_id.to_string(),
+        organization: String::new(),
+        owner: None,
+        created_at: show_time(now),
+        state: VmState::Creating,
+        state_reason: None,
+        image: None,
+        cpu_count: u32::try_from(row.cpu_count).unwrap_or(1),
+        memory_mb: u32::try_from(row.memory_mb).unwrap_or(0),
+        disk_gb: u32::try_from(row.disk_gb).unwrap_or(1),
+        generation: row.generation,
     }
 }
 

@@ -202,46 +202,8 @@ impl Control {
             .begin()
             .await
             .map_err(|e| internal("finish operation", e))?;
-        let (state, error, retry, last) = match &result {
-            Ok(summary) => (OperationState::Succeeded, None, None, summary.clone()),
-            Err(OpError::Transient(e)) if op.attempt < op.max_attempts => {
-                let wait = queue::backoff(op.attempt);
-                (
-                    OperationState::Queued,
-                    Some(e.clone()),
-                    Some(now + wait),
-                    format!(
-                        "Attempt {} failed: {e}. Retrying in {} s",
-                        op.attempt,
-                        wait.num_seconds()
-                    ),
-                )
-            }
-            Err(OpError::Superseded) => (
-                OperationState::Cancelled,
-                Some("Superseded by a newer request".to_owned()),
-                None,
-                "Superseded by a newer request".to_owned(),
-            ),
-            Err(OpError::Cancelled) => (
-                OperationState::Cancelled,
-                None,
-                None,
-                "Cancelled".to_owned(),
-            ),
-            Err(OpError::Transient(e) | OpError::Permanent(e)) => (
-                OperationState::Failed,
-                Some(e.clone()),
-                None,
-                format!("Failed: {e}"),
-            ),
-        };
-        let end = queue::Settlement {
-            state,
-            error: error.clone(),
-            retry_at: retry,
-            last_step: last,
-        };
+        let end = settlement(op, &result, now);
+        let (state, error) = (end.state, end.error.clone());
         let ours = queue::settle(&txn, op, owner, &end, now).await?;
         if !ours {
             // Another runner took it over after our lease ran out; it settles it.
@@ -305,5 +267,54 @@ impl Control {
             crate::compute::reconcile::vm_cancelled(txn, op, now).await?;
         }
         Ok(())
+    }
+}
+
+/// How an attempt's result ends the operation: done, failed, cancelled, or queued again after
+/// its backoff while attempts are left.
+fn settlement(
+    op: &operation::Model,
+    result: &Result<String, OpError>,
+    now: chrono::DateTime<Utc>,
+) -> queue::Settlement {
+    let (state, error, retry, last) = match result {
+        Ok(summary) => (OperationState::Succeeded, None, None, summary.clone()),
+        Err(OpError::Transient(e)) if op.attempt < op.max_attempts => {
+            let wait = queue::backoff(op.attempt);
+            (
+                OperationState::Queued,
+                Some(e.clone()),
+                Some(now + wait),
+                format!(
+                    "Attempt {} failed: {e}. Retrying in {} s",
+                    op.attempt,
+                    wait.num_seconds()
+                ),
+            )
+        }
+        Err(OpError::Superseded) => (
+            OperationState::Cancelled,
+            Some("Superseded by a newer request".to_owned()),
+            None,
+            "Superseded by a newer request".to_owned(),
+        ),
+        Err(OpError::Cancelled) => (
+            OperationState::Cancelled,
+            None,
+            None,
+            "Cancelled".to_owned(),
+        ),
+        Err(OpError::Transient(e) | OpError::Permanent(e)) => (
+            OperationState::Failed,
+            Some(e.clone()),
+            None,
+            format!("Failed: {e}"),
+        ),
+    };
+    queue::Settlement {
+        state,
+        error,
+        retry_at: retry,
+        last_step: last,
     }
 }

@@ -7,7 +7,10 @@ use model::operations::{OperationState, OperationView};
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
 
 use super::queue::parse_steps;
 use crate::access::model::{Kind, Permission, Resource};
@@ -189,45 +192,15 @@ impl Control {
         }
         let txn = self.db().begin().await.map_err(fail)?;
         let done = if state == OperationState::Queued {
-            let done = operation::Entity::update_many()
-                .col_expr(
-                    operation::Column::State,
-                    Expr::value(OperationState::Cancelled.as_str()),
-                )
-                .col_expr(operation::Column::FinishedAt, Expr::value(Some(now)))
-                .col_expr(operation::Column::UpdatedAt, Expr::value(now))
-                .col_expr(
-                    operation::Column::Steps,
-                    Expr::value(super::queue::steps_json(
-                        &parse_steps(&op.steps)
-                            .into_iter()
-                            .chain([model::operations::Step {
-                                at: show_time(now),
-                                step: format!("Cancelled by {}", caller.username),
-                            }])
-                            .collect::<Vec<_>>(),
-                    )),
-                )
-                .filter(operation::Column::Id.eq(id))
-                .filter(operation::Column::State.eq(OperationState::Queued.as_str()))
-                .exec(&txn)
-                .await
-                .map_err(fail)?;
-            if done.rows_affected == 1 && op.target_type == "vm" {
+            let done = cancel_queued(&txn, &op, &caller.username, now).await?;
+            if done && op.target_type == "vm" {
                 crate::compute::reconcile::vm_cancelled(&txn, &op, now).await?;
             }
             done
         } else {
-            operation::Entity::update_many()
-                .col_expr(operation::Column::CancelRequested, Expr::value(true))
-                .col_expr(operation::Column::UpdatedAt, Expr::value(now))
-                .filter(operation::Column::Id.eq(id))
-                .filter(operation::Column::State.eq(OperationState::Running.as_str()))
-                .exec(&txn)
-                .await
-                .map_err(fail)?
+            ask_to_cancel(&txn, id, now).await?
         };
-        if done.rows_affected != 1 {
+        if !done {
             return Err(AppError::Conflict(
                 "This operation finished in the meantime.".into(),
             ));
@@ -255,4 +228,54 @@ impl Control {
         }
         Ok(())
     }
+}
+
+/// Cancels a queued operation at once (a step says who); false when it left the queue first.
+async fn cancel_queued(
+    txn: &DatabaseTransaction,
+    op: &operation::Model,
+    who: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let steps = parse_steps(&op.steps)
+        .into_iter()
+        .chain([model::operations::Step {
+            at: show_time(now),
+            step: format!("Cancelled by {who}"),
+        }])
+        .collect::<Vec<_>>();
+    let done = operation::Entity::update_many()
+        .col_expr(
+            operation::Column::State,
+            Expr::value(OperationState::Cancelled.as_str()),
+        )
+        .col_expr(operation::Column::FinishedAt, Expr::value(Some(now)))
+        .col_expr(operation::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            operation::Column::Steps,
+            Expr::value(super::queue::steps_json(&steps)),
+        )
+        .filter(operation::Column::Id.eq(op.id))
+        .filter(operation::Column::State.eq(OperationState::Queued.as_str()))
+        .exec(txn)
+        .await
+        .map_err(|e| internal("cancel operation", e))?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Asks the runner to stop a running operation at its next step; false when it finished first.
+async fn ask_to_cancel(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let done = operation::Entity::update_many()
+        .col_expr(operation::Column::CancelRequested, Expr::value(true))
+        .col_expr(operation::Column::UpdatedAt, Expr::value(now))
+        .filter(operation::Column::Id.eq(id))
+        .filter(operation::Column::State.eq(OperationState::Running.as_str()))
+        .exec(txn)
+        .await
+        .map_err(|e| internal("cancel operation", e))?;
+    Ok(done.rows_affected == 1)
 }

@@ -79,34 +79,19 @@ impl Control {
 
         let txn = self.db().begin().await.map_err(fail)?;
         let id = Uuid::new_v4();
-        let row = service::ActiveModel {
-            id: Set(id),
-            name: Set(name.to_owned()),
-            organization_id: Set(org_id),
-            created_at: Set(now),
-            description: Set(new.description.trim().to_owned()),
-            region: Set(region),
-            image_id: Set(Some(img.id)),
-            version: Set(new.version.trim().to_owned()),
-            replicas: Set(i32::try_from(new.replicas).unwrap_or(1)),
-            cpu_count: Set(i32::try_from(new.cpu_count).unwrap_or(1)),
-            memory_mb: Set(i32::try_from(new.memory_mb).unwrap_or(128)),
-            config_schema: Set(new.config_schema.trim().to_owned()),
-            config_version: Set(1),
-            desired_state: Set(Desired::Running),
-            generation: Set(1),
-            deployed_at: Set(None),
-            updated_at: Set(Some(now)),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
-            crate::error::unique_or(
-                e,
-                AppError::Conflict(format!("{} already has a service called {name}.", org.name)),
-                "create service",
-            )
-        })?;
+        let row = new_row(id, name, org_id, &region, img.id, new, now)
+            .insert(&txn)
+            .await
+            .map_err(|e| {
+                crate::error::unique_or(
+                    e,
+                    AppError::Conflict(format!(
+                        "{} already has a service called {name}.",
+                        org.name
+                    )),
+                    "create service",
+                )
+            })?;
         save_version(&txn, id, 1, &compact(&config), caller, "First version", now).await?;
         let res = Resource::new(Kind::Service, id);
         tuples::write(
@@ -456,5 +441,36 @@ impl Control {
             now,
         )
         .await
+    }
+}
+
+/// The row of a new service: generation 1, running its first configuration version.
+fn new_row(
+    id: Uuid,
+    name: &str,
+    org_id: Uuid,
+    region: &str,
+    image_id: Uuid,
+    new: &NewService,
+    now: DateTime<Utc>,
+) -> service::ActiveModel {
+    service::ActiveModel {
+        id: Set(id),
+        name: Set(name.to_owned()),
+        organization_id: Set(org_id),
+        created_at: Set(now),
+        description: Set(new.description.trim().to_owned()),
+        region: Set(region.to_owned()),
+        image_id: Set(Some(image_id)),
+        version: Set(new.version.trim().to_owned()),
+        replicas: Set(i32::try_from(new.replicas).unwrap_or(1)),
+        cpu_count: Set(i32::try_from(new.cpu_count).unwrap_or(1)),
+        memory_mb: Set(i32::try_from(new.memory_mb).unwrap_or(128)),
+        config_schema: Set(new.config_schema.trim().to_owned()),
+        config_version: Set(1),
+        desired_state: Set(Desired::Running),
+        generation: Set(1),
+        deployed_at: Set(None),
+        updated_at: Set(Some(now)),
     }
 }
