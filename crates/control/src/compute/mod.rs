@@ -1,7 +1,7 @@
 //! Compute: virtual machines, their images, the nodes they run on and what they use.
 //!
-//! [`requests`] turns a person's request (create, start, stop, restart, delete, share) into a
-//! VM row, a durable operation and an audit row in one transaction; [`reconcile`] is those
+//! [`create`] and [`requests`] turn a person's request (create; start, stop, restart, pause,
+//! resume, delete) into a VM row, a durable operation and an audit row in one transaction; [`reconcile`] is those
 //! operations, driving the hypervisor until the VM is what was asked; [`catalog`] is what pages
 //! read (lists, detail, shares, history); [`console`] opens a VM's serial console for someone
 //! allowed to; [`images`] registers the disk images VMs boot from; [`nodes`] is the registry of
@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod console;
+mod create;
 pub mod images;
 pub mod nodes;
 pub(crate) mod reconcile;

@@ -1,7 +1,7 @@
 //! Services: named workloads run as replica VMs, with numbered configuration versions and
 //! rolling deployments whose logs stream live.
 //!
-//! [`requests`] are a person's requests, which [`changes`] turns into a deployment and an
+//! [`create`] and [`requests`] are a person's requests, which [`changes`] turns into a deployment and an
 //! operation; [`rollout`] is
 //! that operation, replica by replica; [`catalog`] is what pages read; [`config`] checks,
 //! shows and diffs configurations; [`logs`] is each deployment's log; [`replicas`] keeps
@@ -10,6 +10,7 @@
 mod catalog;
 mod changes;
 pub mod config;
+mod create;
 mod logs;
 mod replicas;
 mod requests;
