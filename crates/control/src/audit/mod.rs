@@ -143,6 +143,25 @@ pub async fn record<C: ConnectionTrait>(
     write(conn, actor, entry, outcome, now).await
 }
 
+/// [`record`] of what a signed-in person did, which succeeded: most changes' row.
+pub async fn record_success<C: ConnectionTrait>(
+    conn: &C,
+    allowed: &crate::access::Authorized,
+    caller: &crate::auth::Caller,
+    entry: Entry,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    record(
+        conn,
+        allowed,
+        &Actor::caller(caller),
+        entry,
+        Outcome::Success,
+        now,
+    )
+    .await
+}
+
 /// Writes the row of a refusal (which has no proof: it is what was refused). One repeated
 /// within [`DENIAL_WINDOW`] counts up on the first one's row instead.
 pub async fn record_denied<C: ConnectionTrait>(

@@ -222,15 +222,7 @@ impl Control {
                 .map_err(fail)?;
         }
         let entry = crate::audit::Entry::about(action, "user", target_id);
-        crate::audit::record(
-            &txn,
-            &allowed,
-            &crate::audit::Actor::caller(who),
-            entry,
-            crate::audit::Outcome::Success,
-            now,
-        )
-        .await?;
+        crate::audit::record_success(&txn, &allowed, who, entry, now).await?;
         txn.commit().await.map_err(fail)
     }
 

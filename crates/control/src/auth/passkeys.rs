@@ -236,15 +236,7 @@ impl Control {
         insert(&txn, who.user_id, &name, &pk, now).await?;
         let entry = crate::audit::Entry::about(Action::PasskeyAdd, "user", who.user_id)
             .detail(serde_json::json!({ "name": name }));
-        crate::audit::record(
-            &txn,
-            &Authorized::own_account(who),
-            &crate::audit::Actor::caller(who),
-            entry,
-            crate::audit::Outcome::Success,
-            now,
-        )
-        .await?;
+        crate::audit::record_success(&txn, &Authorized::own_account(who), who, entry, now).await?;
         txn.commit().await.map_err(fail)
     }
 
@@ -270,15 +262,7 @@ impl Control {
         active.update(&txn).await.map_err(fail)?;
         let entry = crate::audit::Entry::about(Action::PasskeyRename, "passkey", id)
             .detail(serde_json::json!({ "name": name.trim() }));
-        crate::audit::record(
-            &txn,
-            &Authorized::own_account(who),
-            &crate::audit::Actor::caller(who),
-            entry,
-            crate::audit::Outcome::Success,
-            now,
-        )
-        .await?;
+        crate::audit::record_success(&txn, &Authorized::own_account(who), who, entry, now).await?;
         txn.commit().await.map_err(fail)
     }
 
@@ -307,15 +291,7 @@ impl Control {
             .await
             .map_err(fail)?;
         let entry = crate::audit::Entry::about(Action::PasskeyRemove, "passkey", id);
-        crate::audit::record(
-            &txn,
-            &Authorized::own_account(who),
-            &crate::audit::Actor::caller(who),
-            entry,
-            crate::audit::Outcome::Success,
-            now,
-        )
-        .await?;
+        crate::audit::record_success(&txn, &Authorized::own_account(who), who, entry, now).await?;
         txn.commit().await.map_err(fail)
     }
 }

@@ -240,15 +240,7 @@ impl Control {
         }
         let entry =
             crate::audit::Entry::about(Action::SessionReauthenticate, "session", who.session_id);
-        crate::audit::record(
-            &txn,
-            &Authorized::own_account(who),
-            &crate::audit::Actor::caller(who),
-            entry,
-            crate::audit::Outcome::Success,
-            now,
-        )
-        .await?;
+        crate::audit::record_success(&txn, &Authorized::own_account(who), who, entry, now).await?;
         txn.commit().await.map_err(fail)
     }
 
@@ -261,15 +253,7 @@ impl Control {
             .await
             .map_err(fail)?;
         let entry = crate::audit::Entry::about(Action::SessionSignOut, "session", who.session_id);
-        crate::audit::record(
-            &txn,
-            &Authorized::own_account(who),
-            &crate::audit::Actor::caller(who),
-            entry,
-            crate::audit::Outcome::Success,
-            now,
-        )
-        .await?;
+        crate::audit::record_success(&txn, &Authorized::own_account(who), who, entry, now).await?;
         txn.commit().await.map_err(fail)
     }
 
@@ -325,15 +309,7 @@ impl Control {
             return Err(not_found());
         }
         let entry = crate::audit::Entry::about(Action::SessionRevoke, "session", id);
-        crate::audit::record(
-            &txn,
-            &Authorized::own_account(who),
-            &crate::audit::Actor::caller(who),
-            entry,
-            crate::audit::Outcome::Success,
-            now,
-        )
-        .await?;
+        crate::audit::record_success(&txn, &Authorized::own_account(who), who, entry, now).await?;
         txn.commit().await.map_err(fail)
     }
 
@@ -354,15 +330,7 @@ impl Control {
             .map_err(fail)?;
         let entry = crate::audit::Entry::about(Action::SessionRevokeOthers, "user", who.user_id)
             .detail(serde_json::json!({ "ended": done.rows_affected }));
-        crate::audit::record(
-            &txn,
-            &Authorized::own_account(who),
-            &crate::audit::Actor::caller(who),
-            entry,
-            crate::audit::Outcome::Success,
-            now,
-        )
-        .await?;
+        crate::audit::record_success(&txn, &Authorized::own_account(who), who, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         Ok(done.rows_affected)
     }

@@ -13,7 +13,7 @@ use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::parse_id;
 use crate::access::{not_found, tuples};
 use crate::audit::Action;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry};
 use crate::auth::{show_time, Caller};
 use crate::compute::requests::{action_allowed, action_permission};
 use crate::entities::states::Desired;
@@ -232,15 +232,7 @@ impl Control {
         let entry = Entry::new(Action::VmShare, &res)
             .org(org_id)
             .detail(serde_json::json!({ "with": person.username, "level": level.label() }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(vm = %id, with = %person.username, ?level, by = %caller.username, "vm shared");
         Ok(VmShare {
@@ -284,15 +276,7 @@ impl Control {
         let entry = Entry::new(Action::VmUnshare, &res)
             .org(org_id)
             .detail(serde_json::json!({ "with": person }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         Ok(())
     }

@@ -13,7 +13,7 @@ use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::parse_id;
 use crate::access::{not_found, tuples};
 use crate::audit::Action;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry};
 use crate::auth::{show_time, Caller};
 use crate::compute::reconcile::event;
 use crate::entities::states::{Desired, OperationKind};
@@ -110,15 +110,7 @@ impl Control {
                 "name": name, "image": img.name, "cpus": new.cpu_count,
                 "memory_mb": new.memory_mb, "disk_gb": new.disk_gb, "start": new.start,
             }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
         self.publish_vm(id).await;

@@ -18,7 +18,7 @@ use crate::access::model::{Kind, Permission, Resource};
 use crate::access::parse_id;
 use crate::access::Authorized;
 use crate::audit::Action;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry};
 use crate::auth::Caller;
 use crate::compute::reconcile::event;
 use crate::entities::states::{Desired, OperationKind};
@@ -156,15 +156,7 @@ impl Control {
         let entry = Entry::new(name, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
         self.publish_vm(id).await;
@@ -202,15 +194,7 @@ impl Control {
         let entry = Entry::new(Action::VmDelete, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
         self.publish_vm(id).await;

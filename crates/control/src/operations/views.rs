@@ -15,7 +15,7 @@ use sea_orm::{
 use super::queue::parse_steps;
 use crate::access::model::{Kind, Permission, Resource};
 use crate::audit::Action;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry};
 use crate::auth::{show_time, Caller};
 use crate::entities::states::OperationKind;
 use crate::entities::{operation, vm};
@@ -210,15 +210,7 @@ impl Control {
         if let Some(org) = op.organization_id {
             entry = entry.org(org);
         }
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
         if let Ok(vm) = op.target_id.parse() {

@@ -63,15 +63,7 @@ impl Control {
         let entry = Entry::new(Action::OrganizationAddMember, &org)
             .org(id)
             .detail(serde_json::json!({ "member": person.username, "role": role.label() }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(org = %id, member = %person.username, ?role, by = %caller.username, "member added");
         Ok(OrgMember {
@@ -130,15 +122,7 @@ impl Control {
         let entry = Entry::new(Action::OrganizationChangeRole, &org).org(id).detail(
             serde_json::json!({ "member": person, "from": current.label(), "to": role.label() }),
         );
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(org = %id, member = %person, ?role, by = %caller.username, "role changed");
         Ok(())

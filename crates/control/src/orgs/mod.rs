@@ -20,7 +20,7 @@ use sea_orm::{
 use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::{not_found, parse_id, tuples};
 use crate::audit::Action;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry};
 use crate::auth::{show_time, Caller};
 use crate::entities::{organization, relation_tuple, user};
 use crate::{internal, Control};
@@ -87,15 +87,7 @@ impl Control {
         let entry = Entry::new(Action::OrganizationCreate, &org)
             .org(id)
             .detail(serde_json::json!({ "name": name }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(org = %name, by = %caller.username, "organization created");
         Ok(OrgSummary {

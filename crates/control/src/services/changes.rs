@@ -17,7 +17,7 @@ use crate::access::model::{Kind, Permission, Resource};
 use crate::access::parse_id;
 use crate::access::Authorized;
 use crate::audit::Action;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry};
 use crate::auth::Caller;
 use crate::entities::states::{Desired, LogLevel, OperationKind};
 use crate::entities::{deployment, service, service_config};
@@ -72,15 +72,7 @@ impl Control {
         let entry = Entry::new(action, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name, "replicas": dep.replicas }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         self.after_request(&dep, line).await;
         self.deployment_view(dep).await

@@ -14,7 +14,7 @@ use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
 use crate::access::parse_id;
 use crate::access::{not_found, tuples};
 use crate::audit::Action;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry};
 use crate::auth::Caller;
 use crate::entities::states::Desired;
 use crate::entities::{node, organization, service};
@@ -107,15 +107,7 @@ impl Control {
                 "name": name, "image": img.name, "version": row.version,
                 "replicas": new.replicas, "region": row.region,
             }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         self.after_request(&dep, line).await;
         tracing::info!(service = %name, org = %org.name, by = %caller.username, "service created");

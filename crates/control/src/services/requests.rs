@@ -18,7 +18,7 @@ use crate::access::model::{Kind, Permission, Resource};
 use crate::access::not_found;
 use crate::access::parse_id;
 use crate::audit::Action;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry};
 use crate::auth::Caller;
 use crate::entities::states::Desired;
 use crate::entities::{service, service_config};
@@ -63,15 +63,7 @@ impl Control {
         let entry = Entry::new(Action::ServiceConfig, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name, "version": version, "deploy": deploy }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         let dep = if deploy {
             let change = Change {
                 config_version: Some(version),
@@ -152,15 +144,7 @@ impl Control {
         let entry = Entry::new(Action::ServiceRollback, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name, "to": version, "version": new_version }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         self.after_request(&dep, line).await;
         self.deployment_view(dep).await
@@ -226,15 +210,7 @@ impl Control {
             .detail(serde_json::json!({
                 "name": row.name, "config_version": dep.config_version, "version": dep.version,
             }));
-        audit::record(
-            &txn,
-            &allowed,
-            &Actor::caller(caller),
-            entry,
-            Outcome::Success,
-            now,
-        )
-        .await?;
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         self.after_request(&dep, line).await;
         self.deployment_view(dep).await
