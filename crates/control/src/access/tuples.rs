@@ -44,6 +44,24 @@ pub async fn revision<C: ConnectionTrait>(conn: &C) -> Result<i64, AppError> {
         .map_err(|e| internal("read authz revision", e))
 }
 
+/// What a resource made in an organization starts with: it belongs to the organization and
+/// its creator owns it.
+pub fn created_in(
+    resource: &Resource,
+    org: sea_orm::prelude::Uuid,
+    creator: sea_orm::prelude::Uuid,
+) -> [Tuple; 2] {
+    [
+        points_to(
+            resource,
+            Rel::Organization,
+            Kind::Organization,
+            &org.to_string(),
+        ),
+        tuple(resource, Rel::Owner, crate::access::model::user(creator)),
+    ]
+}
+
 /// Adds tuples (already present ones are left alone).
 pub async fn write<C: ConnectionTrait>(
     conn: &C,

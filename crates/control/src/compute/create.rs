@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, EntityTrait, TransactionTrait,
 };
 
-use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
+use crate::access::model::{Kind, Permission, Resource};
 use crate::access::parse_id;
 use crate::access::{not_found, tuples};
 use crate::audit::Action;
@@ -71,15 +71,7 @@ impl Control {
         tuples::write(
             &txn,
             &allowed,
-            &[
-                tuples::points_to(
-                    &res,
-                    Rel::Organization,
-                    Kind::Organization,
-                    &org_id.to_string(),
-                ),
-                tuples::tuple(&res, Rel::Owner, m::user(caller.user_id)),
-            ],
+            &tuples::created_in(&res, org_id, caller.user_id),
             now,
         )
         .await?;

@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, TransactionTrait}
 
 use super::changes::{queue_deployment, save_version};
 use super::config::{blocking, check_config, compact, parse_schema};
-use crate::access::model::{self as m, Kind, Permission, Rel, Resource};
+use crate::access::model::{Kind, Permission, Resource};
 use crate::access::parse_id;
 use crate::access::{not_found, tuples};
 use crate::audit::Action;
@@ -87,15 +87,7 @@ impl Control {
         tuples::write(
             &txn,
             &allowed,
-            &[
-                tuples::points_to(
-                    &res,
-                    Rel::Organization,
-                    Kind::Organization,
-                    &org_id.to_string(),
-                ),
-                tuples::tuple(&res, Rel::Owner, m::user(caller.user_id)),
-            ],
+            &tuples::created_in(&res, org_id, caller.user_id),
             now,
         )
         .await?;

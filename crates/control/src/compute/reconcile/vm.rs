@@ -142,18 +142,7 @@ impl Control {
         let driver = self.driver();
         let vm_id = row.id.to_string();
         match op.kind {
-            OperationKind::VmCreate => {
-                let spec = self.spec_of(&row).await?;
-                ctx.step("Preparing the disk").await?;
-                driver.create(&spec).await.map_err(driver_error)?;
-                if row.desired_state == Desired::Running {
-                    self.boot(ctx, &row, &spec, VmState::Starting).await
-                } else {
-                    self.observe(op, id, VmState::Stopped, None, "Created")
-                        .await?;
-                    Ok("Created".into())
-                }
-            }
+            OperationKind::VmCreate => self.create_disk(ctx, &row).await,
             OperationKind::VmStart => {
                 let spec = self.spec_of(&row).await?;
                 self.boot(ctx, &row, &spec, VmState::Starting).await
@@ -169,25 +158,7 @@ impl Control {
                     .map_err(driver_error)?;
                 self.boot(ctx, &row, &spec, VmState::Restarting).await
             }
-            OperationKind::VmStop => {
-                self.observe(op, id, VmState::Stopping, None, "Stopping")
-                    .await?;
-                ctx.step("Pressing the power button").await?;
-                let how = driver
-                    .stop(&vm_id, STOP_GRACE)
-                    .await
-                    .map_err(driver_error)?;
-                let reason = match how {
-                    Stopped::Graceful | Stopped::NotRunning => None,
-                    Stopped::Quit | Stopped::Killed => Some(
-                        "Forced off: the guest did not power off on the button in time.".to_owned(),
-                    ),
-                };
-                let line = reason.clone().unwrap_or_else(|| "Stopped".into());
-                self.observe(op, id, VmState::Stopped, reason, &line)
-                    .await?;
-                Ok(line)
-            }
+            OperationKind::VmStop => self.power_off(ctx, &row).await,
             OperationKind::VmPause => {
                 ctx.step("Pausing the vCPUs").await?;
                 driver.pause(&vm_id).await.map_err(driver_error)?;
@@ -202,16 +173,7 @@ impl Control {
                     .await?;
                 Ok("Resumed".into())
             }
-            OperationKind::VmDelete => {
-                self.observe(op, id, VmState::Deleting, None, "Deleting")
-                    .await?;
-                ctx.step("Stopping QEMU and removing the disk and sockets")
-                    .await?;
-                driver.delete(&vm_id).await.map_err(driver_error)?;
-                ctx.step("Removing the record").await?;
-                self.forget_vm(&row).await.map_err(db_error)?;
-                Ok("Deleted".into())
-            }
+            OperationKind::VmDelete => self.remove(ctx, &row).await,
             // Another area's kinds: the runner never sends them here.
             other @ (OperationKind::ServiceCreate
             | OperationKind::ServiceDeploy
@@ -225,6 +187,58 @@ impl Control {
                 Err(OpError::Permanent(format!("{other} is not a VM operation")))
             }
         }
+    }
+
+    /// `vm.create`: the disk from its image, then a boot when it was asked to run.
+    async fn create_disk(&self, ctx: &StepContext, row: &vm::Model) -> Result<String, OpError> {
+        let spec = self.spec_of(row).await?;
+        ctx.step("Preparing the disk").await?;
+        self.driver().create(&spec).await.map_err(driver_error)?;
+        if row.desired_state == Desired::Running {
+            self.boot(ctx, row, &spec, VmState::Starting).await
+        } else {
+            self.observe(&ctx.op, row.id, VmState::Stopped, None, "Created")
+                .await?;
+            Ok("Created".into())
+        }
+    }
+
+    /// `vm.stop`: the power button, then (if the guest ignores it) forced off.
+    async fn power_off(&self, ctx: &StepContext, row: &vm::Model) -> Result<String, OpError> {
+        let (op, id) = (&ctx.op, row.id);
+        self.observe(op, id, VmState::Stopping, None, "Stopping")
+            .await?;
+        ctx.step("Pressing the power button").await?;
+        let how = self
+            .driver()
+            .stop(&id.to_string(), STOP_GRACE)
+            .await
+            .map_err(driver_error)?;
+        let reason = match how {
+            Stopped::Graceful | Stopped::NotRunning => None,
+            Stopped::Quit | Stopped::Killed => {
+                Some("Forced off: the guest did not power off on the button in time.".to_owned())
+            }
+        };
+        let line = reason.clone().unwrap_or_else(|| "Stopped".into());
+        self.observe(op, id, VmState::Stopped, reason, &line)
+            .await?;
+        Ok(line)
+    }
+
+    /// `vm.delete`: QEMU, the disk and sockets, then the row with its grants.
+    async fn remove(&self, ctx: &StepContext, row: &vm::Model) -> Result<String, OpError> {
+        self.observe(&ctx.op, row.id, VmState::Deleting, None, "Deleting")
+            .await?;
+        ctx.step("Stopping QEMU and removing the disk and sockets")
+            .await?;
+        self.driver()
+            .delete(&row.id.to_string())
+            .await
+            .map_err(driver_error)?;
+        ctx.step("Removing the record").await?;
+        self.forget_vm(row).await.map_err(db_error)?;
+        Ok("Deleted".into())
     }
 
     pub(crate) async fn spec_of(&self, row: &vm::Model) -> Result<MachineSpec, OpError> {
