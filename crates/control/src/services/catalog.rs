@@ -110,20 +110,7 @@ impl Control {
                     .map_err(fail)?,
             );
         }
-        let mut newest: HashMap<Uuid, DeploymentState> = HashMap::new();
-        for d in &deployments {
-            if let Some(state) = DeploymentState::parse(&d.state) {
-                newest.entry(d.service_id).or_insert(state);
-            }
-        }
-        let mut running: HashMap<Uuid, u32> = HashMap::new();
-        for r in &replicas {
-            if let (Some(s), Some(VmState::Running)) =
-                (r.service_id, VmState::parse(&r.observed_state))
-            {
-                *running.entry(s).or_default() += 1;
-            }
-        }
+        let (newest, running) = (newest_states(&deployments), running_counts(&replicas));
         let orgs: HashMap<Uuid, String> = organization::Entity::find()
             .filter(organization::Column::Id.is_in(rows.iter().map(|s| s.organization_id)))
             .all(self.db())
@@ -388,6 +375,29 @@ impl Control {
         ))
         .await;
     }
+}
+
+/// Each service's newest deployment state (`deployments` newest first).
+fn newest_states(deployments: &[deployment::Model]) -> HashMap<Uuid, DeploymentState> {
+    let mut newest = HashMap::new();
+    for d in deployments {
+        if let Some(state) = DeploymentState::parse(&d.state) {
+            newest.entry(d.service_id).or_insert(state);
+        }
+    }
+    newest
+}
+
+/// How many replicas of each service are running.
+fn running_counts(replicas: &[vm::Model]) -> HashMap<Uuid, u32> {
+    let mut running: HashMap<Uuid, u32> = HashMap::new();
+    for r in replicas {
+        if let (Some(s), Some(VmState::Running)) = (r.service_id, VmState::parse(&r.observed_state))
+        {
+            *running.entry(s).or_default() += 1;
+        }
+    }
+    running
 }
 
 #[cfg(test)]
