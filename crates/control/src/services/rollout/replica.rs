@@ -1,0 +1,207 @@
+//! A rollout's replica steps: a new replica's row and grants (with room on the node), booting
+//! it and checking its configuration arrived, recording its state, and removing it.
+
+use model::vms::VmState;
+use sea_orm::prelude::Uuid;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
+};
+
+use super::super::replica_grants;
+use crate::access::model::Resource;
+use crate::access::tuples;
+use crate::access::Authorized;
+use crate::compute::reconcile::{
+    db_error, driver_error, driver_public, event, BOOT_TIMEOUT, STOP_GRACE,
+};
+use crate::entities::states::{Desired, LogLevel};
+use crate::entities::{node, vm};
+use crate::operations::OpError;
+
+use super::{transient, Rollout};
+
+impl Rollout<'_> {
+    /// Creates a replica on the wanted configuration and boots it; when it does not boot, it
+    /// is removed again and the rollout fails.
+    pub(super) async fn add_replica(&self) -> Result<vm::Model, OpError> {
+        let row = self.insert_replica().await?;
+        self.control.publish_vm(row.id).await;
+        self.step(&format!(
+            "Starting replica {} (config v{})",
+            row.name, self.svc.config_version
+        ))
+        .await?;
+        if let Err(e) = self.boot(&row).await {
+            let why = match &e {
+                OpError::Transient(m) | OpError::Permanent(m) => m.clone(),
+                other => other.to_string(),
+            };
+            self.log(
+                LogLevel::Error,
+                &format!("Replica {} did not boot: {why}", row.name),
+            )
+            .await?;
+            self.log(
+                LogLevel::Warn,
+                &format!(
+                    "Removing the failed replica {}; replicas that were running keep running",
+                    row.name
+                ),
+            )
+            .await?;
+            self.remove(&row).await?;
+            return Err(match e {
+                OpError::Transient(_) | OpError::Permanent(_) => {
+                    OpError::Permanent(format!("replica {} did not boot: {why}", row.name))
+                }
+                other => other,
+            });
+        }
+        self.log(LogLevel::Info, &format!("Replica {} booted", row.name))
+            .await?;
+        Ok(row)
+    }
+
+    /// Creates the disk if needed, launches QEMU and waits for the guest's boot marker.
+    pub(super) async fn boot(&self, row: &vm::Model) -> Result<(), OpError> {
+        let spec = self.control.spec_of(row).await?;
+        let driver = self.control.driver();
+        driver.create(&spec).await.map_err(driver_error)?;
+        self.set_state(row, VmState::Starting, "Starting").await?;
+        driver.start(&spec).await.map_err(driver_error)?;
+        if let Some(marker) = self.control.boot_marker(row).await {
+            driver
+                .wait_for_console(&spec.id, &marker, BOOT_TIMEOUT)
+                .await
+                .map_err(|e| OpError::hidden(false, &driver_public(&e), e))?;
+        }
+        self.set_state(row, VmState::Running, "Running").await
+    }
+
+    /// Stops a replica (power button, then forced) and removes its VM for good.
+    pub(super) async fn remove(&self, row: &vm::Model) -> Result<(), OpError> {
+        self.set_state(row, VmState::Deleting, "Removing").await?;
+        let id = row.id.to_string();
+        let driver = self.control.driver();
+        driver.stop(&id, STOP_GRACE).await.map_err(driver_error)?;
+        driver.delete(&id).await.map_err(driver_error)?;
+        self.control.forget_vm(row).await.map_err(transient)?;
+        self.log(LogLevel::Info, &format!("Removed replica {}", row.name))
+            .await
+    }
+
+    /// Records a replica's observed state, a timeline line, and tells its watchers.
+    pub(super) async fn set_state(
+        &self,
+        row: &vm::Model,
+        state: VmState,
+        line: &str,
+    ) -> Result<(), OpError> {
+        let now = self.control.now();
+        let txn = self.control.db().begin().await.map_err(db_error)?;
+        vm::Entity::update_many()
+            .col_expr(vm::Column::ObservedState, Expr::value(state.as_str()))
+            .col_expr(vm::Column::StateReason, Expr::value(None::<String>))
+            .col_expr(vm::Column::UpdatedAt, Expr::value(Some(now)))
+            .filter(vm::Column::Id.eq(row.id))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        event(&txn, row.id, "state", line, now)
+            .await
+            .map_err(transient)?;
+        txn.commit().await.map_err(db_error)?;
+        self.control.publish_vm(row.id).await;
+        self.control.publish_service(self.svc.id).await;
+        Ok(())
+    }
+
+    /// The replica's row, grants and first timeline line, in one transaction that also
+    /// checks the node has memory for it.
+    async fn insert_replica(&self) -> Result<vm::Model, OpError> {
+        let svc = &self.svc;
+        let now = self.control.now();
+        let txn = self.control.db().begin().await.map_err(db_error)?;
+        // The name: the service's name and the first free number.
+        let taken: Vec<String> = vm::Entity::find()
+            .select_only()
+            .column(vm::Column::Name)
+            .filter(vm::Column::OrganizationId.eq(svc.organization_id))
+            .filter(vm::Column::Name.starts_with(format!("{}-", svc.name)))
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(db_error)?;
+        let name = (1..)
+            .map(|n| format!("{}-{n}", svc.name))
+            .find(|n| !taken.contains(n))
+            .unwrap_or_else(|| format!("{}-{}", svc.name, Uuid::new_v4().simple()));
+        let node = node::Entity::find()
+            .filter(node::Column::Region.eq(svc.region.clone()))
+            .one(&txn)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| OpError::Permanent(format!("no node is in region {}", svc.region)))?;
+        let id = Uuid::new_v4();
+        let row = vm::ActiveModel {
+            id: Set(id),
+            name: Set(name.clone()),
+            organization_id: Set(svc.organization_id),
+            node_id: Set(Some(node.id)),
+            created_at: Set(now),
+            description: Set(format!("Replica of service {}", svc.name)),
+            image_id: Set(svc.image_id),
+            cpu_count: Set(svc.cpu_count),
+            memory_mb: Set(svc.memory_mb),
+            disk_gb: Set(1),
+            desired_state: Set(Desired::Running),
+            observed_state: Set(VmState::Creating.as_str().into()),
+            state_reason: Set(None),
+            generation: Set(1),
+            observed_generation: Set(1),
+            updated_at: Set(Some(now)),
+            service_id: Set(Some(svc.id)),
+            config_version: Set(Some(svc.config_version)),
+            service_version: Set(Some(svc.version.clone())),
+        }
+        .insert(&txn)
+        .await
+        .map_err(db_error)?;
+        let used = crate::compute::nodes::memory_in_use(&txn, node.id)
+            .await
+            .map_err(db_error)?;
+        if used > node.memory_mb {
+            return Err(OpError::Permanent(format!(
+                "node {} has no memory left for another replica of {} MiB",
+                node.name, svc.memory_mb
+            )));
+        }
+        // A replica belongs to its service, never to the person who asked for the rollout.
+        let res = Resource::vm(id);
+        let grants = replica_grants(&res, svc);
+        tuples::write(
+            &txn,
+            &Authorized::system("service rollout: new replica"),
+            &grants,
+            now,
+        )
+        .await
+        .map_err(transient)?;
+        event(
+            &txn,
+            id,
+            "request",
+            &format!(
+                "Created by deployment {} of service {} (config v{})",
+                self.dep.number, svc.name, svc.config_version
+            ),
+            now,
+        )
+        .await
+        .map_err(transient)?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(row)
+    }
+}
