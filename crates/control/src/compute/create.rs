@@ -37,20 +37,9 @@ impl Control {
             .await?;
         let name = new.name.trim();
         validate_vm_name(name).map_err(AppError::Invalid)?;
-        let fail = |e| internal("create vm", e);
-        let node = node::Entity::find_by_id(self.local_node())
-            .one(self.db())
-            .await
-            .map_err(fail)?
-            .ok_or_else(|| internal("create vm", "the local node is not registered"))?;
-        validate_spec(new, u32::try_from(node.cpu_count).unwrap_or(1))
-            .map_err(AppError::Invalid)?;
+        let (node, org) = self.place_vm(new, org_id).await?;
         let img = self.pick_image(caller, new.image_id.as_deref()).await?;
-        let org = organization::Entity::find_by_id(org_id)
-            .one(self.db())
-            .await
-            .map_err(fail)?
-            .ok_or_else(|| not_found(Kind::Organization))?;
+        let fail = |e| internal("create vm", e);
 
         let txn = self.db().begin().await.map_err(fail)?;
         let id = Uuid::new_v4();
@@ -113,6 +102,30 @@ impl Control {
             organization: org.name,
             ..summary_of(&row, now)
         })
+    }
+}
+
+impl Control {
+    /// Where a new VM goes (the local node, which must fit its spec) and its organization.
+    async fn place_vm(
+        &self,
+        new: &NewVm,
+        org_id: Uuid,
+    ) -> Result<(node::Model, organization::Model), AppError> {
+        let fail = |e| internal("create vm", e);
+        let node = node::Entity::find_by_id(self.local_node())
+            .one(self.db())
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| internal("create vm", "the local node is not registered"))?;
+        validate_spec(new, u32::try_from(node.cpu_count).unwrap_or(1))
+            .map_err(AppError::Invalid)?;
+        let org = organization::Entity::find_by_id(org_id)
+            .one(self.db())
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| not_found(Kind::Organization))?;
+        Ok((node, org))
     }
 }
 

@@ -43,17 +43,7 @@ impl Control {
             .map_err(AppError::Invalid)?;
         validate_shape(new.replicas, &new.version).map_err(AppError::Invalid)?;
         let fail = |e| internal("create service", e);
-        let local = node::Entity::find_by_id(self.local_node())
-            .one(self.db())
-            .await
-            .map_err(fail)?
-            .ok_or_else(|| internal("create service", "the local node is not registered"))?;
-        let mut shape = NewVm::named(&new.organization_id, name);
-        shape.cpu_count = new.cpu_count;
-        shape.memory_mb = new.memory_mb;
-        validate_spec(&shape, u32::try_from(local.cpu_count).unwrap_or(1))
-            .map_err(AppError::Invalid)?;
-        let region = self.pick_region(new.region.trim(), &local).await?;
+        let region = self.place_service(new, name).await?;
         let img = self.pick_image(caller, new.image_id.as_deref()).await?;
         let (schema, text) = (new.config_schema.clone(), new.config.clone());
         let config = blocking(move || {
@@ -107,6 +97,21 @@ impl Control {
             .await?
             .pop()
             .ok_or_else(|| not_found(Kind::Service))
+    }
+
+    /// The region a new service's replicas go to, once its replicas' spec fits the local node.
+    async fn place_service(&self, new: &NewService, name: &str) -> Result<String, AppError> {
+        let local = node::Entity::find_by_id(self.local_node())
+            .one(self.db())
+            .await
+            .map_err(|e| internal("create service", e))?
+            .ok_or_else(|| internal("create service", "the local node is not registered"))?;
+        let mut shape = NewVm::named(&new.organization_id, name);
+        shape.cpu_count = new.cpu_count;
+        shape.memory_mb = new.memory_mb;
+        validate_spec(&shape, u32::try_from(local.cpu_count).unwrap_or(1))
+            .map_err(AppError::Invalid)?;
+        self.pick_region(new.region.trim(), &local).await
     }
 
     /// The region asked for, if some node is in it; empty: the local node's.
