@@ -1,12 +1,13 @@
 //! A rollout's replica steps: a new replica's row and grants (with room on the node), booting
 //! it and checking its configuration arrived, recording its state, and removing it.
 
+use chrono::{DateTime, Utc};
 use model::vms::VmState;
 use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
 };
 
 use super::super::replica_grants;
@@ -17,7 +18,7 @@ use crate::compute::reconcile::{
     db_error, driver_error, driver_public, event, BOOT_TIMEOUT, STOP_GRACE,
 };
 use crate::entities::states::{Desired, LogLevel};
-use crate::entities::{node, vm};
+use crate::entities::{node, service, vm};
 use crate::operations::OpError;
 
 use super::{transient, Rollout};
@@ -124,20 +125,7 @@ impl Rollout<'_> {
         let svc = &self.svc;
         let now = self.control.now();
         let txn = self.control.db().begin().await.map_err(db_error)?;
-        // The name: the service's name and the first free number.
-        let taken: Vec<String> = vm::Entity::find()
-            .select_only()
-            .column(vm::Column::Name)
-            .filter(vm::Column::OrganizationId.eq(svc.organization_id))
-            .filter(vm::Column::Name.starts_with(format!("{}-", svc.name)))
-            .into_tuple()
-            .all(&txn)
-            .await
-            .map_err(db_error)?;
-        let name = (1..)
-            .map(|n| format!("{}-{n}", svc.name))
-            .find(|n| !taken.contains(n))
-            .unwrap_or_else(|| format!("{}-{}", svc.name, Uuid::new_v4().simple()));
+        let name = free_name(&txn, svc).await?;
         let node = node::Entity::find()
             .filter(node::Column::Region.eq(svc.region.clone()))
             .one(&txn)
@@ -145,30 +133,10 @@ impl Rollout<'_> {
             .map_err(db_error)?
             .ok_or_else(|| OpError::Permanent(format!("no node is in region {}", svc.region)))?;
         let id = Uuid::new_v4();
-        let row = vm::ActiveModel {
-            id: Set(id),
-            name: Set(name.clone()),
-            organization_id: Set(svc.organization_id),
-            node_id: Set(Some(node.id)),
-            created_at: Set(now),
-            description: Set(format!("Replica of service {}", svc.name)),
-            image_id: Set(svc.image_id),
-            cpu_count: Set(svc.cpu_count),
-            memory_mb: Set(svc.memory_mb),
-            disk_gb: Set(1),
-            desired_state: Set(Desired::Running),
-            observed_state: Set(VmState::Creating.as_str().into()),
-            state_reason: Set(None),
-            generation: Set(1),
-            observed_generation: Set(1),
-            updated_at: Set(Some(now)),
-            service_id: Set(Some(svc.id)),
-            config_version: Set(Some(svc.config_version)),
-            service_version: Set(Some(svc.version.clone())),
-        }
-        .insert(&txn)
-        .await
-        .map_err(db_error)?;
+        let row = replica_row(id, &name, svc, node.id, now)
+            .insert(&txn)
+            .await
+            .map_err(db_error)?;
         let used = crate::compute::nodes::memory_in_use(&txn, node.id)
             .await
             .map_err(db_error)?;
@@ -203,5 +171,53 @@ impl Rollout<'_> {
         .map_err(transient)?;
         txn.commit().await.map_err(db_error)?;
         Ok(row)
+    }
+}
+
+/// The service's name and the first number no VM of its organization has taken.
+async fn free_name(txn: &DatabaseTransaction, svc: &service::Model) -> Result<String, OpError> {
+    let taken: Vec<String> = vm::Entity::find()
+        .select_only()
+        .column(vm::Column::Name)
+        .filter(vm::Column::OrganizationId.eq(svc.organization_id))
+        .filter(vm::Column::Name.starts_with(format!("{}-", svc.name)))
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(db_error)?;
+    Ok((1..)
+        .map(|n| format!("{}-{n}", svc.name))
+        .find(|n| !taken.contains(n))
+        .unwrap_or_else(|| format!("{}-{}", svc.name, Uuid::new_v4().simple())))
+}
+
+/// A new replica's row: the service's image, size, configuration and version, to run.
+fn replica_row(
+    id: Uuid,
+    name: &str,
+    svc: &service::Model,
+    node_id: Uuid,
+    now: DateTime<Utc>,
+) -> vm::ActiveModel {
+    vm::ActiveModel {
+        id: Set(id),
+        name: Set(name.to_owned()),
+        organization_id: Set(svc.organization_id),
+        node_id: Set(Some(node_id)),
+        created_at: Set(now),
+        description: Set(format!("Replica of service {}", svc.name)),
+        image_id: Set(svc.image_id),
+        cpu_count: Set(svc.cpu_count),
+        memory_mb: Set(svc.memory_mb),
+        disk_gb: Set(1),
+        desired_state: Set(Desired::Running),
+        observed_state: Set(VmState::Creating.as_str().into()),
+        state_reason: Set(None),
+        generation: Set(1),
+        observed_generation: Set(1),
+        updated_at: Set(Some(now)),
+        service_id: Set(Some(svc.id)),
+        config_version: Set(Some(svc.config_version)),
+        service_version: Set(Some(svc.version.clone())),
     }
 }
