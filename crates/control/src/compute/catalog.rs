@@ -121,17 +121,7 @@ impl Control {
             .await?
             .pop()
             .ok_or_else(|| not_found(Kind::Vm))?;
-        let mut shares = Vec::new();
-        for level in [ShareLevel::Operator, ShareLevel::Viewer] {
-            let subjects = tuples::direct(self.db(), &res, rel_of(level)).await?;
-            let people = self.people(subjects.iter().map(|s| &s.id)).await?;
-            shares.extend(subjects.iter().filter_map(|s| {
-                people
-                    .get(&s.id)
-                    .cloned()
-                    .map(|person| VmShare { person, level })
-            }));
-        }
+        let shares = self.shares_of(&res).await?;
         let fail = |e| internal("load vm", e);
         let row = vm::Entity::find_by_id(id)
             .one(self.db())
@@ -151,20 +141,7 @@ impl Control {
                 actions.push(action);
             }
         }
-        let events = vm_event::Entity::find()
-            .filter(vm_event::Column::VmId.eq(id))
-            .order_by_desc(vm_event::Column::Id)
-            .limit(50)
-            .all(self.db())
-            .await
-            .map_err(fail)?
-            .into_iter()
-            .map(|e| VmEvent {
-                at: show_time(e.at),
-                kind: e.kind,
-                message: e.message,
-            })
-            .collect();
+        let events = self.timeline(id).await?;
         let node = match row.node_id {
             Some(n) => node::Entity::find_by_id(n)
                 .one(self.db())
@@ -194,6 +171,40 @@ impl Control {
             events,
             operations,
         })
+    }
+
+    /// The people a VM is shared with directly, operators first.
+    async fn shares_of(&self, res: &Resource) -> Result<Vec<VmShare>, AppError> {
+        let mut shares = Vec::new();
+        for level in [ShareLevel::Operator, ShareLevel::Viewer] {
+            let subjects = tuples::direct(self.db(), res, rel_of(level)).await?;
+            let people = self.people(subjects.iter().map(|s| &s.id)).await?;
+            shares.extend(subjects.iter().filter_map(|s| {
+                people
+                    .get(&s.id)
+                    .cloned()
+                    .map(|person| VmShare { person, level })
+            }));
+        }
+        Ok(shares)
+    }
+
+    /// The VM's last 50 timeline lines, newest first.
+    async fn timeline(&self, id: Uuid) -> Result<Vec<VmEvent>, AppError> {
+        Ok(vm_event::Entity::find()
+            .filter(vm_event::Column::VmId.eq(id))
+            .order_by_desc(vm_event::Column::Id)
+            .limit(50)
+            .all(self.db())
+            .await
+            .map_err(|e| internal("load vm", e))?
+            .into_iter()
+            .map(|e| VmEvent {
+                at: show_time(e.at),
+                kind: e.kind,
+                message: e.message,
+            })
+            .collect())
     }
 
     /// Shares a VM directly with one person, replacing any share they had.

@@ -201,34 +201,7 @@ impl Control {
                 name: r.name,
             })
             .collect();
-        let configs = service_config::Entity::find()
-            .filter(service_config::Column::ServiceId.eq(id))
-            .order_by_desc(service_config::Column::Version)
-            .limit(100)
-            .all(self.db())
-            .await
-            .map_err(fail)?;
-        let authors = self
-            .people(
-                configs
-                    .iter()
-                    .filter_map(|c| c.author.map(|a| a.to_string()))
-                    .collect::<Vec<_>>()
-                    .iter(),
-            )
-            .await?;
-        let configs = configs
-            .into_iter()
-            .map(|c| ConfigVersion {
-                version: c.version,
-                config: pretty(&c.config),
-                author: c
-                    .author
-                    .and_then(|a| authors.get(&a.to_string()).map(|p| p.username.clone())),
-                created_at: show_time(c.created_at),
-                note: c.note,
-            })
-            .collect();
+        let configs = self.config_history(id).await?;
         let deployments = deployment::Entity::find()
             .filter(deployment::Column::ServiceId.eq(id))
             .order_by_desc(deployment::Column::Number)
@@ -255,6 +228,38 @@ impl Control {
             can_stop: live && may(Permission::Stop).await?,
             can_delete: live && may(Permission::Delete).await?,
         })
+    }
+
+    /// The service's last 100 configuration versions, newest first, with their authors.
+    async fn config_history(&self, id: Uuid) -> Result<Vec<ConfigVersion>, AppError> {
+        let configs = service_config::Entity::find()
+            .filter(service_config::Column::ServiceId.eq(id))
+            .order_by_desc(service_config::Column::Version)
+            .limit(100)
+            .all(self.db())
+            .await
+            .map_err(|e| internal("load service", e))?;
+        let authors = self
+            .people(
+                configs
+                    .iter()
+                    .filter_map(|c| c.author.map(|a| a.to_string()))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            )
+            .await?;
+        Ok(configs
+            .into_iter()
+            .map(|c| ConfigVersion {
+                version: c.version,
+                config: pretty(&c.config),
+                author: c
+                    .author
+                    .and_then(|a| authors.get(&a.to_string()).map(|p| p.username.clone())),
+                created_at: show_time(c.created_at),
+                note: c.note,
+            })
+            .collect())
     }
 
     /// The diff between two configuration versions of a service.
