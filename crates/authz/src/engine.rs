@@ -298,90 +298,11 @@ impl Engine {
                         .await
                 }
                 Expr::Arrow { via, target } => {
-                    let subjects = store.subjects(object, via).await?;
-                    let mut children = Vec::new();
-                    let mut granted = false;
-                    for s in subjects.iter().filter(|s| s.relation.is_none()) {
-                        let reachable = self
-                            .schema
-                            .entity(&s.kind)
-                            .is_some_and(|e| e.member(target).is_some());
-                        if !reachable {
-                            continue;
-                        }
-                        let inner = self
-                            .member(
-                                store,
-                                subject,
-                                s.object(),
-                                target.clone(),
-                                path.clone(),
-                                tracing,
-                            )
-                            .await?;
-                        if tracing && (inner.granted || children.len() < TRACE_FANOUT) {
-                            children.push(Trace {
-                                label: format!("{object}#{via} → {s}"),
-                                granted: inner.granted,
-                                children: inner.trace.into_iter().collect(),
-                            });
-                        }
-                        if inner.granted {
-                            granted = true;
-                            break;
-                        }
-                    }
-                    if tracing && subjects.is_empty() {
-                        children.push(Trace::leaf(format!("{object} has no `{via}`"), false));
-                    }
-                    Ok(Outcome::new(
-                        granted,
-                        || format!("{via}.{target}"),
-                        children,
-                        tracing,
-                    ))
+                    self.arrow(store, subject, object, (via, target), path, tracing)
+                        .await
                 }
-                Expr::Or(a, b) => {
-                    let left = self
-                        .expr(store, subject, object, a, path.clone(), tracing)
-                        .await?;
-                    if left.granted {
-                        return Ok(Outcome::new(
-                            true,
-                            || expr.to_string(),
-                            left.trace.into_iter().collect(),
-                            tracing,
-                        ));
-                    }
-                    let right = self.expr(store, subject, object, b, path, tracing).await?;
-                    let children = left.trace.into_iter().chain(right.trace).collect();
-                    Ok(Outcome::new(
-                        right.granted,
-                        || expr.to_string(),
-                        children,
-                        tracing,
-                    ))
-                }
-                Expr::And(a, b) => {
-                    let left = self
-                        .expr(store, subject, object, a, path.clone(), tracing)
-                        .await?;
-                    if !left.granted {
-                        return Ok(Outcome::new(
-                            false,
-                            || expr.to_string(),
-                            left.trace.into_iter().collect(),
-                            tracing,
-                        ));
-                    }
-                    let right = self.expr(store, subject, object, b, path, tracing).await?;
-                    let children = left.trace.into_iter().chain(right.trace).collect();
-                    Ok(Outcome::new(
-                        right.granted,
-                        || expr.to_string(),
-                        children,
-                        tracing,
-                    ))
+                Expr::Or(..) | Expr::And(..) => {
+                    self.both(store, subject, object, expr, path, tracing).await
                 }
                 Expr::Not(a, b) => {
                     let left = self
@@ -412,5 +333,100 @@ impl Engine {
                 }
             }
         })
+    }
+
+    /// `via.target`: the permission on any object the `via` relation points to.
+    async fn arrow<S: TupleStore>(
+        &self,
+        store: &S,
+        subject: &Subject,
+        object: &Object,
+        (via, target): (&String, &String),
+        path: Path,
+        tracing: bool,
+    ) -> Result<Outcome, EvalError> {
+        let subjects = store.subjects(object, via).await?;
+        let mut children = Vec::new();
+        let mut granted = false;
+        for s in subjects.iter().filter(|s| s.relation.is_none()) {
+            let reachable = self
+                .schema
+                .entity(&s.kind)
+                .is_some_and(|e| e.member(target).is_some());
+            if !reachable {
+                continue;
+            }
+            let inner = self
+                .member(
+                    store,
+                    subject,
+                    s.object(),
+                    target.clone(),
+                    path.clone(),
+                    tracing,
+                )
+                .await?;
+            if tracing && (inner.granted || children.len() < TRACE_FANOUT) {
+                children.push(Trace {
+                    label: format!("{object}#{via} → {s}"),
+                    granted: inner.granted,
+                    children: inner.trace.into_iter().collect(),
+                });
+            }
+            if inner.granted {
+                granted = true;
+                break;
+            }
+        }
+        if tracing && subjects.is_empty() {
+            children.push(Trace::leaf(format!("{object} has no `{via}`"), false));
+        }
+        Ok(Outcome::new(
+            granted,
+            || format!("{via}.{target}"),
+            children,
+            tracing,
+        ))
+    }
+
+    /// `a or b` and `a and b`: `b` is looked at only when `a` did not settle the answer
+    /// (granted for `or`, refused for `and`).
+    async fn both<S: TupleStore>(
+        &self,
+        store: &S,
+        subject: &Subject,
+        object: &Object,
+        expr: &Expr,
+        path: Path,
+        tracing: bool,
+    ) -> Result<Outcome, EvalError> {
+        let (a, b, settles_on) = match expr {
+            Expr::Or(a, b) => (a, b, true),
+            Expr::And(a, b) => (a, b, false),
+            other => {
+                return self
+                    .expr(store, subject, object, other, path, tracing)
+                    .await
+            }
+        };
+        let left = self
+            .expr(store, subject, object, a, path.clone(), tracing)
+            .await?;
+        if left.granted == settles_on {
+            return Ok(Outcome::new(
+                settles_on,
+                || expr.to_string(),
+                left.trace.into_iter().collect(),
+                tracing,
+            ));
+        }
+        let right = self.expr(store, subject, object, b, path, tracing).await?;
+        let children = left.trace.into_iter().chain(right.trace).collect();
+        Ok(Outcome::new(
+            right.granted,
+            || expr.to_string(),
+            children,
+            tracing,
+        ))
     }
 }
