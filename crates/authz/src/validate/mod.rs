@@ -233,7 +233,48 @@ pub async fn validate_text(file: &str, text: &str, base: &Path) -> Result<Report
         }
     }
 
-    // Schema: inline text, or a path relative to the file.
+    let engine = load_schema(&ctx, top, base)?;
+    let store = load_relationships(&ctx, top, &engine)?;
+
+    // Scenarios.
+    let mut report = Report::default();
+    let sc_line = ctx.line_of("scenarios:", 1);
+    let mut sc_cursor = sc_line;
+    for sc in as_list(
+        &ctx,
+        top.get("scenarios").unwrap_or(&Value::Null),
+        "`scenarios`",
+        sc_line,
+    )? {
+        let map = as_map(&ctx, sc, "a scenario", sc_line)?;
+        let name = map.get("name").and_then(scalar).unwrap_or_default();
+        let at = if name.is_empty() {
+            ctx.key_line("name", sc_cursor + 1)
+        } else {
+            ctx.line_of(&name, sc_cursor + 1)
+        };
+        sc_cursor = at;
+        ctx.unsupported_keys(
+            map,
+            &[
+                "name",
+                "description",
+                "checks",
+                "entity_filters",
+                "subject_filters",
+            ],
+            at,
+            "a scenario",
+        )?;
+        for section in Section::ALL {
+            run_section(&ctx, &engine, &store, map, section, &name, at, &mut report).await?;
+        }
+    }
+    Ok(report)
+}
+
+/// The file's `schema`: inline text, or a path relative to the file; errors point at the line.
+fn load_schema(ctx: &Ctx<'_>, top: &Mapping, base: &Path) -> Result<Engine, FileError> {
     let schema_line = ctx.line_of("schema:", 1);
     let schema_value = top.get("schema").and_then(Value::as_str).ok_or_else(|| {
         ctx.err(
@@ -273,15 +314,21 @@ pub async fn validate_text(file: &str, text: &str, base: &Path) -> Result<Report
             )
         }
     })?;
-    let engine = Engine::new(schema);
+    Ok(Engine::new(schema))
+}
 
-    // Relationships.
+/// The file's `relationships`, each checked against the schema.
+fn load_relationships(
+    ctx: &Ctx<'_>,
+    top: &Mapping,
+    engine: &Engine,
+) -> Result<MemoryStore, FileError> {
     let mut store = MemoryStore::new();
     let rel_line = ctx.line_of("relationships:", 1);
     // Each item is looked for after the previous one, so repeated text points at its own line.
     let mut cursor = rel_line;
     for r in as_list(
-        &ctx,
+        ctx,
         top.get("relationships").unwrap_or(&Value::Null),
         "`relationships`",
         rel_line,
@@ -298,39 +345,5 @@ pub async fn validate_text(file: &str, text: &str, base: &Path) -> Result<Report
         store.insert(tuple);
     }
 
-    // Scenarios.
-    let mut report = Report::default();
-    let sc_line = ctx.line_of("scenarios:", 1);
-    let mut sc_cursor = sc_line;
-    for sc in as_list(
-        &ctx,
-        top.get("scenarios").unwrap_or(&Value::Null),
-        "`scenarios`",
-        sc_line,
-    )? {
-        let map = as_map(&ctx, sc, "a scenario", sc_line)?;
-        let name = map.get("name").and_then(scalar).unwrap_or_default();
-        let at = if name.is_empty() {
-            ctx.key_line("name", sc_cursor + 1)
-        } else {
-            ctx.line_of(&name, sc_cursor + 1)
-        };
-        sc_cursor = at;
-        ctx.unsupported_keys(
-            map,
-            &[
-                "name",
-                "description",
-                "checks",
-                "entity_filters",
-                "subject_filters",
-            ],
-            at,
-            "a scenario",
-        )?;
-        for section in Section::ALL {
-            run_section(&ctx, &engine, &store, map, section, &name, at, &mut report).await?;
-        }
-    }
-    Ok(report)
+    Ok(store)
 }
