@@ -27,39 +27,7 @@ impl Engine {
         self.validate(kind, permission)?;
         let target: Node = (kind.to_owned(), permission.to_owned());
         let relevant = self.relevant_to(&target);
-        let mut queue: VecDeque<(Node, Vec<String>)> = VecDeque::new();
-        match &subject.relation {
-            Some(rel) => queue.push_back((
-                (subject.kind.clone(), rel.clone()),
-                vec![subject.id.clone()],
-            )),
-            None => {
-                for e in self.schema.entities() {
-                    for r in &e.relations {
-                        let node = (e.name.clone(), r.name.clone());
-                        let accepts = r
-                            .subjects
-                            .iter()
-                            .any(|s| s.kind == subject.kind && s.relation.is_none());
-                        if accepts && relevant.contains(&node) {
-                            let ids = store
-                                .objects(
-                                    &e.name,
-                                    &r.name,
-                                    &subject.kind,
-                                    None,
-                                    std::slice::from_ref(&subject.id),
-                                )
-                                .await?
-                                .into_iter()
-                                .map(|(_, id)| id)
-                                .collect();
-                            queue.push_back((node, ids));
-                        }
-                    }
-                }
-            }
-        }
+        let mut queue = self.starts(store, subject, &relevant).await?;
         let mut reached: HashMap<Node, HashSet<String>> = HashMap::new();
         let mut proposed: HashSet<(Node, String)> = HashSet::new();
         while let Some((node, ids)) = queue.pop_front() {
@@ -114,6 +82,50 @@ impl Engine {
             .unwrap_or_default()
             .into_iter()
             .collect())
+    }
+
+    /// Where the walk starts: the subject's userset itself, or every relation (that can lead
+    /// to the permission) holding the subject directly, with the objects it holds it on.
+    async fn starts<S: TupleStore>(
+        &self,
+        store: &S,
+        subject: &Subject,
+        relevant: &HashSet<Node>,
+    ) -> Result<VecDeque<(Node, Vec<String>)>, EvalError> {
+        let mut queue: VecDeque<(Node, Vec<String>)> = VecDeque::new();
+        match &subject.relation {
+            Some(rel) => queue.push_back((
+                (subject.kind.clone(), rel.clone()),
+                vec![subject.id.clone()],
+            )),
+            None => {
+                for e in self.schema.entities() {
+                    for r in &e.relations {
+                        let node = (e.name.clone(), r.name.clone());
+                        let accepts = r
+                            .subjects
+                            .iter()
+                            .any(|s| s.kind == subject.kind && s.relation.is_none());
+                        if accepts && relevant.contains(&node) {
+                            let ids = store
+                                .objects(
+                                    &e.name,
+                                    &r.name,
+                                    &subject.kind,
+                                    None,
+                                    std::slice::from_ref(&subject.id),
+                                )
+                                .await?
+                                .into_iter()
+                                .map(|(_, id)| id)
+                                .collect();
+                            queue.push_back((node, ids));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(queue)
     }
 
     /// Every node from which the walk can reach `target`.
