@@ -123,3 +123,20 @@ impl std::fmt::Display for Action {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    #[test]
+    fn an_operation_is_audited_under_its_own_kind() {
+        for kind in OperationKind::iter() {
+            let action = Action::of_operation(kind);
+            match kind.area() {
+                crate::entities::states::Area::Test => assert_eq!(action, Action::Operation),
+                _ => assert_eq!(action.as_str(), kind.as_str(), "{kind:?}"),
+            }
+        }
+    }
+}
