@@ -142,15 +142,6 @@ impl LogLevel {
     }
 }
 
-macro_rules! display_as_str {
-    ($($t:ty),*) => {$(
-        impl std::fmt::Display for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    )*};
-}
 display_as_str!(Desired, OperationKind, LogLevel);
 
 #[cfg(test)]
