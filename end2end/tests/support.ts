@@ -52,6 +52,9 @@ export async function signUp(page: Page, username = uniqueName(), displayName = 
   await page.getByRole('button', { name: 'Create account with a passkey' }).click();
   await expect(page).toHaveURL('/');
   await expect(page.getByTestId('me')).toHaveText(displayName);
+  // Sign-up ends in a full page load of `/`: its server-rendered buttons do nothing until the
+  // WASM has hydrated them, so a click right away (sign-out, say) could be lost.
+  await hydrated(page);
   return username;
 }
 
