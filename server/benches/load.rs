@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use control::testing::{caller, user_with_session, TestDb};
+use control::testing::{user_with_session, TestDb};
 use model::orgs::OrgRole;
 
 /// One measured row: what, how it is asked for.
@@ -147,8 +147,14 @@ async fn seed(db: &TestDb) -> (String, String) {
     let c = db.control().await;
     let now = Utc::now();
     let (owner_id, token) = user_with_session(&c, "owner", false).await;
-    let owner = caller(&c, "owner", false).await;
-    assert_eq!(owner.user_id, owner_id);
+    let owner = control::auth::Caller {
+        user_id: owner_id,
+        session_id: uuid::Uuid::nil(),
+        username: "owner".into(),
+        display_name: "OWNER".into(),
+        is_admin: false,
+        client: control::auth::ClientInfo::new("127.0.0.1", "bench"),
+    };
     let org = c.create_organization(&owner, "bench", now).await.unwrap();
     for i in 0..19 {
         let name = format!("member{i}");
