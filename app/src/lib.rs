@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("organizations/:id") view={Lazy::<page::Organization>::new()} />
                         <Route path=path!("settings") view={Lazy::<page::Settings>::new()} />
                         <Route path=path!("admin/users") view={Lazy::<page::AdminUsers>::new()} />
+                        <Route path=path!("admin/nodes") view={Lazy::<page::Nodes>::new()} />
                         <Route path=path!("audit") view={Lazy::<page::Audit>::new()} />
                         <Route path=path!("operations") view={Lazy::<page::Operations>::new()} />
                         <Route path=path!("images") view={Lazy::<page::Images>::new()} />

@@ -7,7 +7,7 @@ use leptos_router::{lazy_route, LazyRoute};
 
 use crate::pages::{
     admin_users::AdminUsersPage, audit::AuditPage, dashboard::DashboardPage, images::ImagesPage,
-    operations::OperationsPage, organization::OrganizationPage, organizations::OrganizationsPage,
+    nodes::NodesPage, operations::OperationsPage, organization::OrganizationPage, organizations::OrganizationsPage,
     recover::RecoverPage, service::ServicePage, services::ServicesPage, settings::SettingsPage,
     signin::SigninPage, signup::SignupPage, vm::VmPage, vms::VmsPage,
 };
@@ -42,6 +42,7 @@ lazy_page! {
     Organization => OrganizationPage,
     Settings => SettingsPage,
     AdminUsers => AdminUsersPage,
+    Nodes => NodesPage,
     Audit => AuditPage,
     Operations => OperationsPage,
     Images => ImagesPage,

@@ -58,6 +58,10 @@ test('an owner adds a member, both see the VM as the schema says, removal hides 
   await ann.getByTestId('org-switcher').selectOption({ label: orgName });
   await expect(ann).toHaveURL(orgUrl);
   await hydrated(ann);
+  // Its quota panel counts the VM (stopped: no vCPUs held); no limits are set.
+  const quota = (name: string) => ann.locator(`[data-testid=quota][data-name="${name}"] [data-testid=quota-text]`);
+  await expect(quota('VMs')).toHaveText('1, no limit');
+  await expect(quota('vCPUs')).toHaveText('0, no limit');
 
   // Ann removes Bob: his very next requests show nothing.
   await ann.locator(`[data-testid=member-row][data-username=${bobName}]`).getByTestId('member-remove').click();

@@ -11,6 +11,7 @@ mod m20261122_000004_audit;
 mod m20261122_000005_compute;
 mod m20261122_000006_services;
 mod m20261122_000007_session_verified;
+mod m20261203_000008_placement;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_compute::Migration),
             Box::new(m20261122_000006_services::Migration),
             Box::new(m20261122_000007_session_verified::Migration),
+            Box::new(m20261203_000008_placement::Migration),
         ]
     }
 }

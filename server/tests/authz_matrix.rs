@@ -1,6 +1,6 @@
-//! Every server function of organizations, VMs, services, the Access panel and user administration,
-//! called over HTTP as each kind of caller: only the allowed ones succeed, and refusals are
-//! 401 (anonymous), 404 (cannot see it) or 403 (can see it, may not do this).
+//! Every server function of organizations, VMs, services, the Access panel, nodes and user
+//! administration, called over HTTP as each kind of caller: only the allowed ones succeed, and
+//! refusals are 401 (anonymous), 404 (cannot see it) or 403 (can see it, may not do this).
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -304,6 +304,30 @@ fn cases() -> Vec<Case> {
             body: |w| format!("kind=vm&id={}&username=member&permission=delete", w.vm),
             expect: [UNAUTH, HIDDEN, OK, OK, OK],
             audit: None,
+        },
+        Case {
+            path: "/api/nodes/list",
+            body: |_| String::new(),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/nodes/cordon",
+            body: |w| format!("node_id={}&cordoned=true", w.control.local_node()),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: Some("node.cordon"),
+        },
+        Case {
+            path: "/api/orgs/quota",
+            body: |w| format!("org_id={}", w.org),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/orgs/set_quota",
+            body: |w| format!("org_id={}&quota[vms]=100&quota[vcpus]=64", w.org),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: Some("organization.set_quota"),
         },
         Case {
             path: "/api/admin/users",

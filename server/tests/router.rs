@@ -338,10 +338,15 @@ async fn every_private_server_function_refuses_anonymous_callers() {
         "/api/admin/create_invite",
         "/api/admin/set_user_disabled",
         "/api/admin/create_recovery_link",
+        "/api/nodes/list",
+        "/api/nodes/cordon",
+        "/api/orgs/quota",
+        "/api/orgs/set_quota",
     ];
     let call = |path: &'static str, token: Option<String>| {
         // Arguments a valid call would carry, so only the caller decides the answer.
-        let body = "ceremony_id=x&credential=x&id=x&name=x&user_id=x&disabled=true";
+        let body = "ceremony_id=x&credential=x&id=x&name=x&user_id=x&disabled=true&node_id=x\
+                    &cordoned=true&org_id=x&quota[vms]=1";
         let mut req =
             Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(t) = token {

@@ -19,8 +19,11 @@ const LEPTOS_ENV_FILE: &str = "target/leptos-server.env";
 /// The Rust tests, in the release profile, with nextest (integration binaries run side by
 /// side). Every test runs even after one fails, so a CI log lists all failures at once.
 const RUST_TESTS: &str = "cargo nextest run --release --no-fail-fast";
-/// After the release build: the binaries and benches it does not build, linted like it.
-const OTHER_TARGETS: &str = "cargo build --release --bins --benches";
+/// After the release build: the binaries and benches it does not build, linted like it. Only
+/// the bench targets (`--bench '*'`): `--benches` also builds every library's unit tests as a
+/// benchmark, a compile of control, authz and server that nothing runs (the test step builds
+/// them again, in the test profile).
+const OTHER_TARGETS: &str = "cargo build --release --bins --bench '*'";
 /// `cargo clippy -- -D warnings`'s lints as errors (clippy-driver reads them from here).
 const CLIPPY_ARGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
 

@@ -84,3 +84,20 @@ pub async fn leave_organization(org_id: String) -> Result<(), AppError> {
         .await,
     )
 }
+
+#[server(prefix = "/api/orgs", endpoint = "quota")]
+pub async fn get_org_quota(org_id: String) -> Result<model::quotas::OrgQuota, AppError> {
+    respond(async move { control()?.org_quota(&caller()?, &org_id).await }.await)
+}
+
+#[server(prefix = "/api/orgs", endpoint = "set_quota")]
+pub async fn set_org_quota(org_id: String, quota: model::quotas::Quota) -> Result<(), AppError> {
+    respond(
+        async move {
+            control()?
+                .set_org_quota(&caller()?, &org_id, &quota, now())
+                .await
+        }
+        .await,
+    )
+}

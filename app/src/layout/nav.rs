@@ -1,4 +1,4 @@
-//! The main navigation: every area, and Users for platform administrators.
+//! The main navigation: every area, and Users and Nodes for platform administrators.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -50,6 +50,11 @@ pub fn MainNav(
                             <li>
                                 <A href="/admin/users" exact=true attr:class=LINK>
                                     "Users"
+                                </A>
+                            </li>
+                            <li>
+                                <A href="/admin/nodes" exact=true attr:class=LINK>
+                                    "Nodes"
                                 </A>
                             </li>
                         })

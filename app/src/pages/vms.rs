@@ -138,6 +138,7 @@ fn CreateVmForm(orgs: Vec<OrgSummary>, images: Vec<ImageSummary>) -> impl IntoVi
                     memory_mb: memory.get_untracked().trim().parse().unwrap_or(0),
                     disk_gb: disk.get_untracked().trim().parse().unwrap_or(0),
                     start: start.get_untracked(),
+                    region: None,
                 });
             }
         >

@@ -10,6 +10,7 @@ mod errors_qemu;
 mod operations;
 mod orgs;
 mod permissions;
+mod placement;
 mod services_limits;
 mod services_qemu;
 mod vms_qemu;

@@ -240,6 +240,9 @@ pub struct NewVm {
     pub disk_gb: u32,
     /// Boot it once created.
     pub start: bool,
+    /// Only on a node of this region; `None`: wherever there is room.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 impl NewVm {
@@ -254,6 +257,7 @@ impl NewVm {
             memory_mb: MIN_MEMORY_MB,
             disk_gb: 1,
             start: false,
+            region: None,
         }
     }
 }
@@ -267,7 +271,7 @@ pub const MAX_DESCRIPTION: usize = 500;
 pub fn validate_spec(vm: &NewVm, node_cpus: u32) -> Result<(), String> {
     if vm.cpu_count < 1 || vm.cpu_count > node_cpus.max(1) {
         return Err(format!(
-            "vCPUs: choose 1 to {} (the node has {} CPUs).",
+            "vCPUs: choose 1 to {} (the largest node has {} CPUs).",
             node_cpus.max(1),
             node_cpus.max(1)
         ));

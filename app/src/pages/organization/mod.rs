@@ -1,6 +1,8 @@
-//! One organization: its members and their roles, adding people, leaving, and its Access panel.
+//! One organization: its members and their roles, adding people, leaving, its Access panel and
+//! its quotas.
 
 mod members;
+mod quotas;
 mod state;
 
 use leptos::prelude::*;
@@ -12,6 +14,7 @@ use model::orgs::{OrgDetail, OrgRole};
 use crate::api::orgs::get_organization;
 use crate::components::{access_panel::AccessPanel, error_notice::ErrorNotice, loaded::Loaded, ui};
 use members::Members;
+use quotas::Quotas;
 use state::Actions;
 
 #[component]
@@ -38,6 +41,7 @@ pub fn OrganizationPage() -> impl IntoView {
             <div class="grid gap-6 xl:grid-cols-2">
                 {view! { <Members org=o.clone() actions /> }.into_any()}
                 <AccessPanel kind=PanelKind::Organization id=o.id.clone() version=Signal::derive(move || actions.version()) />
+                {view! { <Quotas org_id=o.id.clone() /> }.into_any()}
             </div>
         </Loaded>
     }

@@ -304,6 +304,7 @@ pub fn forbidden(permission: Permission, _kind: Kind) -> AppError {
         Permission::ManageUsers => "manage users",
         Permission::ManageNodes => "manage nodes",
         Permission::ManageImages => "manage images",
+        Permission::ManageQuotas => "set quotas",
         Permission::CreateOrganization => "create organizations",
         Permission::ViewAudit => "see the audit log",
         Permission::InspectAccess => "inspect other people's access",

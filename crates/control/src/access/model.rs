@@ -84,6 +84,7 @@ impl Kind {
             Kind::Platform => &[
                 ManageUsers,
                 ManageNodes,
+                ManageQuotas,
                 ManageImages,
                 CreateOrganization,
                 ViewAudit,
@@ -111,6 +112,7 @@ pub enum Permission {
     // platform
     ManageUsers,
     ManageNodes,
+    ManageQuotas,
     ManageImages,
     CreateOrganization,
     ViewAudit,
@@ -140,6 +142,7 @@ impl Permission {
         match self {
             ManageUsers => "manage_users",
             ManageNodes => "manage_nodes",
+            ManageQuotas => "manage_quotas",
             ManageImages => "manage_images",
             CreateOrganization => "create_organization",
             ViewAudit => "view_audit",
@@ -172,6 +175,7 @@ const ALL: &[Permission] = {
     &[
         ManageUsers,
         ManageNodes,
+        ManageQuotas,
         ManageImages,
         CreateOrganization,
         ViewAudit,

@@ -1,13 +1,11 @@
-//! Creating a VM: checked against the node and the image, then its row, grants, first
-//! timeline line, operation and audit row in one transaction.
+//! Creating a VM: checked against the image, then, in one transaction, its node (placement),
+//! the organization's quotas, its row, grants, first timeline line, operation and audit row.
 
 use chrono::{DateTime, Utc};
 use model::vms::{validate_spec, validate_vm_name, NewVm, VmState, VmSummary};
 use model::AppError;
 use sea_orm::prelude::Uuid;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QuerySelect, TransactionTrait};
 
 use crate::access::model::{Kind, Permission, Resource};
 use crate::access::parse_id;
@@ -17,7 +15,9 @@ use crate::audit::{self, Entry};
 use crate::auth::{show_time, Caller};
 use crate::compute::reconcile::event;
 use crate::entities::states::{Desired, OperationKind};
+use crate::compute::placement::{self, Ask};
 use crate::entities::{node, organization, vm};
+use crate::orgs::quotas::{self, Claim};
 use crate::operations::queue::{self, NewOperation};
 use crate::{internal, Control};
 
@@ -37,11 +37,22 @@ impl Control {
             .await?;
         let name = new.name.trim();
         validate_vm_name(name).map_err(AppError::Invalid)?;
-        let (node, org) = self.place_vm(new, org_id).await?;
+        let org = self.check_spec(new, org_id).await?;
         let img = self.pick_image(caller, new.image_id.as_deref()).await?;
         let fail = |e| internal("create vm", e);
 
         let txn = self.db().begin().await.map_err(fail)?;
+        // Placement locks the nodes first: concurrent creates see each other's VMs.
+        let ask = ask_of(new);
+        let node = placement::place(&txn, &ask, now).await?;
+        let claim = Claim {
+            vcpus: ask.cpus * i64::from(ask.reserve),
+            memory_mb: ask.memory_mb * i64::from(ask.reserve),
+            disk_gb: i64::from(new.disk_gb),
+            vms: 1,
+            services: 0,
+        };
+        quotas::check(&txn, org_id, &claim).await?;
         let id = Uuid::new_v4();
         let row = new_row(id, name, org_id, node.id, img.id, new, now)
             .insert(&txn)
@@ -53,9 +64,6 @@ impl Control {
                     "create vm",
                 )
             })?;
-        // Inserted first, so the transaction starts with a write and holds the lock while it
-        // counts the node's memory with this VM.
-        check_room(&txn, &node, new.memory_mb).await?;
         let res = Resource::vm(id);
         tuples::write(
             &txn,
@@ -106,26 +114,40 @@ impl Control {
 }
 
 impl Control {
-    /// Where a new VM goes (the local node, which must fit its spec) and its organization.
-    async fn place_vm(
-        &self,
-        new: &NewVm,
-        org_id: Uuid,
-    ) -> Result<(node::Model, organization::Model), AppError> {
+    /// Checks the size against the largest node (placement then finds one with room) and
+    /// returns the VM's organization.
+    async fn check_spec(&self, new: &NewVm, org_id: Uuid) -> Result<organization::Model, AppError> {
         let fail = |e| internal("create vm", e);
-        let node = node::Entity::find_by_id(self.local_node())
+        let largest: Option<Option<i32>> = node::Entity::find()
+            .select_only()
+            .column_as(node::Column::CpuCount.max(), "cpus")
+            .into_tuple()
+            .one(self.db())
+            .await
+            .map_err(fail)?;
+        let cpus = largest.flatten().unwrap_or(1);
+        validate_spec(new, u32::try_from(cpus).unwrap_or(1)).map_err(AppError::Invalid)?;
+        organization::Entity::find_by_id(org_id)
             .one(self.db())
             .await
             .map_err(fail)?
-            .ok_or_else(|| internal("create vm", "the local node is not registered"))?;
-        validate_spec(new, u32::try_from(node.cpu_count).unwrap_or(1))
-            .map_err(AppError::Invalid)?;
-        let org = organization::Entity::find_by_id(org_id)
-            .one(self.db())
-            .await
-            .map_err(fail)?
-            .ok_or_else(|| not_found(Kind::Organization))?;
-        Ok((node, org))
+            .ok_or_else(|| not_found(Kind::Organization))
+    }
+}
+
+/// What a new VM asks of placement: room now when it starts, else a node big enough.
+fn ask_of(new: &NewVm) -> Ask {
+    Ask {
+        region: new
+            .region
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned),
+        cpus: i64::from(new.cpu_count),
+        memory_mb: i64::from(new.memory_mb),
+        reserve: new.start,
+        ..Ask::default()
     }
 }
 
@@ -165,25 +187,6 @@ fn new_row(
         config_version: Set(None),
         service_version: Set(None),
     }
-}
-
-/// Refuses when the node's memory, counted with the VM just inserted, is over its size.
-async fn check_room(
-    txn: &DatabaseTransaction,
-    node: &node::Model,
-    memory_mb: u32,
-) -> Result<(), AppError> {
-    let used = crate::compute::nodes::memory_in_use(txn, node.id)
-        .await
-        .map_err(|e| internal("create vm", e))?;
-    if used > node.memory_mb {
-        let free = node.memory_mb - (used - i64::from(memory_mb));
-        return Err(AppError::Conflict(format!(
-            "The node has {} MiB of memory left for VMs; ask for less.",
-            free.max(0)
-        )));
-    }
-    Ok(())
 }
 
 /// What a list shows of a VM just created (organization, owner and image names aside).

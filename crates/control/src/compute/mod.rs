@@ -5,7 +5,8 @@
 //! operations, driving the hypervisor until the VM is what was asked; [`catalog`] is what pages
 //! read (lists, detail, shares, history); [`console`] opens a VM's serial console for someone
 //! allowed to; [`images`] registers the disk images VMs boot from; [`nodes`] is the registry of
-//! hypervisor nodes and the memory their VMs hold; [`usage`] samples running VMs' CPU and
+//! hypervisor nodes; [`placement`] picks a node with room for a VM inside the transaction that
+//! creates or starts it; [`usage`] samples running VMs' CPU and
 //! memory.
 
 pub mod catalog;
@@ -13,6 +14,7 @@ pub mod console;
 mod create;
 pub mod images;
 pub mod nodes;
+pub(crate) mod placement;
 pub(crate) mod reconcile;
 pub mod requests;
 pub mod usage;

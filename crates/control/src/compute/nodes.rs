@@ -1,17 +1,33 @@
-//! The node registry; at start the server registers the node it embeds.
+//! The node registry: at start the server registers the node it embeds; platform
+//! administrators list nodes with their capacity and cordon or uncordon them.
 
 use chrono::{DateTime, Utc};
 use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
+use model::nodes::{NodeStatus, NodeView};
+use model::AppError;
+use sea_orm::sea_query::Expr;
+use sea_orm::{QuerySelect, TransactionTrait};
+
+use crate::access::model::{Kind, Permission, Resource};
+use crate::access::{not_found, parse_id};
+use crate::audit::{self, Action, Entry};
+use crate::auth::{show_time, Caller};
+use crate::compute::placement;
+use crate::entities::states::Desired;
 use crate::entities::{node, vm};
+use crate::{internal, Control};
 
 /// Name of the node embedded in every server.
 pub const LOCAL_NODE: &str = "local";
+
+/// vCPUs handed out per 100 host CPUs: 16 per CPU, OpenStack Nova's long-standing
+/// `cpu_allocation_ratio` (test guests idle; an operator lowers it for busy ones).
+pub const DEFAULT_CPU_OVERCOMMIT_PCT: i32 = 1600;
+/// Memory is not overcommitted unless an operator says so.
+pub const DEFAULT_MEMORY_OVERCOMMIT_PCT: i32 = 100;
 
 /// Registers the embedded node once (safe on every start and from several instances) and
 /// returns its id.
@@ -25,6 +41,10 @@ pub async fn ensure_local_node(db: &DatabaseConnection, now: DateTime<Utc>) -> R
         memory_mb: Set(host_memory_mb()),
         created_at: Set(now),
         region: Set(LOCAL_NODE.to_owned()),
+        cordoned: Set(false),
+        cpu_overcommit_pct: Set(DEFAULT_CPU_OVERCOMMIT_PCT),
+        memory_overcommit_pct: Set(DEFAULT_MEMORY_OVERCOMMIT_PCT),
+        last_seen_at: Set(None),
     };
     node::Entity::insert(row)
         .on_conflict(
@@ -42,17 +62,95 @@ pub async fn ensure_local_node(db: &DatabaseConnection, now: DateTime<Utc>) -> R
         .ok_or_else(|| DbErr::RecordNotFound("the local node".into()))
 }
 
-/// Memory (MiB) that the VMs placed on `node` ask for, read through `conn` (inside the
-/// transaction that just inserted one, so the count includes it).
-pub(crate) async fn memory_in_use<C: ConnectionTrait>(conn: &C, node: Uuid) -> Result<i64, DbErr> {
-    let used: Option<Option<i64>> = vm::Entity::find()
-        .select_only()
-        .column_as(vm::Column::MemoryMb.sum(), "used")
-        .filter(vm::Column::NodeId.eq(node))
-        .into_tuple()
-        .one(conn)
-        .await?;
-    Ok(used.flatten().unwrap_or(0))
+impl Control {
+    /// Every node with its status, capacity and use (platform administrators).
+    pub async fn list_nodes(
+        &self,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<NodeView>, AppError> {
+        self.authorize(caller, Permission::ManageNodes, &Resource::platform())
+            .await?;
+        let fail = |e| internal("list nodes", e);
+        let rooms = placement::rooms(self.db(), None).await?;
+        let placed: Vec<(Option<Uuid>, i64)> = vm::Entity::find()
+            .select_only()
+            .column(vm::Column::NodeId)
+            .column_as(vm::Column::Id.count(), "vms")
+            .filter(vm::Column::DesiredState.ne(Desired::Deleted.as_str()))
+            .group_by(vm::Column::NodeId)
+            .into_tuple()
+            .all(self.db())
+            .await
+            .map_err(fail)?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(rooms
+            .iter()
+            .map(|r| NodeView {
+                id: r.node.id.to_string(),
+                name: r.node.name.clone(),
+                region: r.node.region.clone(),
+                is_local: r.node.is_local,
+                status: status(&r.node, now),
+                cpus: u32::try_from(r.node.cpu_count).unwrap_or(0),
+                vcpu_capacity: count(r.cpu_capacity()),
+                vcpus_used: count(r.used_cpus),
+                memory_capacity_mb: count(r.memory_capacity()),
+                memory_used_mb: count(r.used_memory_mb),
+                vms: placed
+                    .iter()
+                    .find(|(id, _)| *id == Some(r.node.id))
+                    .map_or(0, |(_, n)| count(*n)),
+                last_seen: r.node.last_seen_at.map(show_time),
+            })
+            .collect())
+    }
+
+    /// Cordons a node (it takes no new VMs; its VMs stay) or lets it take VMs again.
+    pub async fn set_node_cordoned(
+        &self,
+        caller: &Caller,
+        node_id: &str,
+        cordoned: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let id = parse_id(node_id, Kind::Node)?;
+        let action = if cordoned {
+            Action::NodeCordon
+        } else {
+            Action::NodeUncordon
+        };
+        let allowed = self
+            .authorize_action(caller, Permission::ManageNodes, &Resource::platform(), action)
+            .await?;
+        let fail = |e| internal("cordon node", e);
+        let txn = self.db().begin().await.map_err(fail)?;
+        let done = node::Entity::update_many()
+            .col_expr(node::Column::Cordoned, Expr::value(cordoned))
+            .filter(node::Column::Id.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(fail)?;
+        if done.rows_affected == 0 {
+            return Err(not_found(Kind::Node));
+        }
+        let entry = Entry::new(action, &Resource::new(Kind::Node, id));
+        audit::record_success(&txn, &allowed, caller, entry, now).await?;
+        txn.commit().await.map_err(fail)?;
+        tracing::info!(node = %id, cordoned, by = %caller.username, "node cordon changed");
+        Ok(())
+    }
+}
+
+/// What the Nodes page says of a node.
+fn status(node: &node::Model, now: DateTime<Utc>) -> NodeStatus {
+    if !placement::reachable(node, now) {
+        NodeStatus::Unreachable
+    } else if node.cordoned {
+        NodeStatus::Cordoned
+    } else {
+        NodeStatus::Ready
+    }
 }
 
 fn host_cpus() -> i32 {

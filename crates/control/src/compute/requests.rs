@@ -20,12 +20,39 @@ use crate::access::Authorized;
 use crate::audit::Action;
 use crate::audit::{self, Entry};
 use crate::auth::Caller;
+use crate::compute::placement::{self, Ask};
 use crate::compute::reconcile::event;
+use crate::orgs::quotas::{self, Claim};
 use crate::entities::states::{Desired, OperationKind};
 use crate::entities::{image, vm};
 use crate::locking::lock_row;
 use crate::operations::queue::{self, NewOperation};
 use crate::{internal, Control};
+
+/// Checks, inside `txn`, that a VM about to run again fits on its node (where its disk is) and
+/// in its organization's quotas.
+async fn make_room(
+    txn: &DatabaseTransaction,
+    row: &vm::Model,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let ask = Ask {
+        cpus: i64::from(row.cpu_count),
+        memory_mb: i64::from(row.memory_mb),
+        except: Some(row.id),
+        reserve: true,
+        ..Ask::default()
+    };
+    if let Some(node) = row.node_id {
+        placement::check_node(txn, node, &ask, now).await?;
+    }
+    let claim = Claim {
+        vcpus: ask.cpus,
+        memory_mb: ask.memory_mb,
+        ..Claim::default()
+    };
+    quotas::check(txn, row.organization_id, &claim).await
+}
 
 /// The permission an action needs. Pausing is a kind of stopping, resuming of starting.
 pub fn action_permission(action: VmAction) -> Permission {
@@ -142,6 +169,9 @@ impl Control {
                 observed.label().to_lowercase(),
                 action.as_str()
             )));
+        }
+        if !row.desired_state.holds_room() && desired_after(action).holds_room() {
+            make_room(&txn, &row, now).await?;
         }
         self.request(
             &txn,

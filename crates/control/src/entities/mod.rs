@@ -10,6 +10,7 @@ pub mod node;
 pub mod operation;
 pub mod organization;
 pub mod passkey;
+pub mod quota;
 pub mod relation_tuple;
 pub mod service;
 pub mod service_config;

@@ -16,6 +16,14 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The label services name to run here.
     pub region: String,
+    /// Takes no new VMs (its running ones stay).
+    pub cordoned: bool,
+    /// What placement may hand out, in percent of the node's CPUs and memory (400: four vCPUs
+    /// per CPU; 100: no memory overcommit).
+    pub cpu_overcommit_pct: i32,
+    pub memory_overcommit_pct: i32,
+    /// The node's last heartbeat (the embedded node is always in reach).
+    pub last_seen_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

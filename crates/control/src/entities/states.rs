@@ -27,6 +27,14 @@ impl Desired {
             Self::Deleted => "deleted",
         }
     }
+
+    /// The states whose VMs hold CPU and memory on their node (a QEMU that should be alive).
+    pub const HOLDING_ROOM: [Desired; 2] = [Desired::Running, Desired::Paused];
+
+    /// Whether a VM asked to be in this state holds CPU and memory on its node.
+    pub fn holds_room(self) -> bool {
+        Self::HOLDING_ROOM.contains(&self)
+    }
 }
 
 /// What an operation does (`operations.kind`); the area before the dot runs it.

@@ -4,6 +4,7 @@
 //! transaction as any row they go with. Changes take a write lock on the organization's row
 //! first, so two concurrent changes cannot both remove the last owner.
 mod members;
+pub(crate) mod quotas;
 
 use std::collections::HashMap;
 

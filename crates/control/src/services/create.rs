@@ -1,5 +1,6 @@
-//! Creating a service: checked spec, region, image and first configuration, then its row,
-//! first configuration version, grants, first deployment and audit row in one transaction.
+//! Creating a service: checked spec, region, image and first configuration, then, in one
+//! transaction, the organization's service quota, its row, first configuration version,
+//! grants, first deployment and audit row.
 
 use chrono::{DateTime, Utc};
 use model::services::{validate_shape, DeploymentKind, NewService, ServiceSummary};
@@ -18,6 +19,7 @@ use crate::audit::{self, Entry};
 use crate::auth::Caller;
 use crate::entities::states::Desired;
 use crate::entities::{node, organization, service};
+use crate::orgs::quotas::{self, Claim};
 use crate::{internal, Control};
 
 impl Control {
@@ -58,6 +60,12 @@ impl Control {
             .ok_or_else(|| not_found(Kind::Organization))?;
 
         let txn = self.db().begin().await.map_err(fail)?;
+        // Its replicas count against the quotas as the rollout places them.
+        let claim = Claim {
+            services: 1,
+            ..Claim::default()
+        };
+        quotas::check(&txn, org_id, &claim).await?;
         let id = Uuid::new_v4();
         let row = new_row(id, name, org_id, &region, img.id, new, now)
             .insert(&txn)

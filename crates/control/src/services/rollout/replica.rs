@@ -1,4 +1,5 @@
-//! A rollout's replica steps: a new replica's row and grants (with room on the node), booting
+//! A rollout's replica steps: a new replica's row and grants (placed on a node with room, away
+//! from its siblings, within the organization's quotas), booting
 //! it and checking its configuration arrived, recording its state, and removing it.
 
 use chrono::{DateTime, Utc};
@@ -18,7 +19,10 @@ use crate::compute::reconcile::{
     db_error, driver_error, driver_public, event, BOOT_TIMEOUT, STOP_GRACE,
 };
 use crate::entities::states::{Desired, LogLevel};
-use crate::entities::{node, service, vm};
+use crate::compute::placement::{self, Ask};
+use crate::entities::{service, vm};
+use crate::orgs::quotas::{self, Claim};
+use model::AppError;
 use crate::operations::OpError;
 
 use super::{transient, Rollout};
@@ -120,32 +124,37 @@ impl Rollout<'_> {
     }
 
     /// The replica's row, grants and first timeline line, in one transaction that also
-    /// checks the node has memory for it.
+    /// places it on a node with room, within its organization's quotas.
     async fn insert_replica(&self) -> Result<vm::Model, OpError> {
         let svc = &self.svc;
         let now = self.control.now();
         let txn = self.control.db().begin().await.map_err(db_error)?;
-        let name = free_name(&txn, svc).await?;
-        let node = node::Entity::find()
-            .filter(node::Column::Region.eq(svc.region.clone()))
-            .one(&txn)
+        // Placement locks the nodes first, so concurrent placements see each other.
+        let ask = Ask {
+            region: Some(svc.region.clone()),
+            cpus: i64::from(svc.cpu_count),
+            memory_mb: i64::from(svc.memory_mb),
+            avoid: sibling_nodes(&txn, svc.id).await?,
+            reserve: true,
+            ..Ask::default()
+        };
+        let node = placement::place(&txn, &ask, now).await.map_err(refused)?;
+        let claim = Claim {
+            vcpus: ask.cpus,
+            memory_mb: ask.memory_mb,
+            disk_gb: 1,
+            vms: 1,
+            services: 0,
+        };
+        quotas::check(&txn, svc.organization_id, &claim)
             .await
-            .map_err(db_error)?
-            .ok_or_else(|| OpError::Permanent(format!("no node is in region {}", svc.region)))?;
+            .map_err(refused)?;
+        let name = free_name(&txn, svc).await?;
         let id = Uuid::new_v4();
         let row = replica_row(id, &name, svc, node.id, now)
             .insert(&txn)
             .await
             .map_err(db_error)?;
-        let used = crate::compute::nodes::memory_in_use(&txn, node.id)
-            .await
-            .map_err(db_error)?;
-        if used > node.memory_mb {
-            return Err(OpError::Permanent(format!(
-                "node {} has no memory left for another replica of {} MiB",
-                node.name, svc.memory_mb
-            )));
-        }
         // A replica belongs to its service, never to the person who asked for the rollout.
         let res = Resource::vm(id);
         let grants = replica_grants(&res, svc);
@@ -171,6 +180,29 @@ impl Rollout<'_> {
         .map_err(transient)?;
         txn.commit().await.map_err(db_error)?;
         Ok(row)
+    }
+}
+
+/// The nodes that run the service's other replicas (not deleted).
+async fn sibling_nodes(txn: &DatabaseTransaction, service: Uuid) -> Result<Vec<Uuid>, OpError> {
+    let nodes: Vec<Option<Uuid>> = vm::Entity::find()
+        .select_only()
+        .column(vm::Column::NodeId)
+        .filter(vm::Column::ServiceId.eq(service))
+        .filter(vm::Column::DesiredState.ne(Desired::Deleted.as_str()))
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(db_error)?;
+    Ok(nodes.into_iter().flatten().collect())
+}
+
+/// A placement or quota refusal ends the step for good, with its reason; anything else is
+/// worth a retry.
+fn refused(e: AppError) -> OpError {
+    match e {
+        AppError::Conflict(why) => OpError::Permanent(why),
+        other => transient(other),
     }
 }
 
