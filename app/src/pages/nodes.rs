@@ -31,15 +31,24 @@ pub fn NodesPage() -> impl IntoView {
 }
 
 #[component]
-fn NodeRow(n: NodeView, cordon: Action<(String, bool), Result<(), model::AppError>>) -> impl IntoView {
+fn NodeRow(
+    n: NodeView,
+    cordon: Action<(String, bool), Result<(), model::AppError>>,
+) -> impl IntoView {
     let badge = match n.status {
-        NodeStatus::Ready => "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300",
+        NodeStatus::Ready => {
+            "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
+        }
         NodeStatus::Cordoned => "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
         NodeStatus::Unreachable => "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
     };
     let cordoned = n.status == NodeStatus::Cordoned;
     let id = n.id.clone();
-    let seen = n.last_seen.clone().map(|t| format!("last seen {t}")).unwrap_or_else(|| "embedded in the control plane".into());
+    let seen = n
+        .last_seen
+        .clone()
+        .map(|t| format!("last seen {t}"))
+        .unwrap_or_else(|| "embedded in the control plane".into());
     view! {
         <tr data-testid="node-row" data-name=n.name.clone()>
             <td class="py-2"><div class="font-medium">{n.name.clone()}</div><div class="text-xs text-slate-500">{seen}</div></td>

@@ -73,9 +73,17 @@ async fn stopped_vms_hold_no_room_and_refusals_say_what_is_left() {
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
 
     // Two stopped 3 GiB VMs fit a 4 GiB node: neither holds memory while stopped.
-    let a = c.create_vm(&ann, &vm(&org.id, "a", 3072, false), now).await.unwrap();
-    c.create_vm(&ann, &vm(&org.id, "b", 3072, false), now).await.unwrap();
-    let running = c.create_vm(&ann, &vm(&org.id, "c", 3072, true), now).await.unwrap();
+    let a = c
+        .create_vm(&ann, &vm(&org.id, "a", 3072, false), now)
+        .await
+        .unwrap();
+    c.create_vm(&ann, &vm(&org.id, "b", 3072, false), now)
+        .await
+        .unwrap();
+    let running = c
+        .create_vm(&ann, &vm(&org.id, "c", 3072, true), now)
+        .await
+        .unwrap();
     let refused = conflict(c.create_vm(&ann, &vm(&org.id, "d", 2048, true), now).await);
     assert_eq!(
         refused,
@@ -83,13 +91,23 @@ async fn stopped_vms_hold_no_room_and_refusals_say_what_is_left() {
     );
     // A stopped VM bigger than any node could ever run is refused as well.
     let never = conflict(c.create_vm(&ann, &vm(&org.id, "e", 8192, false), now).await);
-    assert_eq!(never, "No node has 1 vCPU and 8 GiB in all: local has 4 GiB in all.");
+    assert_eq!(
+        never,
+        "No node has 1 vCPU and 8 GiB in all: local has 4 GiB in all."
+    );
 
     // Starting a stopped VM needs room on its own node, where its disk is.
     let start = conflict(c.vm_action(&ann, &a.id, VmAction::Start, now).await);
-    assert!(start.starts_with("Its node cannot run it now: local has 1 GiB free"), "{start}");
-    c.vm_action(&ann, &running.id, VmAction::Stop, now).await.unwrap();
-    c.vm_action(&ann, &a.id, VmAction::Start, now).await.unwrap();
+    assert!(
+        start.starts_with("Its node cannot run it now: local has 1 GiB free"),
+        "{start}"
+    );
+    c.vm_action(&ann, &running.id, VmAction::Stop, now)
+        .await
+        .unwrap();
+    c.vm_action(&ann, &a.id, VmAction::Start, now)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -119,7 +137,11 @@ async fn vms_land_by_region_and_skip_cordoned_and_unreachable_nodes() {
     let mut eu = vm(&org.id, "eu-1", 1024, true);
     eu.region = Some("eu".into());
     let first = c.create_vm(&ann, &eu, now).await.unwrap();
-    assert_eq!(node_of(first.id).await, big, "the node with most free memory");
+    assert_eq!(
+        node_of(first.id).await,
+        big,
+        "the node with most free memory"
+    );
 
     node::Entity::update_many()
         .col_expr(node::Column::Cordoned, Expr::value(true))
@@ -129,7 +151,11 @@ async fn vms_land_by_region_and_skip_cordoned_and_unreachable_nodes() {
         .unwrap();
     eu.name = "eu-2".into();
     let second = c.create_vm(&ann, &eu, now).await.unwrap();
-    assert_eq!(node_of(second.id).await, small, "cordoned nodes take nothing new");
+    assert_eq!(
+        node_of(second.id).await,
+        small,
+        "cordoned nodes take nothing new"
+    );
     eu.name = "eu-3".into();
     eu.memory_mb = 2048;
     assert_eq!(
@@ -144,7 +170,10 @@ async fn vms_land_by_region_and_skip_cordoned_and_unreachable_nodes() {
         "No node in region `us` has 1 vCPU and 128 MiB free: us-gone is unreachable."
     );
     us.region = Some("ap".into());
-    assert_eq!(conflict(c.create_vm(&ann, &us, now).await), "No node is in region `ap`.");
+    assert_eq!(
+        conflict(c.create_vm(&ann, &us, now).await),
+        "No node is in region `ap`."
+    );
 }
 
 #[tokio::test]
@@ -156,13 +185,15 @@ async fn twenty_concurrent_creates_never_oversubscribe_a_node() {
     size_local(&c, 16, 4096).await;
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    let creates: Vec<_> = (0..20).map(|i| {
-        let (c, ann, org) = (c.clone(), ann.clone(), org.id.clone());
-        tokio::spawn(async move {
-            c.create_vm(&ann, &vm(&org, &format!("vm-{i}"), 512, true), Utc::now())
-                .await
+    let creates: Vec<_> = (0..20)
+        .map(|i| {
+            let (c, ann, org) = (c.clone(), ann.clone(), org.id.clone());
+            tokio::spawn(async move {
+                c.create_vm(&ann, &vm(&org, &format!("vm-{i}"), 512, true), Utc::now())
+                    .await
+            })
         })
-    }).collect();
+        .collect();
     let mut made = 0;
     for task in creates {
         match task.await.unwrap() {
@@ -172,7 +203,10 @@ async fn twenty_concurrent_creates_never_oversubscribe_a_node() {
         }
     }
     assert_eq!(made, 8, "4 GiB holds exactly eight 512 MiB VMs");
-    let placed = control::entities::vm::Entity::find().all(db(&c)).await.unwrap();
+    let placed = control::entities::vm::Entity::find()
+        .all(db(&c))
+        .await
+        .unwrap();
     let memory: i32 = placed.iter().map(|v| v.memory_mb).sum();
     assert_eq!((placed.len(), memory), (8, 4096));
 }
@@ -201,22 +235,41 @@ async fn quotas_are_set_by_administrators_and_refuse_naming_the_quota() {
     two.cpu_count = 2;
     c.create_vm(&ann, &two, now).await.unwrap();
     assert_eq!(
-        conflict(c.create_vm(&ann, &vm(&org.id, "more", 256, true), now).await),
+        conflict(
+            c.create_vm(&ann, &vm(&org.id, "more", 256, true), now)
+                .await
+        ),
         "The organization's vCPU quota is 2: 2 in use, and this needs 1 more. \
          A platform administrator can raise it."
     );
     // Stopped VMs take no vCPUs, but they count as VMs.
-    c.create_vm(&ann, &vm(&org.id, "s1", 256, false), now).await.unwrap();
-    let s2 = c.create_vm(&ann, &vm(&org.id, "s2", 256, false), now).await.unwrap();
+    c.create_vm(&ann, &vm(&org.id, "s1", 256, false), now)
+        .await
+        .unwrap();
+    let s2 = c
+        .create_vm(&ann, &vm(&org.id, "s2", 256, false), now)
+        .await
+        .unwrap();
     let vms = conflict(c.create_vm(&ann, &vm(&org.id, "s3", 256, false), now).await);
-    assert!(vms.starts_with("The organization's VM quota is 3: 3 in use"), "{vms}");
+    assert!(
+        vms.starts_with("The organization's VM quota is 3: 3 in use"),
+        "{vms}"
+    );
     let start = conflict(c.vm_action(&ann, &s2.id, VmAction::Start, now).await);
-    assert!(start.starts_with("The organization's vCPU quota is 2"), "{start}");
+    assert!(
+        start.starts_with("The organization's vCPU quota is 2"),
+        "{start}"
+    );
 
     let panel = c.org_quota(&ann, &org.id).await.unwrap();
     assert_eq!(panel.quota, limits);
     assert_eq!(
-        (panel.usage.vcpus, panel.usage.memory_mb, panel.usage.vms, panel.usage.disk_gb),
+        (
+            panel.usage.vcpus,
+            panel.usage.memory_mb,
+            panel.usage.vms,
+            panel.usage.disk_gb
+        ),
         (2, 256, 3, 3)
     );
     assert!(!panel.can_edit);
@@ -227,7 +280,16 @@ async fn quotas_are_set_by_administrators_and_refuse_naming_the_quota() {
         Err(AppError::NotFound(_))
     ));
     assert!(matches!(
-        c.set_org_quota(&root, &org.id, &Quota { vms: Some(2_000_000_000), ..Quota::default() }, now).await,
+        c.set_org_quota(
+            &root,
+            &org.id,
+            &Quota {
+                vms: Some(2_000_000_000),
+                ..Quota::default()
+            },
+            now
+        )
+        .await,
         Err(AppError::Invalid(_))
     ));
 }
@@ -241,8 +303,12 @@ async fn administrators_see_nodes_with_their_use_and_cordon_them() {
     let root = caller(&c, "root", true).await;
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
-    c.create_vm(&ann, &vm(&org.id, "on", 1024, true), now).await.unwrap();
-    c.create_vm(&ann, &vm(&org.id, "off", 2048, false), now).await.unwrap();
+    c.create_vm(&ann, &vm(&org.id, "on", 1024, true), now)
+        .await
+        .unwrap();
+    c.create_vm(&ann, &vm(&org.id, "off", 2048, false), now)
+        .await
+        .unwrap();
     add_node(&c, "far", "eu", 4096, 60).await;
 
     let nodes = c.list_nodes(&root, now).await.unwrap();
@@ -251,27 +317,43 @@ async fn administrators_see_nodes_with_their_use_and_cordon_them() {
     let local = &nodes[1];
     assert_eq!(local.status, model::nodes::NodeStatus::Ready);
     assert_eq!(
-        (local.vcpu_capacity, local.vcpus_used, local.memory_capacity_mb, local.memory_used_mb, local.vms),
+        (
+            local.vcpu_capacity,
+            local.vcpus_used,
+            local.memory_capacity_mb,
+            local.memory_used_mb,
+            local.vms
+        ),
         (4, 1, 8192, 1024, 2)
     );
     assert_eq!(nodes[0].status, model::nodes::NodeStatus::Unreachable);
-    assert!(matches!(c.list_nodes(&ann, now).await, Err(AppError::Forbidden(_))));
+    assert!(matches!(
+        c.list_nodes(&ann, now).await,
+        Err(AppError::Forbidden(_))
+    ));
     assert!(matches!(
         c.set_node_cordoned(&ann, &local.id, true, now).await,
         Err(AppError::Forbidden(_))
     ));
 
-    c.set_node_cordoned(&root, &local.id, true, now).await.unwrap();
+    c.set_node_cordoned(&root, &local.id, true, now)
+        .await
+        .unwrap();
     let status = c.list_nodes(&root, now).await.unwrap()[1].status;
     assert_eq!(status, model::nodes::NodeStatus::Cordoned);
     assert_eq!(
         conflict(c.create_vm(&ann, &vm(&org.id, "new", 128, true), now).await),
         "No node has 1 vCPU and 128 MiB free: far is unreachable, local is cordoned."
     );
-    c.set_node_cordoned(&root, &local.id, false, now).await.unwrap();
-    c.create_vm(&ann, &vm(&org.id, "new", 128, true), now).await.unwrap();
+    c.set_node_cordoned(&root, &local.id, false, now)
+        .await
+        .unwrap();
+    c.create_vm(&ann, &vm(&org.id, "new", 128, true), now)
+        .await
+        .unwrap();
     assert!(matches!(
-        c.set_node_cordoned(&root, &Uuid::new_v4().to_string(), true, now).await,
+        c.set_node_cordoned(&root, &Uuid::new_v4().to_string(), true, now)
+            .await,
         Err(AppError::NotFound(_))
     ));
 }

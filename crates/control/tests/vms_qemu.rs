@@ -280,7 +280,10 @@ async fn create_checks_the_spec_with_clear_messages() {
     {
         use sea_orm::{sea_query::Expr, EntityTrait};
         control::entities::node::Entity::update_many()
-            .col_expr(control::entities::node::Column::MemoryMb, Expr::value(8192i64))
+            .col_expr(
+                control::entities::node::Column::MemoryMb,
+                Expr::value(8192i64),
+            )
             .exec(control::testing::db(&c))
             .await
             .unwrap();

@@ -71,7 +71,9 @@ impl OrgQuota {
 pub fn validate_quota(q: &Quota) -> Result<(), String> {
     let all = [q.vcpus, q.memory_mb, q.disk_gb, q.vms, q.services];
     if all.iter().flatten().any(|&v| v > MAX_LIMIT) {
-        return Err(format!("A quota can be at most {MAX_LIMIT}; leave it empty for no limit."));
+        return Err(format!(
+            "A quota can be at most {MAX_LIMIT}; leave it empty for no limit."
+        ));
     }
     Ok(())
 }
@@ -96,7 +98,15 @@ mod tests {
         assert_eq!(parse_limit("VMs", " "), Ok(None));
         assert_eq!(parse_limit("VMs", "12"), Ok(Some(12)));
         assert!(parse_limit("VMs", "-1").is_err());
-        assert!(validate_quota(&Quota { vms: Some(MAX_LIMIT + 1), ..Quota::default() }).is_err());
-        assert!(validate_quota(&Quota { vms: Some(3), ..Quota::default() }).is_ok());
+        assert!(validate_quota(&Quota {
+            vms: Some(MAX_LIMIT + 1),
+            ..Quota::default()
+        })
+        .is_err());
+        assert!(validate_quota(&Quota {
+            vms: Some(3),
+            ..Quota::default()
+        })
+        .is_ok());
     }
 }

@@ -40,14 +40,24 @@ fn QuotaBars(q: OrgQuota) -> impl IntoView {
 /// One quota: "6 of 8 vCPUs", and a bar that turns amber past 80 % and red when full.
 #[component]
 fn Bar(line: QuotaLine) -> impl IntoView {
-    let unit = if line.unit.is_empty() { String::new() } else { format!(" {}", line.unit) };
+    let unit = if line.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", line.unit)
+    };
     let text = match line.limit {
         Some(limit) => format!("{} of {limit}{unit}", line.used),
         None => format!("{}{unit}, no limit", line.used),
     };
     let pct = line
         .limit
-        .map(|l| if l == 0 { 100 } else { (line.used.saturating_mul(100) / l).min(100) })
+        .map(|l| {
+            if l == 0 {
+                100
+            } else {
+                (line.used.saturating_mul(100) / l).min(100)
+            }
+        })
         .unwrap_or(0);
     let color = match pct {
         100.. => "bg-red-500",
@@ -88,7 +98,13 @@ fn QuotaForm(
         ev.prevent_default();
         let read = |i: usize| parse_limit(fields[i].0, &fields[i].1.get_untracked());
         let parsed = (|| -> Result<Quota, String> {
-            Ok(Quota { vcpus: read(0)?, memory_mb: read(1)?, disk_gb: read(2)?, vms: read(3)?, services: read(4)? })
+            Ok(Quota {
+                vcpus: read(0)?,
+                memory_mb: read(1)?,
+                disk_gb: read(2)?,
+                vms: read(3)?,
+                services: read(4)?,
+            })
         })();
         match parsed {
             Ok(quota) => {

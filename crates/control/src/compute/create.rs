@@ -13,12 +13,12 @@ use crate::access::{not_found, tuples};
 use crate::audit::Action;
 use crate::audit::{self, Entry};
 use crate::auth::{show_time, Caller};
+use crate::compute::placement::{self, Ask};
 use crate::compute::reconcile::event;
 use crate::entities::states::{Desired, OperationKind};
-use crate::compute::placement::{self, Ask};
 use crate::entities::{node, organization, vm};
-use crate::orgs::quotas::{self, Claim};
 use crate::operations::queue::{self, NewOperation};
+use crate::orgs::quotas::{self, Claim};
 use crate::{internal, Control};
 
 impl Control {

@@ -121,7 +121,12 @@ impl Control {
             Action::NodeUncordon
         };
         let allowed = self
-            .authorize_action(caller, Permission::ManageNodes, &Resource::platform(), action)
+            .authorize_action(
+                caller,
+                Permission::ManageNodes,
+                &Resource::platform(),
+                action,
+            )
             .await?;
         let fail = |e| internal("cordon node", e);
         let txn = self.db().begin().await.map_err(fail)?;

@@ -11,7 +11,8 @@ use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::entities::states::Desired;
@@ -102,10 +103,18 @@ pub fn reachable(node: &node::Model, now: DateTime<Utc>) -> bool {
 
 /// The node for `ask` among `rooms`: one with room, away from its siblings when it can be,
 /// then the one with the most free memory; or a sentence saying why none fits.
-pub(crate) fn choose<'a>(rooms: &'a [Room], ask: &Ask, now: DateTime<Utc>) -> Result<&'a Room, String> {
+pub(crate) fn choose<'a>(
+    rooms: &'a [Room],
+    ask: &Ask,
+    now: DateTime<Utc>,
+) -> Result<&'a Room, String> {
     let in_region: Vec<&Room> = rooms
         .iter()
-        .filter(|r| ask.region.as_ref().is_none_or(|want| &r.node.region == want))
+        .filter(|r| {
+            ask.region
+                .as_ref()
+                .is_none_or(|want| &r.node.region == want)
+        })
         .collect();
     let where_ = match &ask.region {
         Some(region) => format!(" in region `{region}`"),
@@ -143,7 +152,10 @@ pub(crate) fn choose<'a>(rooms: &'a [Room], ask: &Ask, now: DateTime<Utc>) -> Re
 /// Locks every node's row for the rest of `txn` (placements run one after the other).
 async fn lock_nodes(txn: &DatabaseTransaction) -> Result<(), AppError> {
     node::Entity::update_many()
-        .col_expr(node::Column::Cordoned, Expr::col(node::Column::Cordoned).into())
+        .col_expr(
+            node::Column::Cordoned,
+            Expr::col(node::Column::Cordoned).into(),
+        )
         .exec(txn)
         .await
         .map_err(|e| internal("place vm", e))?;

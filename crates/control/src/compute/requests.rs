@@ -22,11 +22,11 @@ use crate::audit::{self, Entry};
 use crate::auth::Caller;
 use crate::compute::placement::{self, Ask};
 use crate::compute::reconcile::event;
-use crate::orgs::quotas::{self, Claim};
 use crate::entities::states::{Desired, OperationKind};
 use crate::entities::{image, vm};
 use crate::locking::lock_row;
 use crate::operations::queue::{self, NewOperation};
+use crate::orgs::quotas::{self, Claim};
 use crate::{internal, Control};
 
 /// Checks, inside `txn`, that a VM about to run again fits on its node (where its disk is) and

@@ -90,17 +90,45 @@ pub(crate) async fn check(
         .exec(txn)
         .await
         .map_err(fail)?;
-    let Some(limits) = quota::Entity::find_by_id(org).one(txn).await.map_err(fail)? else {
+    let Some(limits) = quota::Entity::find_by_id(org)
+        .one(txn)
+        .await
+        .map_err(fail)?
+    else {
         return Ok(());
     };
     let used = usage(txn, org).await.map_err(fail)?;
     let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     let lines: [(&str, Option<i64>, i64, i64, Unit); 5] = [
-        ("vCPU", limits.vcpus, as_i64(used.vcpus), claim.vcpus, unit_count),
-        ("memory", limits.memory_mb, as_i64(used.memory_mb), claim.memory_mb, show_mib),
-        ("disk", limits.disk_gb, as_i64(used.disk_gb), claim.disk_gb, gib),
+        (
+            "vCPU",
+            limits.vcpus,
+            as_i64(used.vcpus),
+            claim.vcpus,
+            unit_count,
+        ),
+        (
+            "memory",
+            limits.memory_mb,
+            as_i64(used.memory_mb),
+            claim.memory_mb,
+            show_mib,
+        ),
+        (
+            "disk",
+            limits.disk_gb,
+            as_i64(used.disk_gb),
+            claim.disk_gb,
+            gib,
+        ),
         ("VM", limits.vms, as_i64(used.vms), claim.vms, unit_count),
-        ("service", limits.services, as_i64(used.services), claim.services, unit_count),
+        (
+            "service",
+            limits.services,
+            as_i64(used.services),
+            claim.services,
+            unit_count,
+        ),
     ];
     for (name, limit, used, asked, show) in lines {
         if let Some(limit) = limit {
@@ -149,7 +177,11 @@ impl Control {
             .map_err(fail)?;
         let usage = usage(self.db(), id).await.map_err(fail)?;
         let can_edit = self
-            .can(Some(caller), Permission::ManageQuotas, &Resource::platform())
+            .can(
+                Some(caller),
+                Permission::ManageQuotas,
+                &Resource::platform(),
+            )
             .await?;
         let quota = row
             .map(|q| Quota {

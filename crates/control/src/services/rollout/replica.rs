@@ -15,15 +15,15 @@ use super::super::replica_grants;
 use crate::access::model::Resource;
 use crate::access::tuples;
 use crate::access::Authorized;
+use crate::compute::placement::{self, Ask};
 use crate::compute::reconcile::{
     db_error, driver_error, driver_public, event, BOOT_TIMEOUT, STOP_GRACE,
 };
 use crate::entities::states::{Desired, LogLevel};
-use crate::compute::placement::{self, Ask};
 use crate::entities::{service, vm};
+use crate::operations::OpError;
 use crate::orgs::quotas::{self, Claim};
 use model::AppError;
-use crate::operations::OpError;
 
 use super::{transient, Rollout};
 
