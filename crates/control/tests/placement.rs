@@ -65,8 +65,8 @@ fn conflict(r: Result<impl std::fmt::Debug, AppError>) -> String {
 
 #[tokio::test]
 async fn stopped_vms_hold_no_room_and_refusals_say_what_is_left() {
-    let db = TestDb::new().await;
-    let c = db.control().await;
+    let test_db = TestDb::new().await;
+    let c = test_db.control().await;
     let now = Utc::now();
     size_local(&c, 2, 4096).await;
     let ann = caller(&c, "ann", false).await;
@@ -112,8 +112,8 @@ async fn stopped_vms_hold_no_room_and_refusals_say_what_is_left() {
 
 #[tokio::test]
 async fn vms_land_by_region_and_skip_cordoned_and_unreachable_nodes() {
-    let db = TestDb::new().await;
-    let c = db.control().await;
+    let test_db = TestDb::new().await;
+    let c = test_db.control().await;
     let now = Utc::now();
     let ann = caller(&c, "ann", false).await;
     let org = c.create_organization(&ann, "acme", now).await.unwrap();
@@ -178,8 +178,8 @@ async fn vms_land_by_region_and_skip_cordoned_and_unreachable_nodes() {
 
 #[tokio::test]
 async fn twenty_concurrent_creates_never_oversubscribe_a_node() {
-    let db = TestDb::new().await;
-    let c = db.control().await;
+    let test_db = TestDb::new().await;
+    let c = test_db.control().await;
     let now = Utc::now();
     // CPUs to spare: memory is what runs out.
     size_local(&c, 16, 4096).await;
@@ -213,8 +213,8 @@ async fn twenty_concurrent_creates_never_oversubscribe_a_node() {
 
 #[tokio::test]
 async fn quotas_are_set_by_administrators_and_refuse_naming_the_quota() {
-    let db = TestDb::new().await;
-    let c = db.control().await;
+    let test_db = TestDb::new().await;
+    let c = test_db.control().await;
     let now = Utc::now();
     size_local(&c, 4, 16384).await;
     let root = caller(&c, "root", true).await;
@@ -296,8 +296,8 @@ async fn quotas_are_set_by_administrators_and_refuse_naming_the_quota() {
 
 #[tokio::test]
 async fn administrators_see_nodes_with_their_use_and_cordon_them() {
-    let db = TestDb::new().await;
-    let c = db.control().await;
+    let test_db = TestDb::new().await;
+    let c = test_db.control().await;
     let now = Utc::now();
     size_local(&c, 4, 8192).await;
     let root = caller(&c, "root", true).await;

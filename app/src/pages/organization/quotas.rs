@@ -49,15 +49,10 @@ fn Bar(line: QuotaLine) -> impl IntoView {
         Some(limit) => format!("{} of {limit}{unit}", line.used),
         None => format!("{}{unit}, no limit", line.used),
     };
+    // A limit of 0 is full from the start.
     let pct = line
         .limit
-        .map(|l| {
-            if l == 0 {
-                100
-            } else {
-                (line.used.saturating_mul(100) / l).min(100)
-            }
-        })
+        .map(|l| line.used.saturating_mul(100).checked_div(l).map_or(100, |p| p.min(100)))
         .unwrap_or(0);
     let color = match pct {
         100.. => "bg-red-500",

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use model::vms::{validate_spec, validate_vm_name, NewVm, VmState, VmSummary};
 use model::AppError;
 use sea_orm::prelude::Uuid;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QuerySelect, TransactionTrait,
+};
 
 use crate::access::model::{Kind, Permission, Resource};
 use crate::access::parse_id;
