@@ -52,7 +52,12 @@ fn Bar(line: QuotaLine) -> impl IntoView {
     // A limit of 0 is full from the start.
     let pct = line
         .limit
-        .map(|l| line.used.saturating_mul(100).checked_div(l).map_or(100, |p| p.min(100)))
+        .map(|l| {
+            line.used
+                .saturating_mul(100)
+                .checked_div(l)
+                .map_or(100, |p| p.min(100))
+        })
         .unwrap_or(0);
     let color = match pct {
         100.. => "bg-red-500",
