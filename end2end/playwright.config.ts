@@ -43,6 +43,7 @@ export default defineConfig({
     stderr: 'pipe',
     env: {
       STRATA_LISTEN: `127.0.0.1:${PORT}`,
+      STRATA_AGENT_LISTEN: `127.0.0.1:${PORT + 1}`,
       STRATA_PUBLIC_URL: `http://localhost:${PORT}`,
       STRATA_DATA_DIR: DATA,
       STRATA_SITE_ROOT: path.join(ROOT, 'target', 'site'),

@@ -53,6 +53,8 @@ pub struct Live {
     pub log: RwSignal<Option<(String, DeploymentLogLine)>>,
     /// Goes up when an audit row the person may see was written.
     pub audit: RwSignal<u64>,
+    /// Goes up when a node changed (platform administrators only).
+    pub nodes: RwSignal<u64>,
 }
 
 impl Live {
@@ -65,6 +67,7 @@ impl Live {
             metrics: RwSignal::new(None),
             log: RwSignal::new(None),
             audit: RwSignal::new(0),
+            nodes: RwSignal::new(0),
         }
     }
 }
@@ -122,6 +125,9 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
         LiveEvent::Audit { .. } => {
             live.audit.try_update(|n| *n += 1);
         }
+        LiveEvent::NodeUpdate { .. } => {
+            live.nodes.try_update(|n| *n += 1);
+        }
         // The first greeting finds the page freshly loaded; a later one is a reconnection,
         // after which (like after a missed stretch or a grant change) whatever is shown is
         // refetched.
@@ -133,6 +139,7 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
             live.services.try_update(|n| *n += 1);
             live.operations.try_update(|n| *n += 1);
             live.audit.try_update(|n| *n += 1);
+            live.nodes.try_update(|n| *n += 1);
         }
     }
 }

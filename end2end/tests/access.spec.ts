@@ -1,7 +1,15 @@
 // Two people with passkeys share an organization and see exactly what the schema allows them;
 // the Access panel explains grants and refusals; removing a member hides everything at once.
 import { test, expect } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { addAuthenticator, createOrg, createVm, hydrated, signUp, uniqueName, watchErrors } from './support';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+// The first account of the run (Ann, below) is the platform administrator; the second test
+// signs in as her with the session the first one kept.
+const ADMIN_STATE = path.join(ROOT, 'target', 'e2e-results', 'admin-state.json');
+test.describe.configure({ mode: 'serial' });
 
 test('an owner adds a member, both see the VM as the schema says, removal hides it', async ({ browser }) => {
   const annContext = await browser.newContext();
@@ -86,6 +94,47 @@ test('an owner adds a member, both see the VM as the schema says, removal hides 
   await expect(bob.getByRole('alert')).toHaveText('Only organization owners and platform administrators can see the audit log.');
 
   expect(errors.filter((e) => !e.includes('404') && !e.includes('Failed to load resource'))).toEqual([]);
+  await annContext.storageState({ path: ADMIN_STATE });
   await annContext.close();
   await bobContext.close();
+});
+
+test('the administrator adds a host with the pasted command, sees it link, go unreachable and removes it', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const context = await browser.newContext({ storageState: ADMIN_STATE });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto('/admin/nodes');
+  await hydrated(page);
+  const name = `e2e-${Date.now().toString(36)}`;
+  await page.getByTestId('node-add-name').fill(name);
+  await page.getByTestId('node-add').click();
+  const command = (await page.getByTestId('join-command').textContent()) ?? '';
+  expect(command).toContain('strata agent --token strata-join-1.');
+  const row = page.locator(`[data-testid=node-row][data-name="${name}"]`);
+  await expect(row.getByTestId('node-status')).toHaveText('Waiting to join');
+
+  // The pasted command, with this run's binary, region and data directory.
+  const args = command.trim().split(/\s+/).slice(1);
+  const set = (flag: string, value: string) => { args[args.indexOf(flag) + 1] = value; };
+  set('--region', 'e2e');
+  set('--data-dir', path.join(ROOT, 'target', 'e2e-data', `agent-${name}`));
+  const agent = spawn(path.join(ROOT, 'target', 'release', 'strata'), [...args, '--log', 'warn'], { stdio: 'ignore' });
+  try {
+    // Linked: its capacity shows; joined hosts stay cordoned while VMs run on the embedded node.
+    await expect(row.getByTestId('node-status')).toHaveText('Cordoned', { timeout: 30_000 });
+    await expect(row.getByTestId('node-cpus')).toContainText('CPUs)');
+    await expect(row.getByTestId('node-region')).toHaveText('e2e');
+    await expect(row.getByTestId('node-seen')).toContainText('last seen');
+
+    // The host dies: the page says so by itself within 15 s of its last heartbeat.
+    agent.kill('SIGKILL');
+    await expect(row.getByTestId('node-status')).toHaveText('Unreachable', { timeout: 25_000 });
+  } finally {
+    agent.kill('SIGKILL');
+  }
+  await row.getByTestId('node-remove').click();
+  await expect(row).toHaveCount(0);
+  expect(errors).toEqual([]);
+  await context.close();
 });

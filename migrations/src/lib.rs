@@ -12,6 +12,7 @@ mod m20261122_000005_compute;
 mod m20261122_000006_services;
 mod m20261122_000007_session_verified;
 mod m20261203_000008_placement;
+mod m20261204_000009_agents;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_services::Migration),
             Box::new(m20261122_000007_session_verified::Migration),
             Box::new(m20261203_000008_placement::Migration),
+            Box::new(m20261204_000009_agents::Migration),
         ]
     }
 }

@@ -38,6 +38,24 @@ pub enum Command {
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run this host as a node of a control plane: join it once with a token, then keep a
+    /// link to it (dialing out over TLS) and report this host's inventory and heartbeats.
+    Agent(AgentArgs),
+}
+
+/// `strata agent ...`
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct AgentArgs {
+    /// The join token from the control plane's Nodes page (needed only the first time; the
+    /// node's identity is kept in `<data-dir>/agent`).
+    #[arg(long, env = "STRATA_JOIN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The region this node serves (VMs and services ask for one).
+    #[arg(long, env = "STRATA_REGION", default_value = "default")]
+    pub region: String,
+    /// A label for placement, `key=value`; repeat for more.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
 }
 
 /// Where `strata authz` asks: this installation's database (the default), or a running
@@ -190,6 +208,13 @@ pub struct Config {
         global = true
     )]
     pub ready_image: PathBuf,
+    /// Where agents of other hosts dial in (TLS); `off` to take no agents.
+    #[arg(long, env = "STRATA_AGENT_LISTEN", default_value = "127.0.0.1:7443", global = true, value_parser = AgentListen::parse)]
+    pub agent_listen: AgentListen,
+    /// The address agents are told to dial, `wss://host:port` (default: the agent listener's
+    /// address, or the public URL's host with its port when it listens on every address).
+    #[arg(long, env = "STRATA_AGENT_URL", global = true, value_parser = parse_agent_url)]
+    pub agent_url: Option<String>,
     /// Delete audit rows older than this many days; unset keeps them forever.
     #[arg(long, env = "STRATA_AUDIT_RETENTION_DAYS", global = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub audit_retention_days: Option<u32>,
@@ -226,6 +251,44 @@ impl Config {
             }
         }
     }
+}
+
+/// The agent listener's address, or none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(into = "String")]
+pub struct AgentListen(pub Option<SocketAddr>);
+
+impl AgentListen {
+    fn parse(value: &str) -> Result<Self, String> {
+        if value == "off" {
+            return Ok(Self(None));
+        }
+        value
+            .parse()
+            .map(|addr| Self(Some(addr)))
+            .map_err(|_| format!("{value:?} is not an address such as 0.0.0.0:7443, nor `off`"))
+    }
+}
+
+impl std::fmt::Display for AgentListen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(addr) => write!(f, "{addr}"),
+            None => f.write_str("off"),
+        }
+    }
+}
+
+impl From<AgentListen> for String {
+    fn from(listen: AgentListen) -> Self {
+        listen.to_string()
+    }
+}
+
+fn parse_agent_url(value: &str) -> Result<String, String> {
+    agent::proto::host_port(value)
+        .map(|_| value.trim_end_matches('/').to_owned())
+        .map_err(|_| format!("{value:?} is not a wss://host:port address"))
 }
 
 /// Accepts `http(s)://host[:port]` with no path, and drops a trailing slash.
@@ -291,6 +354,22 @@ mod tests {
         assert_eq!(cli.config.database_url().unwrap(), "postgres://x/y");
         let cli = parse(&["--listen", "0.0.0.0:8080", "serve"]).unwrap();
         assert_eq!(cli.config.listen.port(), 8080);
+    }
+
+    #[test]
+    fn the_agent_listener_has_an_address_or_is_off() {
+        let cli = parse(&[]).unwrap();
+        assert_eq!(cli.config.agent_listen.to_string(), "127.0.0.1:7443");
+        let cli = parse(&["--agent-listen", "off"]).unwrap();
+        assert_eq!(cli.config.agent_listen, AgentListen(None));
+        assert!(parse(&["--agent-listen", "nowhere"]).is_err());
+        assert!(parse(&["--agent-url", "https://x"]).is_err());
+        let cli = parse(&["agent", "--label", "rack=a", "--region", "eu"]).unwrap();
+        let Some(Command::Agent(args)) = cli.command else {
+            panic!("the agent command");
+        };
+        assert_eq!(args.labels, ["rack=a"]);
+        assert_eq!(args.region, "eu");
     }
 
     #[test]

@@ -7,6 +7,8 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod agent_cmd;
+pub mod agents;
 pub mod audit_export;
 pub mod authz_cli;
 pub mod client_ip;

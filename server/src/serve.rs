@@ -26,6 +26,8 @@ pub enum RunError {
     Serve(#[source] std::io::Error),
     #[error("{0}")]
     Authz(String),
+    #[error("agent: {0}")]
+    Agent(String),
 }
 
 pub async fn run(cli: Cli) -> Result<(), RunError> {
@@ -43,6 +45,7 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(&cli.config).await,
         Command::Authz(cmd) => crate::authz_cli::run(&cli.config, cmd).await,
+        Command::Agent(args) => crate::agent_cmd::run(&cli.config, args, shutdown_signal()).await,
         // Handled in main before anything starts.
         Command::Config(_) => Ok(()),
     }
@@ -74,6 +77,8 @@ pub fn leptos_options(site_root: &Path) -> LeptosOptions {
 }
 
 async fn serve(config: Config) -> Result<(), RunError> {
+    // One socket per agent and per open page: the usual soft limit of 1,024 is too few.
+    agent::raise_fd_limit();
     let database_url = config.database_url()?;
     let control = Control::start(
         &ControlConfig {
@@ -98,6 +103,8 @@ async fn serve(config: Config) -> Result<(), RunError> {
     control.spawn_access_watch();
     // New audit rows reach the audit pages of those who may see them.
     control.spawn_audit_watch();
+    // Nodes that fall silent reach the Nodes page when they become unreachable.
+    control.spawn_node_watch();
     // Usage of running VMs, every five seconds, for charts.
     control.spawn_usage_sampler();
     if !config.site_root.join("pkg").is_dir() {
@@ -132,6 +139,15 @@ async fn serve(config: Config) -> Result<(), RunError> {
     if let Some(days) = config.audit_retention_days {
         crate::retention::spawn(state.control.clone(), days);
     }
+    if let crate::config::AgentListen(Some(addr)) = config.agent_listen {
+        let host = http::Uri::try_from(config.public_url.as_str())
+            .ok()
+            .and_then(|u| u.host().map(str::to_owned))
+            .unwrap_or_else(|| "localhost".into());
+        let agents =
+            crate::agents::bind(&state.control, addr, config.agent_url.clone(), &host).await?;
+        tokio::spawn(crate::agents::serve(state.control.clone(), agents));
+    }
     let app = router::build(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -162,7 +178,7 @@ fn no_delay(stream: &mut tokio::net::TcpStream) {
 }
 
 /// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the process exits.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -29,6 +29,8 @@ struct World {
     tess: String,
     vic: String,
     dora: String,
+    /// A node added but not joined (no VMs: it can be removed).
+    spare: String,
     _db: TestDb,
     site: std::path::PathBuf,
 }
@@ -64,6 +66,12 @@ async fn world() -> World {
         client: control::auth::ClientInfo::new("127.0.0.1", "test"),
     };
     let owner = caller(2, "owner", false);
+    control.set_agent_url("wss://127.0.0.1:9".into());
+    let spare = control
+        .add_node(&caller(3, "admin", true), "spare", now)
+        .await
+        .unwrap()
+        .node_id;
     let (tess, _) = user_with_session(&control, "tess", false).await;
     let (vic, _) = user_with_session(&control, "vic", false).await;
     let (dora, _) = user_with_session(&control, "dora", false).await;
@@ -107,6 +115,7 @@ async fn world() -> World {
         svc: svc.id,
         replica,
         dep,
+        spare,
         tess: tess.to_string(),
         vic: vic.to_string(),
         dora: dora.to_string(),
@@ -316,6 +325,18 @@ fn cases() -> Vec<Case> {
             body: |w| format!("node_id={}&cordoned=true", w.control.local_node()),
             expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
             audit: Some("node.cordon"),
+        },
+        Case {
+            path: "/api/nodes/add",
+            body: |_| "name=matrix-host".into(),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: Some("node.add"),
+        },
+        Case {
+            path: "/api/nodes/remove",
+            body: |w| format!("node_id={}", w.spare),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: Some("node.remove"),
         },
         Case {
             path: "/api/orgs/quota",

@@ -32,6 +32,19 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Polls until `done` holds, at most `limit`.
+pub async fn until<F, Fut>(limit: std::time::Duration, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !done().await {
+        assert!(start.elapsed() < limit, "timed out waiting until {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// The organization `acme` and its VM `web`.
 pub struct Acme {
     pub org: String,

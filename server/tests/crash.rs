@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use control::auth::Caller;
@@ -13,11 +13,12 @@ use control::Control;
 use model::operations::OperationState;
 use model::vms::{NewVm, VmAction, VmState};
 
-use crate::common::free_port;
+use crate::common::{free_port, until};
 
 fn serve(db: &TestDb, data: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(["serve", "--database-url", &db.url, "--log", "warn"])
+        .args(["--agent-listen", "127.0.0.1:0"])
         .arg("--listen")
         .arg(format!("127.0.0.1:{}", free_port()))
         .arg("--data-dir")
@@ -38,19 +39,6 @@ fn qemu_count(id: &str) -> usize {
         .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
         .filter(|c| String::from_utf8_lossy(c).contains(&needle))
         .count()
-}
-
-/// Polls until `done` holds, at most `limit`.
-async fn until<F, Fut>(limit: Duration, what: &str, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !done().await {
-        assert!(start.elapsed() < limit, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn booting(c: &Control, who: &Caller) -> bool {

@@ -4,6 +4,7 @@
 // Allowed here: tests build their worlds at today's time and wait for real processes.
 #![allow(clippy::disallowed_methods)]
 
+mod agents;
 mod authz_cli;
 mod authz_matrix;
 mod common;

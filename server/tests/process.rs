@@ -132,6 +132,7 @@ async fn migrate_then_serve_log_json_and_stop_on_sigterm() {
     site_with_stylesheet(&data.join("site"));
     let mut child = Command::new(bin)
         .args(["serve", "--database-url", &db.url])
+        .args(["--agent-listen", "127.0.0.1:0"])
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--metrics-listen")
@@ -337,6 +338,7 @@ async fn traces_are_exported_over_otlp_when_an_endpoint_is_set() {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(["serve", "--database-url", &db.url, "--log", "info"])
+        .args(["--agent-listen", "127.0.0.1:0"])
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--data-dir")

@@ -37,6 +37,7 @@ fn start_with(url: &str, data: &std::path::Path, extra: &[&str]) -> Instance {
     let data = data.to_owned();
     let child = Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(["serve", "--database-url", url, "--log", "warn"])
+        .args(["--agent-listen", "127.0.0.1:0"])
         .args(extra)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))

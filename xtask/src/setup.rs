@@ -41,6 +41,8 @@ pub fn all(need: Need) -> Result {
         let system = s.spawn(|| -> Result {
             if need == Need::Test {
                 apt(&["chromium"], "/usr/bin/chromium")?;
+                // The multi-host tests make network namespaces, veth pairs and bridges.
+                apt(&["iproute2"], "/bin/ip")?;
             }
             // VMs run under QEMU; the ready image is the test guest built from Debian packages.
             qemu()?;

@@ -1,7 +1,7 @@
 //! Nodes: the hypervisor hosts with their capacity, and cordoning (platform admins only).
 
 use leptos::prelude::*;
-use model::nodes::NodeView;
+use model::nodes::{JoinTicket, NodeView};
 use model::AppError;
 
 #[cfg(feature = "ssr")]
@@ -22,4 +22,16 @@ pub async fn set_node_cordoned(node_id: String, cordoned: bool) -> Result<(), Ap
         }
         .await,
     )
+}
+
+/// Adds a node and returns its single-use join token with the command to paste on the host.
+#[server(prefix = "/api/nodes", endpoint = "add")]
+pub async fn add_node(name: String) -> Result<JoinTicket, AppError> {
+    respond(async move { control()?.add_node(&caller()?, &name, now()).await }.await)
+}
+
+/// Removes a node that runs no VMs; its agent is refused from then on.
+#[server(prefix = "/api/nodes", endpoint = "remove")]
+pub async fn remove_node(node_id: String) -> Result<(), AppError> {
+    respond(async move { control()?.remove_node(&caller()?, &node_id, now()).await }.await)
 }

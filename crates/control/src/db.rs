@@ -39,6 +39,12 @@ pub struct Control {
     pub(crate) image_dir: Arc<std::path::PathBuf>,
     /// Where "now" comes from (tests move a manual one).
     clock: Arc<dyn Clock>,
+    /// Agents' links open in this instance.
+    pub(crate) links: Arc<crate::agents::Links>,
+    /// The node CA, loaded or made on first use.
+    pub(crate) authority: Arc<tokio::sync::OnceCell<Arc<agent::pki::Authority>>>,
+    /// Where agents dial (`wss://host:port`), once the server listens for them.
+    agent_url: Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for Control {
@@ -126,6 +132,9 @@ impl Control {
             usage: Arc::new(usage),
             image_dir: Arc::new(config.compute.image_dir.clone()),
             clock: Arc::new(SystemClock),
+            links: Arc::default(),
+            authority: Arc::default(),
+            agent_url: Arc::default(),
         };
         if let Err(e) = std::fs::create_dir_all(&config.compute.image_dir) {
             tracing::warn!(dir = %config.compute.image_dir.display(), error = %e, "the image directory cannot be made");
@@ -149,6 +158,22 @@ impl Control {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Says where agents dial this control plane (the server, once its agent listener is
+    /// bound); join tokens carry it. Only the first call counts.
+    pub fn set_agent_url(&self, url: String) {
+        let _ = self.agent_url.set(url);
+    }
+
+    /// Where agents dial, when this instance listens for them.
+    pub fn agent_url(&self) -> Option<String> {
+        self.agent_url.get().cloned()
+    }
+
+    /// The agents' links open in this instance.
+    pub fn agent_links(&self) -> &crate::agents::Links {
+        &self.links
     }
 
     /// The current time by this control plane's clock: what the edges pass to use cases.

@@ -20,6 +20,7 @@ macro_rules! display_as_str {
 }
 
 pub mod access;
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod clock;

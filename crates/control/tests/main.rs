@@ -4,6 +4,7 @@
 // Allowed here: tests build their worlds at today's time and wait for real VMs.
 #![allow(clippy::disallowed_methods)]
 
+mod agents;
 mod audit;
 mod dashboard;
 mod errors_qemu;

@@ -41,6 +41,8 @@ async fn add_node(c: &Control, name: &str, region: &str, memory_mb: i64, seen_ag
         cpu_overcommit_pct: Set(400),
         memory_overcommit_pct: Set(100),
         last_seen_at: Set(Some(Utc::now() - Duration::seconds(seen_ago))),
+        cert_sha256: Set(Some(format!("cert-of-{id}"))),
+        ..Default::default()
     }
     .insert(db(c))
     .await

@@ -18,10 +18,12 @@ const BOOT: Duration = Duration::from_secs(90);
 const GRACE: Duration = Duration::from_secs(30);
 const READY: &str = "STRATA-GUEST-READY";
 const PROMPT: &str = "strata-guest# ";
-/// Typed into the guest's shell: prints `VDA-<sectors>` once the data disk is there.
+/// Typed into the guest's shell: prints `VDA-<sectors>` once the data disk is there. The guest
+/// waits for the disk as long as the test waits for the answer (90 s): under TCG on a loaded
+/// 2-core machine probing it once took longer than the 10 s this loop allowed before.
 const DISK_SIZE: &str = "for m in virtio_ring virtio virtio_pci_modern_dev \
 virtio_pci_legacy_dev virtio_pci virtio_blk; do insmod /lib/modules/$m.ko 2>/dev/null; done; \
-n=0; until [ -e /sys/block/vda/size ] || [ $n -ge 100 ]; do usleep 100000; n=$((n+1)); done; \
+n=0; until [ -e /sys/block/vda/size ] || [ $n -ge 900 ]; do usleep 100000; n=$((n+1)); done; \
 echo VDA-$(cat /sys/block/vda/size)\n";
 
 fn root(name: &str) -> PathBuf {

@@ -52,6 +52,9 @@ pub enum LiveEvent {
         action: String,
         outcome: String,
     },
+    /// A node linked, dropped its link, fell silent, or was added, cordoned or removed; `id`
+    /// is the node's. Only platform administrators receive it.
+    NodeUpdate { v: u32, id: String },
     /// Grants changed somewhere: lists may have gained or lost items; refetch them.
     AccessChanged { v: u32, revision: i64 },
     /// This connection missed events (it fell behind): refetch everything shown.

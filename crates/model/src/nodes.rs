@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 /// Whether a node takes new VMs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NodeStatus {
+    /// Added; its agent has not joined yet.
+    Pending,
     /// Heartbeating and taking new VMs.
     Ready,
     /// Heartbeating; its VMs stay, new ones go elsewhere.
@@ -16,6 +18,7 @@ pub enum NodeStatus {
 impl NodeStatus {
     pub fn label(self) -> &'static str {
         match self {
+            Self::Pending => "Waiting to join",
             Self::Ready => "Ready",
             Self::Cordoned => "Cordoned",
             Self::Unreachable => "Unreachable",
@@ -41,4 +44,23 @@ pub struct NodeView {
     pub vms: u64,
     /// When it was last heard from; `None` for the embedded node.
     pub last_seen: Option<String>,
+    /// From its agent's inventory (empty before the first hello).
+    pub accel: String,
+    pub qemu_version: Option<String>,
+    pub disk_free_gb: u64,
+    /// `key=value`, sorted.
+    pub labels: Vec<String>,
+    /// The address its agent last dialed from.
+    pub address: String,
+}
+
+/// What adding a node gives the administrator: a single-use token and the command to paste on
+/// the new host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinTicket {
+    pub node_id: String,
+    pub name: String,
+    pub token: String,
+    pub command: String,
+    pub expires_at: String,
 }

@@ -45,6 +45,7 @@ pub async fn ensure_local_node(db: &DatabaseConnection, now: DateTime<Utc>) -> R
         cpu_overcommit_pct: Set(DEFAULT_CPU_OVERCOMMIT_PCT),
         memory_overcommit_pct: Set(DEFAULT_MEMORY_OVERCOMMIT_PCT),
         last_seen_at: Set(None),
+        ..Default::default()
     };
     node::Entity::insert(row)
         .on_conflict(
@@ -102,6 +103,11 @@ impl Control {
                     .find(|(id, _)| *id == Some(r.node.id))
                     .map_or(0, |(_, n)| count(*n)),
                 last_seen: r.node.last_seen_at.map(show_time),
+                accel: r.node.accel.clone(),
+                qemu_version: r.node.qemu_version.clone(),
+                disk_free_gb: u64::try_from(r.node.disk_free_gb).unwrap_or(0),
+                labels: labels(&r.node.labels),
+                address: r.node.address.clone(),
             })
             .collect())
     }
@@ -129,6 +135,20 @@ impl Control {
             )
             .await?;
         let fail = |e| internal("cordon node", e);
+        if !cordoned {
+            let row = node::Entity::find_by_id(id)
+                .one(self.db())
+                .await
+                .map_err(fail)?
+                .ok_or_else(|| not_found(Kind::Node))?;
+            if !row.is_local {
+                return Err(AppError::Conflict(format!(
+                    "{} stays cordoned: this version runs VMs only on the node the control \
+                     plane embeds; joined hosts report their inventory and heartbeats",
+                    row.name
+                )));
+            }
+        }
         let txn = self.db().begin().await.map_err(fail)?;
         let done = node::Entity::update_many()
             .col_expr(node::Column::Cordoned, Expr::value(cordoned))
@@ -142,6 +162,7 @@ impl Control {
         let entry = Entry::new(action, &Resource::new(Kind::Node, id));
         audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
+        self.publish_node(id).await;
         tracing::info!(node = %id, cordoned, by = %caller.username, "node cordon changed");
         Ok(())
     }
@@ -149,13 +170,22 @@ impl Control {
 
 /// What the Nodes page says of a node.
 fn status(node: &node::Model, now: DateTime<Utc>) -> NodeStatus {
-    if !placement::reachable(node, now) {
+    if !node.is_local && node.cert_sha256.is_none() {
+        NodeStatus::Pending
+    } else if !placement::reachable(node, now) {
         NodeStatus::Unreachable
     } else if node.cordoned {
         NodeStatus::Cordoned
     } else {
         NodeStatus::Ready
     }
+}
+
+/// A node's labels as `key=value` lines.
+fn labels(json: &str) -> Vec<String> {
+    serde_json::from_str::<std::collections::BTreeMap<String, String>>(json)
+        .map(|m| m.into_iter().map(|(k, v)| format!("{k}={v}")).collect())
+        .unwrap_or_default()
 }
 
 fn host_cpus() -> i32 {

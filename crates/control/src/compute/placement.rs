@@ -69,6 +69,9 @@ impl Room {
     /// Why this node cannot take `ask` now, or `None` when it can.
     pub fn refusal(&self, ask: &Ask, now: DateTime<Utc>) -> Option<String> {
         let name = &self.node.name;
+        if !self.node.is_local && self.node.cert_sha256.is_none() {
+            return Some(format!("{name} has not joined yet"));
+        }
         if !reachable(&self.node, now) {
             return Some(format!("{name} is unreachable"));
         }
@@ -286,6 +289,13 @@ mod tests {
                 cpu_overcommit_pct: 400,
                 memory_overcommit_pct: 100,
                 last_seen_at: Some(now() - chrono::Duration::seconds(3)),
+                cert_sha256: Some(format!("cert-of-{name}")),
+                joined_at: Some(now()),
+                accel: "tcg".into(),
+                qemu_version: None,
+                disk_free_gb: 100,
+                labels: "{}".into(),
+                agent_version: None,
             },
             used_cpus: 0,
             used_memory_mb,

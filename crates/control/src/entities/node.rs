@@ -24,6 +24,17 @@ pub struct Model {
     pub memory_overcommit_pct: i32,
     /// The node's last heartbeat (the embedded node is always in reach).
     pub last_seen_at: Option<DateTimeUtc>,
+    /// SHA-256 of the certificate the node's agent got at join; `None` until it joins. A link
+    /// is this node's only if its client certificate has this fingerprint.
+    pub cert_sha256: Option<String>,
+    pub joined_at: Option<DateTimeUtc>,
+    /// From the agent's inventory: `kvm` or `tcg` (empty until its first hello).
+    pub accel: String,
+    pub qemu_version: Option<String>,
+    pub disk_free_gb: i64,
+    /// JSON object of the labels the agent was started with.
+    pub labels: String,
+    pub agent_version: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

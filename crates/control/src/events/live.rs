@@ -50,6 +50,21 @@ impl Control {
         .await;
     }
 
+    /// That a node changed, to platform administrators (the Nodes page refetches).
+    pub async fn publish_node(&self, id: Uuid) {
+        let event = LiveEvent::NodeUpdate {
+            v: EVENT_VERSION,
+            id: id.to_string(),
+        };
+        let platform = Resource::platform();
+        self.publish(Envelope::new(
+            event,
+            Some((platform.kind, platform.id)),
+            Permission::ManageNodes,
+        ))
+        .await;
+    }
+
     /// A VM's current state to everyone who may read it; a deletion to its organization.
     pub async fn publish_vm(&self, id: Uuid) {
         let row = match vm::Entity::find_by_id(id).one(self.db()).await {

@@ -201,6 +201,7 @@ pub fn event_type(e: &LiveEvent) -> &'static str {
         LiveEvent::Metrics { .. } => "metrics",
         LiveEvent::Log { .. } => "log",
         LiveEvent::Audit { .. } => "audit",
+        LiveEvent::NodeUpdate { .. } => "node_update",
         LiveEvent::AccessChanged { .. } => "access_changed",
         LiveEvent::Resync { .. } => "resync",
         LiveEvent::Hello { .. } => "hello",

@@ -1,0 +1,79 @@
+//! `strata agent`: join once with the pasted token, then keep the link up until SIGINT or
+//! SIGTERM. A refusal (the node was removed) ends it with the reason; a lost control plane
+//! never does, and nothing it does stops this host's VMs.
+
+use std::path::PathBuf;
+
+use agent::identity::Identity;
+use agent::link::Host;
+use agent::proto::{Inventory, JoinToken};
+use hypervisor::driver::Driver as _;
+use hypervisor::qemu_driver::QemuDriver;
+
+use crate::config::{AgentArgs, Config};
+use crate::serve::RunError;
+
+/// This host as the link reports it.
+struct ThisHost {
+    vm_dir: PathBuf,
+    driver: QemuDriver,
+    region: String,
+    labels: std::collections::BTreeMap<String, String>,
+}
+
+impl Host for ThisHost {
+    fn inventory(&self) -> Inventory {
+        agent::inventory::gather(&self.vm_dir, &self.region, self.labels.clone())
+    }
+
+    fn running(&self) -> Vec<String> {
+        self.driver.running_ids()
+    }
+}
+
+fn failed(e: agent::AgentError) -> RunError {
+    RunError::Agent(e.to_string())
+}
+
+pub async fn run(
+    config: &Config,
+    args: AgentArgs,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), RunError> {
+    agent::raise_fd_limit();
+    let labels = agent::inventory::parse_labels(&args.labels).map_err(RunError::Agent)?;
+    let data_dir = std::path::absolute(&config.data_dir)?;
+    let identity = match (Identity::load(&data_dir).map_err(failed)?, args.token) {
+        (Some(identity), token) => {
+            if token.is_some() {
+                tracing::warn!(node = %identity.name, "this host has already joined; the token is not used");
+            }
+            identity
+        }
+        (None, Some(token)) => {
+            let token = JoinToken::decode(&token).map_err(failed)?;
+            tracing::info!(url = %token.url, "joining the control plane");
+            let identity = agent::join::join(&token, &data_dir).await.map_err(failed)?;
+            tracing::info!(node = %identity.node_id, name = %identity.name, "joined");
+            identity
+        }
+        (None, None) => {
+            return Err(RunError::Agent(format!(
+                "{} holds no node identity: pass --token with the join token from the Nodes page",
+                data_dir.display()
+            )))
+        }
+    };
+    let vm_dir = data_dir.join("vms");
+    let host = ThisHost {
+        driver: QemuDriver::new(vm_dir.clone()),
+        vm_dir,
+        region: args.region,
+        labels,
+    };
+    agent::link::run(&identity, &host, shutdown)
+        .await
+        .map_err(failed)?;
+    tracing::info!("agent stopped");
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! Hosts as network namespaces: each runs the real `strata agent` in its own namespace and
+//! data directory, joined to this test's bridge by a veth pair, and dials the control plane's
+//! agent listener on the bridge's address (which exists only while the test runs). Three nodes
+//! join with one token each; a reused, an expired and a removed node's identity are refused;
+//! an agent killed with SIGKILL is unreachable within 15 s and comes back with its identity.
+//! (Joined hosts are cordoned while VMs run only on the embedded node: linked means Cordoned.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use control::auth::Caller;
+use control::entities::join_token;
+use control::testing::{caller, db, TestDb};
+use control::Control;
+use model::nodes::{NodeStatus, NodeView};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::common::until;
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().expect("run ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// This test's bridge and namespaces; all are deleted on drop, also after a failure.
+struct Lab {
+    tag: String,
+    subnet: String,
+    hosts: Vec<String>,
+    dir: PathBuf,
+    agents: Vec<Child>,
+}
+
+impl Lab {
+    fn new() -> Self {
+        let pid = std::process::id();
+        let tag = format!("{}", pid % 100_000);
+        // 10.200-249.x.0/24 by process: the SQLite and PostgreSQL passes never share one.
+        let subnet = format!("10.{}.{}", 200 + pid % 50, (pid / 50) % 250);
+        let bridge = format!("sb{tag}");
+        ip(&["link", "add", &bridge, "type", "bridge"]);
+        let lab = Self {
+            dir: std::env::temp_dir().join(format!("strata-lab-{tag}")),
+            tag,
+            subnet,
+            hosts: Vec::new(),
+            agents: Vec::new(),
+        };
+        ip(&[
+            "addr",
+            "add",
+            &format!("{}.1/24", lab.subnet),
+            "dev",
+            &bridge,
+        ]);
+        ip(&["link", "set", &bridge, "up"]);
+        lab
+    }
+
+    fn bridge_addr(&self) -> String {
+        format!("{}.1", self.subnet)
+    }
+
+    /// A namespace on the bridge at `<subnet>.<10 + n>`.
+    fn host(&mut self, n: usize) -> String {
+        let ns = format!("st{}h{n}", self.tag);
+        let veth = format!("sv{}h{n}", self.tag);
+        ip(&["netns", "add", &ns]);
+        self.hosts.push(ns.clone());
+        ip(&[
+            "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+        ]);
+        ip(&["link", "set", &veth, "master", &format!("sb{}", self.tag)]);
+        ip(&["link", "set", &veth, "up"]);
+        let addr = format!("{}.{}/24", self.subnet, 10 + n);
+        ip(&["-n", &ns, "addr", "add", &addr, "dev", "eth0"]);
+        ip(&["-n", &ns, "link", "set", "eth0", "up"]);
+        ip(&["-n", &ns, "link", "set", "lo", "up"]);
+        ns
+    }
+
+    fn data(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// `strata agent` inside `ns`, logging to `<data>.log`.
+    fn agent(&self, ns: &str, data: &Path, token: Option<&str>, region: &str) -> Child {
+        std::fs::create_dir_all(data).unwrap();
+        let log = std::fs::File::create(data.with_extension("log")).unwrap();
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns, env!("CARGO_BIN_EXE_strata"), "agent"])
+            .args(["--region", region, "--label", "lab=yes", "--log", "info"])
+            .arg("--data-dir")
+            .arg(data)
+            .stdout(Stdio::null())
+            .stderr(log);
+        if let Some(token) = token {
+            cmd.args(["--token", token]);
+        }
+        cmd.spawn().expect("run strata agent")
+    }
+
+    fn log(&self, data: &Path) -> String {
+        std::fs::read_to_string(data.with_extension("log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for child in &mut self.agents {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for ns in &self.hosts {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+        let _ = Command::new("ip")
+            .args(["link", "del", &format!("sb{}", self.tag)])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn node(c: &Control, admin: &Caller, name: &str) -> NodeView {
+    c.list_nodes(admin, c.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.name == name)
+        .unwrap_or_else(|| panic!("node {name} is listed"))
+}
+
+async fn wait_status(c: &Control, admin: &Caller, name: &str, want: NodeStatus, limit: Duration) {
+    until(limit, &format!("{name} is {want:?}"), || async {
+        node(c, admin, name).await.status == want
+    })
+    .await;
+}
+
+/// Waits for an agent to exit on its own and returns what it logged.
+async fn exits(lab: &Lab, child: &mut Child, data: &Path) -> String {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(!status.success(), "a refused agent exits with an error");
+            return lab.log(data);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the agent should have stopped: {}",
+            lab.log(data)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_join_once_are_refused_when_removed_and_are_unreachable_when_killed() {
+    let test_db = TestDb::new().await;
+    let c = test_db.control().await;
+    let admin = caller(&c, "root", true).await;
+    let mut lab = Lab::new();
+    let listen = format!("{}:0", lab.bridge_addr()).parse().unwrap();
+    let agents = server::agents::bind(&c, listen, None, "localhost")
+        .await
+        .unwrap();
+    assert!(agents
+        .url
+        .starts_with(&format!("wss://{}:", lab.bridge_addr())));
+    tokio::spawn(server::agents::serve(c.clone(), agents));
+
+    // Three hosts, one token each.
+    let regions = ["eu", "eu", "us"];
+    let mut tokens = Vec::new();
+    for (n, region) in regions.iter().enumerate() {
+        let ns = lab.host(n);
+        let name = format!("host-{n}");
+        let ticket = c.add_node(&admin, &name, Utc::now()).await.unwrap();
+        let child = lab.agent(&ns, &lab.data(&name), Some(&ticket.token), region);
+        lab.agents.push(child);
+        tokens.push(ticket.token);
+    }
+    for (n, region) in regions.iter().enumerate() {
+        let name = format!("host-{n}");
+        wait_status(
+            &c,
+            &admin,
+            &name,
+            NodeStatus::Cordoned,
+            Duration::from_secs(30),
+        )
+        .await;
+        let view = node(&c, &admin, &name).await;
+        assert_eq!(view.region, *region);
+        assert_eq!(view.address, format!("{}.{}", lab.subnet, 10 + n));
+        assert!(view.cpus >= 1 && view.memory_capacity_mb > 0, "{view:?}");
+        assert_eq!(view.labels, ["lab=yes"]);
+    }
+
+    // host-0's token again, from a fresh data directory: refused.
+    let reused = lab.data("reused");
+    let mut child = lab.agent(&lab.hosts[0], &reused, Some(&tokens[0]), "eu");
+    let log = exits(&lab, &mut child, &reused).await;
+    assert!(log.contains("already used"), "{log}");
+
+    // A token past its expiry: refused.
+    let late = c.add_node(&admin, "host-late", Utc::now()).await.unwrap();
+    join_token::Entity::update_many()
+        .col_expr(
+            join_token::Column::ExpiresAt,
+            Expr::value(Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .filter(join_token::Column::NodeId.eq(late.node_id.parse::<uuid::Uuid>().unwrap()))
+        .exec(db(&c))
+        .await
+        .unwrap();
+    let expired = lab.data("expired");
+    let mut child = lab.agent(&lab.hosts[0], &expired, Some(&late.token), "eu");
+    let log = exits(&lab, &mut child, &expired).await;
+    assert!(log.contains("expired"), "{log}");
+
+    // host-2 removed while linked: its agent is told and stops; dialing again is refused.
+    let removed = node(&c, &admin, "host-2").await;
+    c.remove_node(&admin, &removed.id, Utc::now())
+        .await
+        .unwrap();
+    let data2 = lab.data("host-2");
+    let mut linked = lab.agents.remove(2);
+    let log = exits(&lab, &mut linked, &data2).await;
+    assert!(log.contains("removed"), "{log}");
+    let mut again = lab.agent(&lab.hosts[2], &data2, None, "us");
+    let log = exits(&lab, &mut again, &data2).await;
+    assert!(log.contains("removed"), "{log}");
+
+    // host-1's agent killed: unreachable within 15 s of its last heartbeat.
+    let killed_at = Instant::now();
+    lab.agents[1].kill().unwrap();
+    lab.agents[1].wait().unwrap();
+    wait_status(
+        &c,
+        &admin,
+        "host-1",
+        NodeStatus::Unreachable,
+        Duration::from_secs(25),
+    )
+    .await;
+    let noticed = killed_at.elapsed();
+    println!(
+        "host-1 unreachable {:.1} s after its agent was killed",
+        noticed.as_secs_f64()
+    );
+    assert!(node(&c, &admin, "host-0").await.status == NodeStatus::Cordoned);
+
+    // Started again without a token, it links with the identity it kept.
+    let data1 = lab.data("host-1");
+    lab.agents[1] = lab.agent(&lab.hosts[1], &data1, None, "eu");
+    wait_status(
+        &c,
+        &admin,
+        "host-1",
+        NodeStatus::Cordoned,
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(c.agent_links().count(), 2);
+}
