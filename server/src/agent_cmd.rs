@@ -41,6 +41,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), RunError> {
     agent::raise_fd_limit();
+    tokio::pin!(shutdown);
     let labels = agent::inventory::parse_labels(&args.labels).map_err(RunError::Agent)?;
     let data_dir = std::path::absolute(&config.data_dir)?;
     let identity = match (Identity::load(&data_dir).map_err(failed)?, args.token) {
@@ -53,7 +54,10 @@ pub async fn run(
         (None, Some(token)) => {
             let token = JoinToken::decode(&token).map_err(failed)?;
             tracing::info!(url = %token.url, "joining the control plane");
-            let identity = agent::join::join(&token, &data_dir).await.map_err(failed)?;
+            let identity = tokio::select! {
+                joined = agent::join::join_patiently(&token, &data_dir) => joined.map_err(failed)?,
+                () = &mut shutdown => return Ok(()),
+            };
             tracing::info!(node = %identity.node_id, name = %identity.name, "joined");
             identity
         }

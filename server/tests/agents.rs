@@ -6,7 +6,7 @@
 //! (Joined hosts are cordoned while VMs run only on the embedded node: linked means Cordoned.)
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -94,13 +94,17 @@ impl Lab {
     /// `strata agent` inside `ns`, logging to `<data>.log`.
     fn agent(&self, ns: &str, data: &Path, token: Option<&str>, region: &str) -> Child {
         std::fs::create_dir_all(data).unwrap();
-        let log = std::fs::File::create(data.with_extension("log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data.with_extension("log"))
+            .unwrap();
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", ns, env!("CARGO_BIN_EXE_strata"), "agent"])
             .args(["--region", region, "--label", "lab=yes", "--log", "info"])
             .arg("--data-dir")
             .arg(data)
-            .stdout(Stdio::null())
+            .stdout(log.try_clone().unwrap())
             .stderr(log);
         if let Some(token) = token {
             cmd.args(["--token", token]);
@@ -115,6 +119,16 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // What each agent said, to see why the test failed.
+            for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "log") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    eprintln!("---- {} ----\n{text}", path.display());
+                }
+            }
+        }
         for child in &mut self.agents {
             let _ = child.kill();
             let _ = child.wait();

@@ -8,6 +8,22 @@ use crate::identity::Identity;
 use crate::proto::{fingerprint, AgentMessage, ControlMessage, JoinToken, SILENCE_LIMIT};
 use crate::{link, pki, tls, wire, AgentError};
 
+/// [`join`], tried again with backoff while the control plane cannot be reached (a host often
+/// starts before the network or the control plane is up); a refusal ends it at once.
+pub async fn join_patiently(token: &JoinToken, data_dir: &Path) -> Result<Identity, AgentError> {
+    let mut backoff = link::Backoff::default();
+    loop {
+        match join(token, data_dir).await {
+            Err(e) if e.is_transient() => {
+                let wait = backoff.next_wait();
+                tracing::warn!(error = %e, ?wait, "could not join yet; trying again");
+                tokio::time::sleep(wait).await;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Redeems `token` and saves the identity under `data_dir`.
 pub async fn join(token: &JoinToken, data_dir: &Path) -> Result<Identity, AgentError> {
     let (key_pem, csr_pem) = pki::node_key_and_request()?;

@@ -170,12 +170,12 @@ pub async fn run(
 /// 1 s, 2 s, 4 s … up to [`MAX_BACKOFF`], each with up to a fifth of jitter so that many
 /// agents cut off together do not dial back in step.
 #[derive(Debug, Default)]
-struct Backoff {
+pub(crate) struct Backoff {
     tries: u32,
 }
 
 impl Backoff {
-    fn next_wait(&mut self) -> Duration {
+    pub(crate) fn next_wait(&mut self) -> Duration {
         use rand::Rng as _;
         let base = Duration::from_secs(1u64 << self.tries.min(5)).min(MAX_BACKOFF);
         self.tries = self.tries.saturating_add(1);
