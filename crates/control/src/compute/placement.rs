@@ -32,6 +32,10 @@ pub(crate) struct Ask {
     /// Nodes that already run a sibling (a replica of the same service): chosen only when no
     /// other node has room, so a service's replicas spread.
     pub avoid: Vec<Uuid>,
+    /// A service whose replicas' nodes are avoided as `avoid` is. [`place`] reads them after it
+    /// locks the nodes, so no caller reads inside the transaction before that first write (on
+    /// SQLite such a transaction cannot take the write lock later).
+    pub siblings_of: Option<Uuid>,
     /// A VM already counted on its node (starting a stopped VM again does not count it twice).
     pub except: Option<Uuid>,
     /// Whether the VM runs now and so takes free room; a VM created stopped only needs a node
@@ -213,10 +217,32 @@ pub(crate) async fn place(
     now: DateTime<Utc>,
 ) -> Result<node::Model, AppError> {
     lock_nodes(txn).await?;
+    let mut avoid = ask.avoid.clone();
+    if let Some(service) = ask.siblings_of {
+        avoid.extend(sibling_nodes(txn, service).await?);
+    }
+    let ask = Ask {
+        avoid,
+        ..ask.clone()
+    };
     let rooms = rooms(txn, ask.except).await?;
-    choose(&rooms, ask, now)
+    choose(&rooms, &ask, now)
         .map(|r| r.node.clone())
         .map_err(AppError::Conflict)
+}
+
+/// The nodes that run the service's other replicas (not deleted).
+async fn sibling_nodes(txn: &DatabaseTransaction, service: Uuid) -> Result<Vec<Uuid>, AppError> {
+    let nodes: Vec<Option<Uuid>> = vm::Entity::find()
+        .select_only()
+        .column(vm::Column::NodeId)
+        .filter(vm::Column::ServiceId.eq(service))
+        .filter(vm::Column::DesiredState.ne(Desired::Deleted.as_str()))
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(|e| internal("place vm", e))?;
+    Ok(nodes.into_iter().flatten().collect())
 }
 
 /// Checks inside `txn` that the node `node_id` has room for `ask` (a VM starting again where

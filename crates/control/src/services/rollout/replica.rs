@@ -129,12 +129,13 @@ impl Rollout<'_> {
         let svc = &self.svc;
         let now = self.control.now();
         let txn = self.control.db().begin().await.map_err(db_error)?;
-        // Placement locks the nodes first, so concurrent placements see each other.
+        // Placement locks the nodes first (its first write, before it reads the siblings), so
+        // concurrent placements see each other.
         let ask = Ask {
             region: Some(svc.region.clone()),
             cpus: i64::from(svc.cpu_count),
             memory_mb: i64::from(svc.memory_mb),
-            avoid: sibling_nodes(&txn, svc.id).await?,
+            siblings_of: Some(svc.id),
             reserve: true,
             ..Ask::default()
         };
@@ -181,20 +182,6 @@ impl Rollout<'_> {
         txn.commit().await.map_err(db_error)?;
         Ok(row)
     }
-}
-
-/// The nodes that run the service's other replicas (not deleted).
-async fn sibling_nodes(txn: &DatabaseTransaction, service: Uuid) -> Result<Vec<Uuid>, OpError> {
-    let nodes: Vec<Option<Uuid>> = vm::Entity::find()
-        .select_only()
-        .column(vm::Column::NodeId)
-        .filter(vm::Column::ServiceId.eq(service))
-        .filter(vm::Column::DesiredState.ne(Desired::Deleted.as_str()))
-        .into_tuple()
-        .all(txn)
-        .await
-        .map_err(db_error)?;
-    Ok(nodes.into_iter().flatten().collect())
 }
 
 /// A placement or quota refusal ends the step for good, with its reason; anything else is
