@@ -130,7 +130,7 @@ pub async fn serve(control: Control, agents: AgentListener) {
             match cert {
                 None if !joins.check(peer.ip(), control.now()) => {
                     let mut ws = ws;
-                    refuse(&mut ws, model::AppError::RateLimited.to_string()).await;
+                    refuse(&mut ws, AppError::RateLimited).await;
                 }
                 None => join(&control, ws, &client).await,
                 Some(cert) => link(&control, ws, &client, &cert).await,
@@ -150,13 +150,13 @@ fn only_agent_path(req: &Request, response: Response) -> Result<Response, ErrorR
     }
 }
 
-/// What an agent is told of an error: its message, which never holds internal detail (an
-/// internal error reads as a reference to the server's log).
-fn reason(e: &AppError) -> String {
-    e.to_string()
-}
-
-async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, reason: String) {
+/// Tells the agent why it is refused and closes. An `AppError`'s message never holds internal
+/// detail (an internal error reads as a reference to the server's log).
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    reason: impl std::fmt::Display,
+) {
+    let reason = reason.to_string();
     let _ = wire::send(ws, &ControlMessage::Refused { reason }).await;
     let _ = ws.close(None).await;
 }
@@ -169,11 +169,7 @@ async fn join<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let first = tokio::time::timeout(SILENCE_LIMIT, wire::recv::<_, AgentMessage>(&mut ws)).await;
     let Ok(Ok(Some(AgentMessage::Join { secret, csr_pem }))) = first else {
-        refuse(
-            &mut ws,
-            "a host without a node certificate can only join".into(),
-        )
-        .await;
+        refuse(&mut ws, "a host without a node certificate can only join").await;
         return;
     };
     match control
@@ -190,7 +186,7 @@ async fn join<S: AsyncRead + AsyncWrite + Unpin>(
             let _ = wire::send(&mut ws, &answer).await;
             let _ = ws.close(None).await;
         }
-        Err(e) => refuse(&mut ws, reason(&e)).await,
+        Err(e) => refuse(&mut ws, e).await,
     }
 }
 
@@ -203,7 +199,7 @@ async fn link<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let mut node = match control.open_node_link(cert, client, control.now()).await {
         Ok(node) => node,
-        Err(e) => return refuse(&mut ws, reason(&e)).await,
+        Err(e) => return refuse(&mut ws, e).await,
     };
     let first = tokio::time::timeout(SILENCE_LIMIT, wire::recv::<_, AgentMessage>(&mut ws)).await;
     let hello = match first {
@@ -223,7 +219,7 @@ async fn link<S: AsyncRead + AsyncWrite + Unpin>(
             run_link(control, &mut ws, &mut node).await;
         }
         Ok(()) => {}
-        Err(e) => refuse(&mut ws, reason(&e)).await,
+        Err(e) => refuse(&mut ws, e).await,
     }
     control.node_link_closed(&node);
 }
@@ -240,7 +236,7 @@ async fn run_link<S: AsyncRead + AsyncWrite + Unpin>(
                 match (changed, state) {
                     (Ok(()), LinkState::Open) => continue,
                     (Ok(()), LinkState::Removed) => {
-                        refuse(ws, control::agents::link::REMOVED.into()).await;
+                        refuse(ws, control::agents::link::REMOVED).await;
                     }
                     _ => {
                         let _ = ws.close(None).await;
@@ -257,14 +253,14 @@ async fn run_link<S: AsyncRead + AsyncWrite + Unpin>(
                                     return;
                                 }
                             }
-                            Err(e @ AppError::Forbidden(_)) => return refuse(ws, reason(&e)).await,
+                            Err(e @ AppError::Forbidden(_)) => return refuse(ws, e).await,
                             // The database is away: say nothing, so the agent's own silence
                             // limit ends the link, as if this instance were gone.
                             Err(_) => {}
                         }
                     }
                     Ok(Ok(Some(_))) => {
-                        return refuse(ws, "only heartbeats are spoken on a link".into()).await
+                        return refuse(ws, "only heartbeats are spoken on a link").await
                     }
                     Ok(Ok(None)) | Ok(Err(_)) => return,
                     Err(_) => {

@@ -10,13 +10,8 @@ use crate::proto::Inventory;
 /// not exist yet, its nearest existing parent is measured).
 pub fn gather(vm_dir: &Path, region: &str, labels: BTreeMap<String, String>) -> Inventory {
     Inventory {
-        cpus: std::thread::available_parallelism()
-            .map(|n| u32::try_from(n.get()).unwrap_or(u32::MAX))
-            .unwrap_or(1),
-        memory_mb: std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|text| mem_total_kib(&text))
-            .map_or(0, |kib| kib / 1024),
+        cpus: cpus(),
+        memory_mb: memory_mb(),
         disk_free_gb: free_gb(vm_dir),
         accel: hypervisor::accel::detect().as_arg().to_owned(),
         qemu_version: qemu_version(),
@@ -24,6 +19,21 @@ pub fn gather(vm_dir: &Path, region: &str, labels: BTreeMap<String, String>) -> 
         labels,
         agent_version: env!("CARGO_PKG_VERSION").to_owned(),
     }
+}
+
+/// This host's CPUs (at least 1).
+pub fn cpus() -> u32 {
+    std::thread::available_parallelism()
+        .map(|n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+        .unwrap_or(1)
+}
+
+/// This host's memory from /proc/meminfo; 0 where that file does not exist.
+pub fn memory_mb() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| mem_total_kib(&text))
+        .map_or(0, |kib| kib / 1024)
 }
 
 fn mem_total_kib(meminfo: &str) -> Option<u64> {
@@ -90,6 +100,9 @@ mod tests {
         assert!(inv.accel == "kvm" || inv.accel == "tcg", "{}", inv.accel);
         assert_eq!(inv.region, "eu");
         assert_eq!(mem_total_kib("MemTotal:  2048 kB\n"), Some(2048));
+        let text = "MemTotal:       24573468 kB\nMemFree:         1000 kB\n";
+        assert_eq!(mem_total_kib(text), Some(24_573_468));
+        assert_eq!(mem_total_kib("MemFree: 1 kB"), None);
     }
 
     #[test]

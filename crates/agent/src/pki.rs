@@ -29,12 +29,21 @@ pub struct Authority {
     key: KeyPair,
     /// The CA certificate as first made (re-created issuer certificates differ in signature).
     cert_pem: String,
+    /// Its fingerprint, which join tokens carry.
+    sha256: String,
+}
+
+/// A node certificate as signed, with the fingerprint that names it in the node's row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeCert {
+    pub pem: String,
+    pub sha256: String,
 }
 
 impl std::fmt::Debug for Authority {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authority")
-            .field("sha256", &self.sha256())
+            .field("sha256", &self.sha256)
             .finish_non_exhaustive()
     }
 }
@@ -51,11 +60,11 @@ impl Authority {
             KeyUsagePurpose::DigitalSignature,
         ];
         let cert = params.self_signed(&key).map_err(pki_error)?;
-        let cert_pem = cert.pem();
         Ok(Self {
+            cert_pem: cert.pem(),
+            sha256: fingerprint(cert.der()),
             cert,
             key,
-            cert_pem,
         })
     }
 
@@ -65,9 +74,10 @@ impl Authority {
         let params = CertificateParams::from_ca_cert_pem(cert_pem).map_err(pki_error)?;
         let cert = params.self_signed(&key).map_err(pki_error)?;
         Ok(Self {
+            sha256: fingerprint(&crate::tls::cert_from_pem(cert_pem)?),
+            cert_pem: cert_pem.to_owned(),
             cert,
             key,
-            cert_pem: cert_pem.to_owned(),
         })
     }
 
@@ -80,10 +90,8 @@ impl Authority {
     }
 
     /// The fingerprint join tokens carry.
-    pub fn sha256(&self) -> String {
-        crate::tls::cert_from_pem(&self.cert_pem)
-            .map(|der| fingerprint(&der))
-            .unwrap_or_default()
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 
     /// A fresh certificate and key for serving agents (made at every start; nothing pins it
@@ -101,7 +109,7 @@ impl Authority {
 
     /// Signs an agent's request as the certificate of node `node_id`, whatever the request
     /// asked for besides its key (checked to be the requester's by the request's signature).
-    pub fn sign_node(&self, csr_pem: &str, node_id: &str) -> Result<String, AgentError> {
+    pub fn sign_node(&self, csr_pem: &str, node_id: &str) -> Result<NodeCert, AgentError> {
         let mut csr = CertificateSigningRequestParams::from_pem(csr_pem)
             .map_err(|_| AgentError::Protocol("the certificate request is not valid".into()))?;
         let mut params = CertificateParams::default();
@@ -110,7 +118,10 @@ impl Authority {
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         csr.params = params;
         let cert = csr.signed_by(&self.cert, &self.key).map_err(pki_error)?;
-        Ok(cert.pem())
+        Ok(NodeCert {
+            pem: cert.pem(),
+            sha256: fingerprint(cert.der()),
+        })
     }
 }
 
@@ -132,7 +143,16 @@ mod tests {
         let ca = Authority::generate().unwrap();
         let (_key, csr) = node_key_and_request().unwrap();
         let cert = ca.sign_node(&csr, "node-1").unwrap();
-        assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"), "{cert}");
+        assert!(
+            cert.pem.starts_with("-----BEGIN CERTIFICATE-----"),
+            "{cert:?}"
+        );
+        let der = crate::tls::cert_from_pem(&cert.pem).unwrap();
+        assert_eq!(cert.sha256, fingerprint(&der));
+        assert_eq!(
+            ca.sha256(),
+            fingerprint(&crate::tls::cert_from_pem(ca.cert_pem()).unwrap())
+        );
         let again = Authority::from_pem(ca.cert_pem(), &ca.key_pem()).unwrap();
         assert_eq!(again.sha256(), ca.sha256());
         assert!(again.sign_node(&csr, "node-2").is_ok());

@@ -64,3 +64,47 @@ pub struct JoinTicket {
     pub command: String,
     pub expires_at: String,
 }
+
+/// Node names: 1 to 63 of `a-z`, `0-9` and `-`, not starting with `-`.
+pub fn validate_node_name(name: &str) -> Result<(), String> {
+    host_label(name, "a node name")
+}
+
+/// Regions (an agent's `--region`): the same rule as node names.
+pub fn validate_region(region: &str) -> Result<(), String> {
+    host_label(region, "a region")
+}
+
+fn host_label(value: &str, what: &str) -> Result<(), String> {
+    let ok = (1..=63).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} is 1 to 63 of a-z, 0-9 and -, not starting with -"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names_and_regions_are_host_labels() {
+        assert!(validate_node_name("host-b").is_ok());
+        assert!(validate_region("eu-1").is_ok());
+        for bad in ["", "-a", "Host", "a b", &"a".repeat(64)] {
+            assert!(validate_node_name(bad).is_err(), "{bad:?}");
+            assert!(validate_region(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            validate_region("EU").unwrap_err(),
+            "a region is 1 to 63 of a-z, 0-9 and -, not starting with -"
+        );
+    }
+}

@@ -58,6 +58,10 @@ async fn load_or_create(control: &Control, now: DateTime<Utc>) -> Result<Authori
         .await
         .map_err(fail)?
         .ok_or_else(|| fail("the node authority row is missing after its insert"))?;
-    tracing::info!(sha256 = %made.sha256(), "made the node CA");
+    if row.cert_pem == made.cert_pem() {
+        tracing::info!(sha256 = %made.sha256(), "made the node CA");
+        return Ok(made);
+    }
+    // Another instance made it first.
     Authority::from_pem(&row.cert_pem, &row.key_pem).map_err(fail)
 }

@@ -34,23 +34,6 @@ pub struct Joined {
     pub ca_pem: String,
 }
 
-/// A node name: 1 to 63 of `a-z`, `0-9` and `-`, starting with a letter or digit.
-pub fn valid_node_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    let ok = (1..=63).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-');
-    if ok {
-        Ok(name.to_owned())
-    } else {
-        Err(AppError::Invalid(
-            "a node name is 1 to 63 of a-z, 0-9 and -, not starting with -".into(),
-        ))
-    }
-}
-
 impl Control {
     /// Adds a node that has not joined yet and returns its single-use join token.
     pub async fn add_node(
@@ -59,7 +42,8 @@ impl Control {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<JoinTicket, AppError> {
-        let name = valid_node_name(name)?;
+        let name = name.trim().to_owned();
+        model::nodes::validate_node_name(&name).map_err(AppError::Invalid)?;
         let allowed = self
             .authorize_action(
                 caller,
@@ -128,7 +112,7 @@ impl Control {
         txn.commit().await.map_err(fail)?;
         let token = agent::proto::JoinToken {
             url,
-            ca_sha256: authority.sha256(),
+            ca_sha256: authority.sha256().to_owned(),
             secret,
         }
         .encode();
@@ -155,9 +139,8 @@ impl Control {
         now: DateTime<Utc>,
     ) -> Result<Joined, AppError> {
         let secret_sha256 = hash_token(secret);
-        let fail = |e| internal("redeem join token", e);
         let authority = self.node_authority(now).await?;
-        let txn = self.db().begin().await.map_err(fail)?;
+        let txn = self.db().begin().await.map_err(redeem_failed)?;
         // The claim is the transaction's first statement, a write: on SQLite a transaction
         // that reads first cannot take the write lock later; everywhere, two agents with one
         // token cannot both claim it.
@@ -168,31 +151,27 @@ impl Control {
             .filter(join_token::Column::ExpiresAt.gt(now))
             .exec(&txn)
             .await
-            .map_err(fail)?;
+            .map_err(redeem_failed)?;
         if claimed.rows_affected != 1 {
-            txn.rollback().await.map_err(fail)?;
+            txn.rollback().await.map_err(redeem_failed)?;
             return Err(self.refuse_join(&secret_sha256, client, now).await);
         }
         let token = join_token::Entity::find()
             .filter(join_token::Column::SecretSha256.eq(&secret_sha256))
             .one(&txn)
             .await
-            .map_err(fail)?
-            .ok_or_else(|| fail_any("the claimed token vanished"))?;
+            .map_err(redeem_failed)?
+            .ok_or_else(|| redeem_failed("the claimed token vanished"))?;
         let row = node::Entity::find_by_id(token.node_id)
             .one(&txn)
             .await
-            .map_err(fail)?
-            .ok_or_else(|| fail_any("the token's node vanished"))?;
-        let certificate_pem = authority
+            .map_err(redeem_failed)?
+            .ok_or_else(|| redeem_failed("the token's node vanished"))?;
+        let cert = authority
             .sign_node(csr_pem, &row.id.to_string())
             .map_err(|e| AppError::Invalid(e.to_string()))?;
-        let der = agent::tls::cert_from_pem(&certificate_pem).map_err(fail_any)?;
         node::Entity::update_many()
-            .col_expr(
-                node::Column::CertSha256,
-                Expr::value(Some(agent::proto::fingerprint(&der))),
-            )
+            .col_expr(node::Column::CertSha256, Expr::value(Some(cert.sha256)))
             .col_expr(node::Column::JoinedAt, Expr::value(Some(now)))
             // Until VMs travel over the link, a joined host takes none (see `set_node_cordoned`).
             .col_expr(node::Column::Cordoned, Expr::value(true))
@@ -200,7 +179,7 @@ impl Control {
             .filter(node::Column::Id.eq(row.id))
             .exec(&txn)
             .await
-            .map_err(fail)?;
+            .map_err(redeem_failed)?;
         let entry = Entry::new(Action::NodeJoin, &Resource::new(Kind::Node, row.id))
             .detail(serde_json::json!({ "name": row.name }));
         audit::record(
@@ -212,12 +191,12 @@ impl Control {
             now,
         )
         .await?;
-        txn.commit().await.map_err(fail)?;
+        txn.commit().await.map_err(redeem_failed)?;
         tracing::info!(node = %row.id, name = %row.name, from = %client.ip, "node joined");
         Ok(Joined {
             node_id: row.id,
             name: row.name,
-            certificate_pem,
+            certificate_pem: cert.pem,
             ca_pem: authority.cert_pem().to_owned(),
         })
     }
@@ -262,7 +241,7 @@ impl Control {
     }
 }
 
-fn fail_any(e: impl std::fmt::Display) -> AppError {
+fn redeem_failed(e: impl std::fmt::Display) -> AppError {
     internal("redeem join token", e)
 }
 

@@ -33,17 +33,7 @@ pub struct LinkedNode {
 pub const REMOVED: &str = "this node was removed from the control plane";
 
 fn checked_inventory(inv: &Inventory) -> Result<(), AppError> {
-    let plain = |s: &str, max: usize| {
-        !s.is_empty()
-            && s.len() <= max
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    if !plain(&inv.region, 63) {
-        return Err(AppError::Invalid(
-            "a region is 1 to 63 of a-z, 0-9 and -".into(),
-        ));
-    }
+    model::nodes::validate_region(&inv.region).map_err(AppError::Invalid)?;
     if inv.labels.len() > 32
         || inv
             .labels

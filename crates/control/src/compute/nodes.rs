@@ -37,8 +37,8 @@ pub async fn ensure_local_node(db: &DatabaseConnection, now: DateTime<Utc>) -> R
         name: Set(LOCAL_NODE.to_owned()),
         address: Set("local".to_owned()),
         is_local: Set(true),
-        cpu_count: Set(host_cpus()),
-        memory_mb: Set(host_memory_mb()),
+        cpu_count: Set(i32::try_from(agent::inventory::cpus()).unwrap_or(i32::MAX)),
+        memory_mb: Set(i64::try_from(agent::inventory::memory_mb()).unwrap_or(i64::MAX)),
         created_at: Set(now),
         region: Set(LOCAL_NODE.to_owned()),
         cordoned: Set(false),
@@ -170,7 +170,7 @@ impl Control {
 
 /// What the Nodes page says of a node.
 fn status(node: &node::Model, now: DateTime<Utc>) -> NodeStatus {
-    if !node.is_local && node.cert_sha256.is_none() {
+    if !placement::joined(node) {
         NodeStatus::Pending
     } else if !placement::reachable(node, now) {
         NodeStatus::Unreachable
@@ -186,39 +186,4 @@ fn labels(json: &str) -> Vec<String> {
     serde_json::from_str::<std::collections::BTreeMap<String, String>>(json)
         .map(|m| m.into_iter().map(|(k, v)| format!("{k}={v}")).collect())
         .unwrap_or_default()
-}
-
-fn host_cpus() -> i32 {
-    std::thread::available_parallelism()
-        .map(|n| i32::try_from(n.get()).unwrap_or(i32::MAX))
-        .unwrap_or(1)
-}
-
-/// Total memory from /proc/meminfo; 0 where that file does not exist.
-fn host_memory_mb() -> i64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| parse_mem_total_kib(&text))
-        .map(|kib| kib / 1024)
-        .unwrap_or(0)
-}
-
-fn parse_mem_total_kib(meminfo: &str) -> Option<i64> {
-    meminfo
-        .lines()
-        .find_map(|line| line.strip_prefix("MemTotal:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mem_total_is_read_from_meminfo() {
-        let text = "MemTotal:       24573468 kB\nMemFree:         1000 kB\n";
-        assert_eq!(parse_mem_total_kib(text), Some(24_573_468));
-        assert_eq!(parse_mem_total_kib("MemFree: 1 kB"), None);
-    }
 }

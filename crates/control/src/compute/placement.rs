@@ -73,7 +73,7 @@ impl Room {
     /// Why this node cannot take `ask` now, or `None` when it can.
     pub fn refusal(&self, ask: &Ask, now: DateTime<Utc>) -> Option<String> {
         let name = &self.node.name;
-        if !self.node.is_local && self.node.cert_sha256.is_none() {
+        if !joined(&self.node) {
             return Some(format!("{name} has not joined yet"));
         }
         if !reachable(&self.node, now) {
@@ -98,6 +98,11 @@ impl Room {
             )),
         }
     }
+}
+
+/// Whether `node` has an identity: the embedded node always; another once its agent joined.
+pub fn joined(node: &node::Model) -> bool {
+    node.is_local || node.cert_sha256.is_some()
 }
 
 /// Whether `node` is in reach: the embedded node always; another one while it heartbeats.
