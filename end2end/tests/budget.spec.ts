@@ -14,7 +14,9 @@ const BUDGET: Record<string, number> = {
   // dashboard was 248,984 B, under the 250,000 goal.
   '/': 280_700, // 267,318 B
   vm: 434_200, // 413,507 B
-  '/vms': 346_600, // 330,112 B
+  // 2026-12-06: the VM list pages (a pager, filters sent to the server) grew it by 14.8 KB,
+  // raised on purpose.
+  '/vms': 364_200, // 346,893 B
   '/services': 368_000, // 350,489 B
   '/organizations': 305_100, // 290,613 B
   '/settings': 327_600, // 312,005 B

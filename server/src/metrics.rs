@@ -47,6 +47,25 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// How often recorded histogram samples are folded into their buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Folds the recorder's raw histogram samples into their buckets every few seconds. The
+/// exporter keeps every sample until it renders or runs its upkeep, so a server nobody
+/// scrapes grew by a few bytes per request without end (docs/performance.md, the soak).
+pub fn spawn_upkeep() {
+    if let Some(handle) = handle() {
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(UPKEEP_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                handle.run_upkeep();
+            }
+        });
+    }
+}
+
 /// A bounded label for a request path: known server functions by path, everything else by
 /// kind, so nobody can grow the series by inventing URLs.
 fn route_label(path: &str) -> String {

@@ -109,7 +109,12 @@ pub fn build(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
                 .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-                .layer(CompressionLayer::new())
+                // Rendered pages and server-function replies: gzip, not brotli. tower-http's
+                // brotli keeps its default 4 MiB window, so every large or streamed response
+                // held about 8 MiB while it was written, which the allocator kept afterwards
+                // (0.5-0.7 GiB after the load benchmark; docs/performance.md). Static files
+                // are served brotli-precompressed by `ServeDir` above.
+                .layer(CompressionLayer::new().no_br())
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),

@@ -107,6 +107,8 @@ async fn serve(config: Config) -> Result<(), RunError> {
     control.spawn_node_watch();
     // Usage of running VMs, every five seconds, for charts.
     control.spawn_usage_sampler();
+    // Histogram samples are folded into buckets whether or not anyone scrapes /metrics.
+    crate::metrics::spawn_upkeep();
     if !config.site_root.join("pkg").is_dir() {
         tracing::warn!(site_root = %config.site_root.display(), "no built site found; pages will render without styles or interactivity. Build it with `cargo leptos build --release`");
     }

@@ -24,6 +24,14 @@ const RUST_TESTS: &str = "cargo nextest run --release --no-fail-fast";
 /// benchmark, a compile of control, authz and server that nothing runs (the test step builds
 /// them again, in the test profile).
 const OTHER_TARGETS: &str = "cargo build --release --bins --bench '*'";
+/// What `cargo xtask test` changes in the release profile: optimization level 1 instead of 3.
+/// On 2 cores the workspace's optimized compile is most of a fresh CI run (docs/performance.md);
+/// level 1 keeps the code fast enough for the tests (QEMU runs in its own processes) and compiles
+/// in a fraction of the time. The WASM has its own profile (`wasm-release`, `opt-level = "z"`),
+/// which this does not touch, so the browser's bytes are the ones people get. The release
+/// build, the other targets and the tests all see the same value, so the tests reuse the build.
+/// `cargo xtask run` and `cargo xtask bench` build with the full release profile.
+const TEST_PROFILE: &[(&str, &str)] = &[("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")];
 /// `cargo clippy -- -D warnings`'s lints as errors (clippy-driver reads them from here).
 const CLIPPY_ARGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
 
@@ -256,7 +264,12 @@ pub fn test() -> Result {
     // Clippy's lints run inside the builds (see `lint_env`): the release build lints the server
     // and the browser crates, the next step the other binaries and the benches, the test build
     // the tests. Built with the variables the release build recorded, the tests reuse its crates.
-    let lint = lint_env()?;
+    let mut lint = lint_env()?;
+    lint.extend(
+        TEST_PROFILE
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     steps.run("release build, linted", || {
         sh_env(RELEASE_BUILD, &pairs(&lint))
     })?;

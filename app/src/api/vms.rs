@@ -2,15 +2,29 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use model::vms::{ImageSummary, NewVm, ShareLevel, VmAction, VmDetail, VmShare, VmSummary};
+use model::vms::{
+    ImageSummary, NewVm, ShareLevel, VmAction, VmDetail, VmPage, VmShare, VmState, VmSummary,
+};
 use model::AppError;
 
 #[cfg(feature = "ssr")]
 use super::context::{caller, control, now, respond};
 
+/// A page of the VMs the caller may read; every argument may be left out.
 #[server(prefix = "/api/vms", endpoint = "list")]
-pub async fn list_vms() -> Result<Vec<VmSummary>, AppError> {
-    respond(async move { control()?.list_vms(&caller()?).await }.await)
+pub async fn list_vms(
+    organization_id: Option<String>,
+    state: Option<VmState>,
+    after: Option<String>,
+    limit: Option<u32>,
+) -> Result<VmPage, AppError> {
+    let query = model::vms::VmQuery {
+        organization_id,
+        state,
+        after,
+        limit,
+    };
+    respond(async move { control()?.list_vms(&caller()?, &query).await }.await)
 }
 
 #[server(prefix = "/api/vms", endpoint = "create", input = Json)]

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use model::orgs::OrgSummary;
-use model::vms::{ImageSummary, NewVm, VmState, MIN_MEMORY_MB};
+use model::vms::{ImageSummary, NewVm, VmState, MIN_MEMORY_MB, VM_PAGE};
 
 use crate::api::orgs::list_organizations;
 use crate::api::vms::{create_vm, list_images, list_vms};
@@ -18,11 +18,30 @@ use crate::components::{
 pub fn VmsPage() -> impl IntoView {
     let live = crate::live::use_live();
     // Every VM change arrives as a live event: the list refetches then, and never polls.
-    let vms = Resource::new(move || live.vms.get(), |_| list_vms());
-    let orgs = Resource::new(|| (), |_| list_organizations());
-    let images = Resource::new(|| (), |_| list_images());
     let org_filter = RwSignal::new(String::new());
     let state_filter = RwSignal::new(String::new());
+    // Where each page before this one ended (empty on the first page); filters start over.
+    let pages = RwSignal::new(Vec::<String>::new());
+    let vms = Resource::new(
+        move || {
+            (
+                live.vms.get(),
+                org_filter.get(),
+                state_filter.get(),
+                pages.with(|p| p.last().cloned()),
+            )
+        },
+        |(_, org, state, after)| {
+            list_vms(
+                Some(org).filter(|o| !o.is_empty()),
+                VmState::parse(&state),
+                after,
+                None,
+            )
+        },
+    );
+    let orgs = Resource::new(|| (), |_| list_organizations());
+    let images = Resource::new(|| (), |_| list_images());
 
     view! {
         <PageHeader title="Virtual machines" subtitle="Machines in your organizations and machines shared with you." />
@@ -46,7 +65,7 @@ pub fn VmsPage() -> impl IntoView {
         <div class="mb-3 flex flex-wrap gap-3 text-sm">
             <label>"Organization "
                 <select class="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-950" data-testid="filter-org"
-                    on:change=move |ev| org_filter.set(event_target_value(&ev))>
+                    on:change=move |ev| { pages.set(Vec::new()); org_filter.set(event_target_value(&ev)) }>
                     <option value="">"All"</option>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
@@ -57,33 +76,36 @@ pub fn VmsPage() -> impl IntoView {
             </label>
             <label>"State "
                 <select class="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-950" data-testid="filter-state"
-                    on:change=move |ev| state_filter.set(event_target_value(&ev))>
+                    on:change=move |ev| { pages.set(Vec::new()); state_filter.set(event_target_value(&ev)) }>
                     <option value="">"All"</option>
                     {VmState::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
                 </select>
             </label>
         </div>
-        <Loaded resource=vms let:vms>
-                {match vms {
-                    list if list.is_empty() => view! {
+        <Loaded resource=vms let:page>
+                {match page {
+                    page if page.total == 0 && org_filter.get_untracked().is_empty() && state_filter.get_untracked().is_empty() => view! {
                         <EmptyState
                             title="No virtual machines yet"
                             body="Machines in your organizations, and machines shared with you, are listed here."
                         />
                     }.into_any(),
-                    list => {
-                        let (org, state) = (org_filter.get(), state_filter.get());
-                        let shown: Vec<_> = list.into_iter()
-                            .filter(|v| org.is_empty() || v.organization_id == org)
-                            .filter(|v| state.is_empty() || v.state.as_str() == state)
-                            .collect();
+                    page => {
+                        let before = pages.with_untracked(Vec::len) * VM_PAGE as usize;
+                        let range = if page.vms.is_empty() {
+                            "No machine matches.".to_owned()
+                        } else {
+                            format!("{}–{} of {}", before + 1, before + page.vms.len(), page.total)
+                        };
+                        let next = page.next.clone();
+                        let last_page = next.is_none();
                         view! {
                         <table class="w-full text-left text-sm">
                             <thead class="text-slate-500">
                                 <tr><th class="py-2">"Name"</th><th>"State"</th><th>"Organization"</th><th>"Image"</th><th>"Size"</th><th>"Owner"</th></tr>
                             </thead>
                             <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                                {shown.into_iter().map(|v| {
+                                {page.vms.into_iter().map(|v| {
                                     let label = v.name.clone();
                                     view! {
                                     <tr data-testid="vm-row" data-name=v.name.clone()>
@@ -99,6 +121,15 @@ pub fn VmsPage() -> impl IntoView {
                                 }}).collect_view()}
                             </tbody>
                         </table>
+                        <nav class="mt-3 flex items-center gap-3 text-sm" aria-label="Pages of machines" data-testid="vm-pager">
+                            <span class="text-slate-600 dark:text-slate-400" data-testid="vm-page-range">{range}</span>
+                            <button type="button" class=ui::BTN_SECONDARY data-testid="vm-page-prev"
+                                disabled=move || pages.with(Vec::is_empty)
+                                on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
+                            <button type="button" class=ui::BTN_SECONDARY data-testid="vm-page-next"
+                                disabled=last_page
+                                on:click=move |_| if let Some(n) = next.clone() { pages.update(|p| p.push(n)) }>"Next"</button>
+                        </nav>
                     }.into_any()},
                 }}
         </Loaded>

@@ -14,4 +14,5 @@ mod permissions;
 mod placement;
 mod services_limits;
 mod services_qemu;
+mod vm_list;
 mod vms_qemu;

@@ -185,7 +185,14 @@ async fn shares_grant_exactly_their_level_and_end_when_revoked() {
         .unwrap();
     let seen = c.vm(&dan, &vm.id).await.unwrap();
     assert!(!seen.can_delete && !seen.can_share);
-    assert_eq!(c.list_vms(&dan).await.unwrap().len(), 1);
+    assert_eq!(
+        c.list_vms(&dan, &Default::default())
+            .await
+            .unwrap()
+            .vms
+            .len(),
+        1
+    );
     // A viewer may not share further, nor delete: forbidden because they can see it.
     assert!(matches!(
         c.share_vm(&dan, &vm.id, "dan", ShareLevel::Operator, now)

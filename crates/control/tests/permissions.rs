@@ -368,7 +368,14 @@ async fn a_removed_member_is_refused_on_the_very_next_request_even_on_another_in
         .unwrap();
     // Warm both caches with the member's access.
     for c in [&a, &b] {
-        assert_eq!(c.list_vms(&member).await.unwrap().len(), 1);
+        assert_eq!(
+            c.list_vms(&member, &Default::default())
+                .await
+                .unwrap()
+                .vms
+                .len(),
+            1
+        );
         c.vm(&member, &vm.id).await.unwrap();
         c.organization(&member, &org.id).await.unwrap();
         assert!(c
@@ -396,7 +403,12 @@ async fn a_removed_member_is_refused_on_the_very_next_request_even_on_another_in
             c.vm(&member, &vm.id).await.unwrap_err(),
             AppError::NotFound("No such virtual machine.".into())
         );
-        assert!(c.list_vms(&member).await.unwrap().is_empty());
+        assert!(c
+            .list_vms(&member, &Default::default())
+            .await
+            .unwrap()
+            .vms
+            .is_empty());
         assert!(matches!(
             c.organization(&member, &org.id).await,
             Err(AppError::NotFound(_))

@@ -207,7 +207,12 @@ async fn a_service_rolls_configs_rolls_back_scales_and_reports_usage() {
     c.run_due_operations().await.unwrap();
     assert!(c.service(&ann, &svc.id).await.is_err());
     assert!(!control::testing::driver(&c).vm_dir(&last).exists());
-    assert!(c.list_vms(&ann).await.unwrap().is_empty());
+    assert!(c
+        .list_vms(&ann, &Default::default())
+        .await
+        .unwrap()
+        .vms
+        .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

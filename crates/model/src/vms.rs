@@ -197,6 +197,59 @@ pub struct VmSummary {
     pub generation: i64,
 }
 
+/// VMs a list shows when it does not say how many.
+pub const VM_PAGE: u32 = 50;
+/// The most VMs one page may hold.
+pub const VM_PAGE_MAX: u32 = 1000;
+
+/// Which VMs a list asks for; every part is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmQuery {
+    /// Only this organization's VMs.
+    pub organization_id: Option<String>,
+    /// Only VMs in this state.
+    pub state: Option<VmState>,
+    /// A page's `next`: the page after it.
+    pub after: Option<String>,
+    /// How many (default [`VM_PAGE`], at most [`VM_PAGE_MAX`]).
+    pub limit: Option<u32>,
+}
+
+/// One page of the VMs a person may read, sorted by organization and name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmPage {
+    pub vms: Vec<VmSummary>,
+    /// How many VMs match the filters, on every page.
+    pub total: u64,
+    /// Where the next page starts, when there is one.
+    pub next: Option<String>,
+}
+
+/// Where a page of VMs starts: after the VM with this organization, name and id (the sort
+/// key, so a cursor stays valid when rows before it come or go).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct VmCursor {
+    pub organization: String,
+    pub name: String,
+    pub id: String,
+}
+
+impl VmCursor {
+    /// The cursor as it travels: its three parts on three lines (names never hold one).
+    pub fn encode(&self) -> String {
+        format!("{}\n{}\n{}", self.organization, self.name, self.id)
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(3, '\n');
+        Some(Self {
+            organization: parts.next()?.to_owned(),
+            name: parts.next()?.to_owned(),
+            id: parts.next()?.to_owned(),
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VmShare {
     pub person: PersonRef,
@@ -330,4 +383,20 @@ pub fn validate_vm_name(name: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_travels_as_text_and_back() {
+        let c = VmCursor {
+            organization: "acme".into(),
+            name: "web-1".into(),
+            id: "5f0c".into(),
+        };
+        assert_eq!(VmCursor::decode(&c.encode()), Some(c));
+        assert_eq!(VmCursor::decode("acme\nweb-1"), None);
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod grants;
 pub mod inspect;
+mod memo;
 pub mod model;
 pub mod panel;
 pub mod proof;
@@ -31,11 +32,15 @@ pub const SCHEMA: &str = include_str!("../../schema/strata.perm");
 /// Entries the tuple cache holds before it starts over.
 const CACHE_ENTRIES: usize = 200_000;
 
+/// Ids the lookup memo holds in all before it starts over (about 60 bytes each).
+const MEMO_IDS: usize = 100_000;
+
 /// The engine and its cache; one per process.
 #[derive(Debug)]
 pub struct Access {
     engine: Engine,
     cache: TupleCache,
+    lookups: memo::LookupMemo,
 }
 
 /// Why the schema cannot be used.
@@ -80,6 +85,7 @@ impl Access {
         Ok(Self {
             engine: Engine::new(schema),
             cache: TupleCache::new(CACHE_ENTRIES),
+            lookups: memo::LookupMemo::new(MEMO_IDS),
         })
     }
 
@@ -249,9 +255,14 @@ impl Control {
     ) -> Result<Vec<String>, AppError> {
         let started = std::time::Instant::now();
         let revision = tuples::revision(self.db()).await?;
+        let question = (caller.user_id, permission, kind);
+        if let Some(ids) = self.access().lookups.get(revision, &question) {
+            metrics::counter!("strata_authz_lookups_total", "memo" => "hit").increment(1);
+            return Ok(ids.to_vec());
+        }
         let store = DbStore::new(self.db());
         let cached = self.access().cache().at(revision, &store);
-        let ids = self
+        let ids: Vec<String> = self
             .access()
             .engine()
             .lookup_resources(
@@ -261,11 +272,16 @@ impl Control {
                 kind.as_str(),
             )
             .await
-            .map_err(eval_failed)?;
-        metrics::counter!("strata_authz_lookups_total").increment(1);
+            .map_err(eval_failed)?
+            .into_iter()
+            .collect();
+        self.access()
+            .lookups
+            .put(revision, question, ids.iter().cloned().collect());
+        metrics::counter!("strata_authz_lookups_total", "memo" => "miss").increment(1);
         metrics::histogram!("strata_authz_lookup_duration_seconds")
             .record(started.elapsed().as_secs_f64());
-        Ok(ids.into_iter().collect())
+        Ok(ids)
     }
 
     /// The same check inside a transaction, without the cache: for decisions that must see

@@ -203,7 +203,12 @@ impl Control {
         &self,
         ids: impl Iterator<Item = &'a String>,
     ) -> Result<HashMap<String, PersonRef>, AppError> {
-        let uuids: Vec<Uuid> = ids.filter_map(|s| s.parse().ok()).collect();
+        // Callers pass one id per row they show (a thousand VMs of a few owners).
+        let uuids: Vec<Uuid> = ids
+            .filter_map(|s| s.parse().ok())
+            .collect::<std::collections::BTreeSet<Uuid>>()
+            .into_iter()
+            .collect();
         let mut out = HashMap::new();
         for chunk in uuids.chunks(500) {
             let rows = user::Entity::find()

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use model::vms::{ShareLevel, VmAction, VmDetail, VmEvent, VmShare, VmState, VmSummary};
+use model::vms::{
+    ShareLevel, VmAction, VmCursor, VmDetail, VmEvent, VmPage, VmQuery, VmShare, VmState,
+    VmSummary, VM_PAGE, VM_PAGE_MAX,
+};
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
@@ -28,15 +31,87 @@ fn rel_of(level: ShareLevel) -> Rel {
 }
 
 impl Control {
-    /// Every VM the caller may read.
-    pub async fn list_vms(&self, caller: &Caller) -> Result<Vec<VmSummary>, AppError> {
+    /// One page of the VMs the caller may read, optionally of one organization and in one
+    /// state, sorted by organization and name. Only the page's rows are loaded whole: the
+    /// sort reads three columns of every readable VM.
+    pub async fn list_vms(&self, caller: &Caller, query: &VmQuery) -> Result<VmPage, AppError> {
+        let limit = query.limit.unwrap_or(VM_PAGE).clamp(1, VM_PAGE_MAX) as usize;
+        let after = match query.after.as_deref().filter(|a| !a.is_empty()) {
+            Some(text) => Some(VmCursor::decode(text).ok_or_else(|| {
+                AppError::Invalid("That page of the list does not exist.".into())
+            })?),
+            None => None,
+        };
+        let org_filter: Option<Uuid> = match query.organization_id.as_deref() {
+            Some(id) if !id.trim().is_empty() => Some(parse_id(id, Kind::Organization)?),
+            _ => None,
+        };
         let ids: Vec<Uuid> = self
             .visible(caller, Permission::Read, Kind::Vm)
             .await?
             .iter()
             .filter_map(|s| s.parse().ok())
             .collect();
-        self.summaries(&ids).await
+        let fail = |e| internal("list vms", e);
+        let mut keys: Vec<(Uuid, Uuid, String)> = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut find = vm::Entity::find()
+                .select_only()
+                .column(vm::Column::Id)
+                .column(vm::Column::OrganizationId)
+                .column(vm::Column::Name)
+                .filter(vm::Column::Id.is_in(chunk.iter().copied()));
+            if let Some(org) = org_filter {
+                find = find.filter(vm::Column::OrganizationId.eq(org));
+            }
+            if let Some(state) = query.state {
+                find = find.filter(vm::Column::ObservedState.eq(state.as_str()));
+            }
+            keys.extend(
+                find.into_tuple::<(Uuid, Uuid, String)>()
+                    .all(self.db())
+                    .await
+                    .map_err(fail)?,
+            );
+        }
+        let mut org_ids: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
+        org_ids.sort_unstable();
+        org_ids.dedup();
+        let orgs: HashMap<Uuid, String> = organization::Entity::find()
+            .select_only()
+            .column(organization::Column::Id)
+            .column(organization::Column::Name)
+            .filter(organization::Column::Id.is_in(org_ids))
+            .into_tuple::<(Uuid, String)>()
+            .all(self.db())
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .collect();
+        let mut sorted: Vec<VmCursor> = keys
+            .into_iter()
+            .map(|(id, org, name)| VmCursor {
+                organization: orgs.get(&org).cloned().unwrap_or_default(),
+                name,
+                id: id.to_string(),
+            })
+            .collect();
+        sorted.sort_unstable();
+        let total = sorted.len() as u64;
+        let start = match &after {
+            Some(cursor) => sorted.partition_point(|k| k <= cursor),
+            None => 0,
+        };
+        let page: Vec<&VmCursor> = sorted.iter().skip(start).take(limit).collect();
+        let next = (start + page.len() < sorted.len())
+            .then(|| page.last().map(|k| k.encode()))
+            .flatten();
+        let page_ids: Vec<Uuid> = page.iter().filter_map(|k| k.id.parse().ok()).collect();
+        Ok(VmPage {
+            vms: self.summaries(&page_ids).await?,
+            total,
+            next,
+        })
     }
 
     async fn summaries(&self, ids: &[Uuid]) -> Result<Vec<VmSummary>, AppError> {
@@ -51,7 +126,9 @@ impl Control {
                     .map_err(fail)?,
             );
         }
-        let org_ids: Vec<Uuid> = rows.iter().map(|v| v.organization_id).collect();
+        let mut org_ids: Vec<Uuid> = rows.iter().map(|v| v.organization_id).collect();
+        org_ids.sort_unstable();
+        org_ids.dedup();
         let orgs: HashMap<Uuid, String> = organization::Entity::find()
             .filter(organization::Column::Id.is_in(org_ids))
             .all(self.db())
@@ -76,7 +153,13 @@ impl Control {
         }
         let people = self.people(owners.values()).await?;
         let images: HashMap<Uuid, String> = image::Entity::find()
-            .filter(image::Column::Id.is_in(rows.iter().filter_map(|v| v.image_id)))
+            .filter(
+                image::Column::Id.is_in(
+                    rows.iter()
+                        .filter_map(|v| v.image_id)
+                        .collect::<std::collections::BTreeSet<Uuid>>(),
+                ),
+            )
             .all(self.db())
             .await
             .map_err(fail)?
@@ -107,7 +190,9 @@ impl Control {
                 }
             })
             .collect();
-        out.sort_by(|a, b| (&a.organization, &a.name).cmp(&(&b.organization, &b.name)));
+        out.sort_by(|a, b| {
+            (&a.organization, &a.name, &a.id).cmp(&(&b.organization, &b.name, &b.id))
+        });
         Ok(out)
     }
 

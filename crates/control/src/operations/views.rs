@@ -73,8 +73,22 @@ impl Control {
         let admin = self
             .can(Some(caller), Permission::ManageNodes, &Resource::platform())
             .await?;
+        let one_vm = match target {
+            Some((Kind::Vm, id)) => id.parse::<Uuid>().ok(),
+            _ => None,
+        };
         let readable: HashSet<String> = if admin {
             HashSet::new()
+        } else if let Some(vm) = one_vm {
+            // One VM's operations (its page): one check instead of the whole lookup.
+            if self
+                .can(Some(caller), Permission::Read, &Resource::vm(vm))
+                .await?
+            {
+                HashSet::from([vm.to_string()])
+            } else {
+                HashSet::new()
+            }
         } else {
             self.visible(caller, Permission::Read, Kind::Vm)
                 .await?
