@@ -52,3 +52,52 @@ test('a VM boots from the ready image, its console is interactive, it stops and 
   // The deleted VM's page asking for it once more is answered 404, as it should be.
   expect(errors.filter((e) => !e.includes('status of 404'))).toEqual([]);
 });
+
+test('the VM list shows 50 machines a page and pages through the rest', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors = watchErrors(page);
+  await addAuthenticator(page);
+  await signUp(page, uniqueName('pg'), 'Paula Pager');
+  await createOrg(page, 'fleet');
+  const orgId = new URL(page.url()).pathname.split('/').pop();
+
+  // 52 stopped machines through the same server function the form calls.
+  const statuses = await page.evaluate(async (organization_id) => {
+    const out: number[] = [];
+    for (let i = 0; i < 52; i++) {
+      const vm = {
+        organization_id, name: `m-${String(i).padStart(2, '0')}`, description: '', image_id: null,
+        cpu_count: 1, memory_mb: 128, disk_gb: 1, start: false, region: null,
+      };
+      const res = await fetch('/api/vms/create', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vm }),
+      });
+      out.push(res.status);
+    }
+    return out;
+  }, orgId);
+  expect(statuses.filter((s) => s !== 200)).toEqual([]);
+
+  await page.goto('/vms');
+  await hydrated(page);
+  const rows = page.getByTestId('vm-row');
+  await expect(rows).toHaveCount(50);
+  await expect(page.getByTestId('vm-page-range')).toHaveText('1–50 of 52');
+  await expect(rows.first()).toHaveAttribute('data-name', 'm-00');
+  await expect(page.getByTestId('vm-page-prev')).toBeDisabled();
+
+  await page.getByTestId('vm-page-next').click();
+  await expect(page.getByTestId('vm-page-range')).toHaveText('51–52 of 52');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toHaveAttribute('data-name', 'm-50');
+  await expect(page.getByTestId('vm-page-next')).toBeDisabled();
+
+  await page.getByTestId('vm-page-prev').click();
+  await expect(page.getByTestId('vm-page-range')).toHaveText('1–50 of 52');
+
+  // A filter starts over on its first page: no machine is running.
+  await page.getByTestId('filter-state').selectOption('running');
+  await expect(page.getByTestId('vm-page-range')).toHaveText('No machine matches.');
+  await expect(rows).toHaveCount(0);
+  expect(errors).toEqual([]);
+});

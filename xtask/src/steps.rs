@@ -10,10 +10,31 @@ use crate::setup::{self, Need};
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-/// The optimized server and site, with brotli and gzip copies of every asset, and the WASM split
-/// per page (`--split`: app/src/routes.rs). The server's cargo runs through a script that
-/// records the variables cargo-leptos gives it.
-const RELEASE_BUILD: &str = "LEPTOS_BIN_CARGO_COMMAND=\"$PWD/scripts/cargo-recording-env.sh\" cargo leptos build --release --precompress --split";
+/// The optimized site, with brotli and gzip copies of every asset, and the WASM split per page
+/// (`--split`: app/src/routes.rs).
+const FRONT_BUILD: &str = "cargo leptos build --release --precompress --split --frontend-only";
+/// The optimized server, through cargo-leptos. Its cargo runs through a script that records the
+/// variables cargo-leptos gives it.
+const SERVER_BUILD: &str = "LEPTOS_BIN_CARGO_COMMAND=\"$PWD/scripts/cargo-recording-env.sh\" cargo leptos build --release --precompress --split --server-only";
+/// The same server compile, started beside the site's build: with hashed or precompressed
+/// files cargo-leptos builds the site first and the server after it, one waiting for the other
+/// (its `build_proj`). Compiled with the variables cargo-leptos passes (its `to_envs`, from the
+/// workspace's `[[workspace.metadata.leptos]]`), it leaves `SERVER_BUILD` nothing to do; when
+/// they drift, `SERVER_BUILD` compiles again (slower, never wrong) and the build says so.
+const SERVER_COMPILE: &str = "cargo build --package=server --bin=strata --release";
+const SERVER_COMPILE_ENV: &[(&str, &str)] = &[
+    ("LEPTOS_BIN_DIR", "server"),
+    ("LEPTOS_HASH_FILES", "true"),
+    ("LEPTOS_HASH_FILE_NAME", "hash.txt"),
+    ("LEPTOS_JS_MINIFY", "true"),
+    ("LEPTOS_LIB_DIR", "frontend"),
+    ("LEPTOS_OUTPUT_NAME", "strata"),
+    ("LEPTOS_RELOAD_PORT", "3001"),
+    ("LEPTOS_SITE_ADDR", "127.0.0.1:3000"),
+    ("LEPTOS_SITE_PKG_DIR", "pkg"),
+    ("LEPTOS_SITE_ROOT", "target/site"),
+    ("RUSTFLAGS", "--cfg erase_components"),
+];
 /// Where that script writes them.
 const LEPTOS_ENV_FILE: &str = "target/leptos-server.env";
 /// The Rust tests, in the release profile, with nextest (integration binaries run side by
@@ -104,7 +125,7 @@ fn banner(what: &str) {
 pub fn run(extra: &[String]) -> Result {
     setup::all(Need::Run)?;
     banner("building Strata (release)");
-    sh(RELEASE_BUILD)?;
+    release_build(&[])?;
     let url = std::env::var("STRATA_PUBLIC_URL").unwrap_or_else(|_| "http://localhost:3000".into());
     let listen = std::env::var("STRATA_LISTEN").unwrap_or_else(|_| "127.0.0.1:3000".into());
     banner("starting Strata");
@@ -162,7 +183,36 @@ fn stop_vms_under(dir: &std::path::Path) {
     }
 }
 
-/// The variables the release build's server was compiled with (see [`RELEASE_BUILD`]).
+/// The release build: the site and the server compiled side by side, then cargo-leptos's own
+/// server step (which finds the server built and records its variables). `env` goes to all.
+fn release_build(env: &[(&str, &str)]) -> Result {
+    let mut compile_env = env.to_vec();
+    compile_env.extend_from_slice(SERVER_COMPILE_ENV);
+    std::thread::scope(|s| {
+        let server = s.spawn(|| sh_env(SERVER_COMPILE, &compile_env));
+        let front = sh_env(FRONT_BUILD, env);
+        let server = server
+            .join()
+            .unwrap_or_else(|_| Err("the server build panicked".into()));
+        front.and(server)
+    })?;
+    sh_env(SERVER_BUILD, env)?;
+    let recorded = leptos_env()?;
+    let drifted: Vec<&(String, String)> = recorded
+        .iter()
+        .filter(|(k, _)| k != "LEPTOS_BIN_CARGO_COMMAND")
+        .filter(|(k, v)| !SERVER_COMPILE_ENV.contains(&(k.as_str(), v.as_str())))
+        .collect();
+    if !drifted.is_empty() {
+        eprintln!(
+            "\nxtask: cargo-leptos built the server with other variables than SERVER_COMPILE_ENV \
+             ({drifted:?}), so it compiled twice: update xtask/src/steps.rs"
+        );
+    }
+    Ok(())
+}
+
+/// The variables the release build's server was compiled with (see [`SERVER_BUILD`]).
 fn leptos_env() -> Result<Vec<(String, String)>> {
     let path = root().join(LEPTOS_ENV_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -243,7 +293,7 @@ pub fn bench(args: &[String]) -> Result {
     setup::all(Need::Run)?;
     setup::wrk()?;
     banner("building Strata (release)");
-    sh(RELEASE_BUILD)?;
+    release_build(&[])?;
     let soak = match args {
         [] => "0".to_owned(),
         [flag, minutes] if flag == "--soak" && minutes.parse::<u32>().is_ok() => minutes.clone(),
@@ -270,9 +320,7 @@ pub fn test() -> Result {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
-    steps.run("release build, linted", || {
-        sh_env(RELEASE_BUILD, &pairs(&lint))
-    })?;
+    steps.run("release build, linted", || release_build(&pairs(&lint)))?;
     let mut env = leptos_env()?;
     env.extend(lint);
     steps.run("other binaries and benches, linted", || {
