@@ -32,7 +32,7 @@ pub fn VmHeader(detail: VmDetail, actions: Actions) -> impl IntoView {
                     let (a, vm_id) = (*a, act_id.clone());
                     view! {
                         <button type="button" class=ui::BTN_SECONDARY data-testid=format!("vm-{}", a.as_str())
-                            disabled=move || actions.act.pending().get()
+                            disabled=move || actions.busy()
                             on:click=move |_| { actions.act.dispatch((vm_id.clone(), a)); }>
                             {a.label()}
                         </button>

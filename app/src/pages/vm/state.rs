@@ -36,8 +36,24 @@ impl Actions {
         }
     }
 
+    /// Whether the page that made these is gone. A server render can outlive its client (the
+    /// connection closed while the page was rendering: seen under the load benchmark, where it
+    /// panicked in `Action::pending`), and reading a disposed action panics. They were all
+    /// made together, so one of them tells.
+    fn gone(self) -> bool {
+        self.cancelled.is_disposed()
+    }
+
+    /// Whether a power action is under way (false once the page is gone).
+    pub fn busy(self) -> bool {
+        !self.gone() && self.act.pending().get()
+    }
+
     /// Goes up whenever a change finished (the detail and the Access panel refetch).
     pub fn version(self) -> usize {
+        if self.gone() {
+            return 0;
+        }
         self.act.version().get()
             + self.delete.version().get()
             + self.share.version().get()
@@ -47,6 +63,9 @@ impl Actions {
 
     /// The last failure of a change, for the page's banner.
     pub fn error(self) -> Option<AppError> {
+        if self.gone() {
+            return None;
+        }
         let failed = |r: Option<Done<()>>| r.and_then(Result::err);
         failed(self.act.value().get())
             .or_else(|| failed(self.delete.value().get()))
