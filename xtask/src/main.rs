@@ -6,7 +6,7 @@
 //!   Playwright suite in Debian's Chromium.
 //! - `cargo xtask setup`: only the installs.
 //! - `cargo xtask bench`: the load benchmark (server/benches/load.rs) on a release build;
-//!   `-- --soak MINUTES` adds the memory soak.
+//!   `--soak MINUTES` adds the memory soak.
 //!
 //! Every install step checks first and does nothing when the tool is already there, so a second
 //! run goes straight to the work. Only the standard library is used, so this builds in seconds.
