@@ -11,13 +11,16 @@ use model::AppError;
 use crate::components::error_notice::ErrorNotice;
 
 /// The resource's value, or None when its page is already gone. Live events can start a
-/// refetch just as a person navigates away, and awaiting a disposed resource panics.
+/// refetch just as a person navigates away, and awaiting a disposed resource panics. The part
+/// of the page that asked can also go *while* it loads (two live refetches in a row rebuild a
+/// page's sections): then its signals are disposed too, and building its view from the value
+/// would read them and panic, so it gets nothing.
 pub async fn loaded<T: Clone + Send + Sync + 'static>(resource: Resource<T>) -> Option<T> {
     if resource.is_disposed() {
-        None
-    } else {
-        Some(resource.await)
+        return None;
     }
+    let value = resource.await;
+    (!resource.is_disposed()).then_some(value)
 }
 
 /// `children` of the resource's value once it loaded (`<Loaded resource=r let:value>`). While
