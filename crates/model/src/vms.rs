@@ -203,7 +203,7 @@ pub const VM_PAGE: u32 = 50;
 pub const VM_PAGE_MAX: u32 = 1000;
 
 /// Which VMs a list asks for; every part is optional.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VmQuery {
     /// Only this organization's VMs.
     pub organization_id: Option<String>,

@@ -1,7 +1,7 @@
 //! Virtual machines as people read them (list, detail page with timeline and operations) and
 //! their direct shares. Requests that change a VM are in [`crate::compute::requests`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use model::vms::{
@@ -74,9 +74,7 @@ impl Control {
                     .map_err(fail)?,
             );
         }
-        let mut org_ids: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
-        org_ids.sort_unstable();
-        org_ids.dedup();
+        let org_ids: BTreeSet<Uuid> = keys.iter().map(|k| k.1).collect();
         let orgs: HashMap<Uuid, String> = organization::Entity::find()
             .select_only()
             .column(organization::Column::Id)
@@ -126,9 +124,7 @@ impl Control {
                     .map_err(fail)?,
             );
         }
-        let mut org_ids: Vec<Uuid> = rows.iter().map(|v| v.organization_id).collect();
-        org_ids.sort_unstable();
-        org_ids.dedup();
+        let org_ids: BTreeSet<Uuid> = rows.iter().map(|v| v.organization_id).collect();
         let orgs: HashMap<Uuid, String> = organization::Entity::find()
             .filter(organization::Column::Id.is_in(org_ids))
             .all(self.db())
@@ -157,7 +153,7 @@ impl Control {
                 image::Column::Id.is_in(
                     rows.iter()
                         .filter_map(|v| v.image_id)
-                        .collect::<std::collections::BTreeSet<Uuid>>(),
+                        .collect::<BTreeSet<Uuid>>(),
                 ),
             )
             .all(self.db())
