@@ -199,27 +199,57 @@ async fn link<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let mut node = match control.open_node_link(cert, client, control.now()).await {
         Ok(node) => node,
-        Err(e) => return refuse(&mut ws, e).await,
+        Err(e @ AppError::Forbidden(_)) => return refuse(&mut ws, e).await,
+        Err(_) => {
+            let _ = ws.close(None).await;
+            return;
+        }
     };
     let first = tokio::time::timeout(SILENCE_LIMIT, wire::recv::<_, AgentMessage>(&mut ws)).await;
-    let hello = match first {
-        Ok(Ok(Some(AgentMessage::Hello { inventory }))) => {
-            control
-                .node_hello(&node, &inventory, client, control.now())
-                .await
+    let inventory = match first {
+        Ok(Ok(Some(AgentMessage::Hello { inventory }))) => Some(inventory),
+        Ok(Ok(Some(_))) => {
+            refuse(&mut ws, "a link begins with a hello").await;
+            None
         }
-        _ => Err(AppError::Invalid("a link begins with a hello".into())),
-    };
-    let welcome = ControlMessage::Welcome {
-        node_id: node.id.to_string(),
-        name: node.name.clone(),
-    };
-    match hello {
-        Ok(()) if wire::send(&mut ws, &welcome).await.is_ok() => {
-            run_link(control, &mut ws, &mut node).await;
+        // A link that drops or stays silent before its hello is not refused: the agent dials
+        // again (a refusal would stop it for good).
+        Ok(Ok(None)) => {
+            tracing::info!(node = %node.id, name = %node.name, "an agent closed its link before saying hello");
+            None
         }
-        Ok(()) => {}
-        Err(e) => refuse(&mut ws, e).await,
+        Ok(Err(e)) => {
+            tracing::warn!(node = %node.id, name = %node.name, error = %e, "an agent's link dropped before its hello");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(node = %node.id, name = %node.name, "no hello within {SILENCE_LIMIT:?}; closing the link");
+            let _ = ws.close(None).await;
+            None
+        }
+    };
+    if let Some(inventory) = inventory {
+        match control
+            .node_hello(&node, &inventory, client, control.now())
+            .await
+        {
+            Ok(()) => {
+                let welcome = ControlMessage::Welcome {
+                    node_id: node.id.to_string(),
+                    name: node.name.clone(),
+                };
+                if wire::send(&mut ws, &welcome).await.is_ok() {
+                    run_link(control, &mut ws, &mut node).await;
+                }
+            }
+            // What the agent must change (its identity, its flags) ends it with the reason.
+            Err(e @ (AppError::Forbidden(_) | AppError::Invalid(_))) => refuse(&mut ws, e).await,
+            // Anything else (the database away) is this side's trouble: close, and the agent
+            // dials again with backoff.
+            Err(_) => {
+                let _ = ws.close(None).await;
+            }
+        }
     }
     control.node_link_closed(&node);
 }

@@ -3,27 +3,8 @@
 use crate::steps::{capture, root, sh, Result};
 use std::path::Path;
 
-/// cargo-leptos 0.3.11 needs a newer rustc than this machine's; 0.3.10 builds and works.
-const CARGO_LEPTOS_VERSION: &str = "0.3.10";
-
-/// The crates cargo-leptos spends a release site build in: WASM splitting (wasmparser,
-/// wasm-encoder, gimli), file hashes (md-5, seahash) and the precompressed copies (brotli,
-/// flate2/miniz_oxide).
-const CARGO_LEPTOS_HOT_CRATES: &[&str] = &[
-    "wasm_split_cli_support",
-    "wasmparser",
-    "wasm-encoder",
-    "gimli",
-    "md-5",
-    "seahash",
-    "brotli",
-    "alloc-no-stdlib",
-    "alloc-stdlib",
-    "flate2",
-    "miniz_oxide",
-    "crc32fast",
-    "adler2",
-];
+/// Where `cargo xtask setup` builds the site tool (tools/site), in its own profile.
+pub const SITE_TOOL: &str = "target/tool/strata-site";
 
 /// What the command about to run needs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -35,8 +16,8 @@ pub enum Need {
 }
 
 pub fn all(need: Need) -> Result {
-    // Three independent lines of work side by side: the system packages (mostly downloads and
-    // unpacking) and the two cargo tools that compile (each leaves a core idle at times).
+    // Two independent lines of work side by side: the system packages (mostly downloads and
+    // unpacking) and the site's build tool, which compiles.
     std::thread::scope(|s| {
         let system = s.spawn(|| -> Result {
             if need == Need::Test {
@@ -49,21 +30,18 @@ pub fn all(need: Need) -> Result {
             test_guest()?;
             npm()
         });
-        let bindgen = s.spawn(wasm_bindgen);
         let tools = (|| -> Result {
             wasm_target()?;
             if need == Need::Test {
                 nextest()?;
             }
-            cargo_leptos()
+            site_tool()
         })();
         let joined = |r: std::thread::Result<Result>| {
             r.unwrap_or_else(|_| Err("an install step panicked".into()))
         };
         // The first failure, after every line of work has ended.
-        [joined(system.join()), joined(bindgen.join()), tools]
-            .into_iter()
-            .collect()
+        [joined(system.join()), tools].into_iter().collect()
     })
 }
 
@@ -140,26 +118,24 @@ fn wasm_target() -> Result {
     sh("rustup target add wasm32-unknown-unknown")
 }
 
-fn cargo_leptos() -> Result {
-    let have = capture("cargo leptos --version").unwrap_or_default();
-    if have.contains(CARGO_LEPTOS_VERSION) {
-        return Ok(());
+/// The site's build tool (tools/site: splitting, wasm-bindgen, hashes, compression). It binds
+/// the WASM with the `wasm-bindgen-cli-support` library, which must be exactly the version of
+/// the `wasm-bindgen` crate the WASM was compiled with. Cargo finds it up to date in a second.
+fn site_tool() -> Result {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let crate_version =
+        locked_version(&lock, "wasm-bindgen").ok_or("Cargo.lock does not list wasm-bindgen")?;
+    let bindgen = locked_version(&lock, "wasm-bindgen-cli-support")
+        .ok_or("Cargo.lock does not list wasm-bindgen-cli-support")?;
+    if crate_version != bindgen {
+        return Err(format!(
+            "wasm-bindgen is {crate_version} but tools/site binds with wasm-bindgen-cli-support \
+             {bindgen}: set the same version in tools/site/Cargo.toml"
+        ));
     }
-    // Its own release profile (fat LTO, one codegen unit) takes 15 to 21 minutes to install
-    // here; optimized without LTO it took 23m55s beside wasm-bindgen's install. A plain debug
-    // build would then split, hash and compress the site unoptimized (minutes per build). So:
-    // a debug build with the crates that do that work optimized, and no debug info (17m35s
-    // beside wasm-bindgen on a fresh machine, docs/performance.md).
-    step(&format!(
-        "installing cargo-leptos {CARGO_LEPTOS_VERSION} (several minutes on 2 cores)"
-    ));
-    let optimized: String = CARGO_LEPTOS_HOT_CRATES
-        .iter()
-        .map(|krate| format!(" --config 'profile.dev.package.{krate}.opt-level=3'"))
-        .collect();
-    sh(&format!(
-        "cargo --config 'profile.dev.debug=false'{optimized} install --locked --debug cargo-leptos@{CARGO_LEPTOS_VERSION}"
-    ))
+    step("the site's build tool (tools/site; a few minutes the first time)");
+    sh("cargo build --locked --package=strata-site --profile=tool")
 }
 
 /// The load benchmark's HTTP load generator (Debian's wrk).
@@ -174,23 +150,6 @@ fn nextest() -> Result {
     }
     step("installing cargo-nextest");
     sh("cargo install --locked cargo-nextest")
-}
-
-/// The wasm-bindgen CLI must be exactly the version of the crate in Cargo.lock.
-fn wasm_bindgen() -> Result {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
-        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
-    let want =
-        locked_version(&lock, "wasm-bindgen").ok_or("Cargo.lock does not list wasm-bindgen")?;
-    let have = capture("wasm-bindgen --version").unwrap_or_default();
-    if have.split_whitespace().nth(1) == Some(want.as_str()) {
-        return Ok(());
-    }
-    step(&format!(
-        "installing wasm-bindgen-cli {want} (about 4 minutes)"
-    ));
-    // Not --locked: the CLI's own lockfile names a crate the registry mirror lacks.
-    sh(&format!("cargo install wasm-bindgen-cli --version {want}"))
 }
 
 fn npm() -> Result {

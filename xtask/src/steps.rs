@@ -10,33 +10,23 @@ use crate::setup::{self, Need};
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-/// The optimized site, with brotli and gzip copies of every asset, and the WASM split per page
-/// (`--split`: app/src/routes.rs).
-const FRONT_BUILD: &str = "cargo leptos build --release --precompress --split --frontend-only";
-/// The optimized server, through cargo-leptos. Its cargo runs through a script that records the
-/// variables cargo-leptos gives it.
-const SERVER_BUILD: &str = "LEPTOS_BIN_CARGO_COMMAND=\"$PWD/scripts/cargo-recording-env.sh\" cargo leptos build --release --precompress --split --server-only";
-/// The same server compile, started beside the site's build: with hashed or precompressed
-/// files cargo-leptos builds the site first and the server after it, one waiting for the other
-/// (its `build_proj`). Compiled with the variables cargo-leptos passes (its `to_envs`, from the
-/// workspace's `[[workspace.metadata.leptos]]`), it leaves `SERVER_BUILD` nothing to do; when
-/// they drift, `SERVER_BUILD` compiles again (slower, never wrong) and the build says so.
+/// The browser's code: the `frontend` crate for wasm32 in its size profile, in its own target
+/// folder (its dependencies are built with other features than the server's). Linked with
+/// relocations kept, so `strata-site` can split it per lazy route (app/src/routes.rs).
+const FRONT_COMPILE: &str = "cargo build --package=frontend --lib --target=wasm32-unknown-unknown --profile=wasm-release --target-dir=target/front";
+const FRONT_COMPILE_ENV: &[(&str, &str)] = &[(
+    "RUSTFLAGS",
+    "-Clink-args=--emit-relocs --cfg erase_components",
+)];
+/// What `strata-site` (tools/site) makes of it: the site in target/site, and hash.txt beside
+/// the server binary, where Leptos looks for it.
+const SITE_BUILD: &str = "target/tool/strata-site --wasm target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm --site target/site --hash-file target/release/hash.txt --name strata --style style/main.css --assets public";
+/// The optimized server. Type-erased components (`--cfg erase_components`) on both sides:
+/// Leptos compiles each view once instead of one copy per nesting (the WASM shrank by 28%), and
+/// hydration needs both sides to agree. `LEPTOS_OUTPUT_NAME`, the other value Leptos bakes in,
+/// is set for every cargo command in .cargo/config.toml.
 const SERVER_COMPILE: &str = "cargo build --package=server --bin=strata --release";
-const SERVER_COMPILE_ENV: &[(&str, &str)] = &[
-    ("LEPTOS_BIN_DIR", "server"),
-    ("LEPTOS_HASH_FILES", "true"),
-    ("LEPTOS_HASH_FILE_NAME", "hash.txt"),
-    ("LEPTOS_JS_MINIFY", "true"),
-    ("LEPTOS_LIB_DIR", "frontend"),
-    ("LEPTOS_OUTPUT_NAME", "strata"),
-    ("LEPTOS_RELOAD_PORT", "3001"),
-    ("LEPTOS_SITE_ADDR", "127.0.0.1:3000"),
-    ("LEPTOS_SITE_PKG_DIR", "pkg"),
-    ("LEPTOS_SITE_ROOT", "target/site"),
-    ("RUSTFLAGS", "--cfg erase_components"),
-];
-/// Where that script writes them.
-const LEPTOS_ENV_FILE: &str = "target/leptos-server.env";
+const SERVER_COMPILE_ENV: &[(&str, &str)] = &[("RUSTFLAGS", "--cfg erase_components")];
 /// The Rust tests, in the release profile, with nextest (integration binaries run side by
 /// side). Every test runs even after one fails, so a CI log lists all failures at once.
 const RUST_TESTS: &str = "cargo nextest run --release --no-fail-fast";
@@ -99,7 +89,7 @@ fn command(cmd: &str) -> Command {
     let mut c = Command::new("bash");
     // `cargo xtask` runs this program with CARGO_MANIFEST_DIR set to xtask's folder; ring's
     // build script reruns when that variable changes, and everything above ring with it. The
-    // builds started here (directly or through cargo-leptos) must all see it the same, as a
+    // builds started here must all see it the same, as a
     // cargo command typed by hand does: unset.
     c.arg("-c")
         .arg(cmd)
@@ -183,49 +173,24 @@ fn stop_vms_under(dir: &std::path::Path) {
     }
 }
 
-/// The release build: the site and the server compiled side by side, then cargo-leptos's own
-/// server step (which finds the server built and records its variables). `env` goes to all.
+/// The release build: the site and the server compiled side by side (building the site leaves
+/// a core idle much of the time: wasm-bindgen and the splitter are single-threaded). `env` goes
+/// to both compiles.
 fn release_build(env: &[(&str, &str)]) -> Result {
-    let mut compile_env = env.to_vec();
-    compile_env.extend_from_slice(SERVER_COMPILE_ENV);
+    let with = |own: &[(&'static str, &'static str)]| {
+        let mut all = env.to_vec();
+        all.extend_from_slice(own);
+        all
+    };
+    let (front_env, server_env) = (with(FRONT_COMPILE_ENV), with(SERVER_COMPILE_ENV));
     std::thread::scope(|s| {
-        let server = s.spawn(|| sh_env(SERVER_COMPILE, &compile_env));
-        let front = sh_env(FRONT_BUILD, env);
+        let server = s.spawn(|| sh_env(SERVER_COMPILE, &server_env));
+        let front = sh_env(FRONT_COMPILE, &front_env).and_then(|()| sh(SITE_BUILD));
         let server = server
             .join()
             .unwrap_or_else(|_| Err("the server build panicked".into()));
         front.and(server)
-    })?;
-    sh_env(SERVER_BUILD, env)?;
-    let recorded = leptos_env()?;
-    let drifted: Vec<&(String, String)> = recorded
-        .iter()
-        .filter(|(k, _)| k != "LEPTOS_BIN_CARGO_COMMAND")
-        .filter(|(k, v)| !SERVER_COMPILE_ENV.contains(&(k.as_str(), v.as_str())))
-        .collect();
-    if !drifted.is_empty() {
-        eprintln!(
-            "\nxtask: cargo-leptos built the server with other variables than SERVER_COMPILE_ENV \
-             ({drifted:?}), so it compiled twice: update xtask/src/steps.rs"
-        );
-    }
-    Ok(())
-}
-
-/// The variables the release build's server was compiled with (see [`SERVER_BUILD`]).
-fn leptos_env() -> Result<Vec<(String, String)>> {
-    let path = root().join(LEPTOS_ENV_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        format!(
-            "cannot read {} (written by the release build): {e}",
-            path.display()
-        )
-    })?;
-    Ok(text
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect())
+    })
 }
 
 /// The variables that make cargo compile the workspace's own crates with clippy-driver (what
@@ -300,8 +265,7 @@ pub fn bench(args: &[String]) -> Result {
         _ => return Err("usage: cargo xtask bench [--soak MINUTES]".into()),
     };
     banner("load benchmark (server/benches/load.rs)");
-    let env = leptos_env()?;
-    let mut all = pairs(&env);
+    let mut all = SERVER_COMPILE_ENV.to_vec();
     all.push(("STRATA_BENCH_SOAK_MINUTES", soak.as_str()));
     sh_env("cargo bench -p server --bench load", &all)
 }
@@ -321,7 +285,10 @@ pub fn test() -> Result {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     steps.run("release build, linted", || release_build(&pairs(&lint)))?;
-    let mut env = leptos_env()?;
+    let mut env: Vec<(String, String)> = SERVER_COMPILE_ENV
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     env.extend(lint);
     steps.run("other binaries and benches, linted", || {
         sh_env(OTHER_TARGETS, &pairs(&env))

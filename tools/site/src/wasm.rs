@@ -1,0 +1,127 @@
+//! The WASM: split per lazy route, bound to its JS glue, optimized.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use anyhow::{bail, Context as _, Result};
+
+/// What the split left in `pkg/`, before any name is hashed.
+pub struct Split {
+    /// `split_<route>.wasm` and `chunk_<n>.wasm` (code two routes share).
+    pub modules: Vec<PathBuf>,
+    /// Route name -> the module stems it loads, e.g. `{"vms": ["chunk_3", "split_vms"]}`.
+    pub manifest: HashMap<String, Vec<String>>,
+}
+
+/// The loader module's name until its content hash is known: 22 characters, as long as a hash
+/// (the WASM modules import from it, so it is replaced in place, byte for byte).
+pub const LOADER_PLACEHOLDER: &str = "______________________";
+
+/// `__wasm_split.<placeholder>.js`
+pub fn loader_name(hash: &str) -> String {
+    format!("__wasm_split.{hash}.js")
+}
+
+/// Splits `input`, binds the main module (`<name>.js`, `<name>.wasm`) and optimizes every
+/// module, all into `pkg`.
+pub fn build(input: &Path, pkg: &Path, name: &str) -> Result<Split> {
+    let bytes = std::fs::read(input).with_context(|| {
+        format!(
+            "cannot read {} (the frontend crate's release WASM)",
+            input.display()
+        )
+    })?;
+    let main_out = input.with_file_name(format!(
+        "{}_split.wasm",
+        input.file_stem().and_then(|s| s.to_str()).unwrap_or("main")
+    ));
+    let main_module = format!("./{name}.js");
+    let link_name = format!("./{}", loader_name(LOADER_PLACEHOLDER));
+    let split = wasm_split_cli_support::transform({
+        let mut opts = wasm_split_cli_support::Options::new(&bytes);
+        opts.output_dir = pkg;
+        opts.main_out_path = &main_out;
+        opts.main_module = &main_module;
+        opts.link_name = &link_name;
+        opts
+    })
+    .map_err(|e| anyhow::anyhow!("splitting {} failed: {e:#}", input.display()))?;
+
+    // As `wasm-bindgen --target web --keep-lld-exports --no-demangle` (what cargo-leptos ran)
+    // sets it up, externref included: the CLI passes its (off) flag to this deprecated setter.
+    #[allow(deprecated)]
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&main_out)
+        .out_name(name)
+        .web(true)?
+        .keep_lld_exports(true)
+        .demangle(false)
+        .typescript(false)
+        .omit_default_module_path(false)
+        .reference_types(false)
+        .generate(pkg)
+        .context("wasm-bindgen failed")?;
+    let main = pkg.join(format!("{name}.wasm"));
+    std::fs::rename(pkg.join(format!("{name}_bg.wasm")), &main)
+        .context("wasm-bindgen wrote no WASM")?;
+
+    let mut all = vec![main];
+    all.extend(split.split_modules.iter().cloned());
+    optimize(&all)?;
+    Ok(Split {
+        modules: split.split_modules,
+        manifest: split.prefetch_map,
+    })
+}
+
+/// `wasm-opt -Oz` (Binaryen from npm) over `files`, one per core at a time.
+fn optimize(files: &[PathBuf]) -> Result<()> {
+    let queue = Mutex::new(files.iter());
+    let failed = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let next = queue.lock().map(|mut q| q.next().cloned()).ok().flatten();
+                let Some(file) = next else { break };
+                if let Err(e) = wasm_opt(&file) {
+                    if let Ok(mut f) = failed.lock() {
+                        f.push(format!("{e:#}"));
+                    }
+                }
+            });
+        }
+    });
+    let failed = failed.into_inner().unwrap_or_default();
+    if !failed.is_empty() {
+        bail!("{}", failed.join("\n"));
+    }
+    Ok(())
+}
+
+fn wasm_opt(file: &Path) -> Result<()> {
+    let out = Command::new("wasm-opt")
+        .args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+        ])
+        .arg(file)
+        .arg("-o")
+        .arg(file)
+        .output()
+        .context(
+            "cannot run wasm-opt (is node_modules/.bin on PATH? `cargo xtask setup` installs it)",
+        )?;
+    if !out.status.success() {
+        bail!(
+            "wasm-opt {} failed ({}): {}",
+            file.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
