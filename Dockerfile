@@ -7,15 +7,11 @@ COPY --from=node:20-bookworm-slim /usr/local/bin/node /usr/local/bin/node
 COPY --from=node:20-bookworm-slim /usr/local/lib/node_modules /usr/local/lib/node_modules
 RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && ln -s /usr/local/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
-RUN rustup target add wasm32-unknown-unknown \
- && cargo install --locked --debug cargo-leptos@0.3.10
 WORKDIR /src
-COPY Cargo.toml Cargo.lock package.json ./
-# The wasm-bindgen CLI must match the crate version pinned in Cargo.lock.
-RUN cargo install wasm-bindgen-cli --version "$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')"
-RUN PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund
 COPY . .
-RUN PATH="/src/node_modules/.bin:$PATH" cargo leptos build --release --precompress
+# The wasm target, Tailwind and wasm-opt from npm, the site tool (tools/site), then the site and
+# the server: what `cargo xtask run` builds, without the system packages the tests need.
+RUN cargo xtask build
 
 FROM debian:bookworm-slim
 # libssl3: webauthn-rs verifies signatures with OpenSSL.

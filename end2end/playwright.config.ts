@@ -1,4 +1,4 @@
-// Playwright runs against the release build (`cargo leptos build --release`) in Debian's
+// Playwright runs against the release build (`cargo xtask build`) in Debian's
 // Chromium; it never downloads a browser. The server gets a fresh data directory each run.
 import { defineConfig } from '@playwright/test';
 import path from 'node:path';

@@ -55,6 +55,14 @@ pub struct Live {
     pub audit: RwSignal<u64>,
     /// Goes up when a node changed (platform administrators only).
     pub nodes: RwSignal<u64>,
+    /// Goes up when grants changed anywhere, or the connection (re)started: the layout then
+    /// asks again which organizations the person is in.
+    pub access: RwSignal<u64>,
+    /// Goes up when the person's organizations or roles in them changed (the layout compares
+    /// its list after each `access` change): what a page offers depends on them (a Create
+    /// form, "join or start an organization"), so those pages refetch on this, and only this
+    /// (a form being filled in is not redrawn for someone else's grant).
+    pub memberships: RwSignal<u64>,
 }
 
 impl Live {
@@ -68,6 +76,8 @@ impl Live {
             log: RwSignal::new(None),
             audit: RwSignal::new(0),
             nodes: RwSignal::new(0),
+            access: RwSignal::new(0),
+            memberships: RwSignal::new(0),
         }
     }
 }
@@ -140,6 +150,7 @@ fn apply(live: Live, seen: &mut std::collections::HashMap<String, i64>, text: &s
             live.operations.try_update(|n| *n += 1);
             live.audit.try_update(|n| *n += 1);
             live.nodes.try_update(|n| *n += 1);
+            live.access.try_update(|n| *n += 1);
         }
     }
 }

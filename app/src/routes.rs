@@ -1,5 +1,5 @@
-//! The pages as lazily loaded routes: with `cargo leptos build --split` each page's code is a
-//! WASM chunk of its own, fetched the first time the page is shown (and preloaded by the
+//! The pages as lazily loaded routes: the site build (tools/site) splits the WASM so that each
+//! page's code is a WASM chunk of its own, fetched the first time the page is shown (and preloaded by the
 //! server-rendered page that needs it), so a first load fetches the shell and one page.
 
 use leptos::prelude::*;

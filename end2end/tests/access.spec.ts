@@ -2,6 +2,7 @@
 // the Access panel explains grants and refusals; removing a member hides everything at once.
 import { test, expect } from '@playwright/test';
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { addAuthenticator, createOrg, createVm, hydrated, signUp, uniqueName, watchErrors } from './support';
 
@@ -27,11 +28,24 @@ test('an owner adds a member, both see the VM as the schema says, removal hides 
   const orgUrl = ann.url();
   await expect(ann.locator(`[data-testid=member-row][data-username=${annName}] [data-testid=member-role]`)).toHaveText('Owner');
 
+  // Bob, in no organization yet, is told how to get into one.
+  await bob.goto('/vms');
+  await hydrated(bob);
+  await expect(bob.getByText('To create a machine, join or')).toBeVisible();
+  await expect(bob.getByTestId('org-switcher')).toHaveCount(0);
+
   // She adds Bob as a member.
   await ann.getByTestId('member-username').fill(bobName);
   await ann.getByTestId('member-add').click();
   const bobRow = ann.locator(`[data-testid=member-row][data-username=${bobName}]`);
   await expect(bobRow.getByTestId('member-role')).toHaveText('Member');
+
+  // Bob's open page follows his membership without a reload: the Create form for the
+  // organization, and the switcher in the top bar.
+  await expect(bob.getByTestId('vm-create-form')).toBeVisible();
+  await expect(bob.getByTestId('vm-org')).toContainText(orgName);
+  await expect(bob.getByTestId('org-switcher')).toBeVisible();
+  await expect(bob.getByText('To create a machine, join or')).toHaveCount(0);
 
   // A VM in the organization.
   // A record is enough here; vms.spec.ts boots one.
@@ -90,6 +104,16 @@ test('an owner adds a member, both see the VM as the schema says, removal hides 
   await expect(ann.getByTestId('audit-row')).toHaveCount(1);
   await expect(ann.getByTestId('audit-row').first()).toHaveAttribute('data-action', 'account.sign_up');
   await expect(ann.getByTestId('audit-export-csv')).toHaveAttribute('href', `/api/audit/export?format=csv&actor=${bobName}`);
+  // The export is a real download of the filtered rows (the router once took the link as a
+  // page of its own and showed the 404 page), and the audit page stays.
+  const [download] = await Promise.all([ann.waitForEvent('download'), ann.getByTestId('audit-export-csv').click()]);
+  expect(download.suggestedFilename()).toBe('strata-audit.csv');
+  const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+  expect(csv).toHaveLength(2);
+  expect(csv[1]).toContain('account.sign_up');
+  expect(csv[1]).toContain(bobName);
+  await expect(ann).toHaveURL(/\/audit$/);
+  await expect(ann.getByTestId('audit-row')).toHaveCount(1);
   await bob.goto('/audit');
   await expect(bob.getByRole('alert')).toHaveText('Only organization owners and platform administrators can see the audit log.');
 

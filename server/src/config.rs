@@ -154,7 +154,7 @@ pub struct Config {
     /// Redis URL for sharing live events between several instances (optional).
     #[arg(long, env = "REDIS_URL", global = true)]
     pub redis_url: Option<String>,
-    /// The built site (CSS, JS, WASM) made by `cargo leptos build`.
+    /// The built site (CSS, JS, WASM) made by `cargo xtask build` (tools/site).
     #[arg(
         long,
         env = "STRATA_SITE_ROOT",

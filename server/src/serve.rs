@@ -62,7 +62,7 @@ async fn migrate(config: &Config) -> Result<(), RunError> {
 
 /// Leptos settings derived from our own configuration.
 pub fn leptos_options(site_root: &Path) -> LeptosOptions {
-    // cargo-leptos writes hash.txt beside the binary when it hashed the asset names.
+    // The site build (tools/site) writes hash.txt beside the binary when it hashed asset names.
     let hashed = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists()))
@@ -110,7 +110,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
     // Histogram samples are folded into buckets whether or not anyone scrapes /metrics.
     crate::metrics::spawn_upkeep();
     if !config.site_root.join("pkg").is_dir() {
-        tracing::warn!(site_root = %config.site_root.display(), "no built site found; pages will render without styles or interactivity. Build it with `cargo leptos build --release`");
+        tracing::warn!(site_root = %config.site_root.display(), "no built site found; pages will render without styles or interactivity. Build it with `cargo xtask build`");
     }
     let state = AppState {
         leptos_options: leptos_options(&config.site_root),

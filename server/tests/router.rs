@@ -233,7 +233,7 @@ async fn static_files_carry_cache_headers_and_every_response_a_request_id() {
     let h = harness().await;
     let res = get(&h.app, "/pkg/strata.css", None).await;
     assert_eq!(res.status(), StatusCode::OK);
-    // Tests run without cargo-leptos's hash.txt, so assets must be revalidated.
+    // Tests run without the site build's hash.txt, so assets must be revalidated.
     assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();

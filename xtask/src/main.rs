@@ -5,6 +5,8 @@
 //!   targets with clippy's lints as errors, Rust tests on SQLite and PostgreSQL, and the
 //!   Playwright suite in Debian's Chromium.
 //! - `cargo xtask setup`: only the installs.
+//! - `cargo xtask build`: only the release build (the site in target/site, the server in
+//!   target/release), installing only what it needs (no system packages).
 //! - `cargo xtask bench`: the load benchmark (server/benches/load.rs) on a release build;
 //!   `--soak MINUTES` adds the memory soak.
 //!
@@ -25,11 +27,12 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "setup" => setup::all(setup::Need::Test),
         "run" => steps::run(&rest),
+        "build" => steps::build(),
         "test" => steps::test(),
         "bench" => steps::bench(&rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup|bench>\n\n  run    install what is missing, build, and run Strata (extra args go to `strata serve`)\n  test   install what is missing and run every check and test\n  setup  install what is missing\n  bench  the load benchmark on a release build (--soak MINUTES adds the memory soak)"
+                "usage: cargo xtask <run|test|setup|build|bench>\n\n  run    install what is missing, build, and run Strata (extra args go to `strata serve`)\n  test   install what is missing and run every check and test\n  setup  install what is missing\n  build  the release site and server only\n  bench  the load benchmark on a release build (--soak MINUTES adds the memory soak)"
             );
             return ExitCode::from(2);
         }

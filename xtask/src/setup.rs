@@ -3,9 +3,6 @@
 use crate::steps::{capture, root, sh, Result};
 use std::path::Path;
 
-/// Where `cargo xtask setup` builds the site tool (tools/site), in its own profile.
-pub const SITE_TOOL: &str = "target/tool/strata-site";
-
 /// What the command about to run needs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Need {
@@ -43,6 +40,15 @@ pub fn all(need: Need) -> Result {
         // The first failure, after every line of work has ended.
         [joined(system.join()), tools].into_iter().collect()
     })
+}
+
+/// What a release build needs and nothing more (no system packages, no browser): the wasm
+/// target, the npm tools (Tailwind, wasm-opt) and the site tool. For `cargo xtask build`, in a
+/// container image's build stage for instance.
+pub fn build_tools() -> Result {
+    wasm_target()?;
+    npm()?;
+    site_tool()
 }
 
 /// Installs Debian packages when `probe` (a file they provide) is missing.

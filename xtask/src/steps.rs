@@ -21,6 +21,9 @@ const FRONT_COMPILE_ENV: &[(&str, &str)] = &[(
 /// What `strata-site` (tools/site) makes of it: the site in target/site, and hash.txt beside
 /// the server binary, where Leptos looks for it.
 const SITE_BUILD: &str = "target/tool/strata-site --wasm target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm --site target/site --hash-file target/release/hash.txt --name strata --style style/main.css --assets public";
+/// The site tool's own tests, in the profile setup built it in (not a default member of the
+/// workspace: the Rust test step does not build it in the release profile again).
+const SITE_TESTS: &str = "cargo test --profile=tool --package=strata-site";
 /// The optimized server. Type-erased components (`--cfg erase_components`) on both sides:
 /// Leptos compiles each view once instead of one copy per nesting (the WASM shrank by 28%), and
 /// hydration needs both sides to agree. `LEPTOS_OUTPUT_NAME`, the other value Leptos bakes in,
@@ -135,6 +138,13 @@ pub fn run(extra: &[String]) -> Result {
     } else {
         Err(format!("strata exited with {status}"))
     }
+}
+
+/// `cargo xtask build`: the release site and server, nothing else.
+pub fn build() -> Result {
+    setup::build_tools()?;
+    banner("building Strata (release)");
+    release_build(&[])
 }
 
 /// Polls `/readyz` until it answers 200, the process exits, or the time is up.
@@ -292,6 +302,10 @@ pub fn test() -> Result {
     env.extend(lint);
     steps.run("other binaries and benches, linted", || {
         sh_env(OTHER_TARGETS, &pairs(&env))
+    })?;
+    // The site tool is built by setup in its own profile; its tests reuse those crates.
+    steps.run("site tool's tests, linted", || {
+        sh_env(SITE_TESTS, &pairs(&env))
     })?;
     let with = |db: &'static str| {
         let mut all = pairs(&env);

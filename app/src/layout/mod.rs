@@ -9,6 +9,7 @@ use leptos_router::{components::A, hooks::use_location};
 
 use crate::api::auth::get_me;
 use crate::api::orgs::list_organizations;
+use model::orgs::OrgSummary;
 use nav::MainNav;
 use top_bar::{Account, OrgSwitcher};
 
@@ -19,11 +20,12 @@ pub fn Layout(children: Children) -> impl IntoView {
     let path = use_location().pathname;
     let public = move || matches!(path.get().as_str(), "/signin" | "/signup" | "/recover");
     let me = Resource::new(|| (), |_| get_me());
-    crate::live::provide_live();
+    let live = crate::live::provide_live();
     // Only ask for organizations when someone is signed in: the call would answer 401 (and
-    // give a server-rendered public page that status) for anonymous visitors.
+    // give a server-rendered public page that status) for anonymous visitors. Asked again
+    // whenever grants change, so a person just added to an organization sees it at once.
     let orgs = Resource::new(
-        || (),
+        move || live.access.get(),
         |_| async {
             match get_me().await {
                 Ok(Some(_)) => list_organizations().await.unwrap_or_default(),
@@ -31,6 +33,18 @@ pub fn Layout(children: Children) -> impl IntoView {
             }
         },
     );
+    // Pages whose offer depends on membership follow `live.memberships`, which moves only when
+    // this list really changed.
+    Effect::new(move |before: Option<Option<Vec<OrgSummary>>>| {
+        let before = before.flatten();
+        let now = orgs.get();
+        if let (Some(b), Some(n)) = (&before, &now) {
+            if b != n {
+                live.memberships.try_update(|c| *c += 1);
+            }
+        }
+        now.or(before)
+    });
 
     view! {
         <header class="sticky top-0 z-10 flex h-14 items-center gap-3 border-b border-slate-200 bg-white/90 px-4 backdrop-blur dark:border-slate-800 dark:bg-slate-900/90">

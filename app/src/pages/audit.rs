@@ -97,8 +97,8 @@ pub fn AuditPage() -> impl IntoView {
             </div>
         </form>
         <div class="mb-4 flex gap-3 text-sm">
-            <a class="text-sky-700 underline dark:text-sky-400" data-testid="audit-export-csv" href=move || export_href(&applied.get(), "csv")>"Export CSV"</a>
-            <a class="text-sky-700 underline dark:text-sky-400" data-testid="audit-export-jsonl" href=move || export_href(&applied.get(), "jsonl")>"Export JSON lines"</a>
+            <a class="text-sky-700 underline dark:text-sky-400" data-testid="audit-export-csv" rel="external" download href=move || export_href(&applied.get(), "csv")>"Export CSV"</a>
+            <a class="text-sky-700 underline dark:text-sky-400" data-testid="audit-export-jsonl" rel="external" download href=move || export_href(&applied.get(), "jsonl")>"Export JSON lines"</a>
         </div>
         <Loaded resource=rows let:rows>
                 {match rows {

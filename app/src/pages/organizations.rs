@@ -11,7 +11,9 @@ use crate::components::{
 
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {
-    let orgs = Resource::new(|| (), |_| list_organizations());
+    // Membership decides what the page offers: followed live (crate::live::Live::memberships).
+    let memberships = crate::live::use_live().memberships;
+    let orgs = Resource::new(move || memberships.get(), |_| list_organizations());
     let name = RwSignal::new(String::new());
     let create = Action::new(|name: &String| create_organization(name.clone()));
     let navigate = use_navigate();

@@ -25,7 +25,8 @@ pub fn ServicesPage() -> impl IntoView {
         move || (live.services.get(), live.vms.get()),
         |_| list_services(),
     );
-    let orgs = Resource::new(|| (), |_| list_organizations());
+    // Membership decides what the page offers: followed live (crate::live::Live::memberships).
+    let orgs = Resource::new(move || live.memberships.get(), |_| list_organizations());
     let images = Resource::new(|| (), |_| list_images());
     let regions = Resource::new(|| (), |_| list_regions());
     let listed = RwSignal::new(Vec::<String>::new());

@@ -40,7 +40,8 @@ pub fn VmsPage() -> impl IntoView {
             )
         },
     );
-    let orgs = Resource::new(|| (), |_| list_organizations());
+    // Membership decides what the page offers: followed live (crate::live::Live::memberships).
+    let orgs = Resource::new(move || live.memberships.get(), |_| list_organizations());
     let images = Resource::new(|| (), |_| list_images());
 
     view! {

@@ -1,8 +1,9 @@
 //! `strata-site`: the browser side of the release site, from the `frontend` crate's compiled
 //! WASM to `target/site` (`cargo xtask` compiles the WASM, then runs this).
 //!
-//! In order: the WASM is split per lazy route ([`wasm`]), bound to its JS glue and optimized
-//! with `wasm-opt`, while Tailwind builds the stylesheet beside it; `public/` is copied; every
+//! In order: the WASM is split per lazy route ([`wasm`]), bound to its JS glue (minified with
+//! esbuild) and optimized with `wasm-opt`, while Tailwind builds the stylesheet beside it;
+//! `public/` is copied; every
 //! file under `pkg/` gets its content hash in its name and `hash.txt` (read by Leptos at run
 //! time, beside the server binary) says which ([`hash`]); last, every file of the site gets a
 //! gzip and a brotli copy ([`compress`]). The result is the layout cargo-leptos 0.3.10 wrote

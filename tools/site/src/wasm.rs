@@ -67,6 +67,8 @@ pub fn build(input: &Path, pkg: &Path, name: &str) -> Result<Split> {
     std::fs::rename(pkg.join(format!("{name}_bg.wasm")), &main)
         .context("wasm-bindgen wrote no WASM")?;
 
+    minify(&pkg.join(format!("{name}.js")))?;
+
     let mut all = vec![main];
     all.extend(split.split_modules.iter().cloned());
     optimize(&all)?;
@@ -74,6 +76,34 @@ pub fn build(input: &Path, pkg: &Path, name: &str) -> Result<Split> {
         modules: split.split_modules,
         manifest: split.prefetch_map,
     })
+}
+
+/// The JS glue minified in place with esbuild (from npm), as an ES module, so its exports keep
+/// their names (the split loader imports `initSync`). wasm-bindgen names one import module
+/// once per import, so esbuild's warning about duplicate keys is expected and not shown.
+fn minify(js: &Path) -> Result<()> {
+    let out = Command::new("esbuild")
+        .arg(js)
+        .args([
+            "--minify",
+            "--format=esm",
+            "--allow-overwrite",
+            "--log-level=error",
+        ])
+        .arg(format!("--outfile={}", js.display()))
+        .output()
+        .context(
+            "cannot run esbuild (is node_modules/.bin on PATH? `cargo xtask setup` installs it)",
+        )?;
+    if !out.status.success() {
+        bail!(
+            "esbuild {} failed ({}): {}",
+            js.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
 }
 
 /// `wasm-opt -Oz` (Binaryen from npm) over `files`, one per core at a time.
