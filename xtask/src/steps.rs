@@ -288,7 +288,8 @@ pub fn test() -> Result {
     // Clippy's lints run inside the builds (see `lint_env`): the release build lints the server
     // and the browser crates, the next step the other binaries and the benches, the test build
     // the tests. Built with the variables the release build recorded, the tests reuse its crates.
-    let mut lint = lint_env()?;
+    let linted = lint_env()?;
+    let mut lint = linted.clone();
     lint.extend(
         TEST_PROFILE
             .iter()
@@ -303,9 +304,10 @@ pub fn test() -> Result {
     steps.run("other binaries and benches, linted", || {
         sh_env(OTHER_TARGETS, &pairs(&env))
     })?;
-    // The site tool is built by setup in its own profile; its tests reuse those crates.
+    // The site tool is built by setup in its own profile, without the server's RUSTFLAGS; its
+    // tests reuse those crates.
     steps.run("site tool's tests, linted", || {
-        sh_env(SITE_TESTS, &pairs(&env))
+        sh_env(SITE_TESTS, &pairs(&linted))
     })?;
     let with = |db: &'static str| {
         let mut all = pairs(&env);
