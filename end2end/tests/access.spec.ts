@@ -71,9 +71,17 @@ test('an owner adds a member, both see the VM as the schema says, removal hides 
   await bob.getByTestId('explain-permission').selectOption('delete');
   await bob.getByTestId('explain-go').click();
   await expect(bob.getByTestId('explanation')).toHaveAttribute('data-granted', 'false');
+  await expect(bob.getByTestId('explain-sentence')).toHaveText(`${bobName} may not delete web-1: no relation in the schema gives it to ${bobName} here.`);
   await bob.getByTestId('explain-permission').selectOption('start');
   await bob.getByTestId('explain-go').click();
   await expect(bob.getByTestId('explanation')).toHaveAttribute('data-granted', 'true');
+  // A sentence first; the exact chain behind a disclosure.
+  await expect(bob.getByTestId('explain-sentence')).toHaveText(
+    `${bobName} may start web-1 because ${bobName} is a member of organization ${orgName}, and the schema lets members of ${orgName} start it.`,
+  );
+  await expect(bob.getByTestId('explain-path')).toBeHidden();
+  await bob.getByText('The exact chain').click();
+  await expect(bob.getByTestId('explain-path')).toBeVisible();
   await expect(bob.getByTestId('explain-path')).toContainText(`organization:${orgName}#member@user:${bobName}`);
 
   // The org switcher takes Ann back to her organization.
@@ -121,6 +129,38 @@ test('an owner adds a member, both see the VM as the schema says, removal hides 
   await annContext.storageState({ path: ADMIN_STATE });
   await annContext.close();
   await bobContext.close();
+});
+
+test('an invite link says who sent it and until when; once used, that it no longer works', async ({ browser }) => {
+  const adminContext = await browser.newContext({ storageState: ADMIN_STATE });
+  const admin = await adminContext.newPage();
+  await admin.goto('/admin/users');
+  await hydrated(admin);
+  await admin.getByTestId('create-invite').click();
+  const link = new URL((await admin.getByTestId('link-url').textContent()) ?? '');
+  const invitePath = link.pathname + link.search;
+
+  const guestContext = await browser.newContext();
+  const guest = await guestContext.newPage();
+  const errors = watchErrors(guest);
+  await addAuthenticator(guest);
+  await guest.goto(invitePath);
+  await hydrated(guest);
+  await expect(guest.getByTestId('invite-info')).toContainText('Ann Owner invited you to this Strata installation. The invite works once, until');
+  await guest.getByLabel('Username').fill(uniqueName('inv'));
+  await guest.getByLabel('Display name').fill('Invited Person');
+  await guest.getByRole('button', { name: 'Create account with a passkey' }).click();
+  await expect(guest).toHaveURL('/');
+  await expect(guest.getByTestId('me')).toHaveText('Invited Person');
+
+  // The same link in another browser: the page says at once that it no longer works.
+  const laterContext = await browser.newContext();
+  const later = await laterContext.newPage();
+  await later.goto(invitePath);
+  await hydrated(later);
+  await expect(later.getByTestId('invite-info')).toContainText('This link has already been used or has expired.');
+  expect(errors).toEqual([]);
+  await Promise.all([adminContext.close(), guestContext.close(), laterContext.close()]);
 });
 
 test('the administrator adds a host with the pasted command, sees it link, go unreachable and removes it', async ({ browser }) => {

@@ -60,7 +60,7 @@ test('sign up, sign out, sign in with one click, manage passkeys and sessions', 
   // Remove the first; the second still signs in.
   await passkeys.first().getByRole('button', { name: 'Remove' }).click();
   await expect(passkeys).toHaveCount(1);
-  await expect(passkeys.first().getByLabel('Passkey name')).toHaveValue('Passkey 2');
+  await expect(passkeys.first().getByLabel('Passkey name')).toHaveValue('Chrome on Linux (2)');
 
   // Another device signs in with a copy of the passkey; this one revokes it.
   const { credentials: copy } = await second.cdp.send('WebAuthn.getCredentials', { authenticatorId: second.id });

@@ -13,6 +13,7 @@ mod m20261122_000006_services;
 mod m20261122_000007_session_verified;
 mod m20261203_000008_placement;
 mod m20261204_000009_agents;
+mod m20261207_000010_replica_serial;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_session_verified::Migration),
             Box::new(m20261203_000008_placement::Migration),
             Box::new(m20261204_000009_agents::Migration),
+            Box::new(m20261207_000010_replica_serial::Migration),
         ]
     }
 }

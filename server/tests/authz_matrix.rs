@@ -583,6 +583,7 @@ async fn audit_rows(w: &World) -> Vec<(String, String, String)> {
 const COVERED_ELSEWHERE: &[&str] = &[
     "/api/session/me",
     "/api/session/signup_status",
+    "/api/session/invite",
     "/api/session/sign_out",
     "/api/auth/begin_signup",
     "/api/auth/finish_signup",

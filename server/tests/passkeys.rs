@@ -655,6 +655,20 @@ async fn invites_disabling_and_recovery_links() {
         "{url}"
     );
     let code = url.rsplit('=').next().unwrap().to_owned();
+    // Anyone holding the link learns who sent it and until when it works, nothing else.
+    let info = app
+        .call("/api/session/invite", &[("invite", &code)], None)
+        .await;
+    assert_eq!(info.status, StatusCode::OK, "{:?}", info.json);
+    assert_eq!(
+        info.json["invited_by"],
+        app.me(&admin).await["display_name"]
+    );
+    assert!(info.json["expires_at"].is_string());
+    let unknown = app
+        .call("/api/session/invite", &[("invite", "not-a-token")], None)
+        .await;
+    assert_eq!(unknown.status, StatusCode::FORBIDDEN);
 
     let (mut bob, bob_token) = sign_up(&app, "bob", Some(&code)).await;
     assert_eq!(app.me(&bob_token).await["is_admin"], false);
@@ -670,6 +684,15 @@ async fn invites_disabling_and_recovery_links() {
         )
         .await;
     assert_eq!(twice.status, StatusCode::FORBIDDEN, "an invite works once");
+    let used = app
+        .call("/api/session/invite", &[("invite", &code)], None)
+        .await;
+    assert_eq!(used.status, StatusCode::FORBIDDEN);
+    assert!(
+        used.json.to_string().contains("already been used"),
+        "{:?}",
+        used.json
+    );
 
     // Members cannot administer.
     let denied = app.call("/api/admin/users", &[], Some(&bob_token)).await;

@@ -2,7 +2,7 @@
 //! limited per address by the server); `me` and the sign-up status under `/api/session`.
 
 use leptos::prelude::*;
-use model::auth::{CeremonyStart, Me, SignupStatus};
+use model::auth::{CeremonyStart, InviteInfo, Me, SignupStatus};
 use model::AppError;
 
 #[cfg(feature = "ssr")]
@@ -28,6 +28,12 @@ pub async fn get_me() -> Result<Option<Me>, AppError> {
 #[server(prefix = "/api/session", endpoint = "signup_status")]
 pub async fn get_signup_status() -> Result<SignupStatus, AppError> {
     super::context::respond(async move { control()?.signup_status().await }.await)
+}
+
+/// Who sent an invite link and until when it works (the sign-up page shows it).
+#[server(prefix = "/api/session", endpoint = "invite")]
+pub async fn get_invite(invite: String) -> Result<InviteInfo, AppError> {
+    super::context::respond(async move { control()?.invite_info(&invite, now()).await }.await)
 }
 
 #[server(prefix = "/api/auth", endpoint = "begin_signup")]

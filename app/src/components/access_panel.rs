@@ -1,5 +1,6 @@
 //! The Access panel: who holds each permission on a resource, and for any person and action,
-//! the chain of relations that grants it or what was tried.
+//! a sentence saying why, with the chain of relations that grants it (or what was tried)
+//! behind disclosures.
 
 use leptos::prelude::*;
 use model::access::{ExplainStep, PanelKind};
@@ -37,13 +38,13 @@ pub fn AccessPanel(
                             view! {
                                 <table class="mt-3 w-full text-left text-sm">
                                     <thead class="text-slate-500">
-                                        <tr><th class="py-1">"Action"</th><th>"Who"</th><th class="hidden md:table-cell">"Rule"</th></tr>
+                                        <tr><th class="py-1 pr-4">"Action"</th><th class="pr-4">"Who"</th><th class="hidden md:table-cell">"Rule"</th></tr>
                                     </thead>
                                     <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
                                         {o.permissions.into_iter().map(|h| view! {
                                             <tr data-testid="access-row" data-permission=h.permission.clone()>
-                                                <td class="py-1.5 font-mono text-xs">{h.permission.clone()}</td>
-                                                <td data-testid="access-people">
+                                                <td class="py-1.5 pr-4 font-mono text-xs">{h.permission.clone()}</td>
+                                                <td class="pr-4" data-testid="access-people">
                                                     {if h.people.is_empty() {
                                                         "nobody".to_owned()
                                                     } else {
@@ -83,13 +84,14 @@ pub fn AccessPanel(
                 Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
                 Ok(e) => view! {
                     <div class="mt-3 text-sm" data-testid="explanation" data-granted=e.granted.to_string()>
-                        <p class="font-medium">
-                            {format!("{} {} {} here.", e.username, if e.granted { "may" } else { "may not" }, e.permission)}
-                        </p>
+                        <p class="font-medium" data-testid="explain-sentence">{e.sentence.clone()}</p>
                         {(!e.path.is_empty()).then(|| view! {
-                            <ol class="mt-2 space-y-1 font-mono text-xs" data-testid="explain-path">
-                                {e.path.iter().map(|s| view! { <li>"→ " {s.clone()}</li> }).collect_view()}
-                            </ol>
+                            <details class="mt-2">
+                                <summary class="cursor-pointer text-slate-500">"The exact chain"</summary>
+                                <ol class="mt-1 space-y-1 font-mono text-xs" data-testid="explain-path">
+                                    {e.path.iter().map(|s| view! { <li>"→ " {s.clone()}</li> }).collect_view()}
+                                </ol>
+                            </details>
                         })}
                         <details class="mt-2">
                             <summary class="cursor-pointer text-slate-500">"Everything that was checked"</summary>

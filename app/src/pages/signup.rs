@@ -5,7 +5,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 use model::auth::{validate_display_name, validate_username, SignupPolicy};
 use model::AppError;
 
-use crate::api::auth::{begin_signup, finish_signup, get_signup_status};
+use crate::api::auth::{begin_signup, finish_signup, get_invite, get_signup_status};
 use crate::browser;
 use crate::components::{auth_card::AuthCard, error_notice::ErrorNotice, ui};
 
@@ -19,6 +19,13 @@ pub fn SignupPage() -> impl IntoView {
             .filter(|t| !t.is_empty())
     };
     let status = Resource::new(|| (), |_| get_signup_status());
+    // An invite link says who sent it and until when it works, or that it no longer does.
+    let invited = Resource::new(invite, |token| async move {
+        match token {
+            Some(t) => Some(get_invite(t).await),
+            None => None,
+        }
+    });
     let username = RwSignal::new(String::new());
     let display_name = RwSignal::new(String::new());
     let signup = Action::new_local(move |(u, d): &(String, String)| {
@@ -57,6 +64,23 @@ pub fn SignupPage() -> impl IntoView {
                             </p>
                         }.into_any(),
                         _ => ().into_any(),
+                    }
+                })}
+            </Suspense>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match crate::components::loaded::loaded(invited).await.flatten() {
+                        Some(Ok(i)) => view! {
+                            <p class="rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-800 dark:bg-sky-950 dark:text-sky-200" data-testid="invite-info">
+                                {format!(
+                                    "{} invited you to this Strata installation. The invite works once, until {}.",
+                                    i.invited_by,
+                                    i.expires_at,
+                                )}
+                            </p>
+                        }.into_any(),
+                        Some(Err(error)) => view! { <div data-testid="invite-info"><ErrorNotice error /></div> }.into_any(),
+                        None => ().into_any(),
                     }
                 })}
             </Suspense>

@@ -276,8 +276,17 @@ async fn the_access_panel_lists_holders_and_explains_grants_and_refusals() {
         why.path.last().unwrap(),
         "organization:acme#member@user:bob"
     );
+    assert_eq!(
+        why.sentence,
+        "bob may start web because bob is a member of organization acme, and the schema lets \
+         members of acme start it."
+    );
     let why_not = c.explain_access(&bob, &res, "bob", "delete").await.unwrap();
     assert!(!why_not.granted && why_not.path.is_empty());
+    assert_eq!(
+        why_not.sentence,
+        "bob may not delete web: no relation in the schema gives it to bob here."
+    );
     assert!(matches!(
         c.explain_access(&bob, &res, "bob", "fly").await,
         Err(AppError::Invalid(_))

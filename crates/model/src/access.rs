@@ -76,6 +76,9 @@ pub struct Explanation {
     pub username: String,
     pub permission: String,
     pub granted: bool,
+    /// The decision in words, leading with the relation that decides it ("bob may start web-1
+    /// because bob is a member of organization acme, ...").
+    pub sentence: String,
     /// The granting chain, top to bottom; empty when denied.
     pub path: Vec<String>,
     pub tree: ExplainStep,

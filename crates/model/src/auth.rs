@@ -44,6 +44,16 @@ pub struct SignupStatus {
     pub policy: SignupPolicy,
 }
 
+/// What an invite link's sign-up page says before anything is typed: who invited, and until
+/// when the link works.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteInfo {
+    /// The inviting administrator's display name.
+    pub invited_by: String,
+    /// As every time on the pages: `2026-12-07 15:04 UTC`.
+    pub expires_at: String,
+}
+
 /// A WebAuthn ceremony begun on the server: its id and the options for
 /// `navigator.credentials.create/get` as JSON (`{"publicKey": {...}}`, base64url binary).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,6 +27,13 @@ pub fn loader_name(hash: &str) -> String {
 /// Splits `input`, binds the main module (`<name>.js`, `<name>.wasm`) and optimizes every
 /// module, all into `pkg`.
 pub fn build(input: &Path, pkg: &Path, name: &str) -> Result<Split> {
+    let started = std::time::Instant::now();
+    let said = |what: &str| {
+        eprintln!(
+            "strata-site: {what} at {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    };
     let bytes = std::fs::read(input).with_context(|| {
         format!(
             "cannot read {} (the frontend crate's release WASM)",
@@ -48,6 +55,10 @@ pub fn build(input: &Path, pkg: &Path, name: &str) -> Result<Split> {
         opts
     })
     .map_err(|e| anyhow::anyhow!("splitting {} failed: {e:#}", input.display()))?;
+    said(&format!(
+        "split into {} modules",
+        split.split_modules.len() + 1
+    ));
 
     // As `wasm-bindgen --target web --keep-lld-exports --no-demangle` (what cargo-leptos ran)
     // sets it up, externref included: the CLI passes its (off) flag to this deprecated setter.
@@ -68,10 +79,12 @@ pub fn build(input: &Path, pkg: &Path, name: &str) -> Result<Split> {
         .context("wasm-bindgen wrote no WASM")?;
 
     minify(&pkg.join(format!("{name}.js")))?;
+    said("bound to its JS glue");
 
     let mut all = vec![main];
     all.extend(split.split_modules.iter().cloned());
     optimize(&all)?;
+    said("optimized");
     Ok(Split {
         modules: split.split_modules,
         manifest: split.prefetch_map,
@@ -108,6 +121,9 @@ fn minify(js: &Path) -> Result<()> {
 
 /// `wasm-opt -Oz` (Binaryen from npm) over `files`, one per core at a time.
 fn optimize(files: &[PathBuf]) -> Result<()> {
+    // Largest first, so the last module to finish is a small one.
+    let mut files = files.to_vec();
+    files.sort_by_key(|p| std::cmp::Reverse(p.metadata().map(|m| m.len()).unwrap_or(0)));
     let queue = Mutex::new(files.iter());
     let failed = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -12,6 +12,7 @@ mod memo;
 pub mod model;
 pub mod panel;
 pub mod proof;
+pub mod sentence;
 pub mod store;
 pub mod tuples;
 

@@ -184,15 +184,23 @@ impl Control {
         let mut names = self.names_in(&trace).await?;
         names.insert(format!("user:{person}"), format!("user:{username}"));
         let tree = step(&trace, &names);
-        let path = trace
+        let path: Vec<String> = trace
             .granting_path()
             .into_iter()
             .map(|l| rename(l, &names))
             .collect();
+        let sentence = super::sentence::sentence(
+            username,
+            permission.as_str(),
+            &rename(&resource.object().to_string(), &names),
+            trace.granted,
+            &path,
+        );
         Ok(Explanation {
             username: username.to_owned(),
             permission: permission.as_str().to_owned(),
             granted: trace.granted,
+            sentence,
             path,
             tree,
         })

@@ -284,8 +284,13 @@ impl Control {
             .await
             .map_err(fail)?
             .ok_or_else(no_user)?;
-        let n = passkeys::of_user(&txn, user_id).await?.len();
-        passkeys::insert(&txn, user_id, &format!("Passkey {}", n + 1), &pk, now).await?;
+        let taken: Vec<String> = passkeys::of_user(&txn, user_id)
+            .await?
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        let name = super::passkey_name::suggested(&client.user_agent, &taken);
+        passkeys::insert(&txn, user_id, &name, &pk, now).await?;
         self.finish_sign_in(txn, person, client, now, Action::AccountRecover)
             .await
     }

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod caller;
 pub mod ceremony;
 pub mod cookie;
+mod passkey_name;
 pub mod passkeys;
 pub mod sessions;
 pub mod signin;

@@ -8,7 +8,7 @@ use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use webauthn_rs::prelude::{
     AuthenticationResult, CreationChallengeResponse, Passkey, PasskeyRegistration,
@@ -227,12 +227,12 @@ impl Control {
             .map_err(webauthn_err::to_app_error)?;
         let fail = |e: DbErr| internal("add passkey", e);
         let txn = self.db().begin().await.map_err(fail)?;
-        let n = passkey::Entity::find()
-            .filter(passkey::Column::UserId.eq(who.user_id))
-            .count(&txn)
-            .await
-            .map_err(fail)?;
-        let name = format!("Passkey {}", n + 1);
+        let taken: Vec<String> = of_user(&txn, who.user_id)
+            .await?
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        let name = super::passkey_name::suggested(&who.client.user_agent, &taken);
         insert(&txn, who.user_id, &name, &pk, now).await?;
         let entry = crate::audit::Entry::about(Action::PasskeyAdd, "user", who.user_id)
             .detail(serde_json::json!({ "name": name }));

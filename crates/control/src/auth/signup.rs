@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use model::auth::{
-    validate_display_name, validate_username, CeremonyStart, Me, SignupPolicy, SignupStatus,
+    validate_display_name, validate_username, CeremonyStart, InviteInfo, Me, SignupPolicy,
+    SignupStatus,
 };
 use model::AppError;
 use sea_orm::prelude::Uuid;
@@ -39,6 +40,24 @@ impl Control {
         Ok(SignupStatus {
             first_account: users == 0,
             policy: self.auth().signup_policy,
+        })
+    }
+
+    /// Who made the invite link with this token, and until when it works; refused like a
+    /// sign-up with it would be (used, expired or unknown), so it tells nothing more.
+    pub async fn invite_info(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<InviteInfo, AppError> {
+        let link = self.usable_link(token, LinkKind::Invite, now).await?;
+        let by = user::Entity::find_by_id(link.created_by)
+            .one(self.db())
+            .await
+            .map_err(|e| internal("invite info", e))?;
+        Ok(InviteInfo {
+            invited_by: by.map_or_else(|| "an administrator".to_owned(), |u| u.display_name),
+            expires_at: super::show_time(link.expires_at),
         })
     }
 
@@ -139,7 +158,8 @@ impl Control {
         .insert(&txn)
         .await
         .map_err(|e| unique_or(e, taken_error(), "create user"))?;
-        passkeys::insert(&txn, user_id, "Passkey 1", &passkey, now).await?;
+        let name = super::passkey_name::suggested(&client.user_agent, &[]);
+        passkeys::insert(&txn, user_id, &name, &passkey, now).await?;
         crate::access::tuples::write(
             &txn,
             &Authorized::system("sign-up with a valid invite"),

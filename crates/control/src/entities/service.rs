@@ -31,6 +31,8 @@ pub struct Model {
     /// When the last deployment succeeded.
     pub deployed_at: Option<DateTimeUtc>,
     pub updated_at: Option<DateTimeUtc>,
+    /// The highest replica number handed out (`<name>-<n>`); the next replica takes one more.
+    pub replicas_named: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

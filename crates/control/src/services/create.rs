@@ -167,5 +167,6 @@ fn new_row(
         generation: Set(1),
         deployed_at: Set(None),
         updated_at: Set(Some(now)),
+        replicas_named: Set(0),
     }
 }

@@ -193,21 +193,44 @@ fn refused(e: AppError) -> OpError {
     }
 }
 
-/// The service's name and the first number no VM of its organization has taken.
+/// The service's name and a number past every replica it ever had (and every VM of its
+/// organization named like one), so a replica's name never comes back; the service row keeps
+/// the number. Its row is written here, inside the replica's transaction.
 async fn free_name(txn: &DatabaseTransaction, svc: &service::Model) -> Result<String, OpError> {
+    let prefix = format!("{}-", svc.name);
     let taken: Vec<String> = vm::Entity::find()
         .select_only()
         .column(vm::Column::Name)
         .filter(vm::Column::OrganizationId.eq(svc.organization_id))
-        .filter(vm::Column::Name.starts_with(format!("{}-", svc.name)))
+        .filter(vm::Column::Name.starts_with(&prefix))
         .into_tuple()
         .all(txn)
         .await
         .map_err(db_error)?;
-    Ok((1..)
-        .map(|n| format!("{}-{n}", svc.name))
-        .find(|n| !taken.contains(n))
-        .unwrap_or_else(|| format!("{}-{}", svc.name, Uuid::new_v4().simple())))
+    let named: Option<i64> = service::Entity::find_by_id(svc.id)
+        .select_only()
+        .column(service::Column::ReplicasNamed)
+        .into_tuple()
+        .one(txn)
+        .await
+        .map_err(db_error)?;
+    let next = next_number(&prefix, &taken, named.unwrap_or(0));
+    service::Entity::update_many()
+        .col_expr(service::Column::ReplicasNamed, Expr::value(next))
+        .filter(service::Column::Id.eq(svc.id))
+        .exec(txn)
+        .await
+        .map_err(db_error)?;
+    Ok(format!("{prefix}{next}"))
+}
+
+/// One past the highest of `named` and the numbers in `taken` (names `<prefix><n>`).
+fn next_number(prefix: &str, taken: &[String], named: i64) -> i64 {
+    taken
+        .iter()
+        .filter_map(|n| n.strip_prefix(prefix)?.parse::<i64>().ok())
+        .fold(named, i64::max)
+        .saturating_add(1)
 }
 
 /// A new replica's row: the service's image, size, configuration and version, to run.
@@ -238,5 +261,23 @@ fn replica_row(
         service_id: Set(Some(svc.id)),
         config_version: Set(Some(svc.config_version)),
         service_version: Set(Some(svc.version.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_number;
+
+    #[test]
+    fn replica_numbers_never_come_back() {
+        let taken = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        assert_eq!(next_number("api-", &[], 0), 1);
+        // api-1 and api-2 were replaced by api-3 and api-4: the next is 5, not 1.
+        assert_eq!(next_number("api-", &taken(&["api-3", "api-4"]), 4), 5);
+        // Before the counter existed, the highest name in use decides; other names are ignored.
+        assert_eq!(
+            next_number("api-", &taken(&["api-7", "api-x", "api-2b"]), 0),
+            8
+        );
     }
 }
