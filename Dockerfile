@@ -9,8 +9,8 @@ RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && ln -s /usr/local/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
 WORKDIR /src
 COPY . .
-# The wasm target, Tailwind and wasm-opt from npm, the site tool (tools/site), then the site and
-# the server: what `cargo xtask run` builds, without the system packages the tests need.
+# Binaryen (apt), the wasm target, Tailwind and esbuild from npm, the site tool (tools/site),
+# then the site and the server: what `cargo xtask run` builds, without the browser and QEMU.
 RUN cargo xtask build
 
 FROM debian:bookworm-slim

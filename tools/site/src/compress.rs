@@ -3,9 +3,8 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 
 /// Every file under `dir`, recursively.
 fn files(dir: &Path, into: &mut Vec<PathBuf>) -> Result<()> {
@@ -27,27 +26,9 @@ pub fn all(site: &Path) -> Result<()> {
     list.retain(|p| !matches!(p.extension().and_then(|e| e.to_str()), Some("gz" | "br")));
     // Largest first, so the two cores finish together.
     list.sort_by_key(|p| std::cmp::Reverse(p.metadata().map(|m| m.len()).unwrap_or(0)));
-    let queue = Mutex::new(list.iter());
-    let failed = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let next = queue.lock().map(|mut q| q.next().cloned()).ok().flatten();
-                let Some(file) = next else { break };
-                if let Err(e) = one(&file) {
-                    if let Ok(mut f) = failed.lock() {
-                        f.push(format!("{}: {e:#}", file.display()));
-                    }
-                }
-            });
-        }
-    });
-    let failed = failed.into_inner().unwrap_or_default();
-    if !failed.is_empty() {
-        bail!("compressing failed: {}", failed.join("\n"));
-    }
-    Ok(())
+    crate::pool::each(&list, |file| {
+        one(file).with_context(|| format!("compressing {} failed", file.display()))
+    })
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {

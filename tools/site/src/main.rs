@@ -2,7 +2,7 @@
 //! WASM to `target/site` (`cargo xtask` compiles the WASM, then runs this).
 //!
 //! In order: the WASM is split per lazy route ([`wasm`]), bound to its JS glue (minified with
-//! esbuild) and optimized with `wasm-opt`, while Tailwind builds the stylesheet beside it;
+//! esbuild) and optimized with Binaryen's `wasm-opt`, while Tailwind builds the stylesheet beside it;
 //! `public/` is copied; every
 //! file under `pkg/` gets its content hash in its name and `hash.txt` (read by Leptos at run
 //! time, beside the server binary) says which ([`hash`]); last, every file of the site gets a
@@ -11,6 +11,7 @@
 
 mod compress;
 mod hash;
+mod pool;
 mod wasm;
 
 use std::path::{Path, PathBuf};
@@ -31,14 +32,17 @@ struct Args {
     name: String,
     style: PathBuf,
     assets: PathBuf,
+    /// Binaryen's optimizer (default: `wasm-opt` on PATH).
+    wasm_opt: PathBuf,
 }
 
-const USAGE: &str = "usage: strata-site --wasm FILE --site DIR --hash-file FILE --name NAME --style FILE --assets DIR";
+const USAGE: &str = "usage: strata-site --wasm FILE --site DIR --hash-file FILE --name NAME --style FILE --assets DIR [--wasm-opt FILE]";
 
 fn args() -> Result<Args> {
     let mut pairs = std::env::args().skip(1);
     let (mut wasm, mut site, mut hash_file, mut name, mut style, mut assets) =
         (None, None, None, None, None, None);
+    let mut wasm_opt = PathBuf::from("wasm-opt");
     while let Some(flag) = pairs.next() {
         let value = pairs
             .next()
@@ -50,6 +54,7 @@ fn args() -> Result<Args> {
             "--name" => name = Some(value),
             "--style" => style = Some(PathBuf::from(value)),
             "--assets" => assets = Some(PathBuf::from(value)),
+            "--wasm-opt" => wasm_opt = PathBuf::from(value),
             _ => bail!("unknown flag {flag}\n{USAGE}"),
         }
     }
@@ -62,6 +67,7 @@ fn args() -> Result<Args> {
         name: name.with_context(|| format!("--name is missing\n{USAGE}"))?,
         style: need(style, "--style")?,
         assets: need(assets, "--assets")?,
+        wasm_opt,
     })
 }
 
@@ -87,7 +93,7 @@ fn build(args: &Args) -> Result<()> {
     let css = pkg.join(format!("{}.css", args.name));
     let (split, style) = std::thread::scope(|s| {
         let style = s.spawn(|| tailwind(&args.style, &css));
-        let split = wasm::build(&args.wasm, &pkg, &args.name);
+        let split = wasm::build(&args.wasm, &pkg, &args.name, &args.wasm_opt);
         let style = style
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the stylesheet build panicked")));

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use anyhow::{bail, Context as _, Result};
 
@@ -26,7 +25,7 @@ pub fn loader_name(hash: &str) -> String {
 
 /// Splits `input`, binds the main module (`<name>.js`, `<name>.wasm`) and optimizes every
 /// module, all into `pkg`.
-pub fn build(input: &Path, pkg: &Path, name: &str) -> Result<Split> {
+pub fn build(input: &Path, pkg: &Path, name: &str, wasm_opt: &Path) -> Result<Split> {
     let started = std::time::Instant::now();
     let said = |what: &str| {
         eprintln!(
@@ -83,7 +82,7 @@ pub fn build(input: &Path, pkg: &Path, name: &str) -> Result<Split> {
 
     let mut all = vec![main];
     all.extend(split.split_modules.iter().cloned());
-    optimize(&all)?;
+    optimize(wasm_opt, &all)?;
     said("optimized");
     Ok(Split {
         modules: split.split_modules,
@@ -119,36 +118,18 @@ fn minify(js: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `wasm-opt -Oz` (Binaryen from npm) over `files`, one per core at a time.
-fn optimize(files: &[PathBuf]) -> Result<()> {
+/// `wasm-opt -Oz` (Binaryen) over `files`, one per core at a time.
+fn optimize(wasm_opt: &Path, files: &[PathBuf]) -> Result<()> {
     // Largest first, so the last module to finish is a small one.
     let mut files = files.to_vec();
     files.sort_by_key(|p| std::cmp::Reverse(p.metadata().map(|m| m.len()).unwrap_or(0)));
-    let queue = Mutex::new(files.iter());
-    let failed = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let next = queue.lock().map(|mut q| q.next().cloned()).ok().flatten();
-                let Some(file) = next else { break };
-                if let Err(e) = wasm_opt(&file) {
-                    if let Ok(mut f) = failed.lock() {
-                        f.push(format!("{e:#}"));
-                    }
-                }
-            });
-        }
-    });
-    let failed = failed.into_inner().unwrap_or_default();
-    if !failed.is_empty() {
-        bail!("{}", failed.join("\n"));
-    }
-    Ok(())
+    crate::pool::each(&files, |file| optimize_one(wasm_opt, file))
 }
 
-fn wasm_opt(file: &Path) -> Result<()> {
-    let out = Command::new("wasm-opt")
+/// Its warnings (an older Binaryen does not know every name subsection rustc writes) are shown
+/// only when it fails.
+fn optimize_one(wasm_opt: &Path, file: &Path) -> Result<()> {
+    let out = Command::new(wasm_opt)
         .args([
             "-Oz",
             "--enable-bulk-memory",
@@ -158,9 +139,12 @@ fn wasm_opt(file: &Path) -> Result<()> {
         .arg("-o")
         .arg(file)
         .output()
-        .context(
-            "cannot run wasm-opt (is node_modules/.bin on PATH? `cargo xtask setup` installs it)",
-        )?;
+        .with_context(|| {
+            format!(
+                "cannot run {} (`cargo xtask setup` installs Binaryen)",
+                wasm_opt.display()
+            )
+        })?;
     if !out.status.success() {
         bail!(
             "wasm-opt {} failed ({}): {}",
