@@ -9,8 +9,8 @@ RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && ln -s /usr/local/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
 WORKDIR /src
 COPY . .
-# Binaryen (apt), the wasm target, Tailwind and esbuild from npm, the site tool (tools/site),
-# then the site and the server: what `cargo xtask run` builds, without the browser and QEMU.
+# The wasm target, Tailwind, esbuild and Binaryen from npm, the site tool (tools/site), then
+# the site and the server: what `cargo xtask run` builds, without the system packages.
 RUN cargo xtask build
 
 FROM debian:bookworm-slim

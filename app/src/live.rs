@@ -180,10 +180,11 @@ pub fn LiveIndicator() -> impl IntoView {
         LiveStatus::Closed => "Offline, retrying",
     };
     view! {
-        <span class="flex items-center gap-1 text-xs text-slate-500" data-testid="live-status" data-state=move || live.status.get().as_str()
+        <span class="flex items-center gap-1 text-xs text-slate-500 dark:text-slate-400" data-testid="live-status" data-state=move || live.status.get().as_str()
             title="Live updates">
             <span class=move || format!("inline-block h-2 w-2 rounded-full {}", colour())></span>
-            {label}
+            // On a phone the dot stays and the word is for screen readers only.
+            <span class="max-sm:sr-only">{label}</span>
         </span>
     }
 }

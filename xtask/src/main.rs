@@ -6,7 +6,7 @@
 //!   Playwright suite in Debian's Chromium.
 //! - `cargo xtask setup`: only the installs.
 //! - `cargo xtask build`: only the release build (the site in target/site, the server in
-//!   target/release), installing only what it needs (Binaryen; no browser, no QEMU).
+//!   target/release), installing only what it needs (no system packages).
 //! - `cargo xtask bench`: the load benchmark (server/benches/load.rs) on a release build;
 //!   `--soak MINUTES` adds the memory soak.
 //!

@@ -22,7 +22,6 @@ pub fn all(need: Need) -> Result {
                 // The multi-host tests make network namespaces, veth pairs and bridges.
                 apt(&["iproute2"], "/bin/ip")?;
             }
-            binaryen()?;
             // VMs run under QEMU; the ready image is the test guest built from Debian packages.
             qemu()?;
             test_guest()?;
@@ -43,11 +42,10 @@ pub fn all(need: Need) -> Result {
     })
 }
 
-/// What a release build needs and nothing more (no browser, no QEMU): Binaryen (apt), the wasm
-/// target, the npm tools (Tailwind, esbuild) and the site tool. For `cargo xtask build`, in a
+/// What a release build needs and nothing more (no system packages): the wasm target, the npm
+/// tools (Tailwind, esbuild, Binaryen's wasm-opt) and the site tool. For `cargo xtask build`, in a
 /// container image's build stage for instance.
 pub fn build_tools() -> Result {
-    binaryen()?;
     wasm_target()?;
     npm()?;
     site_tool()
@@ -69,16 +67,6 @@ fn apt(packages: &[&str], probe: &str) -> Result {
         sh(&install)?;
     }
     Ok(())
-}
-
-/// Binaryen's `wasm-opt`, native, from Debian: the site build optimizes some 260 WASM modules
-/// with it. npm's Binaryen (a WASM build under node) took 358 s for them where this takes about
-/// 30 (a second of node start-up per small module, and three times slower on the big one), for
-/// output of the same size (docs/performance.md).
-const WASM_OPT: &str = "/usr/bin/wasm-opt";
-
-fn binaryen() -> Result {
-    apt(&["binaryen"], WASM_OPT)
 }
 
 /// The test guest (target/guest), offered as the ready image on first run. Idempotent.
@@ -178,7 +166,7 @@ fn npm() -> Result {
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(manifest.as_str()) {
         return Ok(());
     }
-    step("installing npm packages (Tailwind, esbuild, Playwright without browsers)");
+    step("installing npm packages (Tailwind, esbuild, wasm-opt, Playwright and axe-core without browsers)");
     // `npm ci` cannot be used: the lockfile lacks other platforms' optional packages here.
     sh("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund")?;
     std::fs::write(&stamp, manifest).map_err(|e| format!("cannot write {}: {e}", stamp.display()))

@@ -19,8 +19,8 @@ const FRONT_COMPILE_ENV: &[(&str, &str)] = &[(
     "-Clink-args=--emit-relocs --cfg erase_components",
 )];
 /// What `strata-site` (tools/site) makes of it: the site in target/site, and hash.txt beside
-/// the server binary, where Leptos looks for it. `wasm-opt` is Debian's (setup installs it).
-const SITE_BUILD: &str = "target/tool/strata-site --wasm target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm --site target/site --hash-file target/release/hash.txt --name strata --style style/main.css --assets public --wasm-opt /usr/bin/wasm-opt";
+/// the server binary, where Leptos looks for it. Its `wasm-opt` is npm's Binaryen, first on PATH.
+const SITE_BUILD: &str = "target/tool/strata-site --wasm target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm --site target/site --hash-file target/release/hash.txt --name strata --style style/main.css --assets public";
 /// The site tool's own tests, in the profile setup built it in (not a default member of the
 /// workspace: the Rust test step does not build it in the release profile again).
 const SITE_TESTS: &str = "cargo test --profile=tool --package=strata-site";

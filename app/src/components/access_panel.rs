@@ -37,7 +37,7 @@ pub fn AccessPanel(
                             let perms: Vec<String> = o.permissions.iter().map(|p| p.permission.clone()).collect();
                             view! {
                                 <table class="mt-3 w-full text-left text-sm">
-                                    <thead class="text-slate-500">
+                                    <thead class="text-slate-500 dark:text-slate-400">
                                         <tr><th class="py-1 pr-4">"Action"</th><th class="pr-4">"Who"</th><th class="hidden md:table-cell">"Rule"</th></tr>
                                     </thead>
                                     <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
@@ -51,7 +51,7 @@ pub fn AccessPanel(
                                                         h.people.iter().map(|p| p.username.clone()).collect::<Vec<_>>().join(", ")
                                                     }}
                                                 </td>
-                                                <td class="hidden font-mono text-xs text-slate-500 md:table-cell">{h.rule.clone()}</td>
+                                                <td class="hidden font-mono text-xs text-slate-500 dark:text-slate-400 md:table-cell">{h.rule.clone()}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -87,14 +87,14 @@ pub fn AccessPanel(
                         <p class="font-medium" data-testid="explain-sentence">{e.sentence.clone()}</p>
                         {(!e.path.is_empty()).then(|| view! {
                             <details class="mt-2">
-                                <summary class="cursor-pointer text-slate-500">"The exact chain"</summary>
+                                <summary class="cursor-pointer text-slate-500 dark:text-slate-400">"The exact chain"</summary>
                                 <ol class="mt-1 space-y-1 font-mono text-xs" data-testid="explain-path">
                                     {e.path.iter().map(|s| view! { <li>"→ " {s.clone()}</li> }).collect_view()}
                                 </ol>
                             </details>
                         })}
                         <details class="mt-2">
-                            <summary class="cursor-pointer text-slate-500">"Everything that was checked"</summary>
+                            <summary class="cursor-pointer text-slate-500 dark:text-slate-400">"Everything that was checked"</summary>
                             <div class="mt-1 font-mono text-xs">{tree(e.tree)}</div>
                         </details>
                     </div>
@@ -109,7 +109,7 @@ fn tree(step: ExplainStep) -> AnyView {
     let class = if step.granted {
         "text-emerald-700 dark:text-emerald-400"
     } else {
-        "text-slate-500"
+        "text-slate-500 dark:text-slate-400"
     };
     view! {
         <div class="ml-3">

@@ -43,7 +43,7 @@ where
     let children = Arc::new(children);
     let gap = if inset { "mt-3" } else { "" };
     view! {
-        <Transition fallback=move || view! { <p class=format!("{gap} text-sm text-slate-500")>"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class=format!("{gap} text-sm text-slate-500 dark:text-slate-400")>"Loading…"</p> }>
             {move || {
                 let children = children.clone();
                 Suspend::new(async move {

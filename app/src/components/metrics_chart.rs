@@ -52,12 +52,12 @@ pub fn MetricsChart(
         <figure class="min-w-0" data-testid="metrics-chart" data-title=title>
             <figcaption class="flex items-baseline justify-between text-sm font-medium">
                 {title}
-                <span class="text-xs font-normal text-slate-500">
+                <span class="text-xs font-normal text-slate-500 dark:text-slate-400">
                     {move || (!empty()).then(|| format!("top {:.1} {unit}", scale.get().2 / 1.1))}
                 </span>
             </figcaption>
             {move || if empty() {
-                view! { <p class="mt-2 text-sm text-slate-500" data-testid="metrics-empty">"No samples yet"</p> }.into_any()
+                view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400" data-testid="metrics-empty">"No samples yet"</p> }.into_any()
             } else {
                 let (x0, x1, top) = scale.get();
                 view! {

@@ -20,7 +20,7 @@ pub fn OperationsList(
         }
     });
     if ops.is_empty() {
-        return view! { <p class="text-sm text-slate-500">"No operations yet."</p> }.into_any();
+        return view! { <p class="text-sm text-slate-500 dark:text-slate-400">"No operations yet."</p> }.into_any();
     }
     view! {
         {move || cancel.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
@@ -30,7 +30,7 @@ pub fn OperationsList(
                 let colour = match op.state {
                     OperationState::Succeeded => "text-emerald-700 dark:text-emerald-400",
                     OperationState::Failed => "text-red-700 dark:text-red-400",
-                    OperationState::Cancelled => "text-slate-500",
+                    OperationState::Cancelled => "text-slate-500 dark:text-slate-400",
                     _ => "text-sky-700 dark:text-sky-400",
                 };
                 let last = op.steps.last().map(|s| s.step.clone()).unwrap_or_default();
@@ -41,19 +41,19 @@ pub fn OperationsList(
                                 <span class="font-medium">{op.kind.clone()}</span>
                                 {show_target.then(|| {
                                     let name = op.target_name.clone().unwrap_or_else(|| op.target_id.chars().take(8).collect());
-                                    view! { <span class="text-slate-500">" on " {name}</span> }
+                                    view! { <span class="text-slate-500 dark:text-slate-400">" on " {name}</span> }
                                 })}
                                 " · " <span class=colour>{op.state.as_str()}</span>
                                 {(op.attempt > 1).then(|| format!(" · attempt {} of {}", op.attempt, op.max_attempts))}
                             </span>
-                            <span class="text-xs text-slate-500">
+                            <span class="text-xs text-slate-500 dark:text-slate-400">
                                 {op.requested_by.clone().map(|u| format!("by {u}, ")).unwrap_or_default()}
                                 {op.created_at.clone()}
                             </span>
                         </div>
                         <p class="text-xs text-slate-600 dark:text-slate-400" data-testid="operation-step">{last}</p>
                         {op.error.clone().map(|e| view! { <p class="text-xs text-red-700 dark:text-red-400">{e}</p> })}
-                        <details class="text-xs text-slate-500">
+                        <details class="text-xs text-slate-500 dark:text-slate-400">
                             <summary>"Steps"</summary>
                             <ol class="ml-4 list-decimal">
                                 {op.steps.iter().map(|s| view! { <li>{s.at.clone()} " — " {s.step.clone()}</li> }).collect_view()}

@@ -15,8 +15,20 @@ use top_bar::{Account, OrgSwitcher};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    // The navigation can be folded away to give tables more room.
+    // The navigation can be folded away to give tables more room. On a narrow screen it starts
+    // folded (it would cover the page); the server renders it open, the browser decides.
     let nav_open = RwSignal::new(true);
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if window()
+            .inner_width()
+            .ok()
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w < 768.0)
+        {
+            nav_open.set(false);
+        }
+    });
     let path = use_location().pathname;
     let public = move || matches!(path.get().as_str(), "/signin" | "/signup" | "/recover");
     let me = Resource::new(|| (), |_| get_me());
@@ -47,7 +59,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     });
 
     view! {
-        <header class="sticky top-0 z-10 flex h-14 items-center gap-3 border-b border-slate-200 bg-white/90 px-4 backdrop-blur dark:border-slate-800 dark:bg-slate-900/90">
+        <header class="sticky top-0 z-10 flex h-14 items-center gap-2 border-b border-slate-200 bg-white/90 px-2 backdrop-blur sm:gap-3 sm:px-4 dark:border-slate-800 dark:bg-slate-900/90">
             <button
                 type="button"
                 data-testid="nav-toggle"
@@ -66,14 +78,14 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <span class="inline-block h-6 w-6 rounded-md bg-gradient-to-br from-sky-500 to-indigo-600"></span>
                 <span>"Strata"</span>
             </A>
-            <div class="ml-auto flex items-center gap-3">
+            <div class="ml-auto flex min-w-0 items-center gap-2 sm:gap-3">
                 <OrgSwitcher orgs />
                 <Account me />
             </div>
         </header>
         <div class="flex">
             <MainNav me hidden=Signal::derive(move || public() || !nav_open.get()) />
-            <main class="min-h-[calc(100vh-3.5rem)] flex-1 p-6 lg:p-8">{children()}</main>
+            <main class="min-h-[calc(100vh-3.5rem)] min-w-0 flex-1 p-4 sm:p-6 lg:p-8">{children()}</main>
         </div>
     }
 }

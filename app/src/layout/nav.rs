@@ -28,7 +28,9 @@ pub fn MainNav(
         <nav
             id="main-nav"
             aria-label="Main"
-            class="w-56 shrink-0 border-r border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900"
+            // On a phone it lies over the page (fixed, under the top bar) instead of taking a
+            // third of its width.
+            class="w-56 shrink-0 border-r border-slate-200 bg-white p-3 max-md:fixed max-md:bottom-0 max-md:left-0 max-md:top-14 max-md:z-20 max-md:overflow-y-auto max-md:shadow-lg dark:border-slate-800 dark:bg-slate-900"
             class:hidden=move || hidden.get()
         >
             <ul class="space-y-1">

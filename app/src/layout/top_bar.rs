@@ -28,7 +28,7 @@ pub fn OrgSwitcher(orgs: Resource<Vec<OrgSummary>>) -> impl IntoView {
                             <select
                                 aria-label="Switch organization"
                                 data-testid="org-switcher"
-                                class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900"
+                                class="max-w-28 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm sm:max-w-none dark:border-slate-700 dark:bg-slate-900"
                                 on:change=move |ev| {
                                     let id = event_target_value(&ev);
                                     if !id.is_empty() {
@@ -68,10 +68,10 @@ pub fn Account(me: Resource<Result<Option<Me>, AppError>>) -> impl IntoView {
             {move || Suspend::new(async move {
                 loaded(me).await.and_then(Result::ok).flatten().map(|me| view! {
                     <crate::live::LiveIndicator />
-                    <span class="text-sm text-slate-600 dark:text-slate-300" data-testid="me">{me.display_name}</span>
+                    <span class="text-sm text-slate-600 max-sm:hidden dark:text-slate-300" data-testid="me">{me.display_name}</span>
                     <button
                         type="button"
-                        class=ui::BTN_SECONDARY
+                        class=format!("{} whitespace-nowrap", ui::BTN_SECONDARY)
                         data-testid="sign-out"
                         on:click=move |_| {
                             live.status.set(crate::live::LiveStatus::SignedOut);

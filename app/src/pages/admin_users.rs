@@ -71,7 +71,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                 {
                     view! {
                         <table class="w-full text-left text-sm">
-                            <thead class="text-slate-500">
+                            <thead class="text-slate-500 dark:text-slate-400">
                                 <tr><th class="py-2">"User"</th><th>"Role"</th><th>"Passkeys"</th><th>"Created"</th><th>"Status"</th><th></th></tr>
                             </thead>
                             <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
@@ -82,7 +82,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                         let disabled = u.disabled;
                                         view! {
                                             <tr data-testid="user-row" data-username=u.username.clone()>
-                                                <td class="py-2"><div class="font-medium">{u.display_name.clone()}</div><div class="text-xs text-slate-500">{u.username.clone()}</div></td>
+                                                <td class="py-2"><div class="font-medium">{u.display_name.clone()}</div><div class="text-xs text-slate-500 dark:text-slate-400">{u.username.clone()}</div></td>
                                                 <td>{if u.is_admin { "Admin" } else { "Member" }}</td>
                                                 <td>{u.passkeys}</td>
                                                 <td>{u.created_at.clone()}</td>

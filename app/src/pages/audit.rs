@@ -103,14 +103,14 @@ pub fn AuditPage() -> impl IntoView {
         <Loaded resource=rows let:rows>
                 {match rows {
                     page if page.rows.is_empty() => view! {
-                        <p class="text-sm text-slate-500" data-testid="audit-empty">"No entries match."</p>
+                        <p class="text-sm text-slate-500 dark:text-slate-400" data-testid="audit-empty">"No entries match."</p>
                     }.into_any(),
                     page => {
                         let next = page.next_before;
                         view! {
-                            <div class="overflow-x-auto">
+                            <div class="overflow-x-auto" tabindex="0" role="region" aria-label="Audit entries">
                                 <table class="w-full text-left text-sm">
-                                    <thead class="text-slate-500">
+                                    <thead class="text-slate-500 dark:text-slate-400">
                                         <tr><th class="py-2">"When (UTC)"</th><th>"Actor"</th><th>"Action"</th><th>"Outcome"</th><th>"Organization"</th><th>"Resource"</th><th>"From"</th><th>"Detail"</th></tr>
                                     </thead>
                                     <tbody class="divide-y divide-slate-200 dark:divide-slate-800">

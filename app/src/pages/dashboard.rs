@@ -27,7 +27,7 @@ pub fn DashboardPage() -> impl IntoView {
             </button>
         </PageHeader>
         <Suspense fallback=|| {
-            view! { <p class="text-sm text-slate-500">"Loading…"</p> }
+            view! { <p class="text-sm text-slate-500 dark:text-slate-400">"Loading…"</p> }
         }>
             {move || Suspend::new(async move {
                 let Some(info) = loaded(info).await else { return ().into_any() };

@@ -21,7 +21,7 @@ pub fn ImagesPage() -> impl IntoView {
                 {
                     view! {
                         <table class="mb-6 w-full text-left text-sm">
-                            <thead class="text-slate-500">
+                            <thead class="text-slate-500 dark:text-slate-400">
                                 <tr><th class="py-2">"Name"</th><th>"OS"</th><th>"Format"</th><th>"Size"</th><th>"SHA-256"</th></tr>
                             </thead>
                             <tbody class="divide-y divide-slate-200 dark:divide-slate-800">

@@ -38,7 +38,7 @@ pub fn NodesPage() -> impl IntoView {
         {move || failed().map(|error| view! { <div class="mb-4"><ErrorNotice error /></div> })}
         <Loaded resource=nodes let:list>
             <table class="w-full text-left text-sm">
-                <thead class="text-slate-500">
+                <thead class="text-slate-500 dark:text-slate-400">
                     <tr><th class="py-2">"Node"</th><th>"Region"</th><th>"Status"</th><th>"vCPUs"</th><th>"Memory"</th><th>"VMs"</th><th></th></tr>
                 </thead>
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
@@ -67,7 +67,7 @@ fn AddNode(add: Action<String, Result<JoinTicket, AppError>>) -> impl IntoView {
                 <div class=format!("{} mb-6", ui::CARD) data-testid="node-join">
                     <p class="text-sm">"Run this on " <strong>{ticket.name.clone()}</strong> " as root (the token works once, until " {ticket.expires_at.clone()} "):"</p>
                     <pre class="mt-2 overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-100 p-2 text-xs dark:bg-slate-950" data-testid="join-command">{ticket.command.clone()}</pre>
-                    <p class="mt-2 text-xs text-slate-500">"Replace REGION with the region this host serves. The agent dials out to the control plane; the host needs no open port."</p>
+                    <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Replace REGION with the region this host serves. The agent dials out to the control plane; the host needs no open port."</p>
                 </div>
             }.into_any(),
             Err(error) => view! { <div class="mb-4"><ErrorNotice error /></div> }.into_any(),
@@ -110,9 +110,9 @@ fn NodeRow(
         <tr data-testid="node-row" data-name=n.name.clone()>
             <td class="py-2">
                 <div class="font-medium">{n.name.clone()}</div>
-                <div class="text-xs text-slate-500" data-testid="node-seen">{seen}</div>
-                <div class="text-xs text-slate-500">{host}</div>
-                <div class="text-xs text-slate-500">{labels}</div>
+                <div class="text-xs text-slate-500 dark:text-slate-400" data-testid="node-seen">{seen}</div>
+                <div class="text-xs text-slate-500 dark:text-slate-400">{host}</div>
+                <div class="text-xs text-slate-500 dark:text-slate-400">{labels}</div>
             </td>
             <td data-testid="node-region">{n.region.clone()}</td>
             <td><span class=format!("rounded px-2 py-0.5 text-xs font-medium {badge}") data-testid="node-status">{n.status.label()}</span></td>

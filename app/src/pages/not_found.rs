@@ -20,7 +20,7 @@ pub fn NotFound() -> impl IntoView {
             </p>
             <A
                 href="/"
-                attr:class="mt-6 inline-block rounded-md bg-sky-600 px-4 py-2 text-sm font-medium text-white hover:bg-sky-700"
+                attr:class="mt-6 inline-block rounded-md bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800"
             >
                 "Back to the dashboard"
             </A>

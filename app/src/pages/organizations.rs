@@ -57,7 +57,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                                 <li data-testid="org-row" data-name=o.name.clone()>
                                     <A href=format!("/organizations/{}", o.id) attr:class=format!("{} block hover:border-sky-400", ui::CARD)>
                                         <div class="font-medium">{label}</div>
-                                        <div class="mt-1 text-sm text-slate-500">
+                                        <div class="mt-1 text-sm text-slate-500 dark:text-slate-400">
                                             {o.role.map(|r| r.label()).unwrap_or("Administrator view")}
                                             " · " {o.members} {if o.members == 1 { " person" } else { " people" }}
                                         </div>

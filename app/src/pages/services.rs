@@ -63,7 +63,7 @@ pub fn ServicesPage() -> impl IntoView {
                         listed.set(list.iter().map(|s| s.id.clone()).collect());
                         view! {
                         <table class="w-full text-left text-sm">
-                            <thead class="text-slate-500">
+                            <thead class="text-slate-500 dark:text-slate-400">
                                 <tr>
                                     <th class="py-2">"Name"</th><th>"Status"</th><th>"Organization"</th><th>"Region"</th>
                                     <th>"Image"</th><th>"Replicas"</th><th>"CPU (last hour)"</th>

@@ -54,7 +54,7 @@ pub fn SigninPage() -> impl IntoView {
             >
                 "Sign in with a passkey"
             </button>
-            <div class="text-center text-xs uppercase tracking-wide text-slate-500">"or"</div>
+            <div class="text-center text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">"or"</div>
             <form
                 class="space-y-3"
                 on:submit=move |ev| {

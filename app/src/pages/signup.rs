@@ -94,7 +94,7 @@ pub fn SignupPage() -> impl IntoView {
                 <label class="block text-sm font-medium">
                     "Username"
                     <input class=ui::INPUT name="username" autocomplete="username" required bind:value=username />
-                    <span class="text-xs font-normal text-slate-500">"Lowercase letters, digits, - and _."</span>
+                    <span class="text-xs font-normal text-slate-500 dark:text-slate-400">"Lowercase letters, digits, - and _."</span>
                 </label>
                 <label class="block text-sm font-medium">
                     "Display name"

@@ -102,7 +102,7 @@ pub fn VmsPage() -> impl IntoView {
                         let last_page = next.is_none();
                         view! {
                         <table class="w-full text-left text-sm">
-                            <thead class="text-slate-500">
+                            <thead class="text-slate-500 dark:text-slate-400">
                                 <tr><th class="py-2">"Name"</th><th>"State"</th><th>"Organization"</th><th>"Image"</th><th>"Size"</th><th>"Owner"</th></tr>
                             </thead>
                             <tbody class="divide-y divide-slate-200 dark:divide-slate-800">

@@ -126,8 +126,7 @@ fn optimize(wasm_opt: &Path, files: &[PathBuf]) -> Result<()> {
     crate::pool::each(&files, |file| optimize_one(wasm_opt, file))
 }
 
-/// Its warnings (an older Binaryen does not know every name subsection rustc writes) are shown
-/// only when it fails.
+/// Its warnings are shown only when it fails.
 fn optimize_one(wasm_opt: &Path, file: &Path) -> Result<()> {
     let out = Command::new(wasm_opt)
         .args([

@@ -29,7 +29,7 @@ pub fn Members(org: OrgDetail, actions: Actions) -> impl IntoView {
                             <tr data-testid="member-row" data-username=m.person.username.clone()>
                                 <td class="py-2">
                                     <div class="font-medium">{m.person.display_name.clone()}</div>
-                                    <div class="text-xs text-slate-500">{m.person.username.clone()}</div>
+                                    <div class="text-xs text-slate-500 dark:text-slate-400">{m.person.username.clone()}</div>
                                 </td>
                                 <td data-testid="member-role">{m.role.label()}</td>
                                 <td class="space-x-2 text-right">

@@ -57,7 +57,7 @@ pub fn ConfigEditor(detail: ServiceDetail, actions: Actions, drafts: Drafts) -> 
                 </div>
             })}
             <details class="mt-3 text-sm">
-                <summary class="cursor-pointer text-slate-500">"Schema every configuration must match"</summary>
+                <summary class="cursor-pointer text-slate-500 dark:text-slate-400">"Schema every configuration must match"</summary>
                 <pre class="mt-1 max-h-48 overflow-auto rounded-md bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950"
                     data-testid="config-schema">{detail.config_schema.clone()}</pre>
             </details>

@@ -32,12 +32,12 @@ pub fn Deployments(
         <section class=format!("{} mb-6", ui::CARD)>
             <h2 class="text-base font-semibold">"Deployments"</h2>
             {if deployments.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-500">"No deployments yet."</p> }.into_any()
+                view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400">"No deployments yet."</p> }.into_any()
             } else {
                 view! {
                     <div class="mt-2 max-h-80 overflow-auto">
                     <table class="w-full text-left text-sm">
-                        <thead class="text-slate-500">
+                        <thead class="text-slate-500 dark:text-slate-400">
                             <tr><th class="py-1">"#"</th><th>"Kind"</th><th>"State"</th><th>"Config"</th><th>"Requested by"</th><th>"Started"</th><th>"Finished"</th><th></th></tr>
                         </thead>
                         <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
@@ -85,7 +85,7 @@ pub fn Deployments(
                         };
                         view! {
                             <li data-testid="deployment-log-line" data-level=l.level.clone() class=colour>
-                                <span class="text-slate-500">{l.at.clone()}</span> " " {l.message.clone()}
+                                <span class="text-slate-500 dark:text-slate-400">{l.at.clone()}</span> " " {l.message.clone()}
                             </li>
                         }
                     }).collect_view().into_any()
@@ -99,7 +99,7 @@ fn state_colour(state: DeploymentState) -> &'static str {
     match state {
         DeploymentState::Succeeded => "text-emerald-700 dark:text-emerald-400",
         DeploymentState::Failed => "text-red-700 dark:text-red-400",
-        DeploymentState::Cancelled => "text-slate-500",
+        DeploymentState::Cancelled => "text-slate-500 dark:text-slate-400",
         _ => "text-sky-700 dark:text-sky-400",
     }
 }

@@ -65,17 +65,17 @@ pub fn ServiceSpec(service: model::services::ServiceSummary) -> impl IntoView {
     let s = service;
     view! {
         <dl class=format!("{} mb-6 grid grid-cols-2 gap-3 text-sm md:grid-cols-4 xl:grid-cols-7", ui::CARD) data-testid="service-spec">
-            <div><dt class="text-slate-500">"Replicas running"</dt>
+            <div><dt class="text-slate-500 dark:text-slate-400">"Replicas running"</dt>
                 <dd data-testid="service-replicas">{format!("{}/{}", s.running, s.replicas)}</dd></div>
-            <div><dt class="text-slate-500">"Region"</dt><dd>{if s.region.is_empty() { "—".to_owned() } else { s.region.clone() }}</dd></div>
-            <div><dt class="text-slate-500">"Image"</dt><dd data-testid="service-image">{s.image.clone().unwrap_or_else(|| "—".into())}</dd></div>
-            <div><dt class="text-slate-500">"Version"</dt><dd data-testid="service-version">{s.version.clone()}</dd></div>
-            <div><dt class="text-slate-500">"Configuration"</dt><dd data-testid="service-config-version">{format!("v{}", s.config_version)}</dd></div>
-            <div><dt class="text-slate-500">"Up for"</dt>
+            <div><dt class="text-slate-500 dark:text-slate-400">"Region"</dt><dd>{if s.region.is_empty() { "—".to_owned() } else { s.region.clone() }}</dd></div>
+            <div><dt class="text-slate-500 dark:text-slate-400">"Image"</dt><dd data-testid="service-image">{s.image.clone().unwrap_or_else(|| "—".into())}</dd></div>
+            <div><dt class="text-slate-500 dark:text-slate-400">"Version"</dt><dd data-testid="service-version">{s.version.clone()}</dd></div>
+            <div><dt class="text-slate-500 dark:text-slate-400">"Configuration"</dt><dd data-testid="service-config-version">{format!("v{}", s.config_version)}</dd></div>
+            <div><dt class="text-slate-500 dark:text-slate-400">"Up for"</dt>
                 <dd data-testid="service-uptime">{s.uptime_seconds.map(duration).unwrap_or_else(|| "—".into())}</dd></div>
-            <div><dt class="text-slate-500">"Size"</dt><dd>{format!("{} vCPU · {} MiB", s.cpu_count, s.memory_mb)}</dd></div>
+            <div><dt class="text-slate-500 dark:text-slate-400">"Size"</dt><dd>{format!("{} vCPU · {} MiB", s.cpu_count, s.memory_mb)}</dd></div>
             {(!s.description.is_empty()).then(|| view! {
-                <div class="col-span-2 md:col-span-4 xl:col-span-7"><dt class="text-slate-500">"Description"</dt>
+                <div class="col-span-2 md:col-span-4 xl:col-span-7"><dt class="text-slate-500 dark:text-slate-400">"Description"</dt>
                     <dd data-testid="service-description">{s.description.clone()}</dd></div>
             })}
         </dl>

@@ -38,7 +38,7 @@ pub fn History(
                     }}
                 </button>
             </div>
-            <p class="mt-1 text-xs text-slate-500">"Tick two versions to compare them."</p>
+            <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">"Tick two versions to compare them."</p>
             <ul class="mt-2 max-h-80 divide-y divide-slate-200 overflow-auto text-sm dark:divide-slate-800" data-testid="config-history">
                 {configs.into_iter().map(|c| {
                     let v = c.version;
@@ -52,7 +52,7 @@ pub fn History(
                                     on:change=move |_| drafts.compare.update(|p| toggle_pick(p, v)) />
                                 <span class="font-medium">{format!("v{v}")}</span>
                                 {(v == current).then(|| view! { <span class="rounded bg-sky-100 px-1.5 text-xs text-sky-800 dark:bg-sky-900/40 dark:text-sky-300">"current"</span> })}
-                                <span class="text-xs text-slate-500">
+                                <span class="text-xs text-slate-500 dark:text-slate-400">
                                     {c.author.clone().map(|a| format!("by {a}, ")).unwrap_or_default()} {c.created_at.clone()}
                                 </span>
                                 <span class="ml-auto flex gap-2">

@@ -25,7 +25,7 @@ pub fn ServiceMetrics(
     view! {
         <section class=ui::CARD data-testid="service-metrics">
             <h2 class="text-base font-semibold">"Metrics"</h2>
-            <p class="mt-1 text-xs text-slate-500">"The last hour, per replica, as sampled from each VM's process on its node."</p>
+            <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">"The last hour, per replica, as sampled from each VM's process on its node."</p>
             <div class="mt-3 grid gap-6 md:grid-cols-2">
                 <MetricsChart title="CPU" unit="%" series=cpu_series floor=5.0 />
                 <MetricsChart title="Memory (RSS)" unit="MiB" series=memory_series floor=16.0 />

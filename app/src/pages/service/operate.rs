@@ -64,7 +64,7 @@ pub fn Operate(
                 </label>
                 <button type="submit" class=ui::BTN_PRIMARY data-testid="service-deploy"
                     disabled=move || actions.deploy.pending().get()>"Deploy"</button>
-                <span class="w-full text-xs text-slate-500">"Rolls the replicas one by one onto this image and version, with the current configuration."</span>
+                <span class="w-full text-xs text-slate-500 dark:text-slate-400">"Rolls the replicas one by one onto this image and version, with the current configuration."</span>
             </form>
         </section>
     }

@@ -12,11 +12,11 @@ pub fn Replicas(replicas: Vec<ReplicaView>) -> impl IntoView {
         <section class=format!("{} mb-6", ui::CARD)>
             <h2 class="text-base font-semibold">"Replica VMs"</h2>
             {if replicas.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-500" data-testid="replicas-empty">"No replica runs."</p> }.into_any()
+                view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400" data-testid="replicas-empty">"No replica runs."</p> }.into_any()
             } else {
                 view! {
                     <table class="mt-2 w-full text-left text-sm">
-                        <thead class="text-slate-500">
+                        <thead class="text-slate-500 dark:text-slate-400">
                             <tr><th class="py-1">"VM"</th><th>"State"</th><th>"Config"</th><th>"Version"</th></tr>
                         </thead>
                         <tbody class="divide-y divide-slate-200 dark:divide-slate-800">

@@ -90,7 +90,7 @@ pub fn Passkeys() -> impl IntoView {
                                                     >
                                                         "Rename"
                                                     </button>
-                                                    <span class="text-xs text-slate-500">
+                                                    <span class="text-xs text-slate-500 dark:text-slate-400">
                                                         "Created " {k.created_at.clone()} " · Last used "
                                                         {k.last_used_at.clone().unwrap_or_else(|| "never".into())}
                                                     </span>

@@ -55,7 +55,7 @@ pub fn Sessions() -> impl IntoView {
                                             <li class="flex flex-wrap items-center gap-3 py-3" data-testid="session">
                                                 <div class="min-w-0 flex-1">
                                                     <div class="truncate text-sm font-medium">{s.user_agent.clone()}</div>
-                                                    <div class="text-xs text-slate-500">
+                                                    <div class="text-xs text-slate-500 dark:text-slate-400">
                                                         {s.ip.clone()} " · signed in " {s.created_at.clone()} " · last seen " {s.last_seen_at.clone()}
                                                     </div>
                                                 </div>

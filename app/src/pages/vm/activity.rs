@@ -19,7 +19,7 @@ pub fn VmActivity(detail: VmDetail, actions: Actions) -> impl IntoView {
                 <h2 id="events-title" class="mb-2 text-base font-semibold">"Timeline"</h2>
                 <ol class="space-y-1 text-sm" data-testid="vm-events">
                     {d.events.iter().map(|e| view! {
-                        <li data-kind=e.kind.clone()><span class="text-xs text-slate-500">{e.at.clone()}</span> " " {e.message.clone()}</li>
+                        <li data-kind=e.kind.clone()><span class="text-xs text-slate-500 dark:text-slate-400">{e.at.clone()}</span> " " {e.message.clone()}</li>
                     }).collect_view()}
                 </ol>
             </section>

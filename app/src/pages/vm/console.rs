@@ -14,7 +14,7 @@ pub fn SerialConsole(vm_id: String) -> impl IntoView {
         <section class=ui::CARD aria-labelledby="console-title">
             <div class="flex items-center justify-between">
                 <h2 id="console-title" class="text-base font-semibold">"Serial console"</h2>
-                <span id="console-status" class="text-xs text-slate-500" data-testid="console-status">"Connecting…"</span>
+                <span id="console-status" class="text-xs text-slate-500 dark:text-slate-400" data-testid="console-status">"Connecting…"</span>
             </div>
             <pre id="console-out" data-testid="console-out"
                 class="mt-2 h-72 overflow-auto whitespace-pre-wrap rounded-md bg-slate-950 p-3 font-mono text-xs text-slate-100"></pre>

@@ -19,7 +19,7 @@ pub fn VmShares(detail: VmDetail, actions: Actions) -> impl IntoView {
         <section class=ui::CARD aria-labelledby="shares-title">
             <h2 id="shares-title" class="text-base font-semibold">"Shared with"</h2>
             {if d.shares.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-500">"Nobody outside the organization's roles."</p> }.into_any()
+                view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400">"Nobody outside the organization's roles."</p> }.into_any()
             } else {
                 view! {
                     <ul class="mt-2 divide-y divide-slate-200 text-sm dark:divide-slate-800">
