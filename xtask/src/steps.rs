@@ -92,8 +92,8 @@ fn command(cmd: &str) -> Command {
     let mut c = Command::new("bash");
     // `cargo xtask` runs this program with CARGO_MANIFEST_DIR set to xtask's folder; ring's
     // build script reruns when that variable changes, and everything above ring with it. The
-    // builds started here must all see it the same, as a
-    // cargo command typed by hand does: unset.
+    // builds started here must all see it the same, as a cargo command typed by hand does:
+    // unset.
     c.arg("-c")
         .arg(cmd)
         .current_dir(&root)
@@ -183,9 +183,9 @@ fn stop_vms_under(dir: &std::path::Path) {
     }
 }
 
-/// The release build: the site and the server compiled side by side (building the site leaves
-/// a core idle much of the time: wasm-bindgen and the splitter are single-threaded). `env` goes
-/// to both compiles.
+/// The release build: the site and the server compiled side by side (the front's compile and
+/// the site tool leave a core idle at times, and the server's compile is the longer). `env`
+/// goes to both compiles.
 fn release_build(env: &[(&str, &str)]) -> Result {
     let with = |own: &[(&'static str, &'static str)]| {
         let mut all = env.to_vec();

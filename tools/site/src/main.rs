@@ -12,6 +12,7 @@
 mod compress;
 mod hash;
 mod pool;
+mod tool;
 mod wasm;
 
 use std::path::{Path, PathBuf};
@@ -93,7 +94,7 @@ fn build(args: &Args) -> Result<()> {
     let css = pkg.join(format!("{}.css", args.name));
     let (split, style) = std::thread::scope(|s| {
         let style = s.spawn(|| tailwind(&args.style, &css));
-        let split = wasm::build(&args.wasm, &pkg, &args.name, &args.wasm_opt);
+        let split = wasm::build(&args.wasm, &pkg, &args.name, &args.wasm_opt, started);
         let style = style
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the stylesheet build panicked")));
@@ -101,7 +102,7 @@ fn build(args: &Args) -> Result<()> {
     });
     let split = split?;
     style?;
-    step("WASM and stylesheet", started);
+    tool::progress("WASM and stylesheet done", started);
     copy_assets(&args.assets, &args.site)?;
     let hashes = hash::rename_all(&pkg, &args.name, &split)?;
     if let Some(dir) = args.hash_file.parent() {
@@ -109,37 +110,21 @@ fn build(args: &Args) -> Result<()> {
     }
     std::fs::write(&args.hash_file, hashes.file_text())
         .with_context(|| format!("cannot write {}", args.hash_file.display()))?;
-    step("hashed names", started);
+    tool::progress("hashed names done", started);
     compress::all(&args.site)?;
-    step("gzip and brotli copies", started);
+    tool::progress("gzip and brotli copies done", started);
     Ok(())
-}
-
-fn step(what: &str, started: Instant) {
-    eprintln!(
-        "strata-site: {what} done at {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
 }
 
 /// Tailwind's CLI from node_modules (minified; Tailwind 4 minifies with lightningcss).
 fn tailwind(input: &Path, output: &Path) -> Result<()> {
-    let out = Command::new("tailwindcss")
-        .arg("--input")
+    let mut cmd = Command::new("tailwindcss");
+    cmd.arg("--input")
         .arg(input)
         .arg("--output")
         .arg(output)
-        .arg("--minify")
-        .output()
-        .context("cannot run tailwindcss (is node_modules/.bin on PATH? `cargo xtask setup` installs it)")?;
-    if !out.status.success() {
-        bail!(
-            "tailwindcss failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
+        .arg("--minify");
+    tool::run(cmd, "tailwindcss")
 }
 
 /// Copies `public/` into the site root (never over `pkg/`).

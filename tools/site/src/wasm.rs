@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 
 /// What the split left in `pkg/`, before any name is hashed.
 pub struct Split {
@@ -25,14 +26,14 @@ pub fn loader_name(hash: &str) -> String {
 
 /// Splits `input`, binds the main module (`<name>.js`, `<name>.wasm`) and optimizes every
 /// module, all into `pkg`.
-pub fn build(input: &Path, pkg: &Path, name: &str, wasm_opt: &Path) -> Result<Split> {
-    let started = std::time::Instant::now();
-    let said = |what: &str| {
-        eprintln!(
-            "strata-site: {what} at {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-    };
+pub fn build(
+    input: &Path,
+    pkg: &Path,
+    name: &str,
+    wasm_opt: &Path,
+    started: Instant,
+) -> Result<Split> {
+    let said = |what: &str| crate::tool::progress(what, started);
     let bytes = std::fs::read(input).with_context(|| {
         format!(
             "cannot read {} (the frontend crate's release WASM)",
@@ -94,28 +95,16 @@ pub fn build(input: &Path, pkg: &Path, name: &str, wasm_opt: &Path) -> Result<Sp
 /// their names (the split loader imports `initSync`). wasm-bindgen names one import module
 /// once per import, so esbuild's warning about duplicate keys is expected and not shown.
 fn minify(js: &Path) -> Result<()> {
-    let out = Command::new("esbuild")
-        .arg(js)
+    let mut cmd = Command::new("esbuild");
+    cmd.arg(js)
         .args([
             "--minify",
             "--format=esm",
             "--allow-overwrite",
             "--log-level=error",
         ])
-        .arg(format!("--outfile={}", js.display()))
-        .output()
-        .context(
-            "cannot run esbuild (is node_modules/.bin on PATH? `cargo xtask setup` installs it)",
-        )?;
-    if !out.status.success() {
-        bail!(
-            "esbuild {} failed ({}): {}",
-            js.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
+        .arg(format!("--outfile={}", js.display()));
+    crate::tool::run(cmd, &format!("esbuild {}", js.display()))
 }
 
 /// `wasm-opt -Oz` (Binaryen) over `files`, one per core at a time.
@@ -126,31 +115,15 @@ fn optimize(wasm_opt: &Path, files: &[PathBuf]) -> Result<()> {
     crate::pool::each(&files, |file| optimize_one(wasm_opt, file))
 }
 
-/// Its warnings are shown only when it fails.
 fn optimize_one(wasm_opt: &Path, file: &Path) -> Result<()> {
-    let out = Command::new(wasm_opt)
-        .args([
-            "-Oz",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-        ])
-        .arg(file)
-        .arg("-o")
-        .arg(file)
-        .output()
-        .with_context(|| {
-            format!(
-                "cannot run {} (`cargo xtask setup` installs Binaryen)",
-                wasm_opt.display()
-            )
-        })?;
-    if !out.status.success() {
-        bail!(
-            "wasm-opt {} failed ({}): {}",
-            file.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
+    let mut cmd = Command::new(wasm_opt);
+    cmd.args([
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+    ])
+    .arg(file)
+    .arg("-o")
+    .arg(file);
+    crate::tool::run(cmd, &format!("wasm-opt {}", file.display()))
 }

@@ -284,12 +284,7 @@ impl Control {
             .await
             .map_err(fail)?
             .ok_or_else(no_user)?;
-        let taken: Vec<String> = passkeys::of_user(&txn, user_id)
-            .await?
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
-        let name = super::passkey_name::suggested(&client.user_agent, &taken);
+        let name = passkeys::fresh_name(&txn, user_id, &client.user_agent).await?;
         passkeys::insert(&txn, user_id, &name, &pk, now).await?;
         self.finish_sign_in(txn, person, client, now, Action::AccountRecover)
             .await

@@ -8,7 +8,7 @@ use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use webauthn_rs::prelude::{
     AuthenticationResult, CreationChallengeResponse, Passkey, PasskeyRegistration,
@@ -132,6 +132,24 @@ pub(crate) async fn of_user<C: ConnectionTrait>(
         .map_err(|e| internal("list passkeys", e))
 }
 
+/// A name for a new passkey of `user_id` made in the browser `user_agent`, unlike the names of
+/// the person's other passkeys (only their names are read).
+pub(crate) async fn fresh_name<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    user_agent: &str,
+) -> Result<String, AppError> {
+    let taken: Vec<String> = passkey::Entity::find()
+        .select_only()
+        .column(passkey::Column::Name)
+        .filter(passkey::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(|e| internal("passkey names", e))?;
+    Ok(super::passkey_name::suggested(user_agent, &taken))
+}
+
 fn not_found() -> AppError {
     AppError::NotFound("No such passkey.".into())
 }
@@ -227,12 +245,7 @@ impl Control {
             .map_err(webauthn_err::to_app_error)?;
         let fail = |e: DbErr| internal("add passkey", e);
         let txn = self.db().begin().await.map_err(fail)?;
-        let taken: Vec<String> = of_user(&txn, who.user_id)
-            .await?
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
-        let name = super::passkey_name::suggested(&who.client.user_agent, &taken);
+        let name = fresh_name(&txn, who.user_id, &who.client.user_agent).await?;
         insert(&txn, who.user_id, &name, &pk, now).await?;
         let entry = crate::audit::Entry::about(Action::PasskeyAdd, "user", who.user_id)
             .detail(serde_json::json!({ "name": name }));
