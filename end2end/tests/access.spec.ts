@@ -163,7 +163,7 @@ test('an invite link says who sent it and until when; once used, that it no long
   await Promise.all([adminContext.close(), guestContext.close(), laterContext.close()]);
 });
 
-test('the administrator adds a host with the pasted command, sees it link, go unreachable and removes it', async ({ browser }) => {
+test('the administrator adds a host with the pasted command, sees it go Ready, cordons it, sees it go unreachable and removes it', async ({ browser }) => {
   test.setTimeout(90_000);
   const context = await browser.newContext({ storageState: ADMIN_STATE });
   const page = await context.newPage();
@@ -185,11 +185,16 @@ test('the administrator adds a host with the pasted command, sees it link, go un
   set('--data-dir', path.join(ROOT, 'target', 'e2e-data', `agent-${name}`));
   const agent = spawn(path.join(ROOT, 'target', 'release', 'strata'), [...args, '--log', 'warn'], { stdio: 'ignore' });
   try {
-    // Linked: its capacity shows; joined hosts stay cordoned while VMs run on the embedded node.
-    await expect(row.getByTestId('node-status')).toHaveText('Cordoned', { timeout: 30_000 });
+    // Linked: Ready, with its capacity.
+    await expect(row.getByTestId('node-status')).toHaveText('Ready', { timeout: 30_000 });
     await expect(row.getByTestId('node-cpus')).toContainText('CPUs)');
     await expect(row.getByTestId('node-region')).toHaveText('e2e');
     await expect(row.getByTestId('node-seen')).toContainText('last seen');
+
+    // Cordoned: it takes no new VMs until uncordoned.
+    await row.getByTestId('node-cordon').click();
+    await expect(row.getByTestId('node-status')).toHaveText('Cordoned');
+    await expect(row.getByTestId('node-cordon')).toHaveText('Uncordon');
 
     // The host dies: the page says so by itself within 15 s of its last heartbeat.
     agent.kill('SIGKILL');

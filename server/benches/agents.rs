@@ -48,7 +48,8 @@ fn cpu_and_rss() -> (f64, f64) {
     (cpu, rss_kib / 1024.0)
 }
 
-struct Simulated(Inventory);
+/// A host with no QEMU: the bench never places a VM, so no call reaches its driver.
+struct Simulated(Inventory, std::sync::Arc<dyn hypervisor::driver::Driver>);
 
 impl Host for Simulated {
     fn inventory(&self) -> Inventory {
@@ -56,6 +57,9 @@ impl Host for Simulated {
     }
     fn running(&self) -> Vec<String> {
         Vec::new()
+    }
+    fn driver(&self) -> std::sync::Arc<dyn hypervisor::driver::Driver> {
+        self.1.clone()
     }
 }
 
@@ -92,16 +96,21 @@ async fn agents() {
         let identity = agent::identity::Identity::load(&data).unwrap().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
-            let host = Simulated(Inventory {
-                cpus: 8,
-                memory_mb: 32768,
-                disk_free_gb: 500,
-                accel: "kvm".into(),
-                qemu_version: Some("simulated".into()),
-                region: "bench".into(),
-                labels: Default::default(),
-                agent_version: "bench".into(),
-            });
+            let vms =
+                std::sync::Arc::new(hypervisor::qemu_driver::QemuDriver::new(data.join("vms")));
+            let host = Simulated(
+                Inventory {
+                    cpus: 8,
+                    memory_mb: 32768,
+                    disk_free_gb: 500,
+                    accel: "kvm".into(),
+                    qemu_version: Some("simulated".into()),
+                    region: "bench".into(),
+                    labels: Default::default(),
+                    agent_version: "bench".into(),
+                },
+                vms,
+            );
             let _ = agent::link::run(&identity, &host, async {
                 let _ = stopped.await;
             })

@@ -3,11 +3,12 @@
 //! never does, and nothing it does stops this host's VMs.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use agent::identity::Identity;
 use agent::link::Host;
 use agent::proto::{Inventory, JoinToken};
-use hypervisor::driver::Driver as _;
+use hypervisor::driver::Driver;
 use hypervisor::qemu_driver::QemuDriver;
 
 use crate::config::{AgentArgs, Config};
@@ -16,7 +17,7 @@ use crate::serve::RunError;
 /// This host as the link reports it.
 struct ThisHost {
     vm_dir: PathBuf,
-    driver: QemuDriver,
+    driver: Arc<QemuDriver>,
     region: String,
     labels: std::collections::BTreeMap<String, String>,
 }
@@ -28,6 +29,10 @@ impl Host for ThisHost {
 
     fn running(&self) -> Vec<String> {
         self.driver.running_ids()
+    }
+
+    fn driver(&self) -> Arc<dyn Driver> {
+        self.driver.clone()
     }
 }
 
@@ -70,7 +75,7 @@ pub async fn run(
     };
     let vm_dir = data_dir.join("vms");
     let host = ThisHost {
-        driver: QemuDriver::new(vm_dir.clone()),
+        driver: Arc::new(QemuDriver::new(vm_dir.clone())),
         vm_dir,
         region: args.region,
         labels,

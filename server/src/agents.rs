@@ -2,12 +2,15 @@
 //! [`agent::proto::AGENT_PATH`]. A connection without a client certificate may redeem a join
 //! token and nothing else; one whose certificate the node CA signed is a node only while the
 //! control plane has a node with that certificate. Deciding is `control::agents`'s; this is
-//! the socket, the handshakes and the frames.
+//! the socket, the handshakes and the frames, calls to the agent included (each sent with an
+//! id, its reply routed back to the caller waiting in `control::agents::remote`).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent::calls::Outcome;
 use agent::proto::{fingerprint, AgentMessage, ControlMessage, AGENT_PATH, SILENCE_LIMIT};
 use agent::wire;
 use control::agents::LinkState;
@@ -16,6 +19,7 @@ use control::Control;
 use model::AppError;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::WebSocketStream;
@@ -259,6 +263,10 @@ async fn run_link<S: AsyncRead + AsyncWrite + Unpin>(
     ws: &mut WebSocketStream<S>,
     node: &mut control::agents::link::LinkedNode,
 ) {
+    // Calls sent and not yet answered, by id. Dropped with the link: their callers then learn
+    // the node is unreachable.
+    let mut pending: HashMap<u64, oneshot::Sender<Outcome>> = HashMap::new();
+    let mut next_id: u64 = 0;
     loop {
         tokio::select! {
             changed = node.cut.changed() => {
@@ -274,9 +282,18 @@ async fn run_link<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 return;
             }
+            Some(outgoing) = node.calls.recv() => {
+                next_id += 1;
+                let message = ControlMessage::Call { id: next_id, call: outgoing.call };
+                if wire::send(ws, &message).await.is_err() {
+                    return;
+                }
+                pending.insert(next_id, outgoing.reply);
+            }
             message = tokio::time::timeout(SILENCE_LIMIT, wire::recv::<_, AgentMessage>(ws)) => {
                 match message {
-                    Ok(Ok(Some(AgentMessage::Heartbeat { .. }))) => {
+                    Ok(Ok(Some(AgentMessage::Heartbeat { running }))) => {
+                        node.set_running(running);
                         match control.node_heartbeat(node.id, control.now()).await {
                             Ok(()) => {
                                 if wire::send(ws, &ControlMessage::Ack).await.is_err() {
@@ -289,8 +306,14 @@ async fn run_link<S: AsyncRead + AsyncWrite + Unpin>(
                             Err(_) => {}
                         }
                     }
+                    Ok(Ok(Some(AgentMessage::Reply { id, outcome }))) => {
+                        // A reply nobody waits for (its caller gave up) is dropped.
+                        if let Some(reply) = pending.remove(&id) {
+                            let _ = reply.send(outcome);
+                        }
+                    }
                     Ok(Ok(Some(_))) => {
-                        return refuse(ws, "only heartbeats are spoken on a link").await
+                        return refuse(ws, "a linked agent only heartbeats and replies").await
                     }
                     Ok(Ok(None)) | Ok(Err(_)) => return,
                     Err(_) => {

@@ -3,7 +3,8 @@
 //! agent listener on the bridge's address (which exists only while the test runs). Three nodes
 //! join with one token each; a reused, an expired and a removed node's identity are refused;
 //! an agent killed with SIGKILL is unreachable within 15 s and comes back with its identity.
-//! (Joined hosts are cordoned while VMs run only on the embedded node: linked means Cordoned.)
+//! VMs placed on a joined host run there, in its namespace, through its agent, and outlive the
+//! agent's restart.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -15,6 +16,7 @@ use control::entities::join_token;
 use control::testing::{caller, db, TestDb};
 use control::Control;
 use model::nodes::{NodeStatus, NodeView};
+use model::vms::{NewVm, VmState};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -208,7 +210,7 @@ async fn hosts_join_once_are_refused_when_removed_and_are_unreachable_when_kille
             &c,
             &admin,
             &name,
-            NodeStatus::Cordoned,
+            NodeStatus::Ready,
             Duration::from_secs(30),
         )
         .await;
@@ -271,7 +273,7 @@ async fn hosts_join_once_are_refused_when_removed_and_are_unreachable_when_kille
         "host-1 unreachable {:.1} s after its agent was killed",
         noticed.as_secs_f64()
     );
-    assert!(node(&c, &admin, "host-0").await.status == NodeStatus::Cordoned);
+    assert!(node(&c, &admin, "host-0").await.status == NodeStatus::Ready);
 
     // Started again without a token, it links with the identity it kept.
     let data1 = lab.data("host-1");
@@ -280,9 +282,131 @@ async fn hosts_join_once_are_refused_when_removed_and_are_unreachable_when_kille
         &c,
         &admin,
         "host-1",
-        NodeStatus::Cordoned,
+        NodeStatus::Ready,
         Duration::from_secs(30),
     )
     .await;
     assert_eq!(c.agent_links().count(), 2);
+}
+
+/// The pid of the QEMU of VM `id` under the agent data directory `data`, when one runs.
+fn qemu_pid(data: &Path, id: &str) -> Option<u32> {
+    let text = std::fs::read_to_string(data.join("vms").join(id).join("qemu.pid")).ok()?;
+    let pid: u32 = text.trim().parse().ok()?;
+    Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
+}
+
+/// The network namespace process `pid` runs in.
+fn netns_of(pid: u32) -> String {
+    let out = Command::new("ip")
+        .args(["netns", "identify", &pid.to_string()])
+        .output()
+        .expect("run ip netns identify");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vms_run_on_joined_hosts_through_their_agents_and_outlive_an_agent_restart() {
+    let test_db = TestDb::new().await;
+    let c = test_db.control().await;
+    let admin = caller(&c, "root", true).await;
+    let mut lab = Lab::new();
+    let listen = format!("{}:0", lab.bridge_addr()).parse().unwrap();
+    let agents = server::agents::bind(&c, listen, None, "localhost")
+        .await
+        .unwrap();
+    tokio::spawn(server::agents::serve(c.clone(), agents));
+    for n in 0..2 {
+        let ns = lab.host(n);
+        let name = format!("host-{n}");
+        let ticket = c.add_node(&admin, &name, Utc::now()).await.unwrap();
+        let child = lab.agent(&ns, &lab.data(&name), Some(&ticket.token), "eu");
+        lab.agents.push(child);
+    }
+    for n in 0..2 {
+        let name = format!("host-{n}");
+        wait_status(
+            &c,
+            &admin,
+            &name,
+            NodeStatus::Ready,
+            Duration::from_secs(30),
+        )
+        .await;
+    }
+    until(Duration::from_secs(30), "both links are open", || async {
+        c.agent_links().count() == 2
+    })
+    .await;
+
+    // A VM asked for in `eu` lands on a joined host and boots there.
+    let org = c
+        .create_organization(&admin, "acme", Utc::now())
+        .await
+        .unwrap();
+    let mut new = NewVm::named(&org.id, "web");
+    new.start = true;
+    new.region = Some("eu".into());
+    let vm = c.create_vm(&admin, &new, Utc::now()).await.unwrap();
+    c.run_due_operations().await.unwrap();
+    let detail = c.vm(&admin, &vm.id).await.unwrap();
+    assert_eq!(detail.vm.state, VmState::Running, "{detail:?}");
+    let host = detail.node.clone().expect("the VM is placed");
+    let n: usize = host.trim_start_matches("host-").parse().unwrap();
+    let data = lab.data(&host);
+
+    // Its QEMU runs in that host's namespace, under that agent's data directory.
+    let pid = qemu_pid(&data, &vm.id).expect("QEMU runs under the host's agent");
+    assert_eq!(netns_of(pid), lab.hosts[n]);
+    assert!(qemu_pid(&lab.data(&format!("host-{}", 1 - n)), &vm.id).is_none());
+
+    // The console reads through the agent.
+    let console = c.open_console(&admin, &vm.id, Utc::now()).await.unwrap();
+    let (bytes, _) = console.read(0, 64 * 1024).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&bytes).contains("STRATA-GUEST-READY"),
+        "the guest booted on {host}"
+    );
+
+    // The agent killed (SIGKILL) and started again: its VM kept running and is adopted.
+    lab.agents[n].kill().unwrap();
+    lab.agents[n].wait().unwrap();
+    until(
+        Duration::from_secs(20),
+        "the killed agent's link is closed",
+        || async { c.agent_links().count() == 1 },
+    )
+    .await;
+    assert_eq!(
+        qemu_pid(&data, &vm.id),
+        Some(pid),
+        "a lost agent leaves its VMs running"
+    );
+    lab.agents[n] = lab.agent(&lab.hosts[n], &data, None, "eu");
+    until(Duration::from_secs(30), "the agent links again", || async {
+        c.agent_links().count() == 2
+    })
+    .await;
+    c.sweep().await;
+    let view = c.vm(&admin, &vm.id).await.unwrap().vm;
+    assert_eq!(view.state, VmState::Running, "{view:?}");
+    assert_eq!(
+        qemu_pid(&data, &vm.id),
+        Some(pid),
+        "the same QEMU, not rebooted"
+    );
+
+    // Stopped and deleted through the agent: QEMU gone, files removed on the host.
+    c.vm_action(&admin, &vm.id, model::vms::VmAction::Stop, Utc::now())
+        .await
+        .unwrap();
+    c.run_due_operations().await.unwrap();
+    assert_eq!(
+        c.vm(&admin, &vm.id).await.unwrap().vm.state,
+        VmState::Stopped
+    );
+    assert_eq!(qemu_pid(&data, &vm.id), None);
+    c.delete_vm(&admin, &vm.id, Utc::now()).await.unwrap();
+    c.run_due_operations().await.unwrap();
+    assert!(!data.join("vms").join(&vm.id).exists());
 }

@@ -4,16 +4,20 @@
 //! it made and the certificate the control plane's CA signed for it in its data directory
 //! ([`identity`]), and from then on dials out over TLS, authenticated by that certificate, to
 //! one long-lived WebSocket ([`link`]) that carries its inventory ([`inventory`]) and its
-//! heartbeats. [`proto`] is what both sides say; [`tls`] is how each side trusts the other.
+//! heartbeats, and the VM operations the control plane asks of the node ([`calls`]), which
+//! [`node_driver`] turns the control plane's driver calls into. [`proto`] is what both sides
+//! say; [`tls`] is how each side trusts the other.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod calls;
 pub mod identity;
 pub mod inventory;
 pub mod join;
 pub mod link;
+pub mod node_driver;
 pub mod pki;
 pub mod proto;
 pub mod tls;

@@ -6,20 +6,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hypervisor::driver::Driver;
 use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
 use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 use tokio_tungstenite::WebSocketStream;
 
+use crate::calls::Outcome;
 use crate::identity::Identity;
 use crate::proto::{
     host_port, AgentMessage, ControlMessage, Inventory, AGENT_PATH, HEARTBEAT_EVERY, SERVER_NAME,
     SILENCE_LIMIT,
 };
-use crate::{tls, wire, AgentError};
+use crate::{calls, tls, wire, AgentError};
 
 /// How long a TCP connect or a handshake may take.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -75,6 +78,8 @@ pub trait Host: Send + Sync {
     fn inventory(&self) -> Inventory;
     /// VMs whose QEMU runs here.
     fn running(&self) -> Vec<String>;
+    /// What runs the control plane's calls on this host.
+    fn driver(&self) -> Arc<dyn Driver>;
 }
 
 /// One link from dial to drop. Ok(()) never: it ends with why it dropped.
@@ -110,6 +115,10 @@ async fn session(identity: &Identity, host: &dyn Host) -> Result<(), AgentError>
     }
     let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
     let mut last_heard = Instant::now();
+    // Calls run side by side; each task hands its outcome back here to be sent. A call still
+    // running when the link drops finishes anyway (the control plane asks again, and every
+    // operation is safe to repeat), only its reply is lost.
+    let (finished_tx, mut finished) = mpsc::channel::<(u64, Outcome)>(64);
     loop {
         tokio::select! {
             _ = tick.tick() => {
@@ -122,8 +131,21 @@ async fn session(identity: &Identity, host: &dyn Host) -> Result<(), AgentError>
                 let running = host.running();
                 wire::send(&mut ws, &AgentMessage::Heartbeat { running }).await?;
             }
+            Some((id, outcome)) = finished.recv() => {
+                wire::send(&mut ws, &AgentMessage::Reply { id, outcome }).await?;
+            }
             message = wire::recv::<_, ControlMessage>(&mut ws) => match message? {
                 Some(ControlMessage::Ack) => last_heard = Instant::now(),
+                Some(ControlMessage::Call { id, call }) => {
+                    last_heard = Instant::now();
+                    tracing::debug!(id, vm = call.vm(), "call from the control plane");
+                    let driver = host.driver();
+                    let reply = finished_tx.clone();
+                    tokio::spawn(async move {
+                        let outcome = calls::serve(driver.as_ref(), call).await;
+                        let _ = reply.send((id, outcome)).await;
+                    });
+                }
                 Some(ControlMessage::Refused { reason }) => return Err(AgentError::Refused(reason)),
                 Some(other) => return Err(AgentError::Protocol(format!("unexpected {other:?}"))),
                 None => return Err(AgentError::Unreachable {

@@ -3,7 +3,9 @@
 //!
 //! A connection without a client certificate may only [`AgentMessage::Join`]; one with a
 //! certificate the control plane's CA signed says [`AgentMessage::Hello`] and then heartbeats
-//! every [`HEARTBEAT_EVERY`], each answered with an [`ControlMessage::Ack`].
+//! every [`HEARTBEAT_EVERY`], each answered with an [`ControlMessage::Ack`]. Meanwhile the
+//! control plane sends [`ControlMessage::Call`]s (VM operations, [`crate::calls`]) and the
+//! agent answers each with an [`AgentMessage::Reply`] of the same id, in any order.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,6 +13,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::calls::{Call, Outcome};
 use crate::AgentError;
 
 /// The WebSocket path agents dial.
@@ -36,6 +39,8 @@ pub enum AgentMessage {
     Hello { inventory: Inventory },
     /// Sent every [`HEARTBEAT_EVERY`]: the VMs whose QEMU runs on this host.
     Heartbeat { running: Vec<String> },
+    /// The outcome of the call with this id.
+    Reply { id: u64, outcome: Outcome },
 }
 
 /// Control plane to agent.
@@ -53,6 +58,8 @@ pub enum ControlMessage {
     Welcome { node_id: String, name: String },
     /// A heartbeat was recorded.
     Ack,
+    /// Run a VM operation and reply with the same id.
+    Call { id: u64, call: Call },
     /// The control plane will not talk to this agent; the link closes after this.
     Refused { reason: String },
 }

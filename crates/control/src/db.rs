@@ -7,7 +7,8 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use std::sync::Arc;
 use std::time::Duration;
 
-use hypervisor::driver::Driver;
+use agent::node_driver::{InProcess, NodeDriver};
+use hypervisor::driver::{Driver, DriverError};
 use hypervisor::qemu_driver::QemuDriver;
 use sea_orm::prelude::Uuid;
 use tokio::sync::Notify;
@@ -124,7 +125,9 @@ impl Control {
             auth: Arc::new(config.auth.clone()),
             webauthn: Arc::new(webauthn),
             access: Arc::new(access),
-            driver: Arc::new(QemuDriver::new(config.compute.vm_dir.clone())),
+            driver: Arc::new(NodeDriver::new(InProcess::new(Arc::new(QemuDriver::new(
+                config.compute.vm_dir.clone(),
+            ))))),
             local_node,
             runner_id: format!("runner-{}", Uuid::new_v4().simple()).into(),
             runner_wake: Arc::new(Notify::new()),
@@ -181,15 +184,37 @@ impl Control {
         self.clock.now()
     }
 
-    /// The node driver that runs this instance's VMs (inside `control` only: the edges go
-    /// through use cases such as [`Control::open_console`]).
+    /// The embedded node's driver (inside `control` only: the edges go through use cases
+    /// such as [`Control::open_console`]). Its calls take the path a joined node's do,
+    /// answered in this process.
     pub(crate) fn driver(&self) -> &dyn Driver {
         self.driver.as_ref()
     }
 
-    /// The driver, for handles that outlive a borrow of `Control` (an open console).
-    pub(crate) fn driver_arc(&self) -> Arc<dyn Driver> {
-        self.driver.clone()
+    /// The driver of the node a VM is on (`None`: a VM from before nodes, on the embedded
+    /// node): the embedded node's, or calls over the node's link when it is open in this
+    /// instance. A node without one is unreachable from here, an error a retry may mend.
+    pub(crate) fn node_driver(&self, node: Option<Uuid>) -> Result<Arc<dyn Driver>, DriverError> {
+        let node = match node {
+            Some(node) if node != self.local_node => node,
+            _ => return Ok(self.driver.clone()),
+        };
+        match self.links.calls(node) {
+            Some(calls) => Ok(Arc::new(NodeDriver::new(calls))),
+            None => Err(DriverError::Remote {
+                public: "the VM's node is unreachable".into(),
+                transient: true,
+                detail: format!("node {node} has no link open in this instance"),
+            }),
+        }
+    }
+
+    /// The embedded node and the nodes whose links are open in this instance: the nodes this
+    /// instance can look at.
+    pub(crate) fn reachable_nodes(&self) -> Vec<Uuid> {
+        let mut nodes = vec![self.local_node];
+        nodes.extend(self.links.linked());
+        nodes
     }
 
     /// The embedded node's id.

@@ -181,15 +181,14 @@ async fn a_linked_node_reports_its_inventory_and_a_removed_one_is_refused_at_onc
         .into_iter()
         .find(|n| n.name == "host-b")
         .unwrap();
-    // Joined hosts take no VMs yet: they come up cordoned, and stay so.
-    assert_eq!(view.status, NodeStatus::Cordoned);
-    let uncordon = c
-        .set_node_cordoned(&admin, &link.id.to_string(), false, now)
-        .await;
-    assert!(
-        matches!(uncordon, Err(AppError::Conflict(_))),
-        "{uncordon:?}"
-    );
+    // A joined host takes VMs at once; cordoning it and back works as for any node.
+    assert_eq!(view.status, NodeStatus::Ready);
+    c.set_node_cordoned(&admin, &link.id.to_string(), true, now)
+        .await
+        .unwrap();
+    c.set_node_cordoned(&admin, &link.id.to_string(), false, now)
+        .await
+        .unwrap();
     assert_eq!((view.cpus, view.region.as_str()), (8, "eu"));
     assert_eq!(view.labels, ["rack=a1"]);
     assert_eq!(view.accel, "tcg");
@@ -210,7 +209,7 @@ async fn a_linked_node_reports_its_inventory_and_a_removed_one_is_refused_at_onc
     };
     assert_eq!(status(later).await, NodeStatus::Unreachable);
     c.node_heartbeat(link.id, later).await.unwrap();
-    assert_eq!(status(later).await, NodeStatus::Cordoned);
+    assert_eq!(status(later).await, NodeStatus::Ready);
 
     // A bad inventory is refused at the edge.
     let bad = c
@@ -262,5 +261,14 @@ async fn a_linked_node_reports_its_inventory_and_a_removed_one_is_refused_at_onc
     );
     assert_eq!(actions(&c, "denied").await, ["node.link"]);
     let done = actions(&c, "success").await;
-    assert_eq!(done, ["node.add", "node.join", "node.remove"]);
+    assert_eq!(
+        done,
+        [
+            "node.add",
+            "node.join",
+            "node.cordon",
+            "node.uncordon",
+            "node.remove"
+        ]
+    );
 }

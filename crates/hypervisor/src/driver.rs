@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 pub use crate::qemu::Stopped;
 use crate::qmp::QmpError;
 
 /// How a VM boots.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
 pub enum Boot {
     /// A kernel and initrd booted directly; the VM gets a blank data disk.
     Kernel {
@@ -25,7 +27,7 @@ pub enum Boot {
 }
 
 /// What a VM should be.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MachineSpec {
     /// A UUID: `[a-z0-9-]{1,64}`.
     pub id: String,
@@ -39,7 +41,8 @@ pub struct MachineSpec {
 }
 
 /// Whether a VM runs, as far as the node can tell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PowerState {
     Running,
     /// QEMU lives but the guest's CPUs do not run (paused, or stopped by an I/O error).
@@ -51,7 +54,7 @@ pub enum PowerState {
 }
 
 /// What a running VM's QEMU process has used, from `/proc`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     /// User and system CPU time of all its threads.
     pub cpu_seconds: f64,
@@ -99,6 +102,14 @@ pub enum DriverError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// An error on another node, as its agent reported it (or the link that could not carry
+    /// the call): what people may read, whether a retry can help, and the whole detail.
+    #[error("{detail}")]
+    Remote {
+        public: String,
+        transient: bool,
+        detail: String,
+    },
 }
 
 impl DriverError {
@@ -114,6 +125,7 @@ impl DriverError {
                 source.kind(),
                 ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::InvalidInput
             ),
+            DriverError::Remote { transient, .. } => *transient,
             DriverError::InvalidId(_)
             | DriverError::InvalidSpec { .. }
             | DriverError::NotFound(_)
@@ -123,6 +135,32 @@ impl DriverError {
             | DriverError::Disk { .. }
             | DriverError::Launch { .. }
             | DriverError::Exited { .. } => false,
+        }
+    }
+
+    /// What people may read about the failure: never its paths, QEMU's words or the VM's
+    /// directory (the whole message is for the log).
+    pub fn public(&self) -> String {
+        match self {
+            DriverError::InvalidId(_) => "the node cannot use this VM's id".into(),
+            DriverError::InvalidSpec { .. } => "the node cannot run this VM as configured".into(),
+            DriverError::NotFound(_) => "the VM's files are missing on the node".into(),
+            DriverError::NotRunning(_) => "the VM is not running".into(),
+            DriverError::MissingFile { what, .. } => {
+                format!("a file the image needs ({what}) is missing on the node")
+            }
+            DriverError::Tool { .. } => "the node cannot run QEMU".into(),
+            DriverError::Disk { .. } => "the VM's disk could not be prepared".into(),
+            DriverError::Launch { .. } => "QEMU would not start the VM".into(),
+            DriverError::Qmp { .. } => "QEMU did not answer in time".into(),
+            DriverError::ConsoleTimeout { waited, .. } => format!(
+                "the guest did not finish booting within {} s",
+                waited.as_secs()
+            ),
+            DriverError::Exited { .. } => "the guest stopped before it finished booting".into(),
+            DriverError::Stuck { .. } => "QEMU would not stop, even when killed".into(),
+            DriverError::Io { .. } => "a file on the node could not be read or written".into(),
+            DriverError::Remote { public, .. } => public.clone(),
         }
     }
 }

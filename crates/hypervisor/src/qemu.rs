@@ -56,7 +56,8 @@ pub enum QemuError {
 }
 
 /// How a stop ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Stopped {
     /// The guest powered off on the ACPI button.
     Graceful,

@@ -173,8 +173,6 @@ impl Control {
         node::Entity::update_many()
             .col_expr(node::Column::CertSha256, Expr::value(Some(cert.sha256)))
             .col_expr(node::Column::JoinedAt, Expr::value(Some(now)))
-            // Until VMs travel over the link, a joined host takes none (see `set_node_cordoned`).
-            .col_expr(node::Column::Cordoned, Expr::value(true))
             .col_expr(node::Column::Address, Expr::value(client.ip.clone()))
             .filter(node::Column::Id.eq(row.id))
             .exec(&txn)

@@ -8,7 +8,9 @@ use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
-use tokio::sync::watch;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, watch};
 
 use agent::proto::Inventory;
 
@@ -27,6 +29,19 @@ pub struct LinkedNode {
     pub name: String,
     /// Changes when the link must close: the node was removed, or dialed again.
     pub cut: watch::Receiver<crate::agents::LinkState>,
+    /// Calls for the agent, to send on the link; their replies go back through
+    /// [`crate::agents::Outgoing::reply`].
+    pub calls: mpsc::Receiver<crate::agents::Outgoing>,
+    running: Arc<Mutex<Vec<String>>>,
+}
+
+impl LinkedNode {
+    /// Records the VMs a heartbeat says run on the node.
+    pub fn set_running(&self, running: Vec<String>) {
+        if let Ok(mut list) = self.running.lock() {
+            *list = running;
+        }
+    }
 }
 
 /// What a removed node's agent is told.
@@ -74,10 +89,13 @@ impl Control {
             tracing::warn!(from = %client.ip, cert_sha256, "an unknown node identity was refused");
             return Err(AppError::Forbidden(REMOVED.into()));
         };
+        let ends = self.links.open(row.id, &row.name);
         Ok(LinkedNode {
             id: row.id,
             name: row.name,
-            cut: self.links.open(row.id),
+            cut: ends.cut,
+            calls: ends.calls,
+            running: ends.running,
         })
     }
 

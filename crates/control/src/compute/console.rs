@@ -3,12 +3,10 @@
 //!
 //! [`Control::open_console`] is the only way to get a [`Console`]: the handle is the proof that
 //! the caller was allowed, and the server's WebSocket reads and types through it, never through
-//! the driver.
-
-use std::sync::Arc;
+//! the node's driver.
 
 use chrono::{DateTime, Utc};
-use hypervisor::driver::{Driver, DriverError};
+use hypervisor::driver::DriverError;
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::EntityTrait;
@@ -26,7 +24,10 @@ pub struct Console {
     vm: Uuid,
     id: String,
     caller: Caller,
-    driver: Arc<dyn Driver>,
+    /// Where the VM runs: each read and write goes to its node's driver as it is then (a
+    /// console stays open while its node's link drops and comes back).
+    node: Option<Uuid>,
+    control: Control,
 }
 
 impl Control {
@@ -64,7 +65,8 @@ impl Control {
             vm: id,
             id: id.to_string(),
             caller: caller.clone(),
-            driver: self.driver_arc(),
+            node: row.node_id,
+            control: self.clone(),
         })
     }
 }
@@ -78,12 +80,18 @@ impl Console {
     /// Up to `max` bytes of output from `offset`, and the offset after them; an error while
     /// the VM is not running.
     pub async fn read(&self, offset: u64, max: usize) -> Result<(Vec<u8>, u64), DriverError> {
-        self.driver.console_read(&self.id, offset, max).await
+        self.control
+            .node_driver(self.node)?
+            .console_read(&self.id, offset, max)
+            .await
     }
 
     /// Types `bytes` into the guest.
     pub async fn write(&self, bytes: &[u8]) -> Result<(), DriverError> {
-        self.driver.console_write(&self.id, bytes).await
+        self.control
+            .node_driver(self.node)?
+            .console_write(&self.id, bytes)
+            .await
     }
 
     /// Whether the console may stay open (access can be revoked while it is).

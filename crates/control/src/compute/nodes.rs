@@ -135,20 +135,6 @@ impl Control {
             )
             .await?;
         let fail = |e| internal("cordon node", e);
-        if !cordoned {
-            let row = node::Entity::find_by_id(id)
-                .one(self.db())
-                .await
-                .map_err(fail)?
-                .ok_or_else(|| not_found(Kind::Node))?;
-            if !row.is_local {
-                return Err(AppError::Conflict(format!(
-                    "{} stays cordoned: this version runs VMs only on the node the control \
-                     plane embeds; joined hosts report their inventory and heartbeats",
-                    row.name
-                )));
-            }
-        }
         let txn = self.db().begin().await.map_err(fail)?;
         let done = node::Entity::update_many()
             .col_expr(node::Column::Cordoned, Expr::value(cordoned))

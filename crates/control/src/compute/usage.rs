@@ -156,7 +156,7 @@ fn service_key(id: &str) -> String {
 }
 
 impl Control {
-    /// Samples this node's running VMs every [`SAMPLE_EVERY`] for as long as the process lives.
+    /// Samples the running VMs of the nodes this instance reaches every [`SAMPLE_EVERY`] for as long as the process lives.
     pub fn spawn_usage_sampler(&self) -> tokio::task::JoinHandle<()> {
         let control = self.clone();
         tokio::spawn(async move {
@@ -170,10 +170,11 @@ impl Control {
         })
     }
 
-    /// Takes one sample of every running VM on this node; returns how many were taken.
+    /// Takes one sample of every running VM on the nodes this instance reaches; returns how
+    /// many were taken.
     pub async fn sample_usage(&self) -> Result<usize, AppError> {
         let rows = vm::Entity::find()
-            .filter(vm::Column::NodeId.eq(self.local_node()))
+            .filter(vm::Column::NodeId.is_in(self.reachable_nodes()))
             .filter(vm::Column::ObservedState.eq(VmState::Running.as_str()))
             .all(self.db())
             .await
@@ -182,7 +183,10 @@ impl Control {
         for row in rows {
             let id = row.id.to_string();
             // A VM that stopped between the query and now has nothing to read.
-            let Ok(Some(u)) = self.driver().usage(&id).await else {
+            let Ok(driver) = self.node_driver(row.node_id) else {
+                continue;
+            };
+            let Ok(Some(u)) = driver.usage(&id).await else {
                 continue;
             };
             let sample = MetricSample {

@@ -1,4 +1,5 @@
-//! The periodic look at the node: QEMU processes that died, and ones nobody owns.
+//! The periodic look at the nodes this instance reaches (the embedded one and those whose
+//! links are open here): QEMU processes that died, and ones nobody owns.
 
 use std::collections::HashSet;
 
@@ -20,32 +21,39 @@ use crate::Control;
 pub(crate) const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Control {
-    /// One look at the node. Errors are logged: the next sweep tries again.
+    /// One look at each node. Errors are logged: the next sweep tries again.
     pub async fn sweep(&self) {
-        if let Err(e) = self.sweep_once().await {
-            tracing::warn!(error = %e, "sweeping the node failed");
+        for node in self.reachable_nodes() {
+            if let Err(e) = self.sweep_node(node).await {
+                tracing::warn!(%node, error = %e, "sweeping a node failed");
+            }
         }
     }
 
-    async fn sweep_once(&self) -> Result<(), model::AppError> {
+    async fn sweep_node(&self, node: Uuid) -> Result<(), model::AppError> {
         let fail = |e| crate::internal("sweep", e);
+        let Ok(driver) = self.node_driver(Some(node)) else {
+            return Ok(());
+        };
         let busy: HashSet<String> = queue::unfinished(self.db())
             .await?
             .into_iter()
             .filter(|o| o.target_type == "vm")
             .map(|o| o.target_id)
             .collect();
-        let rows = vm::Entity::find()
-            .filter(vm::Column::NodeId.eq(self.local_node()))
-            .all(self.db())
-            .await
-            .map_err(fail)?;
+        let mut rows = vm::Entity::find().filter(vm::Column::NodeId.eq(node));
+        if node == self.local_node() {
+            // VMs from before nodes had one are the embedded node's.
+            rows = vm::Entity::find()
+                .filter(vm::Column::NodeId.eq(node).or(vm::Column::NodeId.is_null()));
+        }
+        let rows = rows.all(self.db()).await.map_err(fail)?;
         let known: HashSet<String> = rows.iter().map(|r| r.id.to_string()).collect();
         // A QEMU no VM row owns (its VM was removed while this node was down): stop it.
-        for id in self.driver().running_ids() {
-            if !known.contains(&id) {
-                tracing::warn!(vm = %id, "stopping a QEMU process that belongs to no VM");
-                if let Err(e) = self.driver().delete(&id).await {
+        for id in driver.running_ids() {
+            if !known.contains(&id) && !busy.contains(&id) {
+                tracing::warn!(vm = %id, %node, "stopping a QEMU process that belongs to no VM");
+                if let Err(e) = driver.delete(&id).await {
                     tracing::warn!(vm = %id, error = %e, "could not remove an orphan VM");
                 }
             }
@@ -55,7 +63,7 @@ impl Control {
             if busy.contains(&id) {
                 continue;
             }
-            let Ok(power) = self.driver().status(&id).await else {
+            let Ok(power) = driver.status(&id).await else {
                 continue;
             };
             let observed = VmState::parse(&row.observed_state).unwrap_or(VmState::Error);

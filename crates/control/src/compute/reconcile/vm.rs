@@ -26,29 +26,10 @@ pub(crate) const STOP_GRACE: Duration = Duration::from_secs(20);
 /// How long a guest with a boot marker gets to print it.
 pub(crate) const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// What people may read about a driver failure: never its paths, QEMU's words or the VM's
-/// directory. The whole driver message is logged under the reference [`driver_error`] adds.
+/// What people may read about a driver failure (see [`DriverError::public`]); the whole driver
+/// message is logged under the reference [`driver_error`] adds.
 pub(crate) fn driver_public(e: &DriverError) -> String {
-    match e {
-        DriverError::InvalidId(_) => "the node cannot use this VM's id".into(),
-        DriverError::InvalidSpec { .. } => "the node cannot run this VM as configured".into(),
-        DriverError::NotFound(_) => "the VM's files are missing on the node".into(),
-        DriverError::NotRunning(_) => "the VM is not running".into(),
-        DriverError::MissingFile { what, .. } => {
-            format!("a file the image needs ({what}) is missing on the node")
-        }
-        DriverError::Tool { .. } => "the node cannot run QEMU".into(),
-        DriverError::Disk { .. } => "the VM's disk could not be prepared".into(),
-        DriverError::Launch { .. } => "QEMU would not start the VM".into(),
-        DriverError::Qmp { .. } => "QEMU did not answer in time".into(),
-        DriverError::ConsoleTimeout { waited, .. } => format!(
-            "the guest did not finish booting within {} s",
-            waited.as_secs()
-        ),
-        DriverError::Exited { .. } => "the guest stopped before it finished booting".into(),
-        DriverError::Stuck { .. } => "QEMU would not stop, even when killed".into(),
-        DriverError::Io { .. } => "a file on the node could not be read or written".into(),
-    }
+    e.public()
 }
 
 /// A driver failure as an operation error: the public text and a reference to the logged
@@ -138,7 +119,7 @@ impl Control {
         if row.generation > op.generation {
             return Err(OpError::Superseded);
         }
-        let driver = self.driver();
+        let driver = self.node_driver(row.node_id).map_err(driver_error)?;
         let vm_id = row.id.to_string();
         match op.kind {
             OperationKind::VmCreate => self.create_disk(ctx, &row).await,
@@ -192,7 +173,11 @@ impl Control {
     async fn create_disk(&self, ctx: &StepContext, row: &vm::Model) -> Result<String, OpError> {
         let spec = self.spec_of(row).await?;
         ctx.step("Preparing the disk").await?;
-        self.driver().create(&spec).await.map_err(driver_error)?;
+        self.node_driver(row.node_id)
+            .map_err(driver_error)?
+            .create(&spec)
+            .await
+            .map_err(driver_error)?;
         if row.desired_state == Desired::Running {
             self.boot(ctx, row, &spec, VmState::Starting).await
         } else {
@@ -209,7 +194,8 @@ impl Control {
             .await?;
         ctx.step("Pressing the power button").await?;
         let how = self
-            .driver()
+            .node_driver(row.node_id)
+            .map_err(driver_error)?
             .stop(&id.to_string(), STOP_GRACE)
             .await
             .map_err(driver_error)?;
@@ -231,7 +217,8 @@ impl Control {
             .await?;
         ctx.step("Stopping QEMU and removing the disk and sockets")
             .await?;
-        self.driver()
+        self.node_driver(row.node_id)
+            .map_err(driver_error)?
             .delete(&row.id.to_string())
             .await
             .map_err(driver_error)?;
@@ -292,10 +279,15 @@ impl Control {
                 .await?;
         }
         ctx.step("Launching QEMU").await?;
-        self.driver().start(spec).await.map_err(driver_error)?;
+        self.node_driver(row.node_id)
+            .map_err(driver_error)?
+            .start(spec)
+            .await
+            .map_err(driver_error)?;
         if let Some(marker) = self.boot_marker(row).await {
             ctx.step("Waiting for the guest to boot").await?;
-            self.driver()
+            self.node_driver(row.node_id)
+                .map_err(driver_error)?
                 .wait_for_console(&spec.id, &marker, BOOT_TIMEOUT)
                 .await
                 // Booting again rarely helps a guest that did not boot: fail, and leave QEMU

@@ -268,7 +268,8 @@ impl Rollout<'_> {
             self.step(&format!("Stopping replica {}", r.name)).await?;
             self.set_state(&r, VmState::Stopping, "Stopping").await?;
             self.control
-                .driver()
+                .node_driver(r.node_id)
+                .map_err(driver_error)?
                 .stop(&r.id.to_string(), STOP_GRACE)
                 .await
                 .map_err(driver_error)?;

@@ -72,7 +72,10 @@ impl Rollout<'_> {
     /// Creates the disk if needed, launches QEMU and waits for the guest's boot marker.
     pub(super) async fn boot(&self, row: &vm::Model) -> Result<(), OpError> {
         let spec = self.control.spec_of(row).await?;
-        let driver = self.control.driver();
+        let driver = self
+            .control
+            .node_driver(row.node_id)
+            .map_err(driver_error)?;
         driver.create(&spec).await.map_err(driver_error)?;
         self.set_state(row, VmState::Starting, "Starting").await?;
         driver.start(&spec).await.map_err(driver_error)?;
@@ -89,7 +92,10 @@ impl Rollout<'_> {
     pub(super) async fn remove(&self, row: &vm::Model) -> Result<(), OpError> {
         self.set_state(row, VmState::Deleting, "Removing").await?;
         let id = row.id.to_string();
-        let driver = self.control.driver();
+        let driver = self
+            .control
+            .node_driver(row.node_id)
+            .map_err(driver_error)?;
         driver.stop(&id, STOP_GRACE).await.map_err(driver_error)?;
         driver.delete(&id).await.map_err(driver_error)?;
         self.control.forget_vm(row).await.map_err(transient)?;
