@@ -1,10 +1,12 @@
 //! `strata agent`: join once with the pasted token, then keep the link up until SIGINT or
 //! SIGTERM. A refusal (the node was removed) ends it with the reason; a lost control plane
-//! never does, and nothing it does stops this host's VMs.
+//! never does. Its VMs outlive it; only its service replicas stop, when the control plane has
+//! been silent for `agent::fence::FENCE_AFTER`, because they are replaced elsewhere.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use agent::fence::Lease;
 use agent::identity::Identity;
 use agent::link::Host;
 use agent::proto::{Inventory, JoinToken};
@@ -20,6 +22,7 @@ struct ThisHost {
     driver: Arc<QemuDriver>,
     region: String,
     labels: std::collections::BTreeMap<String, String>,
+    lease: Arc<Lease>,
 }
 
 impl Host for ThisHost {
@@ -33,6 +36,10 @@ impl Host for ThisHost {
 
     fn driver(&self) -> Arc<dyn Driver> {
         self.driver.clone()
+    }
+
+    fn heard(&self) {
+        self.lease.renew();
     }
 }
 
@@ -79,10 +86,13 @@ pub async fn run(
         vm_dir,
         region: args.region,
         labels,
+        lease: Lease::new(),
     };
-    agent::link::run(&identity, &host, shutdown)
-        .await
-        .map_err(failed)?;
+    // Replicas stop here when the control plane stays silent (it replaces them elsewhere).
+    let fencing = tokio::spawn(agent::fence::watch(host.lease.clone(), host.driver.clone()));
+    let linked = agent::link::run(&identity, &host, shutdown).await;
+    fencing.abort();
+    linked.map_err(failed)?;
     tracing::info!("agent stopped");
     Ok(())
 }

@@ -4,7 +4,9 @@
 //! join with one token each; a reused, an expired and a removed node's identity are refused;
 //! an agent killed with SIGKILL is unreachable within 15 s and comes back with its identity.
 //! VMs placed on a joined host run there, in its namespace, through its agent, and outlive the
-//! agent's restart.
+//! agent's restart. A service's replicas spread over the hosts; a host cut off by its veth
+//! fences (stops) its replica before the control plane starts the replacement, a host killed
+//! with its QEMUs has its replica replaced too, both within 60 s, and the cut host heals.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -49,6 +51,16 @@ impl Lab {
         let subnet = format!("10.{}.{}", 200 + pid % 50, (pid / 50) % 250);
         let bridge = format!("sb{tag}");
         ip(&["link", "add", &bridge, "type", "bridge"]);
+        // A fixed address: a bridge otherwise takes the lowest address of its ports, so adding
+        // a host would change it under the hosts already talking to it (their ARP entries go
+        // stale and their next connection to the control plane times out).
+        let mac = format!(
+            "02:53:{:02x}:{:02x}:{:02x}:01",
+            (pid >> 16) & 0xff,
+            (pid >> 8) & 0xff,
+            pid & 0xff
+        );
+        ip(&["link", "set", &bridge, "address", &mac]);
         let lab = Self {
             dir: std::env::temp_dir().join(format!("strata-lab-{tag}")),
             tag,
@@ -409,4 +421,166 @@ async fn vms_run_on_joined_hosts_through_their_agents_and_outlive_an_agent_resta
     c.delete_vm(&admin, &vm.id, Utc::now()).await.unwrap();
     c.run_due_operations().await.unwrap();
     assert!(!data.join("vms").join(&vm.id).exists());
+}
+
+/// The node each replica of `service` is on, by replica VM id.
+async fn replica_nodes(
+    c: &Control,
+    admin: &Caller,
+    service: &str,
+) -> Vec<(String, String, VmState)> {
+    let d = c.service(admin, service).await.unwrap();
+    let mut out = Vec::new();
+    for r in d.replicas {
+        let node = c
+            .vm(admin, &r.vm_id)
+            .await
+            .unwrap()
+            .node
+            .unwrap_or_default();
+        out.push((r.vm_id, node, r.state));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_of_a_cut_off_or_dead_host_are_fenced_then_replaced_within_a_minute() {
+    let test_db = TestDb::new().await;
+    let c = test_db.control().await;
+    let admin = caller(&c, "root", true).await;
+    let mut lab = Lab::new();
+    let listen = format!("{}:0", lab.bridge_addr()).parse().unwrap();
+    let agents = server::agents::bind(&c, listen, None, "localhost")
+        .await
+        .unwrap();
+    tokio::spawn(server::agents::serve(c.clone(), agents));
+    for n in 0..3 {
+        let ns = lab.host(n);
+        let name = format!("host-{n}");
+        let ticket = c.add_node(&admin, &name, Utc::now()).await.unwrap();
+        let child = lab.agent(&ns, &lab.data(&name), Some(&ticket.token), "eu");
+        lab.agents.push(child);
+    }
+    until(Duration::from_secs(30), "three links are open", || async {
+        c.agent_links().count() == 3
+    })
+    .await;
+    c.spawn_runner();
+    c.spawn_node_watch();
+
+    // Three replicas in `eu`: one on each host.
+    let org = c
+        .create_organization(&admin, "acme", Utc::now())
+        .await
+        .unwrap();
+    let mut new = model::services::NewService::named(&org.id, "web");
+    new.replicas = 3;
+    new.region = "eu".into();
+    let svc = c.create_service(&admin, &new, Utc::now()).await.unwrap();
+    until(Duration::from_secs(90), "three replicas run", || async {
+        let r = replica_nodes(&c, &admin, &svc.id).await;
+        r.len() == 3 && r.iter().all(|(_, _, s)| *s == VmState::Running)
+    })
+    .await;
+    let first = replica_nodes(&c, &admin, &svc.id).await;
+    let mut hosts: Vec<&str> = first.iter().map(|(_, n, _)| n.as_str()).collect();
+    hosts.sort_unstable();
+    assert_eq!(
+        hosts,
+        ["host-0", "host-1", "host-2"],
+        "spread over the hosts"
+    );
+    let on = |host: &str| first.iter().find(|(_, n, _)| n == host).unwrap().0.clone();
+    let (cut_vm, dead_vm) = (on("host-0"), on("host-1"));
+    let cut_pid = qemu_pid(&lab.data("host-0"), &cut_vm).expect("host-0's replica runs");
+
+    // host-0 cut off (its veth down; agent and QEMU live on), host-1 dies with its QEMUs.
+    let lost_at = Instant::now();
+    ip(&["link", "set", &format!("sv{}h0", lab.tag), "down"]);
+    lab.agents[1].kill().unwrap();
+    lab.agents[1].wait().unwrap();
+    hypervisor::testing::kill_vms_under(&lab.data("host-1"));
+
+    // Watch both sides: when host-0's agent stops its replica (fencing), when each replacement
+    // row appears, when the service runs three replicas again.
+    let mut fenced_at = None;
+    let mut unknown_seen = false;
+    let mut replaced_at = None;
+    let back_at = loop {
+        assert!(
+            lost_at.elapsed() < Duration::from_secs(60),
+            "the service is not back to three running replicas within 60 s: {:?}",
+            replica_nodes(&c, &admin, &svc.id).await
+        );
+        if fenced_at.is_none() && qemu_pid(&lab.data("host-0"), &cut_vm).is_none() {
+            fenced_at = Some(lost_at.elapsed());
+        }
+        let now = replica_nodes(&c, &admin, &svc.id).await;
+        if now
+            .iter()
+            .any(|(id, _, s)| *id == cut_vm && *s == VmState::Unknown)
+        {
+            unknown_seen = true;
+        }
+        let fresh: Vec<_> = now
+            .iter()
+            .filter(|(id, _, _)| first.iter().all(|(old, _, _)| old != id))
+            .collect();
+        if replaced_at.is_none() && !fresh.is_empty() {
+            replaced_at = Some(lost_at.elapsed());
+            assert!(
+                fenced_at.is_some(),
+                "a replacement started while the cut-off replica still ran (pid {cut_pid})"
+            );
+        }
+        if fresh.len() == 2 && now.len() == 3 && now.iter().all(|(_, _, s)| *s == VmState::Running)
+        {
+            assert!(fresh.iter().all(|(_, n, _)| n == "host-2"), "{now:?}");
+            break lost_at.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (fenced_at, replaced_at) = (fenced_at.unwrap(), replaced_at.unwrap());
+    println!(
+        "host-0 cut off and host-1 killed: host-0 fenced its replica after {:.1} s, replacements \
+         started after {:.1} s, three replicas ran again after {:.1} s",
+        fenced_at.as_secs_f64(),
+        replaced_at.as_secs_f64(),
+        back_at.as_secs_f64()
+    );
+    assert!(
+        unknown_seen,
+        "the cut-off replica showed unknown while its host was unreachable"
+    );
+    assert!(fenced_at < replaced_at);
+    let log = lab.log(&lab.data("host-0"));
+    assert!(log.contains("fenced"), "{log}");
+    assert!(!cut_pid.to_string().is_empty() && !Path::new(&format!("/proc/{cut_pid}")).exists());
+
+    // The link comes back: host-0 links again, its fenced replica stays stopped, the service
+    // keeps exactly three replicas.
+    ip(&["link", "set", &format!("sv{}h0", lab.tag), "up"]);
+    wait_status(
+        &c,
+        &admin,
+        "host-0",
+        NodeStatus::Ready,
+        Duration::from_secs(40),
+    )
+    .await;
+    until(Duration::from_secs(40), "host-0 links again", || async {
+        c.agent_links().count() == 2
+    })
+    .await;
+    c.sweep().await;
+    assert_eq!(qemu_pid(&lab.data("host-0"), &cut_vm), None);
+    let healed = replica_nodes(&c, &admin, &svc.id).await;
+    assert_eq!(healed.len(), 3, "{healed:?}");
+    assert!(
+        healed.iter().all(|(_, _, s)| *s == VmState::Running),
+        "{healed:?}"
+    );
+    assert!(healed
+        .iter()
+        .all(|(id, _, _)| *id != cut_vm && *id != dead_vm));
 }

@@ -12,6 +12,9 @@ pub fn VmStateBadge(state: VmState, #[prop(optional)] reason: Option<String>) ->
         VmState::Error => "bg-red-100 text-red-800 dark:bg-red-900/40 dark:text-red-300",
         VmState::Stopped => "bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300",
         VmState::Paused => "bg-amber-100 text-amber-800 dark:bg-amber-900/40 dark:text-amber-300",
+        VmState::Unknown => {
+            "bg-violet-100 text-violet-800 dark:bg-violet-900/40 dark:text-violet-300"
+        }
         _ => "bg-sky-100 text-sky-800 dark:bg-sky-900/40 dark:text-sky-300",
     };
     view! {

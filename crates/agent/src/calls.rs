@@ -227,6 +227,7 @@ mod tests {
                     base: "/images/x.qcow2".into(),
                 },
                 config: None,
+                fenced: false,
             },
         };
         let text = serde_json::to_string(&call).unwrap();

@@ -5,7 +5,8 @@
 //! ([`identity`]), and from then on dials out over TLS, authenticated by that certificate, to
 //! one long-lived WebSocket ([`link`]) that carries its inventory ([`inventory`]) and its
 //! heartbeats, and the VM operations the control plane asks of the node ([`calls`]), which
-//! [`node_driver`] turns the control plane's driver calls into. [`proto`] is what both sides
+//! [`node_driver`] turns the control plane's driver calls into; cut off from the control
+//! plane too long, it stops its service replicas itself ([`fence`]). [`proto`] is what both sides
 //! say; [`tls`] is how each side trusts the other.
 #![cfg_attr(
     not(test),
@@ -13,6 +14,7 @@
 )]
 
 pub mod calls;
+pub mod fence;
 pub mod identity;
 pub mod inventory;
 pub mod join;

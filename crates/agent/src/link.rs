@@ -80,6 +80,9 @@ pub trait Host: Send + Sync {
     fn running(&self) -> Vec<String>;
     /// What runs the control plane's calls on this host.
     fn driver(&self) -> Arc<dyn Driver>;
+    /// The control plane was heard (a welcome, an acknowledged heartbeat): the fencing lease
+    /// ([`crate::fence`]) is renewed.
+    fn heard(&self) {}
 }
 
 /// One link from dial to drop. Ok(()) never: it ends with why it dropped.
@@ -96,6 +99,7 @@ async fn session(identity: &Identity, host: &dyn Host) -> Result<(), AgentError>
     match tokio::time::timeout(SILENCE_LIMIT, wire::recv(&mut ws)).await {
         Ok(Ok(Some(ControlMessage::Welcome { node_id, name }))) => {
             tracing::info!(node = %node_id, %name, url = %identity.url, "linked to the control plane");
+            host.heard();
         }
         Ok(Ok(Some(ControlMessage::Refused { reason }))) => {
             return Err(AgentError::Refused(reason))
@@ -135,7 +139,10 @@ async fn session(identity: &Identity, host: &dyn Host) -> Result<(), AgentError>
                 wire::send(&mut ws, &AgentMessage::Reply { id, outcome }).await?;
             }
             message = wire::recv::<_, ControlMessage>(&mut ws) => match message? {
-                Some(ControlMessage::Ack) => last_heard = Instant::now(),
+                Some(ControlMessage::Ack) => {
+                    last_heard = Instant::now();
+                    host.heard();
+                }
                 Some(ControlMessage::Call { id, call }) => {
                     last_heard = Instant::now();
                     tracing::debug!(id, vm = call.vm(), "call from the control plane");

@@ -38,7 +38,15 @@ pub struct MachineSpec {
     pub boot: Boot,
     /// JSON text, written to `<dir>/config.json` and passed as fw_cfg `opt/strata/config`.
     pub config: Option<String>,
+    /// A service replica, which another node may run a replacement of: its node stops it when
+    /// it loses the control plane for long enough (fencing). Marked by a [`FENCED_MARKER`] file
+    /// in its directory, so an agent restarted cut off still knows.
+    #[serde(default)]
+    pub fenced: bool,
 }
+
+/// The file in a VM's directory that marks it as fenced (see [`MachineSpec::fenced`]).
+pub const FENCED_MARKER: &str = "fenced";
 
 /// Whether a VM runs, as far as the node can tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

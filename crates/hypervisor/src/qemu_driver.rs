@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use crate::accel::{self, Accel};
 use crate::console::{self, WaitError};
 use crate::disk::{self, Source};
-use crate::driver::{check_id, Boot, Driver, DriverError, MachineSpec, PowerState, Usage};
+use crate::driver::{
+    check_id, Boot, Driver, DriverError, MachineSpec, PowerState, Usage, FENCED_MARKER,
+};
 use crate::procfs;
 use crate::qemu::{self, Kernel, QemuError, Stopped, Vm, VmSpec};
 
@@ -138,6 +140,19 @@ impl QemuDriver {
         };
         written.map_err(|source| DriverError::Io {
             path: config,
+            source,
+        })?;
+        let marker = self.vm_dir(&spec.id).join(FENCED_MARKER);
+        let marked = if spec.fenced {
+            std::fs::write(&marker, b"")
+        } else {
+            std::fs::remove_file(&marker).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            })
+        };
+        marked.map_err(|source| DriverError::Io {
+            path: marker,
             source,
         })
     }

@@ -48,6 +48,7 @@ fn kernel_spec(id: &str, cmdline: &str, config: Option<&str>) -> MachineSpec {
             cmdline: cmdline.to_owned(),
         },
         config: config.map(str::to_owned),
+        fenced: false,
     }
 }
 

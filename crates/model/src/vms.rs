@@ -57,6 +57,8 @@ pub enum VmState {
     Restarting,
     Error,
     Deleting,
+    /// Shown, never stored: the VM's node is unreachable, so what it does is not known.
+    Unknown,
 }
 
 impl VmState {
@@ -83,11 +85,17 @@ impl VmState {
             VmState::Restarting => "restarting",
             VmState::Error => "error",
             VmState::Deleting => "deleting",
+            VmState::Unknown => "unknown",
         }
     }
 
+    /// A stored state, or `unknown` (which [`VmState::ALL`], the states a VM row can hold and
+    /// a list can be filtered by, leaves out).
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+        Self::ALL
+            .into_iter()
+            .chain([VmState::Unknown])
+            .find(|v| v.as_str() == s)
     }
 
     pub fn label(self) -> &'static str {
@@ -101,6 +109,7 @@ impl VmState {
             VmState::Restarting => "Restarting",
             VmState::Error => "Error",
             VmState::Deleting => "Deleting",
+            VmState::Unknown => "Unknown",
         }
     }
 

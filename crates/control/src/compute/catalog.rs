@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use model::vms::{
-    ShareLevel, VmAction, VmCursor, VmDetail, VmEvent, VmPage, VmQuery, VmShare, VmState,
-    VmSummary, VM_PAGE, VM_PAGE_MAX,
+    ShareLevel, VmAction, VmCursor, VmDetail, VmEvent, VmPage, VmQuery, VmShare, VmSummary,
+    VM_PAGE, VM_PAGE_MAX,
 };
 use model::AppError;
 use sea_orm::prelude::Uuid;
@@ -19,6 +19,7 @@ use crate::audit::Action;
 use crate::audit::{self, Entry};
 use crate::auth::{show_time, Caller};
 use crate::compute::requests::{action_allowed, action_permission};
+use crate::compute::shown::Unreachable;
 use crate::entities::states::Desired;
 use crate::entities::{image, node, organization, relation_tuple, vm, vm_event};
 use crate::{internal, Control};
@@ -162,13 +163,15 @@ impl Control {
             .into_iter()
             .map(|i| (i.id, i.name))
             .collect();
+        let unreachable = Unreachable::at(self.db(), self.now()).await?;
         let mut out: Vec<VmSummary> = rows
             .into_iter()
             .map(|v| {
                 let id = v.id.to_string();
+                let (state, state_reason) = unreachable.shown(&v);
                 VmSummary {
-                    state: VmState::parse(&v.observed_state).unwrap_or(VmState::Error),
-                    state_reason: v.state_reason,
+                    state,
+                    state_reason,
                     image: v.image_id.and_then(|i| images.get(&i).cloned()),
                     cpu_count: u32::try_from(v.cpu_count).unwrap_or(0),
                     memory_mb: u32::try_from(v.memory_mb).unwrap_or(0),

@@ -7,7 +7,7 @@
 //! allowed to; [`images`] registers the disk images VMs boot from; [`nodes`] is the registry of
 //! hypervisor nodes; [`placement`] picks a node with room for a VM inside the transaction that
 //! creates or starts it; [`usage`] samples running VMs' CPU and
-//! memory.
+//! memory; [`shown`] is what a VM on an unreachable node shows instead of a stale state.
 
 pub mod catalog;
 pub mod console;
@@ -17,4 +17,7 @@ pub mod nodes;
 pub(crate) mod placement;
 pub(crate) mod reconcile;
 pub mod requests;
+mod shown;
 pub mod usage;
+
+pub(crate) use shown::Unreachable;

@@ -75,7 +75,8 @@ fn action_kind(action: VmAction) -> OperationKind {
 
 /// Whether `action` makes sense now, from what was asked last and what the VM shows.
 pub fn action_allowed(action: VmAction, observed: VmState, desired: Desired) -> bool {
-    if desired == Desired::Deleted {
+    // Nothing can reach a VM whose node is unreachable (or that is being deleted).
+    if desired == Desired::Deleted || observed == VmState::Unknown {
         return false;
     }
     match action {

@@ -77,12 +77,16 @@ impl Control {
         let Some(row) = row else {
             return;
         };
+        let state = match crate::compute::Unreachable::at(self.db(), self.now()).await {
+            Ok(unreachable) => unreachable.shown(&row).0.as_str().to_owned(),
+            Err(_) => row.observed_state.clone(),
+        };
         let event = LiveEvent::VmUpdate {
             v: EVENT_VERSION,
             id: id.to_string(),
             name: row.name.clone(),
             organization_id: row.organization_id.to_string(),
-            state: row.observed_state.clone(),
+            state,
             generation: row.generation,
             deleted: false,
         };

@@ -186,6 +186,7 @@ impl Control {
             .await
             .map_err(fail)?
             .ok_or_else(|| not_found(Kind::Service))?;
+        let unreachable = crate::compute::Unreachable::at(self.db(), self.now()).await?;
         let replicas = vm::Entity::find()
             .filter(vm::Column::ServiceId.eq(id))
             .order_by_asc(vm::Column::Name)
@@ -195,7 +196,7 @@ impl Control {
             .into_iter()
             .map(|r| ReplicaView {
                 vm_id: r.id.to_string(),
-                state: VmState::parse(&r.observed_state).unwrap_or(VmState::Error),
+                state: unreachable.shown(&r).0,
                 config_version: r.config_version.unwrap_or(0),
                 version: r.service_version.unwrap_or_default(),
                 name: r.name,

@@ -25,6 +25,29 @@ use crate::locking::lock_row;
 use crate::operations::queue::{self, NewOperation};
 use crate::{internal, Control};
 
+/// Who asked for a deployment: a person, or the control plane itself (named for the log).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Requester<'a> {
+    Person(&'a Caller),
+    System(&'a str),
+}
+
+impl Requester<'_> {
+    fn user_id(self) -> Option<Uuid> {
+        match self {
+            Requester::Person(caller) => Some(caller.user_id),
+            Requester::System(_) => None,
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Requester::Person(caller) => &caller.username,
+            Requester::System(who) => who,
+        }
+    }
+}
+
 /// What a deployment request changes on the service row.
 #[derive(Default)]
 pub(super) struct Change {
@@ -67,7 +90,15 @@ impl Control {
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_row::<service::Entity>(&txn, id).await?;
         let (dep, line) = self
-            .request_deployment(&txn, &allowed, &row, change, kind, caller, now)
+            .request_deployment(
+                &txn,
+                &allowed,
+                &row,
+                change,
+                kind,
+                Requester::Person(caller),
+                now,
+            )
             .await?;
         let entry = Entry::new(action, &res)
             .org(row.organization_id)
@@ -88,7 +119,7 @@ impl Control {
         row: &service::Model,
         change: Change,
         kind: DeploymentKind,
-        caller: &Caller,
+        requested_by: Requester<'_>,
         now: DateTime<Utc>,
     ) -> Result<(deployment::Model, DeploymentLogLine), AppError> {
         if row.desired_state == Desired::Deleted {
@@ -133,7 +164,7 @@ impl Control {
             .exec(txn)
             .await
             .map_err(|e| internal("update service", e))?;
-        queue_deployment(txn, allowed, &next, kind, caller, now).await
+        queue_deployment(txn, allowed, &next, kind, requested_by, now).await
     }
 
     /// Once a request committed: the runner wakes, pages hear of it.
@@ -155,7 +186,7 @@ pub(super) async fn queue_deployment(
     allowed: &Authorized,
     svc: &service::Model,
     kind: DeploymentKind,
-    caller: &Caller,
+    requested_by: Requester<'_>,
     now: DateTime<Utc>,
 ) -> Result<(deployment::Model, DeploymentLogLine), AppError> {
     let fail = |e| internal("queue deployment", e);
@@ -173,7 +204,7 @@ pub(super) async fn queue_deployment(
             kind: operation_kind(kind),
             target: Resource::new(Kind::Service, svc.id),
             organization: Some(svc.organization_id),
-            requested_by: Some(caller.user_id),
+            requested_by: requested_by.user_id(),
             generation: svc.generation,
         },
         now,
@@ -192,7 +223,7 @@ pub(super) async fn queue_deployment(
         desired_state: Set(svc.desired_state),
         generation: Set(svc.generation),
         operation_id: Set(Some(operation)),
-        requested_by: Set(Some(caller.user_id)),
+        requested_by: Set(requested_by.user_id()),
         error: Set(None),
         created_at: Set(now),
         finished_at: Set(None),
@@ -218,7 +249,7 @@ pub(super) async fn queue_deployment(
         &format!(
             "Deployment {number} ({}) requested by {}: {what}",
             kind.label().to_lowercase(),
-            caller.username
+            requested_by.name()
         ),
         now,
     )

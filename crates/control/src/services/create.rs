@@ -9,7 +9,7 @@ use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, TransactionTrait};
 
-use super::changes::{queue_deployment, save_version};
+use super::changes::{queue_deployment, save_version, Requester};
 use super::config::{blocking, check_config, compact, parse_schema};
 use crate::access::model::{Kind, Permission, Resource};
 use crate::access::parse_id;
@@ -89,8 +89,15 @@ impl Control {
             now,
         )
         .await?;
-        let (dep, line) =
-            queue_deployment(&txn, &allowed, &row, DeploymentKind::Create, caller, now).await?;
+        let (dep, line) = queue_deployment(
+            &txn,
+            &allowed,
+            &row,
+            DeploymentKind::Create,
+            Requester::Person(caller),
+            now,
+        )
+        .await?;
         let entry = Entry::new(Action::ServiceCreate, &res)
             .org(org_id)
             .detail(serde_json::json!({

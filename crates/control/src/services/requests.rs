@@ -12,7 +12,7 @@ use model::services::{
 use model::AppError;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
-use super::changes::{next_version, save_version, Change};
+use super::changes::{next_version, save_version, Change, Requester};
 use super::config::{blocking, check_config, compact};
 use crate::access::model::{Kind, Permission, Resource};
 use crate::access::not_found;
@@ -76,7 +76,7 @@ impl Control {
                     &row,
                     change,
                     DeploymentKind::Deploy,
-                    caller,
+                    Requester::Person(caller),
                     now,
                 )
                 .await?,
@@ -137,7 +137,7 @@ impl Control {
                 &row,
                 change,
                 DeploymentKind::Rollback,
-                caller,
+                Requester::Person(caller),
                 now,
             )
             .await?;
@@ -201,7 +201,7 @@ impl Control {
                 &row,
                 change,
                 DeploymentKind::Deploy,
-                caller,
+                Requester::Person(caller),
                 now,
             )
             .await?;

@@ -12,4 +12,6 @@ mod vm;
 
 pub(crate) use ended::{vm_cancelled, vm_failed};
 pub(crate) use sweep::SWEEP_EVERY;
-pub(crate) use vm::{db_error, driver_error, driver_public, event, BOOT_TIMEOUT, STOP_GRACE};
+pub(crate) use vm::{
+    db_error, driver_error, driver_public, event, forget_vm_in, BOOT_TIMEOUT, STOP_GRACE,
+};

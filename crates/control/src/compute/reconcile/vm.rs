@@ -95,6 +95,9 @@ pub(crate) fn machine_spec(row: &vm::Model, img: &image::Model) -> Result<Machin
         disk_gb: u32::try_from(row.disk_gb).unwrap_or(1),
         boot,
         config: None,
+        // Replicas are fenced: a node cut off from the control plane stops them, so their
+        // replacements elsewhere never run beside them.
+        fenced: row.service_id.is_some(),
     })
 }
 
@@ -341,23 +344,33 @@ impl Control {
     pub(crate) async fn forget_vm(&self, row: &vm::Model) -> Result<(), AppError> {
         let fail = |e| internal("remove vm", e);
         let txn = self.db().begin().await.map_err(fail)?;
-        vm_event::Entity::delete_many()
-            .filter(vm_event::Column::VmId.eq(row.id))
-            .exec(&txn)
-            .await
-            .map_err(fail)?;
-        vm::Entity::delete_by_id(row.id)
-            .exec(&txn)
-            .await
-            .map_err(fail)?;
-        tuples::delete_object(
-            &txn,
-            &Authorized::system("operation runner: VM removed"),
-            &Resource::vm(row.id).object(),
-        )
-        .await?;
+        forget_vm_in(&txn, row).await?;
         txn.commit().await.map_err(fail)?;
         self.publish_vm_deleted(row).await;
         Ok(())
     }
+}
+
+/// Removes a VM's row, timeline and grants inside `txn` (publishing is the caller's, once
+/// committed).
+pub(crate) async fn forget_vm_in<C: ConnectionTrait>(
+    txn: &C,
+    row: &vm::Model,
+) -> Result<(), AppError> {
+    let fail = |e| internal("remove vm", e);
+    vm_event::Entity::delete_many()
+        .filter(vm_event::Column::VmId.eq(row.id))
+        .exec(txn)
+        .await
+        .map_err(fail)?;
+    vm::Entity::delete_by_id(row.id)
+        .exec(txn)
+        .await
+        .map_err(fail)?;
+    tuples::delete_object(
+        txn,
+        &Authorized::system("operation runner: VM removed"),
+        &Resource::vm(row.id).object(),
+    )
+    .await
 }
