@@ -14,6 +14,7 @@ mod m20261122_000007_session_verified;
 mod m20261203_000008_placement;
 mod m20261204_000009_agents;
 mod m20261207_000010_replica_serial;
+mod m20261207_000011_node_drain;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_placement::Migration),
             Box::new(m20261204_000009_agents::Migration),
             Box::new(m20261207_000010_replica_serial::Migration),
+            Box::new(m20261207_000011_node_drain::Migration),
         ]
     }
 }

@@ -444,7 +444,8 @@ async fn replica_nodes(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replicas_of_a_cut_off_or_dead_host_are_fenced_then_replaced_within_a_minute() {
+async fn replicas_of_a_cut_off_or_dead_host_are_fenced_then_replaced_within_a_minute_and_a_drain_moves_them(
+) {
     let test_db = TestDb::new().await;
     let c = test_db.control().await;
     let admin = caller(&c, "root", true).await;
@@ -583,4 +584,28 @@ async fn replicas_of_a_cut_off_or_dead_host_are_fenced_then_replaced_within_a_mi
     assert!(healed
         .iter()
         .all(|(id, _, _)| *id != cut_vm && *id != dead_vm));
+
+    // Draining host-2 moves its replicas, one by one, to host-0 (the other `eu` host up).
+    let host2 = node(&c, &admin, "host-2").await;
+    let report = c.drain_node(&admin, &host2.id, Utc::now()).await.unwrap();
+    assert_eq!(report.moving.len(), 3, "{report:?}");
+    assert!(report.staying.is_empty(), "{report:?}");
+    until(
+        Duration::from_secs(90),
+        "the replicas left host-2",
+        || async {
+            let r = replica_nodes(&c, &admin, &svc.id).await;
+            r.len() == 3
+                && r.iter()
+                    .all(|(_, n, s)| n == "host-0" && *s == VmState::Running)
+        },
+    )
+    .await;
+    assert_eq!(
+        node(&c, &admin, "host-2").await.status,
+        NodeStatus::Draining
+    );
+    for (id, _, _) in &healed {
+        assert_eq!(qemu_pid(&lab.data("host-2"), id), None, "{id} left host-2");
+    }
 }

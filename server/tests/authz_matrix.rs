@@ -327,6 +327,12 @@ fn cases() -> Vec<Case> {
             audit: Some("node.cordon"),
         },
         Case {
+            path: "/api/nodes/drain",
+            body: |w| format!("node_id={}", w.control.local_node()),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: Some("node.drain"),
+        },
+        Case {
             path: "/api/nodes/add",
             body: |_| "name=matrix-host".into(),
             expect: [UNAUTH, FORBID, FORBID, FORBID, OK],

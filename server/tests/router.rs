@@ -371,6 +371,7 @@ async fn every_private_server_function_refuses_anonymous_callers() {
         "/api/admin/create_recovery_link",
         "/api/nodes/list",
         "/api/nodes/cordon",
+        "/api/nodes/drain",
         "/api/nodes/add",
         "/api/nodes/remove",
         "/api/orgs/quota",

@@ -1,7 +1,8 @@
-//! Nodes: the hypervisor hosts with their capacity, and cordoning (platform admins only).
+//! Nodes: the hypervisor hosts with their capacity, cordoning and draining (platform admins
+//! only).
 
 use leptos::prelude::*;
-use model::nodes::{JoinTicket, NodeView};
+use model::nodes::{DrainReport, JoinTicket, NodeView};
 use model::AppError;
 
 #[cfg(feature = "ssr")]
@@ -22,6 +23,12 @@ pub async fn set_node_cordoned(node_id: String, cordoned: bool) -> Result<(), Ap
         }
         .await,
     )
+}
+
+/// Cordons a node and moves its service replicas elsewhere; says what moves and what stays.
+#[server(prefix = "/api/nodes", endpoint = "drain")]
+pub async fn drain_node(node_id: String) -> Result<DrainReport, AppError> {
+    respond(async move { control()?.drain_node(&caller()?, &node_id, now()).await }.await)
 }
 
 /// Adds a node and returns its single-use join token with the command to paste on the host.

@@ -1,11 +1,11 @@
 //! Admin → Nodes: every hypervisor host with its status, capacity and use; adding a host (a
-//! join token and the command to paste on it), cordoning and removing one.
+//! join token and the command to paste on it), cordoning, draining and removing one.
 
 use leptos::prelude::*;
-use model::nodes::{JoinTicket, NodeStatus, NodeView};
+use model::nodes::{DrainReport, JoinTicket, NodeStatus, NodeView};
 use model::AppError;
 
-use crate::api::nodes::{add_node, list_nodes, remove_node, set_node_cordoned};
+use crate::api::nodes::{add_node, drain_node, list_nodes, remove_node, set_node_cordoned};
 use crate::components::{error_notice::ErrorNotice, loaded::Loaded, page_header::PageHeader, ui};
 
 #[component]
@@ -13,6 +13,11 @@ pub fn NodesPage() -> impl IntoView {
     let live = crate::live::use_live();
     let cordon = Action::new(|(id, on): &(String, bool)| set_node_cordoned(id.clone(), *on));
     let remove = Action::new(|id: &String| remove_node(id.clone()));
+    // The node's name comes back with the outcome, for the report's sentence.
+    let drain = Action::new(|(id, name): &(String, String)| {
+        let (id, name) = (id.clone(), name.clone());
+        async move { (name, drain_node(id).await) }
+    });
     let add = Action::new(|name: &String| add_node(name.clone()));
     let nodes = Resource::new(
         move || {
@@ -20,6 +25,7 @@ pub fn NodesPage() -> impl IntoView {
                 live.vms.get(),
                 live.nodes.get(),
                 cordon.version().get(),
+                drain.version().get(),
                 remove.version().get(),
                 add.version().get(),
             )
@@ -31,18 +37,25 @@ pub fn NodesPage() -> impl IntoView {
             .into_iter()
             .flatten()
             .find_map(Result::err)
+            .or_else(|| drain.value().get().and_then(|(_, r)| r.err()))
+    };
+    // What the last drain moves and leaves, in one sentence.
+    let drained = move || {
+        let (name, report): (String, Result<DrainReport, AppError>) = drain.value().get()?;
+        report.ok().map(|r| r.sentence(&name))
     };
     view! {
         <PageHeader title="Nodes" subtitle="The hosts that run virtual machines: what each offers after overcommit, and what its running VMs take." />
         <AddNode add />
         {move || failed().map(|error| view! { <div class="mb-4"><ErrorNotice error /></div> })}
+        {move || drained().map(|text| view! { <p class=format!("{} mb-4 text-sm", ui::CARD) data-testid="drain-report">{text}</p> })}
         <Loaded resource=nodes let:list>
             <table class="w-full text-left text-sm">
                 <thead class="text-slate-500 dark:text-slate-400">
                     <tr><th class="py-2">"Node"</th><th>"Region"</th><th>"Status"</th><th>"vCPUs"</th><th>"Memory"</th><th>"VMs"</th><th></th></tr>
                 </thead>
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                    {list.into_iter().map(|n| view! { <NodeRow n cordon remove /> }).collect_view()}
+                    {list.into_iter().map(|n| view! { <NodeRow n cordon drain remove /> }).collect_view()}
                 </tbody>
             </table>
         </Loaded>
@@ -79,19 +92,22 @@ fn AddNode(add: Action<String, Result<JoinTicket, AppError>>) -> impl IntoView {
 fn NodeRow(
     n: NodeView,
     cordon: Action<(String, bool), Result<(), AppError>>,
+    drain: Action<(String, String), (String, Result<DrainReport, AppError>)>,
     remove: Action<String, Result<(), AppError>>,
 ) -> impl IntoView {
     let badge = match n.status {
         NodeStatus::Ready => {
             "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
         }
-        NodeStatus::Cordoned | NodeStatus::Pending => {
+        NodeStatus::Cordoned | NodeStatus::Draining | NodeStatus::Pending => {
             "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300"
         }
         NodeStatus::Unreachable => "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
     };
-    let cordoned = n.status == NodeStatus::Cordoned;
+    let cordoned = matches!(n.status, NodeStatus::Cordoned | NodeStatus::Draining);
+    let draining = n.status == NodeStatus::Draining;
     let (id, remove_id) = (n.id.clone(), n.id.clone());
+    let drain_of = (n.id.clone(), n.name.clone());
     let seen = match (&n.last_seen, n.is_local) {
         (_, true) => "embedded in the control plane".to_owned(),
         (Some(t), false) => format!("last seen {t} from {}", n.address),
@@ -125,6 +141,14 @@ fn NodeRow(
                     on:click=move |_| { cordon.dispatch((id.clone(), !cordoned)); }>
                     {if cordoned { "Uncordon" } else { "Cordon" }}
                 </button>
+                {(!draining).then(|| view! {
+                    <button type="button" class=ui::BTN_SECONDARY data-testid="node-drain"
+                        title="Cordon it and move its service replicas to other nodes"
+                        disabled=move || drain.pending().get()
+                        on:click=move |_| { drain.dispatch(drain_of.clone()); }>
+                        "Drain"
+                    </button>
+                })}
                 {(!n.is_local).then(|| view! {
                     <button type="button" class=ui::BTN_DANGER data-testid="node-remove"
                         disabled=move || remove.pending().get()

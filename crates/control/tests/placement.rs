@@ -262,6 +262,20 @@ async fn quotas_are_set_by_administrators_and_refuse_naming_the_quota() {
         start.starts_with("The organization's vCPU quota is 2"),
         "{start}"
     );
+    // Scaling a service up is refused when asked, naming the quota, not half-way through.
+    let svc = c
+        .create_service(
+            &ann,
+            &model::services::NewService::named(&org.id, "web"),
+            now,
+        )
+        .await
+        .unwrap();
+    let scale = conflict(c.scale_service(&ann, &svc.id, 2, now).await);
+    assert!(
+        scale.starts_with("The organization's vCPU quota is 2: 2 in use, and this needs 1 more"),
+        "{scale}"
+    );
 
     let panel = c.org_quota(&ann, &org.id).await.unwrap();
     assert_eq!(panel.quota, limits);
@@ -353,6 +367,27 @@ async fn administrators_see_nodes_with_their_use_and_cordon_them() {
     c.create_vm(&ann, &vm(&org.id, "new", 128, true), now)
         .await
         .unwrap();
+
+    // Draining: cordoned, and it says which VMs stay (no replicas here to move); uncordoning
+    // ends it.
+    assert!(matches!(
+        c.drain_node(&ann, &local.id, now).await,
+        Err(AppError::Forbidden(_))
+    ));
+    let report = c.drain_node(&root, &local.id, now).await.unwrap();
+    assert_eq!(report.staying, ["new", "off", "on"]);
+    assert!(report.moving.is_empty());
+    assert_eq!(
+        report.sentence("local"),
+        "No service replicas to move. These VMs stay on local (their disks are there): new, off, on."
+    );
+    let status = c.list_nodes(&root, now).await.unwrap()[1].status;
+    assert_eq!(status, model::nodes::NodeStatus::Draining);
+    c.set_node_cordoned(&root, &local.id, false, now)
+        .await
+        .unwrap();
+    let status = c.list_nodes(&root, now).await.unwrap()[1].status;
+    assert_eq!(status, model::nodes::NodeStatus::Ready);
     assert!(matches!(
         c.set_node_cordoned(&root, &Uuid::new_v4().to_string(), true, now)
             .await,

@@ -11,6 +11,8 @@ pub enum NodeStatus {
     Ready,
     /// Heartbeating; its VMs stay, new ones go elsewhere.
     Cordoned,
+    /// Cordoned, and its service replicas are moving elsewhere.
+    Draining,
     /// No heartbeat for 15 seconds.
     Unreachable,
 }
@@ -21,6 +23,7 @@ impl NodeStatus {
             Self::Pending => "Waiting to join",
             Self::Ready => "Ready",
             Self::Cordoned => "Cordoned",
+            Self::Draining => "Draining",
             Self::Unreachable => "Unreachable",
         }
     }
@@ -106,5 +109,34 @@ mod tests {
             validate_region("EU").unwrap_err(),
             "a region is 1 to 63 of a-z, 0-9 and -, not starting with -"
         );
+    }
+}
+
+/// What draining a node does: the replicas that move (by service) and the VMs that stay, whose
+/// disks are on the node.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrainReport {
+    /// `web-2 (service web)`
+    pub moving: Vec<String>,
+    pub staying: Vec<String>,
+}
+
+impl DrainReport {
+    /// One sentence for the page.
+    pub fn sentence(&self, node: &str) -> String {
+        let moving = if self.moving.is_empty() {
+            "No service replicas to move".to_owned()
+        } else {
+            format!("Moving {}", self.moving.join(", "))
+        };
+        let staying = if self.staying.is_empty() {
+            format!("{node} runs no other VMs.")
+        } else {
+            format!(
+                "These VMs stay on {node} (their disks are there): {}.",
+                self.staying.join(", ")
+            )
+        };
+        format!("{moving}. {staying}")
     }
 }

@@ -74,6 +74,7 @@ impl Control {
             created_at: Set(now),
             region: Set(String::new()),
             cordoned: Set(false),
+            draining: Set(false),
             cpu_overcommit_pct: Set(DEFAULT_CPU_OVERCOMMIT_PCT),
             memory_overcommit_pct: Set(DEFAULT_MEMORY_OVERCOMMIT_PCT),
             last_seen_at: Set(None),

@@ -7,11 +7,13 @@
 //! allowed to; [`images`] registers the disk images VMs boot from; [`nodes`] is the registry of
 //! hypervisor nodes; [`placement`] picks a node with room for a VM inside the transaction that
 //! creates or starts it; [`usage`] samples running VMs' CPU and
-//! memory; [`shown`] is what a VM on an unreachable node shows instead of a stale state.
+//! memory; [`shown`] is what a VM on an unreachable node shows instead of a stale state;
+//! [`drain`] moves a node's service replicas off before maintenance.
 
 pub mod catalog;
 pub mod console;
 mod create;
+mod drain;
 pub mod images;
 pub mod nodes;
 pub(crate) mod placement;

@@ -1,5 +1,6 @@
 //! The node registry: at start the server registers the node it embeds; platform
-//! administrators list nodes with their capacity and cordon or uncordon them.
+//! administrators list nodes with their capacity and cordon or uncordon them (draining is
+//! [`crate::compute::drain`]).
 
 use chrono::{DateTime, Utc};
 use sea_orm::prelude::Uuid;
@@ -136,8 +137,10 @@ impl Control {
             .await?;
         let fail = |e| internal("cordon node", e);
         let txn = self.db().begin().await.map_err(fail)?;
+        // Uncordoning also ends a drain.
         let done = node::Entity::update_many()
             .col_expr(node::Column::Cordoned, Expr::value(cordoned))
+            .col_expr(node::Column::Draining, Expr::value(false))
             .filter(node::Column::Id.eq(id))
             .exec(&txn)
             .await
@@ -160,6 +163,8 @@ fn status(node: &node::Model, now: DateTime<Utc>) -> NodeStatus {
         NodeStatus::Pending
     } else if !placement::reachable(node, now) {
         NodeStatus::Unreachable
+    } else if node.draining {
+        NodeStatus::Draining
     } else if node.cordoned {
         NodeStatus::Cordoned
     } else {

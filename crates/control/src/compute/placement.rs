@@ -317,6 +317,7 @@ mod tests {
                 created_at: now(),
                 region: region.into(),
                 cordoned: false,
+                draining: false,
                 cpu_overcommit_pct: 400,
                 memory_overcommit_pct: 100,
                 last_seen_at: Some(now() - chrono::Duration::seconds(3)),

@@ -18,6 +18,8 @@ pub struct Model {
     pub region: String,
     /// Takes no new VMs (its running ones stay).
     pub cordoned: bool,
+    /// Cordoned, and its service replicas are moved elsewhere (each rollout replaces them).
+    pub draining: bool,
     /// What placement may hand out, in percent of the node's CPUs and memory (400: four vCPUs
     /// per CPU; 100: no memory overcommit).
     pub cpu_overcommit_pct: i32,

@@ -23,6 +23,7 @@ use crate::entities::states::{Desired, LogLevel, OperationKind};
 use crate::entities::{deployment, service, service_config};
 use crate::locking::lock_row;
 use crate::operations::queue::{self, NewOperation};
+use crate::orgs::quotas::{self, Claim};
 use crate::{internal, Control};
 
 /// Who asked for a deployment: a person, or the control plane itself (named for the log).
@@ -50,7 +51,7 @@ impl Requester<'_> {
 
 /// What a deployment request changes on the service row.
 #[derive(Default)]
-pub(super) struct Change {
+pub(crate) struct Change {
     pub config_version: Option<i64>,
     pub image_id: Option<Uuid>,
     pub version: Option<String>,
@@ -89,6 +90,21 @@ impl Control {
         let fail = |e| internal("service request", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_row::<service::Entity>(&txn, id).await?;
+        if let Some(wanted) = change.replicas {
+            // More replicas: refused here, naming the quota, rather than half-way through the
+            // rollout (which checks again as it places each one).
+            let extra = i64::from(wanted - row.replicas);
+            if extra > 0 {
+                let claim = Claim {
+                    vcpus: extra * i64::from(row.cpu_count),
+                    memory_mb: extra * i64::from(row.memory_mb),
+                    disk_gb: extra,
+                    vms: extra,
+                    services: 0,
+                };
+                quotas::check(&txn, row.organization_id, &claim).await?;
+            }
+        }
         let (dep, line) = self
             .request_deployment(
                 &txn,
@@ -112,7 +128,7 @@ impl Control {
     /// Applies a change under a new generation and queues its deployment.
     // The proof, the transaction and the request's facts: grouping them would only rename them.
     #[allow(clippy::too_many_arguments)]
-    pub(super) async fn request_deployment(
+    pub(crate) async fn request_deployment(
         &self,
         txn: &DatabaseTransaction,
         allowed: &Authorized,
@@ -168,7 +184,7 @@ impl Control {
     }
 
     /// Once a request committed: the runner wakes, pages hear of it.
-    pub(super) async fn after_request(
+    pub(crate) async fn after_request(
         &self,
         dep: &deployment::Model,
         first_line: DeploymentLogLine,

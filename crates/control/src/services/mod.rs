@@ -8,7 +8,7 @@
 //! replicas the service's own; [`lost`] replaces the replicas of a node that stayed lost.
 
 mod catalog;
-mod changes;
+pub(crate) mod changes;
 pub mod config;
 mod create;
 mod logs;

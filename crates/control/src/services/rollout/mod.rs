@@ -21,7 +21,7 @@ use crate::access::tuples;
 use crate::access::Authorized;
 use crate::compute::reconcile::{db_error, driver_error, STOP_GRACE};
 use crate::entities::states::{Desired, LogLevel};
-use crate::entities::{deployment, deployment_log, operation, service, service_config, vm};
+use crate::entities::{deployment, deployment_log, node, operation, service, service_config, vm};
 use crate::operations::{OpError, StepContext};
 use crate::{internal, Control};
 
@@ -216,11 +216,19 @@ impl Rollout<'_> {
     /// Brings the replicas to the wanted count, all on the wanted configuration.
     async fn roll(&self) -> Result<String, OpError> {
         let wanted = usize::try_from(self.svc.replicas).unwrap_or(0);
-        let (mut current, stale): (Vec<_>, Vec<_>) = self
-            .replicas()
-            .await?
+        // Replicas on a draining node are replaced like those of an old configuration.
+        let draining: Vec<Uuid> = node::Entity::find()
+            .filter(node::Column::Draining.eq(true))
+            .all(self.control.db())
+            .await
+            .map_err(db_error)?
             .into_iter()
-            .partition(|r| self.is_current(r));
+            .map(|n| n.id)
+            .collect();
+        let (mut current, stale): (Vec<_>, Vec<_>) =
+            self.replicas().await?.into_iter().partition(|r| {
+                self.is_current(r) && !r.node_id.is_some_and(|n| draining.contains(&n))
+            });
         // Replicas already on the wanted configuration that are not running (a start, or an
         // attempt after an interruption) boot again first.
         for r in current.iter().take(wanted) {
