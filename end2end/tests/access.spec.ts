@@ -163,8 +163,8 @@ test('an invite link says who sent it and until when; once used, that it no long
   await Promise.all([adminContext.close(), guestContext.close(), laterContext.close()]);
 });
 
-test('the administrator adds a host with the pasted command, sees it go Ready, cordons it, sees it go unreachable and removes it', async ({ browser }) => {
-  test.setTimeout(90_000);
+test('the administrator adds a host with the pasted command, places a VM on it, cordons it, sees it and its VM go unreachable and removes it', async ({ browser }) => {
+  test.setTimeout(120_000);
   const context = await browser.newContext({ storageState: ADMIN_STATE });
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -183,7 +183,8 @@ test('the administrator adds a host with the pasted command, sees it go Ready, c
   const set = (flag: string, value: string) => { args[args.indexOf(flag) + 1] = value; };
   set('--region', 'e2e');
   set('--data-dir', path.join(ROOT, 'target', 'e2e-data', `agent-${name}`));
-  const agent = spawn(path.join(ROOT, 'target', 'release', 'strata'), [...args, '--log', 'warn'], { stdio: 'ignore' });
+  const run = () => spawn(path.join(ROOT, 'target', 'release', 'strata'), [...args, '--log', 'warn'], { stdio: 'ignore' });
+  let agent = run();
   try {
     // Linked: Ready, with its capacity.
     await expect(row.getByTestId('node-status')).toHaveText('Ready', { timeout: 30_000 });
@@ -191,18 +192,45 @@ test('the administrator adds a host with the pasted command, sees it go Ready, c
     await expect(row.getByTestId('node-region')).toHaveText('e2e');
     await expect(row.getByTestId('node-seen')).toContainText('last seen');
 
+    // A VM asked for in its region lands on it: its disk is made there, through the agent.
+    const orgName = await createOrg(page, 'hosts');
+    await createVm(page, orgName, `on-${name}`, false, 'e2e');
+    const vmUrl = page.url();
+    await expect(page.getByTestId('vm-node')).toHaveText(name);
+    await expect(page.getByTestId('vm-state')).toHaveText('Stopped', { timeout: 30_000 });
+
     // Cordoned: it takes no new VMs until uncordoned.
+    await page.goto('/admin/nodes');
+    await hydrated(page);
     await row.getByTestId('node-cordon').click();
     await expect(row.getByTestId('node-status')).toHaveText('Cordoned');
     await expect(row.getByTestId('node-cordon')).toHaveText('Uncordon');
 
-    // The host dies: the page says so by itself within 15 s of its last heartbeat.
+    // The host dies: the page says so by itself within 15 s of its last heartbeat, and the
+    // VM's page says its state is unknown, and why.
     agent.kill('SIGKILL');
     await expect(row.getByTestId('node-status')).toHaveText('Unreachable', { timeout: 25_000 });
+    await page.goto(vmUrl);
+    await hydrated(page);
+    await expect(page.getByTestId('vm-state')).toHaveText('Unknown');
+    await expect(page.getByTestId('vm-reason')).toContainText(`node ${name} unreachable since`);
+
+    // Back (the same command: the host keeps its identity), the VM is deleted through it.
+    agent = run();
+    await expect(page.getByTestId('vm-state')).toHaveText('Stopped', { timeout: 40_000 });
+    await page.getByTestId('vm-delete').click();
+    await expect(page.getByText('No such virtual machine.')).toBeVisible({ timeout: 30_000 });
+
+    // Removed while linked: its agent is told, and stops.
+    const exited = new Promise((resolve) => agent.once('exit', resolve));
+    await page.goto('/admin/nodes');
+    await hydrated(page);
+    await expect(row.getByTestId('node-status')).toHaveText('Cordoned');
+    await row.getByTestId('node-remove').click();
+    await exited;
   } finally {
     agent.kill('SIGKILL');
   }
-  await row.getByTestId('node-remove').click();
   await expect(row).toHaveCount(0);
   expect(errors).toEqual([]);
   await context.close();

@@ -71,12 +71,13 @@ export async function createOrg(page: Page, prefix: string): Promise<string> {
 }
 
 /** Creates a VM named `name` in `orgName` from the VMs page, stopped (a record only, nothing
- * boots) unless `start` is set; the page is left on the new VM's page. */
-export async function createVm(page: Page, orgName: string, name: string, start = false) {
+ * boots) unless `start` is set, in `region` if given; the page is left on the new VM's page. */
+export async function createVm(page: Page, orgName: string, name: string, start = false, region?: string) {
   await page.goto('/vms');
   await hydrated(page);
   await page.getByTestId('vm-org').selectOption({ label: orgName });
   await page.getByTestId('vm-name').fill(name);
+  if (region) await page.getByTestId('vm-region').selectOption(region);
   if (start) await expect(page.getByTestId('vm-start')).toBeChecked();
   else await page.getByTestId('vm-start').uncheck();
   await page.getByTestId('vm-create').click();

@@ -8,6 +8,7 @@ use model::orgs::OrgSummary;
 use model::vms::{ImageSummary, NewVm, VmState, MIN_MEMORY_MB, VM_PAGE};
 
 use crate::api::orgs::list_organizations;
+use crate::api::services::list_regions;
 use crate::api::vms::{create_vm, list_images, list_vms};
 use crate::components::{
     empty_state::EmptyState, error_notice::ErrorNotice, loaded::loaded, loaded::Loaded,
@@ -43,12 +44,15 @@ pub fn VmsPage() -> impl IntoView {
     // Membership decides what the page offers: followed live (crate::live::Live::memberships).
     let orgs = Resource::new(move || live.memberships.get(), |_| list_organizations());
     let images = Resource::new(|| (), |_| list_images());
+    let regions = Resource::new(|| (), |_| list_regions());
 
     view! {
         <PageHeader title="Virtual machines" subtitle="Machines in your organizations and machines shared with you." />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let (Some(orgs), Some(images)) = (loaded(orgs).await, loaded(images).await) else { return ().into_any() };
+                let (Some(orgs), Some(images), Some(regions)) =
+                    (loaded(orgs).await, loaded(images).await, loaded(regions).await) else { return ().into_any() };
+                let regions = regions.unwrap_or_default();
                 let mine: Vec<OrgSummary> = orgs.unwrap_or_default().into_iter().filter(|o| o.role.is_some()).collect();
                 let images = images.unwrap_or_default();
                 if mine.is_empty() {
@@ -60,7 +64,7 @@ pub fn VmsPage() -> impl IntoView {
                         </p>
                     }.into_any();
                 }
-                view! { <CreateVmForm orgs=mine images /> }.into_any()
+                view! { <CreateVmForm orgs=mine images regions /> }.into_any()
             })}
         </Transition>
         <div class="mb-3 flex flex-wrap gap-3 text-sm">
@@ -138,7 +142,13 @@ pub fn VmsPage() -> impl IntoView {
 }
 
 #[component]
-fn CreateVmForm(orgs: Vec<OrgSummary>, images: Vec<ImageSummary>) -> impl IntoView {
+fn CreateVmForm(
+    orgs: Vec<OrgSummary>,
+    images: Vec<ImageSummary>,
+    regions: Vec<String>,
+) -> impl IntoView {
+    // Empty: wherever there is room.
+    let region = RwSignal::new(String::new());
     let org = RwSignal::new(orgs.first().map(|o| o.id.clone()).unwrap_or_default());
     let image = RwSignal::new(images.first().map(|i| i.id.clone()).unwrap_or_default());
     let name = RwSignal::new(String::new());
@@ -170,7 +180,7 @@ fn CreateVmForm(orgs: Vec<OrgSummary>, images: Vec<ImageSummary>) -> impl IntoVi
                     memory_mb: memory.get_untracked().trim().parse().unwrap_or(0),
                     disk_gb: disk.get_untracked().trim().parse().unwrap_or(0),
                     start: start.get_untracked(),
-                    region: None,
+                    region: Some(region.get_untracked()).filter(|r| !r.is_empty()),
                 });
             }
         >
@@ -201,10 +211,16 @@ fn CreateVmForm(orgs: Vec<OrgSummary>, images: Vec<ImageSummary>) -> impl IntoVi
             <label class="text-sm font-medium">"Disk (GiB)"
                 <input class=ui::INPUT type="number" min="1" data-testid="vm-disk" prop:value=move || disk.get() on:input=move |ev| disk.set(event_target_value(&ev)) />
             </label>
+            <label class="text-sm font-medium">"Region"
+                <select class=ui::INPUT data-testid="vm-region" on:change=move |ev| region.set(event_target_value(&ev))>
+                    <option value="">"Anywhere with room"</option>
+                    {regions.into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
+                </select>
+            </label>
             <label class="text-sm font-medium">"Description"
                 <input class=ui::INPUT data-testid="vm-description" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev)) />
             </label>
-            <label class="flex items-center gap-2 text-sm md:col-span-3">
+            <label class="flex items-center gap-2 text-sm md:col-span-2">
                 <input type="checkbox" data-testid="vm-start" prop:checked=move || start.get() on:change=move |ev| start.set(event_target_checked(&ev)) />
                 "Start it once created"
             </label>

@@ -54,14 +54,15 @@ pub fn VmHeader(detail: VmDetail, actions: Actions) -> impl IntoView {
 pub fn VmSpec(detail: VmDetail) -> impl IntoView {
     let d = detail;
     view! {
-        <dl class=format!("{} mb-6 grid grid-cols-2 gap-3 text-sm md:grid-cols-5", ui::CARD) data-testid="vm-spec">
+        <dl class=format!("{} mb-6 grid grid-cols-2 gap-3 text-sm md:grid-cols-6", ui::CARD) data-testid="vm-spec">
             <div><dt class="text-slate-500 dark:text-slate-400">"Image"</dt><dd>{d.vm.image.clone().unwrap_or_else(|| "—".into())}</dd></div>
             <div><dt class="text-slate-500 dark:text-slate-400">"vCPUs"</dt><dd>{d.vm.cpu_count}</dd></div>
             <div><dt class="text-slate-500 dark:text-slate-400">"Memory"</dt><dd>{format!("{} MiB", d.vm.memory_mb)}</dd></div>
             <div><dt class="text-slate-500 dark:text-slate-400">"Disk"</dt><dd>{format!("{} GiB", d.vm.disk_gb)}</dd></div>
             <div><dt class="text-slate-500 dark:text-slate-400">"Asked for"</dt><dd data-testid="vm-desired">{d.desired_state.clone()}</dd></div>
+            <div><dt class="text-slate-500 dark:text-slate-400">"Node"</dt><dd data-testid="vm-node">{d.node.clone().unwrap_or_else(|| "—".into())}</dd></div>
             {(!d.description.is_empty()).then(|| view! {
-                <div class="col-span-2 md:col-span-5"><dt class="text-slate-500 dark:text-slate-400">"Description"</dt><dd>{d.description.clone()}</dd></div>
+                <div class="col-span-2 md:col-span-6"><dt class="text-slate-500 dark:text-slate-400">"Description"</dt><dd>{d.description.clone()}</dd></div>
             })}
         </dl>
     }
