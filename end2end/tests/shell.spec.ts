@@ -1,7 +1,7 @@
 // The app shell: server rendering, hydration, styling, navigation, the 404 page and the
 // Content-Security-Policy it all runs under.
 import { test, expect } from '@playwright/test';
-import { addAuthenticator, createOrg, hydrated, signUp, uniqueName, watchErrors } from './support';
+import { addAuthenticator, createOrg, createVm, hydrated, signUp, uniqueName, watchErrors } from './support';
 
 test('without JavaScript the dashboard content is in the server-rendered HTML', async ({ browser, page }) => {
   await addAuthenticator(page);
@@ -49,6 +49,26 @@ test('after hydration the controls work, the CSS applies and nothing logs an err
   expect(body.counts.nodes).toBe(1);
   await expect(page.getByTestId('count-nodes')).toContainText('1');
 
+  expect(errors).toEqual([]);
+});
+
+test('the dashboard shows what needs attention and the newest audit rows, live', async ({ page, context }) => {
+  const errors = watchErrors(page);
+  await addAuthenticator(page);
+  await signUp(page);
+  const orgName = await createOrg(page, 'dash');
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.getByTestId('attention')).toContainText('Nothing is failing.');
+  const recent = page.getByTestId('recent-audit');
+  await expect(recent.getByTestId('recent-row').first()).toContainText('organization.create');
+
+  // A VM made in another tab appears in the recent activity without a reload.
+  const other = await context.newPage();
+  await createVm(other, orgName, 'dash-1');
+  await expect(recent.getByTestId('recent-row').first()).toContainText('vm.create');
+  await recent.getByRole('link', { name: 'The audit log' }).click();
+  await expect(page).toHaveURL('/audit');
   expect(errors).toEqual([]);
 });
 

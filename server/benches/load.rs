@@ -56,6 +56,21 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// What the server's resident memory is made of (`/proc/PID/smaps_rollup`, in KiB): its
+/// anonymous memory (heap, stacks: what the allocator and the caches hold) and the rest, file
+/// pages (the binary's code and read-only data, shared libraries) that the kernel keeps resident.
+fn rss_parts(pid: u32) -> (u64, u64) {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let (rss, anon) = (field("Rss:"), field("Anonymous:"));
+    (anon, rss.saturating_sub(anon))
+}
+
 /// The server's CPU time so far, in clock ticks (utime + stime of /proc/PID/stat).
 fn cpu_ticks(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -282,6 +297,12 @@ async fn main() {
     let server = start(&db.url, &site, &work.join("data"), port);
     let pid = server.0.id();
     let rss_start = rss_kib(pid);
+    let (anon_start, file_start) = rss_parts(pid);
+    println!(
+        "Server RSS after start: {:.1} MiB anonymous, {:.1} MiB file pages.",
+        anon_start as f64 / 1024.0,
+        file_start as f64 / 1024.0
+    );
 
     let targets = vec![
         Target {
@@ -390,6 +411,13 @@ async fn main() {
         rss_start as f64 / 1024.0,
         rss_after as f64 / 1024.0,
         rss_idle as f64 / 1024.0
+    );
+    let (anon, file) = rss_parts(pid);
+    println!(
+        "Once idle: {:.1} MiB anonymous (heap, stacks, caches), {:.1} MiB file pages (the \
+         binary's code and data, shared libraries).",
+        anon as f64 / 1024.0,
+        file as f64 / 1024.0
     );
     if soak_minutes > 0 {
         soak(port, pid, &targets, &scripts, soak_minutes);

@@ -1,14 +1,25 @@
-//! The dashboard use case: what this installation is and how much of everything the caller
-//! may see (counts come from the permission engine's lookups, never from whole tables).
+//! The dashboard use case: what this installation is, how much of everything the caller may
+//! see (counts come from the permission engine's lookups, never from whole tables), and what an
+//! operator checks first: nodes' use (platform administrators), the caller's VMs and services
+//! that are failing or out of reach, operations under way, the newest audit rows.
 
 use chrono::{DateTime, Utc};
+use model::audit::{AuditFilter, AuditRow};
+use model::dashboard::{Attention, NodeUse};
+use model::services::ServiceStatus;
+use model::vms::VmState;
 use model::{AppError, Counts, DashboardInfo};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::prelude::Uuid;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::access::model::{Kind, Permission, Resource};
 use crate::auth::Caller;
-use crate::entities::{relation_tuple, user};
+use crate::compute::Unreachable;
+use crate::entities::{relation_tuple, user, vm};
 use crate::{internal, Control};
+
+/// How many VMs and services needing attention, operations and audit rows the dashboard lists.
+const SHOWN: usize = 5;
 
 /// The version compiled into this binary.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -54,17 +65,60 @@ impl Control {
             people.dedup();
             people.len() as u64
         };
-        let count = |ids: Vec<String>| ids.len() as u64;
+        let count = |ids: &[String]| ids.len() as u64;
+        let vms = self.visible(caller, Permission::Read, Kind::Vm).await?;
         let counts = Counts {
             users,
             organizations: orgs.len() as u64,
-            nodes: count(self.visible(caller, Permission::Read, Kind::Node).await?),
-            virtual_machines: count(self.visible(caller, Permission::Read, Kind::Vm).await?),
+            nodes: count(&self.visible(caller, Permission::Read, Kind::Node).await?),
+            virtual_machines: count(&vms),
             services: count(
-                self.visible(caller, Permission::Read, Kind::Service)
+                &self
+                    .visible(caller, Permission::Read, Kind::Service)
                     .await?,
             ),
         };
+        let nodes = if self
+            .can(Some(caller), Permission::ManageNodes, &Resource::platform())
+            .await?
+        {
+            self.list_nodes(caller, now)
+                .await?
+                .into_iter()
+                .map(|n| NodeUse {
+                    name: n.name,
+                    status: n.status,
+                    vcpus_used: n.vcpus_used,
+                    vcpu_capacity: n.vcpu_capacity,
+                    memory_used_mb: n.memory_used_mb,
+                    memory_capacity_mb: n.memory_capacity_mb,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut attention = self.vms_needing_attention(&vms, now).await?;
+        attention.extend(
+            self.list_services(caller)
+                .await?
+                .into_iter()
+                .filter(|s| matches!(s.status, ServiceStatus::Degraded | ServiceStatus::Failed))
+                .take(SHOWN)
+                .map(|s| Attention {
+                    href: format!("/services/{}", s.id),
+                    kind: "Service".into(),
+                    reason: Some(format!("{} of {} replicas running", s.running, s.replicas)),
+                    status: s.status.label().to_owned(),
+                    name: s.name,
+                }),
+        );
+        let operations = self
+            .list_operations(caller, None)
+            .await?
+            .into_iter()
+            .filter(|o| !o.state.is_finished())
+            .take(SHOWN)
+            .collect();
         let uptime = (now - self.started_at()).num_seconds().max(0);
         Ok(DashboardInfo {
             version: VERSION.to_owned(),
@@ -72,7 +126,64 @@ impl Control {
             events: self.events(),
             uptime_seconds: u64::try_from(uptime).unwrap_or(0),
             counts,
+            nodes,
+            attention,
+            operations,
+            recent: self.recent_audit(caller).await?,
         })
+    }
+
+    /// The caller's VMs (`readable`) in error or on an unreachable node, at most [`SHOWN`].
+    async fn vms_needing_attention(
+        &self,
+        readable: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Attention>, AppError> {
+        let unreachable = Unreachable::at(self.db(), now).await?;
+        let ids: Vec<Uuid> = readable.iter().filter_map(|s| s.parse().ok()).collect();
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let rows = vm::Entity::find()
+                .filter(vm::Column::Id.is_in(chunk.iter().copied()))
+                .filter(
+                    vm::Column::ObservedState
+                        .eq(VmState::Error.as_str())
+                        .or(vm::Column::NodeId.is_in(unreachable.nodes())),
+                )
+                .order_by_asc(vm::Column::Name)
+                .limit(SHOWN as u64)
+                .all(self.db())
+                .await
+                .map_err(|e| internal("dashboard vms", e))?;
+            for row in rows {
+                let (state, reason) = unreachable.shown(&row);
+                out.push(Attention {
+                    href: format!("/vms/{}", row.id),
+                    kind: "VM".into(),
+                    name: row.name,
+                    status: state.label().to_owned(),
+                    reason,
+                });
+            }
+            if out.len() >= SHOWN {
+                break;
+            }
+        }
+        out.truncate(SHOWN);
+        Ok(out)
+    }
+
+    /// The newest audit rows the caller may read; none for someone without audit access.
+    async fn recent_audit(&self, caller: &Caller) -> Result<Vec<AuditRow>, AppError> {
+        let filter = AuditFilter {
+            limit: Some(SHOWN as u64),
+            ..AuditFilter::default()
+        };
+        match self.audit_page(caller, &filter).await {
+            Ok(page) => Ok(page.rows),
+            Err(AppError::Forbidden(_)) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 }
 

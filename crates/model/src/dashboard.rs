@@ -1,4 +1,5 @@
-//! What the dashboard shows: the installation's identity and how much of everything exists.
+//! What the dashboard shows: the installation's identity, how much of everything exists, and
+//! what an operator checks first (nodes' use, what is failing, work under way, recent audit).
 
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +51,30 @@ pub struct Counts {
     pub services: u64,
 }
 
+/// One node's use, for platform administrators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeUse {
+    pub name: String,
+    pub status: crate::nodes::NodeStatus,
+    pub vcpus_used: u64,
+    pub vcpu_capacity: u64,
+    pub memory_used_mb: u64,
+    pub memory_capacity_mb: u64,
+}
+
+/// A VM or service that is failing, degraded or out of reach, with where to look.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attention {
+    /// The page to open: `/vms/ID` or `/services/ID`.
+    pub href: String,
+    /// `VM` or `Service`.
+    pub kind: String,
+    pub name: String,
+    /// Its state or status, as the pages label it.
+    pub status: String,
+    pub reason: Option<String>,
+}
+
 /// The dashboard's data, loaded through one server function.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardInfo {
@@ -58,6 +83,18 @@ pub struct DashboardInfo {
     pub events: EventTransport,
     pub uptime_seconds: u64,
     pub counts: Counts,
+    /// Every node with its use (platform administrators; empty for others).
+    #[serde(default)]
+    pub nodes: Vec<NodeUse>,
+    /// The caller's VMs in error or on an unreachable node, services degraded or failed.
+    #[serde(default)]
+    pub attention: Vec<Attention>,
+    /// Operations queued or running that the caller may see, newest first (at most 5).
+    #[serde(default)]
+    pub operations: Vec<crate::operations::OperationView>,
+    /// The newest audit rows the caller may read (at most 5; none without audit access).
+    #[serde(default)]
+    pub recent: Vec<crate::audit::AuditRow>,
 }
 
 /// Formats a duration in seconds as a short human string such as `2d 3h` or `4m 10s`.
@@ -103,6 +140,10 @@ mod tests {
                 nodes: 1,
                 ..Counts::default()
             },
+            nodes: Vec::new(),
+            attention: Vec::new(),
+            operations: Vec::new(),
+            recent: Vec::new(),
         };
         let json = serde_json::to_string(&info).unwrap();
         assert!(json.contains("\"database\":\"postgres\""), "{json}");

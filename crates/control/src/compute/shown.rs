@@ -37,6 +37,11 @@ impl Unreachable {
         ))
     }
 
+    /// The unreachable nodes' ids.
+    pub(crate) fn nodes(&self) -> Vec<Uuid> {
+        self.0.keys().copied().collect()
+    }
+
     /// The state and reason `row` shows.
     pub(crate) fn shown(&self, row: &vm::Model) -> (VmState, Option<String>) {
         let stored = VmState::parse(&row.observed_state).unwrap_or(VmState::Error);
