@@ -232,6 +232,7 @@ test('the administrator adds a host with the pasted command, places a VM on it, 
     agent.kill('SIGKILL');
   }
   await expect(row).toHaveCount(0);
-  expect(errors).toEqual([]);
+  // The deleted VM's page asked for it once more, answered 404 (as in vms.spec.ts).
+  expect(errors.filter((e) => !e.includes('status of 404'))).toEqual([]);
   await context.close();
 });

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use model::dashboard::{format_uptime, Attention, NodeUse};
-use model::nodes::NodeStatus;
 use model::DashboardInfo;
 
 use crate::api::dashboard::get_dashboard;
@@ -81,15 +80,11 @@ fn Overview(data: DashboardInfo) -> impl IntoView {
                 } else {
                     view! {
                         <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800">
-                            {operations.into_iter().map(|o| {
-                                let step = o.steps.last().map(|s| s.step.clone()).unwrap_or_else(|| "Queued".into());
-                                let target = o.target_name.clone().unwrap_or_else(|| o.target_id.clone());
-                                view! {
-                                    <li class="flex justify-between gap-3 py-2" data-testid="in-progress-row" data-kind=o.kind.clone()>
-                                        <a href="/operations" class="font-medium text-sky-700 underline dark:text-sky-400">{format!("{} {target}", o.kind)}</a>
-                                        <span class="text-slate-600 dark:text-slate-400">{step}</span>
-                                    </li>
-                                }
+                            {operations.into_iter().map(|o| view! {
+                                <li class="flex justify-between gap-3 py-2" data-testid="in-progress-row" data-kind=o.kind.clone()>
+                                    <a href="/operations" class="font-medium text-sky-700 underline dark:text-sky-400">{format!("{} {}", o.kind, o.target)}</a>
+                                    <span class="text-slate-600 dark:text-slate-400">{o.step}</span>
+                                </li>
                             }).collect_view()}
                         </ul>
                     }.into_any()
@@ -106,7 +101,7 @@ fn Overview(data: DashboardInfo) -> impl IntoView {
                         {recent.into_iter().map(|r| view! {
                             <li class="flex flex-wrap justify-between gap-2 py-2" data-testid="recent-row">
                                 <span><span class="font-medium">{r.actor.clone()}</span>" "{r.action.clone()}" "<span class="text-slate-600 dark:text-slate-400">{r.outcome.clone()}</span></span>
-                                <span class="text-slate-600 dark:text-slate-400">{r.at.replace('T', " ").chars().take(19).collect::<String>()}</span>
+                                <span class="text-slate-600 dark:text-slate-400">{r.at.clone()}</span>
                             </li>
                         }).collect_view()}
                     </ul>
@@ -194,12 +189,12 @@ fn NodeBars(n: NodeUse) -> impl IntoView {
     };
     let cpu = pct(n.vcpus_used, n.vcpu_capacity);
     let mem = pct(n.memory_used_mb, n.memory_capacity_mb);
-    let status = n.status;
+    let ready = n.status == "Ready";
     view! {
         <li data-testid="node-use-row" data-name=n.name.clone()>
             <div class="flex justify-between text-sm">
                 <a href="/admin/nodes" class="font-medium text-sky-700 underline dark:text-sky-400">{n.name.clone()}</a>
-                <span class=if status == NodeStatus::Ready { "text-slate-600 dark:text-slate-400" } else { "font-medium text-amber-800 dark:text-amber-300" }>{status.label()}</span>
+                <span class=if ready { "text-slate-600 dark:text-slate-400" } else { "font-medium text-amber-800 dark:text-amber-300" }>{n.status.clone()}</span>
             </div>
             <div class="mt-1 grid grid-cols-2 gap-3 text-xs text-slate-600 dark:text-slate-400">
                 <label>{format!("vCPUs {} of {}", n.vcpus_used, n.vcpu_capacity)}

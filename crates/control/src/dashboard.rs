@@ -4,8 +4,8 @@
 //! that are failing or out of reach, operations under way, the newest audit rows.
 
 use chrono::{DateTime, Utc};
-use model::audit::{AuditFilter, AuditRow};
-use model::dashboard::{Attention, NodeUse};
+use model::audit::AuditFilter;
+use model::dashboard::{ActivityLine, Attention, NodeUse, WorkLine};
 use model::services::ServiceStatus;
 use model::vms::VmState;
 use model::{AppError, Counts, DashboardInfo};
@@ -87,7 +87,7 @@ impl Control {
                 .into_iter()
                 .map(|n| NodeUse {
                     name: n.name,
-                    status: n.status,
+                    status: n.status.label().to_owned(),
                     vcpus_used: n.vcpus_used,
                     vcpu_capacity: n.vcpu_capacity,
                     memory_used_mb: n.memory_used_mb,
@@ -118,6 +118,14 @@ impl Control {
             .into_iter()
             .filter(|o| !o.state.is_finished())
             .take(SHOWN)
+            .map(|o| WorkLine {
+                step: o
+                    .steps
+                    .last()
+                    .map_or_else(|| "Queued".to_owned(), |s| s.step.clone()),
+                target: o.target_name.unwrap_or(o.target_id),
+                kind: o.kind,
+            })
             .collect();
         let uptime = (now - self.started_at()).num_seconds().max(0);
         Ok(DashboardInfo {
@@ -174,13 +182,22 @@ impl Control {
     }
 
     /// The newest audit rows the caller may read; none for someone without audit access.
-    async fn recent_audit(&self, caller: &Caller) -> Result<Vec<AuditRow>, AppError> {
+    async fn recent_audit(&self, caller: &Caller) -> Result<Vec<ActivityLine>, AppError> {
         let filter = AuditFilter {
             limit: Some(SHOWN as u64),
             ..AuditFilter::default()
         };
         match self.audit_page(caller, &filter).await {
-            Ok(page) => Ok(page.rows),
+            Ok(page) => Ok(page
+                .rows
+                .into_iter()
+                .map(|r| ActivityLine {
+                    at: r.at.replace('T', " ").chars().take(19).collect(),
+                    actor: r.actor,
+                    action: r.action,
+                    outcome: r.outcome,
+                })
+                .collect()),
             Err(AppError::Forbidden(_)) => Ok(Vec::new()),
             Err(e) => Err(e),
         }

@@ -51,11 +51,16 @@ pub struct Counts {
     pub services: u64,
 }
 
+// The dashboard's lines are plain text on purpose: every type a server function returns adds
+// its own decoder to the page's WASM (docs/performance.md), and the dashboard is the page a
+// person lands on.
+
 /// One node's use, for platform administrators.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeUse {
     pub name: String,
-    pub status: crate::nodes::NodeStatus,
+    /// As the Nodes page labels it (`Ready`, `Unreachable` …).
+    pub status: String,
     pub vcpus_used: u64,
     pub vcpu_capacity: u64,
     pub memory_used_mb: u64,
@@ -75,6 +80,27 @@ pub struct Attention {
     pub reason: Option<String>,
 }
 
+/// An operation queued or running.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkLine {
+    /// `vm.start`
+    pub kind: String,
+    /// Its target's name (or id, when gone).
+    pub target: String,
+    /// Its newest step, or `Queued`.
+    pub step: String,
+}
+
+/// An audit row, as the dashboard shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityLine {
+    /// `2026-12-07 10:00:00`, UTC.
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub outcome: String,
+}
+
 /// The dashboard's data, loaded through one server function.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardInfo {
@@ -91,10 +117,10 @@ pub struct DashboardInfo {
     pub attention: Vec<Attention>,
     /// Operations queued or running that the caller may see, newest first (at most 5).
     #[serde(default)]
-    pub operations: Vec<crate::operations::OperationView>,
+    pub operations: Vec<WorkLine>,
     /// The newest audit rows the caller may read (at most 5; none without audit access).
     #[serde(default)]
-    pub recent: Vec<crate::audit::AuditRow>,
+    pub recent: Vec<ActivityLine>,
 }
 
 /// Formats a duration in seconds as a short human string such as `2d 3h` or `4m 10s`.
