@@ -12,7 +12,7 @@ const BUDGET: Record<string, number> = {
   // Measured 2026-12-03 (docs/performance.md), after the page-pattern change moved about
   // 19 KB into the main module (raised on purpose; the cause is the next cut). 2026-12-02 the
   // dashboard was 248,984 B, under the 250,000 goal.
-  '/': 280_700, // 267,318 B
+  '/': 318_600, // 303,431 B: the dashboard's attention, work, nodes and activity panels (2026-12-07)
   vm: 434_200, // 413,507 B
   // 2026-12-06: the VM list pages (a pager, filters sent to the server) grew it by 14.8 KB,
   // raised on purpose.
