@@ -3,6 +3,8 @@
 //! operator checks first: nodes' use (platform administrators), the caller's VMs and services
 //! that are failing or out of reach, operations under way, the newest audit rows.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use model::audit::AuditFilter;
 use model::dashboard::{ActivityLine, Attention, NodeUse, WorkLine};
@@ -16,6 +18,7 @@ use crate::access::model::{Kind, Permission, Resource};
 use crate::auth::Caller;
 use crate::compute::Unreachable;
 use crate::entities::{relation_tuple, user, vm};
+use crate::operations::queue::{self, parse_steps};
 use crate::{internal, Control};
 
 /// How many VMs and services needing attention, operations and audit rows the dashboard lists.
@@ -78,10 +81,10 @@ impl Control {
                     .await?,
             ),
         };
-        let nodes = if self
+        let admin = self
             .can(Some(caller), Permission::ManageNodes, &Resource::platform())
-            .await?
-        {
+            .await?;
+        let nodes = if admin {
             self.list_nodes(caller, now)
                 .await?
                 .into_iter()
@@ -112,21 +115,7 @@ impl Control {
                     name: s.name,
                 }),
         );
-        let operations = self
-            .list_operations(caller, None)
-            .await?
-            .into_iter()
-            .filter(|o| !o.state.is_finished())
-            .take(SHOWN)
-            .map(|o| WorkLine {
-                step: o
-                    .steps
-                    .last()
-                    .map_or_else(|| "Queued".to_owned(), |s| s.step.clone()),
-                target: o.target_name.unwrap_or(o.target_id),
-                kind: o.kind,
-            })
-            .collect();
+        let operations = self.work_under_way(caller, &vms, admin).await?;
         let uptime = (now - self.started_at()).num_seconds().max(0);
         Ok(DashboardInfo {
             version: VERSION.to_owned(),
@@ -179,6 +168,52 @@ impl Control {
         }
         out.truncate(SHOWN);
         Ok(out)
+    }
+
+    /// The newest unfinished operations the caller may see (as the Operations page decides:
+    /// on VMs they may read, or asked for by them; everything for platform administrators),
+    /// at most [`SHOWN`]. Read from the small set of unfinished operations, not the history.
+    async fn work_under_way(
+        &self,
+        caller: &Caller,
+        readable: &[String],
+        admin: bool,
+    ) -> Result<Vec<WorkLine>, AppError> {
+        let readable: HashSet<&str> = readable.iter().map(String::as_str).collect();
+        let shown: Vec<_> = queue::unfinished(self.db())
+            .await?
+            .into_iter()
+            .rev()
+            .filter(|op| {
+                admin
+                    || op.requested_by == Some(caller.user_id)
+                    || (op.target_type == "vm" && readable.contains(op.target_id.as_str()))
+            })
+            .take(SHOWN)
+            .collect();
+        let vm_ids: Vec<Uuid> = shown
+            .iter()
+            .filter(|o| o.target_type == "vm")
+            .filter_map(|o| o.target_id.parse().ok())
+            .collect();
+        let names: HashMap<String, String> = vm::Entity::find()
+            .filter(vm::Column::Id.is_in(vm_ids))
+            .all(self.db())
+            .await
+            .map_err(|e| internal("dashboard operations", e))?
+            .into_iter()
+            .map(|v| (v.id.to_string(), v.name))
+            .collect();
+        Ok(shown
+            .into_iter()
+            .map(|op| WorkLine {
+                kind: op.kind.to_string(),
+                step: parse_steps(&op.steps)
+                    .last()
+                    .map_or_else(|| "Queued".to_owned(), |s| s.step.clone()),
+                target: names.get(&op.target_id).cloned().unwrap_or(op.target_id),
+            })
+            .collect())
     }
 
     /// The newest audit rows the caller may read; none for someone without audit access.
