@@ -70,16 +70,15 @@ impl Control {
         };
         let count = |ids: &[String]| ids.len() as u64;
         let vms = self.visible(caller, Permission::Read, Kind::Vm).await?;
+        let services = self
+            .visible(caller, Permission::Read, Kind::Service)
+            .await?;
         let counts = Counts {
             users,
             organizations: orgs.len() as u64,
             nodes: count(&self.visible(caller, Permission::Read, Kind::Node).await?),
             virtual_machines: count(&vms),
-            services: count(
-                &self
-                    .visible(caller, Permission::Read, Kind::Service)
-                    .await?,
-            ),
+            services: count(&services),
         };
         let admin = self
             .can(Some(caller), Permission::ManageNodes, &Resource::platform())
@@ -101,8 +100,9 @@ impl Control {
             Vec::new()
         };
         let mut attention = self.vms_needing_attention(&vms, now).await?;
+        let service_ids: Vec<Uuid> = services.iter().filter_map(|s| s.parse().ok()).collect();
         attention.extend(
-            self.list_services(caller)
+            self.service_summaries(&service_ids)
                 .await?
                 .into_iter()
                 .filter(|s| matches!(s.status, ServiceStatus::Degraded | ServiceStatus::Failed))
@@ -137,37 +137,35 @@ impl Control {
         now: DateTime<Utc>,
     ) -> Result<Vec<Attention>, AppError> {
         let unreachable = Unreachable::at(self.db(), now).await?;
-        let ids: Vec<Uuid> = readable.iter().filter_map(|s| s.parse().ok()).collect();
-        let mut out = Vec::new();
-        for chunk in ids.chunks(500) {
-            let rows = vm::Entity::find()
-                .filter(vm::Column::Id.is_in(chunk.iter().copied()))
-                .filter(
-                    vm::Column::ObservedState
-                        .eq(VmState::Error.as_str())
-                        .or(vm::Column::NodeId.is_in(unreachable.nodes())),
-                )
-                .order_by_asc(vm::Column::Name)
-                .limit(SHOWN as u64)
-                .all(self.db())
-                .await
-                .map_err(|e| internal("dashboard vms", e))?;
-            for row in rows {
+        // The few VMs in trouble, then those the caller may read: one query without binding
+        // every readable id.
+        let mut trouble = vm::Column::ObservedState.eq(VmState::Error.as_str());
+        let lost = unreachable.nodes();
+        if !lost.is_empty() {
+            trouble = trouble.or(vm::Column::NodeId.is_in(lost));
+        }
+        let readable: HashSet<&str> = readable.iter().map(String::as_str).collect();
+        let rows = vm::Entity::find()
+            .filter(trouble)
+            .order_by_asc(vm::Column::Name)
+            .all(self.db())
+            .await
+            .map_err(|e| internal("dashboard vms", e))?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| readable.contains(row.id.to_string().as_str()))
+            .take(SHOWN)
+            .map(|row| {
                 let (state, reason) = unreachable.shown(&row);
-                out.push(Attention {
+                Attention {
                     href: format!("/vms/{}", row.id),
                     kind: "VM".into(),
                     name: row.name,
                     status: state.label().to_owned(),
                     reason,
-                });
-            }
-            if out.len() >= SHOWN {
-                break;
-            }
-        }
-        out.truncate(SHOWN);
-        Ok(out)
+                }
+            })
+            .collect())
     }
 
     /// The newest unfinished operations the caller may see (as the Operations page decides:
