@@ -301,6 +301,29 @@ async fn hosts_join_once_are_refused_when_removed_and_are_unreachable_when_kille
     assert_eq!(c.agent_links().count(), 2);
 }
 
+/// A lab of `hosts` namespaces, `host-0` …, each with its agent joined in region `eu`, against
+/// an agent listener on the lab's bridge; returns once every link is open.
+async fn joined(c: &Control, admin: &Caller, hosts: usize) -> Lab {
+    let mut lab = Lab::new();
+    let listen = format!("{}:0", lab.bridge_addr()).parse().unwrap();
+    let agents = server::agents::bind(c, listen, None, "localhost")
+        .await
+        .unwrap();
+    tokio::spawn(server::agents::serve(c.clone(), agents));
+    for n in 0..hosts {
+        let ns = lab.host(n);
+        let name = format!("host-{n}");
+        let ticket = c.add_node(admin, &name, Utc::now()).await.unwrap();
+        let child = lab.agent(&ns, &lab.data(&name), Some(&ticket.token), "eu");
+        lab.agents.push(child);
+    }
+    until(Duration::from_secs(30), "every link is open", || async {
+        c.agent_links().count() == hosts
+    })
+    .await;
+    lab
+}
+
 /// The pid of the QEMU of VM `id` under the agent data directory `data`, when one runs.
 fn qemu_pid(data: &Path, id: &str) -> Option<u32> {
     let text = std::fs::read_to_string(data.join("vms").join(id).join("qemu.pid")).ok()?;
@@ -322,19 +345,7 @@ async fn vms_run_on_joined_hosts_through_their_agents_and_outlive_an_agent_resta
     let test_db = TestDb::new().await;
     let c = test_db.control().await;
     let admin = caller(&c, "root", true).await;
-    let mut lab = Lab::new();
-    let listen = format!("{}:0", lab.bridge_addr()).parse().unwrap();
-    let agents = server::agents::bind(&c, listen, None, "localhost")
-        .await
-        .unwrap();
-    tokio::spawn(server::agents::serve(c.clone(), agents));
-    for n in 0..2 {
-        let ns = lab.host(n);
-        let name = format!("host-{n}");
-        let ticket = c.add_node(&admin, &name, Utc::now()).await.unwrap();
-        let child = lab.agent(&ns, &lab.data(&name), Some(&ticket.token), "eu");
-        lab.agents.push(child);
-    }
+    let mut lab = joined(&c, &admin, 2).await;
     for n in 0..2 {
         let name = format!("host-{n}");
         wait_status(
@@ -346,10 +357,6 @@ async fn vms_run_on_joined_hosts_through_their_agents_and_outlive_an_agent_resta
         )
         .await;
     }
-    until(Duration::from_secs(30), "both links are open", || async {
-        c.agent_links().count() == 2
-    })
-    .await;
 
     // A VM asked for in `eu` lands on a joined host and boots there.
     let org = c
@@ -449,23 +456,7 @@ async fn replicas_of_a_cut_off_or_dead_host_are_fenced_then_replaced_within_a_mi
     let test_db = TestDb::new().await;
     let c = test_db.control().await;
     let admin = caller(&c, "root", true).await;
-    let mut lab = Lab::new();
-    let listen = format!("{}:0", lab.bridge_addr()).parse().unwrap();
-    let agents = server::agents::bind(&c, listen, None, "localhost")
-        .await
-        .unwrap();
-    tokio::spawn(server::agents::serve(c.clone(), agents));
-    for n in 0..3 {
-        let ns = lab.host(n);
-        let name = format!("host-{n}");
-        let ticket = c.add_node(&admin, &name, Utc::now()).await.unwrap();
-        let child = lab.agent(&ns, &lab.data(&name), Some(&ticket.token), "eu");
-        lab.agents.push(child);
-    }
-    until(Duration::from_secs(30), "three links are open", || async {
-        c.agent_links().count() == 3
-    })
-    .await;
+    let mut lab = joined(&c, &admin, 3).await;
     c.spawn_runner();
     c.spawn_node_watch();
 

@@ -3,7 +3,7 @@
 //! operator checks first: nodes' use (platform administrators), the caller's VMs and services
 //! that are failing or out of reach, operations under way, the newest audit rows.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use model::audit::AuditFilter;
@@ -19,6 +19,7 @@ use crate::auth::Caller;
 use crate::compute::Unreachable;
 use crate::entities::{relation_tuple, user, vm};
 use crate::operations::queue::{self, parse_steps};
+use crate::operations::views::may_see;
 use crate::{internal, Control};
 
 /// How many VMs and services needing attention, operations and audit rows the dashboard lists.
@@ -182,26 +183,10 @@ impl Control {
             .await?
             .into_iter()
             .rev()
-            .filter(|op| {
-                admin
-                    || op.requested_by == Some(caller.user_id)
-                    || (op.target_type == "vm" && readable.contains(op.target_id.as_str()))
-            })
+            .filter(|op| may_see(op, caller, admin, |id| readable.contains(id)))
             .take(SHOWN)
             .collect();
-        let vm_ids: Vec<Uuid> = shown
-            .iter()
-            .filter(|o| o.target_type == "vm")
-            .filter_map(|o| o.target_id.parse().ok())
-            .collect();
-        let names: HashMap<String, String> = vm::Entity::find()
-            .filter(vm::Column::Id.is_in(vm_ids))
-            .all(self.db())
-            .await
-            .map_err(|e| internal("dashboard operations", e))?
-            .into_iter()
-            .map(|v| (v.id.to_string(), v.name))
-            .collect();
+        let names = self.vm_names(&shown).await?;
         Ok(shown
             .into_iter()
             .map(|op| WorkLine {

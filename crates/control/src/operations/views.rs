@@ -51,6 +51,19 @@ fn target(op: &operation::Model) -> Option<Resource> {
     })
 }
 
+/// Whether the caller may see `op`: everything for platform administrators; otherwise what
+/// they asked for, and operations on VMs they may read (`readable`).
+pub(crate) fn may_see(
+    op: &operation::Model,
+    caller: &Caller,
+    admin: bool,
+    readable: impl Fn(&str) -> bool,
+) -> bool {
+    admin
+        || op.requested_by == Some(caller.user_id)
+        || (op.target_type == "vm" && readable(&op.target_id))
+}
+
 impl Control {
     /// The newest operations the caller may see: on resources they may read, or that they
     /// requested. `target` narrows to one resource (its page).
@@ -97,13 +110,29 @@ impl Control {
         };
         let rows: Vec<operation::Model> = rows
             .into_iter()
-            .filter(|op| {
-                admin
-                    || op.requested_by == Some(caller.user_id)
-                    || (op.target_type == "vm" && readable.contains(&op.target_id))
-            })
+            .filter(|op| may_see(op, caller, admin, |id| readable.contains(id)))
             .collect();
         self.operation_views(caller, rows).await
+    }
+
+    /// The names of the VMs `ops` are about, by id.
+    pub(crate) async fn vm_names(
+        &self,
+        ops: &[operation::Model],
+    ) -> Result<HashMap<String, String>, AppError> {
+        let vm_ids: Vec<Uuid> = ops
+            .iter()
+            .filter(|o| o.target_type == "vm")
+            .filter_map(|o| o.target_id.parse().ok())
+            .collect();
+        Ok(vm::Entity::find()
+            .filter(vm::Column::Id.is_in(vm_ids))
+            .all(self.db())
+            .await
+            .map_err(|e| internal("list operations", e))?
+            .into_iter()
+            .map(|v| (v.id.to_string(), v.name))
+            .collect())
     }
 
     async fn operation_views(
@@ -111,20 +140,7 @@ impl Control {
         caller: &Caller,
         rows: Vec<operation::Model>,
     ) -> Result<Vec<OperationView>, AppError> {
-        let fail = |e| internal("list operations", e);
-        let vm_ids: Vec<Uuid> = rows
-            .iter()
-            .filter(|o| o.target_type == "vm")
-            .filter_map(|o| o.target_id.parse().ok())
-            .collect();
-        let names: HashMap<String, String> = vm::Entity::find()
-            .filter(vm::Column::Id.is_in(vm_ids))
-            .all(self.db())
-            .await
-            .map_err(fail)?
-            .into_iter()
-            .map(|v| (v.id.to_string(), v.name))
-            .collect();
+        let names = self.vm_names(&rows).await?;
         let people = self
             .people(
                 rows.iter()
