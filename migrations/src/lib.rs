@@ -15,6 +15,7 @@ mod m20261203_000008_placement;
 mod m20261204_000009_agents;
 mod m20261207_000010_replica_serial;
 mod m20261207_000011_node_drain;
+mod m20261207_000012_api_tokens;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_agents::Migration),
             Box::new(m20261207_000010_replica_serial::Migration),
             Box::new(m20261207_000011_node_drain::Migration),
+            Box::new(m20261207_000012_api_tokens::Migration),
         ]
     }
 }

@@ -66,6 +66,7 @@ async fn run(redis: Option<&str>, subscribers: usize, people: usize) -> (Duratio
         leptos_options: leptos_options(&site),
         control: c.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(100_000),
+        api_limiter: server::ratelimit::RateLimiter::per_minute(1000),
         trusted_proxies: Default::default(),
         metrics: Default::default(),
     });

@@ -204,6 +204,7 @@ async fn seed(db: &TestDb) -> (String, String) {
         display_name: "OWNER".into(),
         is_admin: false,
         client: control::auth::ClientInfo::new("127.0.0.1", "bench"),
+        token: None,
     };
     let org = c.create_organization(&owner, "bench", now).await.unwrap();
     for i in 0..19 {

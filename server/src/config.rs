@@ -184,6 +184,17 @@ pub struct Config {
         global = true
     )]
     pub auth_rate_per_minute: u32,
+    /// REST API (`/api/v1`) requests allowed per token per minute (0 turns the limit off).
+    #[arg(
+        long,
+        env = "STRATA_API_RATE_PER_MINUTE",
+        default_value_t = 600,
+        global = true
+    )]
+    pub api_rate_per_minute: u32,
+    /// The longest a personal API token may live, in days.
+    #[arg(long, env = "STRATA_TOKEN_MAX_DAYS", default_value_t = 90, global = true, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub token_max_days: u32,
     /// Load balancers or reverse proxies (comma-separated IPs or CIDRs) whose
     /// `X-Forwarded-For` names the client; default none: the socket peer is the client.
     #[arg(long, env = "STRATA_TRUSTED_PROXIES", global = true, value_parser = crate::client_ip::TrustedProxies::parse)]
@@ -237,6 +248,7 @@ impl Config {
         auth.signup_policy = self.signup_policy;
         auth.idle_timeout = chrono::Duration::minutes(i64::from(self.session_idle_minutes));
         auth.absolute_timeout = chrono::Duration::hours(i64::from(self.session_absolute_hours));
+        auth.token_max_days = self.token_max_days;
         auth
     }
 

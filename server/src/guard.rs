@@ -41,7 +41,12 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         return error(AppError::RateLimited);
     }
 
-    let token = session_token(&state, req.headers());
+    // The REST API takes bearer tokens only (rest::auth): a cookie never authenticates there.
+    let token = if path.starts_with("/api/v1/") {
+        None
+    } else {
+        session_token(&state, req.headers())
+    };
     let caller = match token {
         Some(t) => state.control.resolve_session(&t, now).await.unwrap_or(None),
         None => None,

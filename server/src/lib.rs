@@ -22,6 +22,7 @@ pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod ratelimit;
+pub mod rest;
 pub mod retention;
 pub mod router;
 pub mod serve;

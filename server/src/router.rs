@@ -79,6 +79,7 @@ pub fn build(state: AppState) -> Router {
         .route("/api/vms/{id}/console", get(crate::console::console))
         .route("/ws", get(crate::live::ws))
         .route("/metrics", get(crate::metrics::endpoint))
+        .nest(crate::rest::BASE, crate::rest::router())
         .leptos_routes_with_context(&state, routes, context, {
             let options = options.clone();
             move || app::shell(options.clone())

@@ -116,6 +116,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
         leptos_options: leptos_options(&config.site_root),
         control,
         auth_limiter: crate::ratelimit::RateLimiter::per_minute(config.auth_rate_per_minute),
+        api_limiter: crate::ratelimit::RateLimiter::per_minute(config.api_rate_per_minute),
         trusted_proxies: config.trusted_proxies.clone().unwrap_or_default(),
         metrics: match (&config.metrics_token, config.metrics_listen) {
             (Some(token), None) => crate::metrics::MetricsAccess::Token(token.clone()),

@@ -10,6 +10,8 @@ pub struct AppState {
     pub control: Control,
     /// Limits sign-in, sign-up and recovery requests per client address.
     pub auth_limiter: crate::ratelimit::RateLimiter,
+    /// Limits REST API requests per token.
+    pub api_limiter: crate::ratelimit::RateLimiter<sea_orm::prelude::Uuid>,
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits and audit rows).
     pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// Who may read `/metrics` on the main address.

@@ -64,6 +64,7 @@ async fn world() -> World {
         display_name: name.to_owned(),
         is_admin: admin,
         client: control::auth::ClientInfo::new("127.0.0.1", "test"),
+        token: None,
     };
     let owner = caller(2, "owner", false);
     control.set_agent_url("wss://127.0.0.1:9".into());
@@ -94,6 +95,7 @@ async fn world() -> World {
         leptos_options: leptos_options(&site),
         control: control.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(1000),
+        api_limiter: server::ratelimit::RateLimiter::per_minute(1000),
         trusted_proxies: Default::default(),
         metrics: Default::default(),
     });

@@ -34,6 +34,7 @@ async fn server() -> Server {
         leptos_options: leptos_options(&site),
         control: control.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(1000),
+        api_limiter: server::ratelimit::RateLimiter::per_minute(1000),
         trusted_proxies: Default::default(),
         metrics: Default::default(),
     });

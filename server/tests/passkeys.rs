@@ -35,6 +35,7 @@ async fn app_with(limit: u32, auth: control::auth::AuthConfig) -> App {
         leptos_options: leptos_options(&std::env::temp_dir().join("strata-no-site")),
         control: control.clone(),
         auth_limiter: RateLimiter::per_minute(limit),
+        api_limiter: RateLimiter::per_minute(1000),
         trusted_proxies: Default::default(),
         metrics: Default::default(),
     };
@@ -1111,6 +1112,7 @@ async fn behind_a_trusted_proxy_sessions_and_audit_rows_name_the_forwarded_clien
         leptos_options: leptos_options(&std::env::temp_dir().join("strata-no-site")),
         control: control.clone(),
         auth_limiter: RateLimiter::per_minute(1000),
+        api_limiter: RateLimiter::per_minute(1000),
         trusted_proxies: server::client_ip::TrustedProxies::parse("10.0.0.0/8").unwrap(),
         metrics: Default::default(),
     };

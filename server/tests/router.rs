@@ -43,6 +43,7 @@ async fn harness_behind(
         leptos_options: leptos_options(&site),
         control: control.clone(),
         auth_limiter: server::ratelimit::RateLimiter::per_minute(30),
+        api_limiter: server::ratelimit::RateLimiter::per_minute(1000),
         trusted_proxies,
         metrics,
     };

@@ -34,7 +34,15 @@ pub async fn create_vm(vm: NewVm) -> Result<VmSummary, AppError> {
 
 #[server(prefix = "/api/vms", endpoint = "act")]
 pub async fn act_on_vm(id: String, action: VmAction) -> Result<(), AppError> {
-    respond(async move { control()?.vm_action(&caller()?, &id, action, now()).await }.await)
+    respond(
+        async move {
+            control()?
+                .vm_action(&caller()?, &id, action, now())
+                .await
+                .map(|_| ())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/vms", endpoint = "images")]
@@ -49,7 +57,15 @@ pub async fn get_vm(id: String) -> Result<VmDetail, AppError> {
 
 #[server(prefix = "/api/vms", endpoint = "delete")]
 pub async fn delete_vm(id: String) -> Result<(), AppError> {
-    respond(async move { control()?.delete_vm(&caller()?, &id, now()).await }.await)
+    respond(
+        async move {
+            control()?
+                .delete_vm(&caller()?, &id, now())
+                .await
+                .map(|_| ())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/vms", endpoint = "share")]

@@ -224,6 +224,7 @@ pub async fn caller(control: &Control, username: &str, admin: bool) -> crate::au
         display_name: username.to_uppercase(),
         is_admin: admin,
         client: crate::auth::ClientInfo::new("127.0.0.1", "test"),
+        token: None,
     }
 }
 

@@ -14,5 +14,6 @@ mod permissions;
 mod placement;
 mod services_limits;
 mod services_qemu;
+mod tokens;
 mod vm_list;
 mod vms_qemu;

@@ -13,6 +13,7 @@ pub enum PanelKind {
 
 /// A person, as lists show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonRef {
     pub id: String,
     pub username: String,

@@ -25,6 +25,9 @@ pub enum AppError {
     /// The request conflicts with the current state (a duplicate name, a stale generation).
     #[error("{0}")]
     Conflict(String),
+    /// The request named a version of the resource (`If-Match`) that is no longer current.
+    #[error("{0}")]
+    Stale(String),
     /// Too many attempts from this client; try again later.
     #[error("too many attempts, please wait a moment and try again")]
     RateLimited,
@@ -45,6 +48,7 @@ impl AppError {
             Self::NotFound(_) => 404,
             Self::Invalid(_) => 400,
             Self::Conflict(_) => 409,
+            Self::Stale(_) => 412,
             Self::RateLimited => 429,
             Self::Internal(_) => 500,
             Self::Transport(_) => 502,

@@ -19,6 +19,7 @@ pub mod quotas;
 pub mod redirect;
 pub mod services;
 pub mod text;
+pub mod tokens;
 pub mod vms;
 
 pub use dashboard::{Counts, DashboardInfo, DatabaseBackend, EventTransport};

@@ -6,6 +6,7 @@ use crate::access::PersonRef;
 
 /// A person's role in an organization.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrgRole {
     Owner,
@@ -42,6 +43,7 @@ impl std::str::FromStr for OrgRole {
 
 /// One organization in a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgSummary {
     pub id: String,
     pub name: String,
@@ -51,6 +53,7 @@ pub struct OrgSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgMember {
     pub person: PersonRef,
     pub role: OrgRole,
@@ -58,6 +61,7 @@ pub struct OrgMember {
 
 /// An organization's page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgDetail {
     pub id: String,
     pub name: String,

@@ -6,6 +6,7 @@ use crate::access::PersonRef;
 
 /// How much a direct share grants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShareLevel {
     /// Sees it.
@@ -46,6 +47,7 @@ impl std::str::FromStr for ShareLevel {
 
 /// A VM's state as people follow it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VmState {
     Creating,
@@ -128,6 +130,7 @@ impl VmState {
 
 /// What a person can ask a VM to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VmAction {
     Start,
@@ -190,6 +193,7 @@ impl std::str::FromStr for VmAction {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VmSummary {
     pub id: String,
     pub name: String,
@@ -226,6 +230,7 @@ pub struct VmQuery {
 
 /// One page of the VMs a person may read, sorted by organization and name.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VmPage {
     pub vms: Vec<VmSummary>,
     /// How many VMs match the filters, on every page.
@@ -260,6 +265,7 @@ impl VmCursor {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VmShare {
     pub person: PersonRef,
     pub level: ShareLevel,
@@ -267,6 +273,7 @@ pub struct VmShare {
 
 /// One line of a VM's timeline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VmEvent {
     pub at: String,
     pub kind: String,
@@ -274,6 +281,7 @@ pub struct VmEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VmDetail {
     pub vm: VmSummary,
     pub description: String,
@@ -291,6 +299,7 @@ pub struct VmDetail {
 
 /// What the create form sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewVm {
     pub organization_id: String,
     pub name: String,
@@ -365,6 +374,7 @@ pub struct NewImage {
 
 /// An image people can pick.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageSummary {
     pub id: String,
     pub name: String,

@@ -155,6 +155,12 @@ impl Control {
         match caller {
             None => Ok(false),
             Some(c) => {
+                if let Some(token) = &c.token {
+                    let org = self.organization_of(resource).await?;
+                    if !token.allows(permission, resource, org) {
+                        return Ok(false);
+                    }
+                }
                 self.check_subject(&model::user(c.user_id), permission, resource)
                     .await
             }
@@ -221,8 +227,8 @@ impl Control {
         .await
     }
 
-    /// The organization a resource belongs to, for tagging audit rows.
-    async fn organization_of(
+    /// The organization a resource belongs to, for tagging audit rows and token scopes.
+    pub(crate) async fn organization_of(
         &self,
         resource: &Resource,
     ) -> Result<Option<sea_orm::prelude::Uuid>, AppError> {
@@ -249,6 +255,77 @@ impl Control {
 
     /// Ids of every `kind` object the caller holds `permission` on.
     pub async fn visible(
+        &self,
+        caller: &Caller,
+        permission: Permission,
+        kind: Kind,
+    ) -> Result<Vec<String>, AppError> {
+        let ids = self.visible_to_owner(caller, permission, kind).await?;
+        match &caller.token {
+            None => Ok(ids),
+            Some(token) => self.narrow_to_token(token, permission, kind, ids).await,
+        }
+    }
+
+    /// What of `ids` (visible to a token's owner) the token itself may use.
+    async fn narrow_to_token(
+        &self,
+        token: &crate::auth::api_tokens::Restriction,
+        permission: Permission,
+        kind: Kind,
+        ids: Vec<String>,
+    ) -> Result<Vec<String>, AppError> {
+        use crate::auth::api_tokens::Scope;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+        if !token.admits(permission) {
+            return Ok(Vec::new());
+        }
+        let org = match &token.scope {
+            Scope::Everything => return Ok(ids),
+            Scope::Organization(org) if matches!(kind, Kind::Vm | Kind::Service) => *org,
+            _ => {
+                return Ok(ids
+                    .into_iter()
+                    .filter(|id| {
+                        let res = Resource {
+                            kind,
+                            id: id.clone(),
+                        };
+                        token.allows(permission, &res, None)
+                    })
+                    .collect())
+            }
+        };
+        let fail = |e| internal("token scope", e);
+        let inside: std::collections::HashSet<String> = match kind {
+            Kind::Vm => crate::entities::vm::Entity::find()
+                .select_only()
+                .column(crate::entities::vm::Column::Id)
+                .filter(crate::entities::vm::Column::OrganizationId.eq(org))
+                .into_tuple::<sea_orm::prelude::Uuid>()
+                .all(self.db())
+                .await
+                .map_err(fail)?
+                .into_iter()
+                .map(|id| id.to_string())
+                .collect(),
+            _ => crate::entities::service::Entity::find()
+                .select_only()
+                .column(crate::entities::service::Column::Id)
+                .filter(crate::entities::service::Column::OrganizationId.eq(org))
+                .into_tuple::<sea_orm::prelude::Uuid>()
+                .all(self.db())
+                .await
+                .map_err(fail)?
+                .into_iter()
+                .map(|id| id.to_string())
+                .collect(),
+        };
+        Ok(ids.into_iter().filter(|id| inside.contains(id)).collect())
+    }
+
+    /// [`Control::visible`] for the caller's account, before any token narrows it.
+    async fn visible_to_owner(
         &self,
         caller: &Caller,
         permission: Permission,

@@ -51,6 +51,8 @@ pub enum Action {
     PasskeyAdd,
     PasskeyRename,
     PasskeyRemove,
+    TokenCreate,
+    TokenRevoke,
     AccountSignUp,
     AccountRecover,
     /// Work of no person's action of its own (the runner's test kinds).
@@ -105,6 +107,8 @@ impl Action {
             Self::PasskeyAdd => "passkey.add",
             Self::PasskeyRename => "passkey.rename",
             Self::PasskeyRemove => "passkey.remove",
+            Self::TokenCreate => "token.create",
+            Self::TokenRevoke => "token.revoke",
             Self::AccountSignUp => "account.sign_up",
             Self::AccountRecover => "account.recover",
             Self::Operation => "operation",

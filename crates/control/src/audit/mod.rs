@@ -55,7 +55,7 @@ impl Actor {
     pub fn caller(c: &Caller) -> Self {
         Self {
             id: Some(c.user_id),
-            name: c.username.clone(),
+            name: c.actor_name(),
             client: c.client.clone(),
         }
     }

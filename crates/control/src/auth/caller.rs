@@ -13,9 +13,19 @@ pub struct Caller {
     pub is_admin: bool,
     /// Where this request came from; the request guard fills it in.
     pub client: ClientInfo,
+    /// Set when the request came with an API token: what narrows the user's rights.
+    pub token: Option<super::api_tokens::Restriction>,
 }
 
 impl Caller {
+    /// Who acted, as audit rows name them: "alice", or "alice via token deploy-bot".
+    pub fn actor_name(&self) -> String {
+        match &self.token {
+            Some(t) => format!("{} via token {}", self.username, t.token_name),
+            None => self.username.clone(),
+        }
+    }
+
     pub fn me(&self) -> Me {
         Me {
             id: self.user_id.to_string(),

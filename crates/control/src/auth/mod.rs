@@ -5,6 +5,7 @@
 //! database; nothing here trusts the browser beyond the signed WebAuthn responses it returns.
 
 pub mod admin;
+pub mod api_tokens;
 pub mod caller;
 pub mod ceremony;
 pub mod cookie;
@@ -38,6 +39,8 @@ pub struct AuthConfig {
     /// How long a passkey check (sign-in or reauthentication) allows adding or removing
     /// passkeys and ending sessions.
     pub fresh_verification: Duration,
+    /// The longest a personal API token may live, in days.
+    pub token_max_days: u32,
 }
 
 impl AuthConfig {
@@ -52,6 +55,7 @@ impl AuthConfig {
             ceremony_ttl: Duration::minutes(5),
             link_ttl: Duration::hours(72),
             fresh_verification: Duration::minutes(5),
+            token_max_days: 90,
         }
     }
 

@@ -344,5 +344,6 @@ fn caller(person: user::Model, session_id: Uuid) -> Caller {
         display_name: person.display_name,
         is_admin: person.is_admin,
         client: ClientInfo::default(),
+        token: None,
     }
 }

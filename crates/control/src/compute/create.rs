@@ -32,6 +32,18 @@ impl Control {
         new: &NewVm,
         now: DateTime<Utc>,
     ) -> Result<VmSummary, AppError> {
+        self.create_vm_operation(caller, new, now)
+            .await
+            .map(|(vm, _)| vm)
+    }
+
+    /// [`Control::create_vm`], also returning the operation that creates it.
+    pub async fn create_vm_operation(
+        &self,
+        caller: &Caller,
+        new: &NewVm,
+        now: DateTime<Utc>,
+    ) -> Result<(VmSummary, Uuid), AppError> {
         let org_id = parse_id(&new.organization_id, Kind::Organization)?;
         let org_res = Resource::organization(org_id);
         let allowed = self
@@ -82,7 +94,7 @@ impl Control {
             now,
         )
         .await?;
-        queue::enqueue(
+        let operation = queue::enqueue(
             &txn,
             &allowed,
             NewOperation {
@@ -106,12 +118,13 @@ impl Control {
         self.wake_runner();
         self.publish_vm(id).await;
         tracing::info!(vm = %name, org = %org.name, by = %caller.username, "vm created");
-        Ok(VmSummary {
+        let vm = VmSummary {
             owner: Some(caller.username.clone()),
             image: Some(img.name),
             organization: org.name,
             ..summary_of(&row, now)
-        })
+        };
+        Ok((vm, operation))
     }
 }
 

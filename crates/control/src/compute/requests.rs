@@ -144,14 +144,27 @@ impl Control {
         Ok(img)
     }
 
-    /// Asks a VM to start, stop, restart, pause or resume.
+    /// Asks a VM to start, stop, restart, pause or resume; returns the operation that will.
     pub async fn vm_action(
         &self,
         caller: &Caller,
         id: &str,
         action: VmAction,
         now: DateTime<Utc>,
-    ) -> Result<(), AppError> {
+    ) -> Result<Uuid, AppError> {
+        self.vm_action_if(caller, id, action, None, now).await
+    }
+
+    /// [`Control::vm_action`], refused as stale unless the VM is still at `generation` (when
+    /// given), checked under the VM's row lock.
+    pub async fn vm_action_if(
+        &self,
+        caller: &Caller,
+        id: &str,
+        action: VmAction,
+        generation: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
         let kind = action_kind(action);
@@ -162,6 +175,7 @@ impl Control {
         let fail = |e| internal("vm action", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_row::<vm::Entity>(&txn, id).await?;
+        current(&row, generation)?;
         let observed = VmState::parse(&row.observed_state).unwrap_or(VmState::Error);
         if !action_allowed(action, observed, row.desired_state) {
             return Err(AppError::Conflict(format!(
@@ -174,16 +188,17 @@ impl Control {
         if !row.desired_state.holds_room() && desired_after(action).holds_room() {
             make_room(&txn, &row, now).await?;
         }
-        self.request(
-            &txn,
-            &allowed,
-            &row,
-            desired_after(action),
-            kind,
-            caller,
-            now,
-        )
-        .await?;
+        let operation = self
+            .request(
+                &txn,
+                &allowed,
+                &row,
+                desired_after(action),
+                kind,
+                caller,
+                now,
+            )
+            .await?;
         let entry = Entry::new(name, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name }));
@@ -191,16 +206,28 @@ impl Control {
         txn.commit().await.map_err(fail)?;
         self.wake_runner();
         self.publish_vm(id).await;
-        Ok(())
+        Ok(operation)
     }
 
-    /// Asks for a VM to be stopped and removed with its disk, sockets and grants.
+    /// Asks for a VM to be stopped and removed with its disk, sockets and grants; returns the
+    /// operation that will (None when its deletion was already asked for).
     pub async fn delete_vm(
         &self,
         caller: &Caller,
         id: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), AppError> {
+    ) -> Result<Option<Uuid>, AppError> {
+        self.delete_vm_if(caller, id, None, now).await
+    }
+
+    /// [`Control::delete_vm`], refused as stale unless the VM is still at `generation`.
+    pub async fn delete_vm_if(
+        &self,
+        caller: &Caller,
+        id: &str,
+        generation: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Uuid>, AppError> {
         let id = parse_id(id, Kind::Vm)?;
         let res = Resource::vm(id);
         let (allowed, _) = self
@@ -209,19 +236,21 @@ impl Control {
         let fail = |e| internal("delete vm", e);
         let txn = self.db().begin().await.map_err(fail)?;
         let row = lock_row::<vm::Entity>(&txn, id).await?;
+        current(&row, generation)?;
         if row.desired_state == Desired::Deleted {
-            return Ok(());
+            return Ok(None);
         }
-        self.request(
-            &txn,
-            &allowed,
-            &row,
-            Desired::Deleted,
-            OperationKind::VmDelete,
-            caller,
-            now,
-        )
-        .await?;
+        let operation = self
+            .request(
+                &txn,
+                &allowed,
+                &row,
+                Desired::Deleted,
+                OperationKind::VmDelete,
+                caller,
+                now,
+            )
+            .await?;
         let entry = Entry::new(Action::VmDelete, &res)
             .org(row.organization_id)
             .detail(serde_json::json!({ "name": row.name }));
@@ -230,7 +259,7 @@ impl Control {
         self.wake_runner();
         self.publish_vm(id).await;
         tracing::info!(vm = %id, by = %caller.username, "vm deletion requested");
-        Ok(())
+        Ok(Some(operation))
     }
 
     /// Records a request: new desired state and generation, a timeline line, an operation.
@@ -245,7 +274,7 @@ impl Control {
         kind: OperationKind,
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<(), AppError> {
+    ) -> Result<Uuid, AppError> {
         let generation = row.generation + 1;
         vm::Entity::update_many()
             .col_expr(vm::Column::DesiredState, Expr::value(desired.as_str()))
@@ -276,8 +305,18 @@ impl Control {
             },
             now,
         )
-        .await?;
-        Ok(())
+        .await
+    }
+}
+
+/// Refuses a request made against an older version of the VM than the one stored.
+fn current(row: &vm::Model, generation: Option<i64>) -> Result<(), AppError> {
+    match generation {
+        Some(g) if g != row.generation => Err(AppError::Stale(format!(
+            "{} changed since version {g}: it is at version {} now.",
+            row.name, row.generation
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -1,5 +1,6 @@
 //! SeaORM entities, one module per table.
 
+pub mod api_token;
 pub mod audit;
 pub mod ceremony;
 pub mod deployment;

@@ -183,6 +183,37 @@ impl Control {
         Ok(out)
     }
 
+    /// One operation, when the caller may see it (as in the list; a token only inside its
+    /// restriction); otherwise not found.
+    pub async fn operation(&self, caller: &Caller, id: &str) -> Result<OperationView, AppError> {
+        let missing = || AppError::NotFound("No such operation.".into());
+        let id: Uuid = id.trim().parse().map_err(|_| missing())?;
+        let op = operation::Entity::find_by_id(id)
+            .one(self.db())
+            .await
+            .map_err(|e| internal("get operation", e))?
+            .ok_or_else(missing)?;
+        let res = target(&op).ok_or_else(missing)?;
+        if let Some(token) = &caller.token {
+            if !token.allows(Permission::Read, &res, op.organization_id) {
+                return Err(missing());
+            }
+        }
+        let admin = self
+            .can(Some(caller), Permission::ManageNodes, &Resource::platform())
+            .await?;
+        let readable =
+            res.kind == Kind::Vm && self.can(Some(caller), Permission::Read, &res).await?;
+        if !may_see(&op, caller, admin, |_| readable) {
+            return Err(missing());
+        }
+        self.operation_views(caller, vec![op])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(missing)
+    }
+
     /// Cancels a queued operation at once, or asks a running one to stop at its next step.
     pub async fn cancel_operation(
         &self,

@@ -1,0 +1,136 @@
+//! The REST API under `/api/v1`: bearer tokens only, problem details for errors, cursor
+//! pagination, 202 with an operation for work that outlives the request, and an OpenAPI 3.1
+//! document generated from these handlers (`/api/v1/openapi.json`), so the spec and the routes
+//! cannot drift apart: every route is added with its spec entry by `routes!`.
+//!
+//! The handlers are thin: they read the request, call the same `control` use cases as the
+//! pages' server functions, and shape the answer.
+
+pub mod auth;
+pub mod catalog;
+pub mod pages;
+pub mod problem;
+pub mod tokens;
+pub mod vms;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::sync::Arc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::AppState;
+use problem::Problem;
+
+/// Where the API lives.
+pub const BASE: &str = "/api/v1";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Strata API",
+        version = "1",
+        description = "Strata's REST API. Authenticate with a personal API token \
+            (`Authorization: Bearer strata_...`) made under Settings. Errors are RFC 9457 \
+            problem details; lists are paged with `after` (a page's `next`) and `limit`; work \
+            that outlives the request answers 202 with the operation to follow."
+    ),
+    modifiers(&BearerToken),
+    tags(
+        (name = "vms", description = "Virtual machines"),
+        (name = "organizations", description = "Organizations"),
+        (name = "images", description = "Images to make VMs from"),
+        (name = "operations", description = "Work under way"),
+        (name = "tokens", description = "Personal API tokens"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("strata_...")
+                    .description(Some("A personal API token"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API's routes and the document that describes them.
+pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(vms::list_vms, vms::create_vm))
+        .routes(routes!(vms::get_vm, vms::delete_vm))
+        .routes(routes!(vms::act_on_vm))
+        .routes(routes!(catalog::list_organizations))
+        .routes(routes!(catalog::get_organization))
+        .routes(routes!(catalog::list_images))
+        .routes(routes!(catalog::get_operation))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .split_for_parts()
+}
+
+/// The router to nest at [`BASE`]: the routes, `openapi.json`, and problem answers for
+/// unknown paths and methods.
+pub fn router() -> Router<AppState> {
+    let (routes, doc) = parts();
+    let json: Arc<Vec<u8>> = Arc::new(doc.to_json().map(String::into_bytes).unwrap_or_default());
+    routes
+        .route(
+            "/openapi.json",
+            get(move || {
+                let json = json.clone();
+                async move {
+                    (
+                        [(
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static("application/json"),
+                        )],
+                        json.as_ref().clone(),
+                    )
+                }
+            }),
+        )
+        .method_not_allowed_fallback(|| async {
+            status_problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "This address does not take that method.",
+            )
+        })
+        .fallback(|| async {
+            status_problem(StatusCode::NOT_FOUND, "There is no such API address.")
+        })
+}
+
+fn status_problem(status: StatusCode, detail: &str) -> Response {
+    let code = if status == StatusCode::NOT_FOUND {
+        "not_found"
+    } else {
+        "method_not_allowed"
+    };
+    let problem = Problem {
+        kind: "about:blank".into(),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail: detail.to_owned(),
+        code: code.into(),
+    };
+    let mut res = (status, Json(problem)).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    res
+}
