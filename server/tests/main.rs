@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod agents;
+mod api;
 mod authz_cli;
 mod authz_matrix;
 mod common;

@@ -131,7 +131,10 @@ async fn a_token_acts_as_its_owner_narrowed_to_its_actions_and_scope() {
         .iter()
         .map(|r| (r.actor_name.as_str(), r.outcome.as_str()))
         .collect();
-    assert!(said.contains(&("ann via token reader", "denied")), "{said:?}");
+    assert!(
+        said.contains(&("ann via token reader", "denied")),
+        "{said:?}"
+    );
     assert!(said.contains(&("ann via token all", "success")), "{said:?}");
     let view = c.operation(&as_all, &op.to_string()).await.unwrap();
     assert_eq!(view.kind, "vm.start");

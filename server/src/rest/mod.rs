@@ -67,9 +67,10 @@ impl Modify for BearerToken {
     }
 }
 
-/// The API's routes and the document that describes them.
+/// The API's routes (relative to [`BASE`]) and the document that describes them (with full
+/// paths).
 pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(vms::list_vms, vms::create_vm))
         .routes(routes!(vms::get_vm, vms::delete_vm))
         .routes(routes!(vms::act_on_vm))
@@ -79,7 +80,12 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(catalog::get_operation))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
-        .split_for_parts()
+        .split_for_parts();
+    doc.paths.paths = std::mem::take(&mut doc.paths.paths)
+        .into_iter()
+        .map(|(path, item)| (format!("{BASE}{path}"), item))
+        .collect();
+    (routes, doc)
 }
 
 /// The router to nest at [`BASE`]: the routes, `openapi.json`, and problem answers for
