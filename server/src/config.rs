@@ -41,6 +41,20 @@ pub enum Command {
     /// Run this host as a node of a control plane: join it once with a token, then keep a
     /// link to it (dialing out over TLS) and report this host's inventory and heartbeats.
     Agent(AgentArgs),
+    /// Remember a server and an API token for the client commands below (stored in your
+    /// config directory, readable by you alone).
+    Login(crate::client::args::LoginArgs),
+    /// Virtual machines on a running Strata (through its REST API).
+    #[command(subcommand)]
+    Vm(crate::client::args::VmCommand),
+    /// Follow operations on a running Strata.
+    #[command(subcommand)]
+    Operation(crate::client::args::OperationCommand),
+    /// Your API tokens on a running Strata.
+    #[command(subcommand)]
+    Token(crate::client::args::TokenCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
 }
 
 /// `strata agent ...`

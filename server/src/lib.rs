@@ -11,6 +11,7 @@ pub mod agent_cmd;
 pub mod agents;
 pub mod audit_export;
 pub mod authz_cli;
+pub mod client;
 pub mod client_ip;
 pub mod config;
 pub mod console;

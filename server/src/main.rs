@@ -23,6 +23,15 @@ async fn main() -> std::process::ExitCode {
         print!("{}", server::layered::show(&cli, &sources));
         return std::process::ExitCode::SUCCESS;
     }
+    if let Some(done) = cli.command.as_ref().and_then(server::client::dispatch) {
+        return match done {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("strata: {}", e.message);
+                std::process::ExitCode::from(e.code)
+            }
+        };
+    }
     match server::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

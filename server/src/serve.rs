@@ -47,7 +47,12 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         Command::Authz(cmd) => crate::authz_cli::run(&cli.config, cmd).await,
         Command::Agent(args) => crate::agent_cmd::run(&cli.config, args, shutdown_signal()).await,
         // Handled in main before anything starts.
-        Command::Config(_) => Ok(()),
+        Command::Config(_)
+        | Command::Login(_)
+        | Command::Vm(_)
+        | Command::Operation(_)
+        | Command::Token(_)
+        | Command::Completions { .. } => Ok(()),
     }
 }
 

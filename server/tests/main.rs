@@ -8,6 +8,7 @@ mod agents;
 mod api;
 mod authz_cli;
 mod authz_matrix;
+mod cli;
 mod common;
 mod crash;
 mod live;

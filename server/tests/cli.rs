@@ -1,0 +1,200 @@
+//! The command-line client through the real binary against a real server: log in, create a
+//! VM and wait for it to run (a real QEMU guest), stop it, delete it, with JSON output parsed
+//! and exit codes a script can tell apart.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::Utc;
+use control::testing::{caller, guest, TestDb};
+use model::tokens::{NewToken, TokenScope};
+use serde_json::Value;
+
+use crate::common::{free_port, until};
+
+struct Server {
+    child: Child,
+    data: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        control::testing::kill_vms_under(&self.data.join("vms"));
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+fn serve(db: &TestDb, data: &Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["serve", "--database-url", &db.url, "--log", "warn"])
+        .args(["--agent-listen", "off"])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--ready-image")
+        .arg(guest())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run strata")
+}
+
+/// Runs `strata args...` as a client with its own config directory; exit code, stdout, stderr.
+fn client(config: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", config)
+        .env_remove("STRATA_SERVER")
+        .env_remove("STRATA_API_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the strata client");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(config: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--output", "json"]);
+    let (code, out, err) = client(config, &all);
+    assert_eq!(code, 0, "strata {args:?} failed: {err}");
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("strata {args:?} printed no JSON ({e}): {out}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_logs_in_creates_waits_for_stops_and_deletes_a_real_vm() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    c.create_organization(&ann, "acme", now).await.unwrap();
+    let token = c
+        .create_token(
+            &ann,
+            &NewToken {
+                name: "cli".into(),
+                expires_in_days: 1,
+                actions: vec![],
+                scope: TokenScope::Everything,
+            },
+            now,
+        )
+        .await
+        .unwrap()
+        .secret;
+    let data = std::env::temp_dir().join(format!(
+        "stcli-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    ));
+    let config = data.join("config");
+    let port = free_port();
+    let server = Server {
+        child: serve(&db, &data, port),
+        data: data.clone(),
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    until(Duration::from_secs(60), "strata answers", || async {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
+    .await;
+
+    // Without a login the client says what to do, with the usage exit code.
+    let (code, _, err) = client(&config, &["vm", "list"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("strata login"), "{err}");
+    // A wrong token is refused before anything is stored.
+    let (code, _, err) = client(
+        &config,
+        &["login", "--server", &url, "--token", "strata_wrong"],
+    );
+    assert_eq!(code, 3, "{err}");
+    let (code, _, err) = client(&config, &["login", "--server", &url, "--token", &token]);
+    assert_eq!(code, 0, "{err}");
+    let stored = config.join("strata/cli.json");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&stored).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the login is the user's alone");
+
+    // Create and boot: the client follows the operation and shows its steps.
+    let mut all = vec!["vm", "create", "web", "--organization", "acme", "--start"];
+    all.extend(["--output", "json"]);
+    let (code, out, err) = client(&config, &all);
+    assert_eq!(code, 0, "create failed: {err}");
+    assert!(
+        err.contains("vm.create") && err.contains("  · "),
+        "progress: {err}"
+    );
+    let created: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(created["vm"]["name"], "web");
+    assert_eq!(created["vm"]["state"], "running", "{created}");
+    assert_eq!(created["operation"]["state"], "succeeded");
+
+    let listed = json(&config, &["vm", "list"]);
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["web"]);
+    let (code, table, _) = client(&config, &["vm", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        table.starts_with("NAME") && table.contains("running"),
+        "{table}"
+    );
+
+    let stopped = json(&config, &["vm", "stop", "web"]);
+    assert_eq!(stopped["vm"]["state"], "stopped", "{stopped}");
+    let shown = json(&config, &["vm", "show", "web"]);
+    assert_eq!(shown["vm"]["state"], "stopped");
+
+    // Stale and refused requests have their own exit codes.
+    let (code, _, err) = client(&config, &["vm", "stop", "web"]);
+    assert_eq!(code, 6, "stopping a stopped VM conflicts: {err}");
+    let deleted = json(&config, &["vm", "delete", "web"]);
+    assert_eq!(deleted["operation"]["state"], "succeeded", "{deleted}");
+    let (code, _, err) = client(&config, &["vm", "show", "web"]);
+    assert_eq!(code, 4, "gone: {err}");
+    let (code, _, err) = client(
+        &config,
+        &["operation", "wait", &uuid::Uuid::new_v4().to_string()],
+    );
+    assert_eq!(code, 4, "{err}");
+
+    // Tokens from the command line: made, listed, revoked; a revoked login stops working.
+    let made = json(
+        &config,
+        &["token", "create", "ci", "--days", "1", "--action", "read"],
+    );
+    assert!(made["secret"].as_str().unwrap().starts_with("strata_"));
+    let tokens = json(&config, &["token", "list"]);
+    assert_eq!(tokens.as_array().unwrap().len(), 2);
+    let own = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "cli")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    json(&config, &["token", "revoke", &own]);
+    let (code, _, err) = client(&config, &["vm", "list"]);
+    assert_eq!(code, 3, "the stored token was revoked: {err}");
+
+    let (code, script, _) = client(&config, &["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(
+        script.contains("strata") && script.contains("complete"),
+        "a bash completion script"
+    );
+    drop(server);
+}
