@@ -5,7 +5,6 @@ use std::io::Write;
 
 use control::access::inspect::Inspector;
 use model::access::AuthzQuery;
-use model::AppError;
 
 use crate::config::{AuthzCommand, Remote};
 use crate::serve::RunError;
@@ -89,57 +88,32 @@ pub async fn run(config: &Config, cmd: AuthzCommand) -> Result<(), RunError> {
     Ok(())
 }
 
-/// POSTs the query to the server's admin endpoint with the session token.
+/// POSTs the query to the server's REST API with a platform administrator's API token.
 async fn ask_server(remote: &Remote, query: &AuthzQuery) -> Result<Vec<String>, RunError> {
     let fail = |m: String| RunError::Authz(m);
     let server = remote.server.clone().unwrap_or_default();
     let token = remote.token.clone().ok_or_else(|| {
         fail(
-            "--server needs --token (or STRATA_TOKEN): a platform administrator's session token"
+            "--server needs --token (or STRATA_API_TOKEN): a platform administrator's API token"
                 .into(),
         )
     })?;
-    let url = format!("{}/api/admin/authz/query", server.trim_end_matches('/'));
     let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
         .iter()
         .any(|p| server.starts_with(p));
     if server.starts_with("http://") && !local {
-        eprintln!("strata: warning: {server} is not https; the session token travels in clear");
+        eprintln!("strata: warning: {server} is not https; the token travels in clear");
     }
-    let body = serde_json::json!({ "query": query }).to_string();
+    let body = serde_json::to_value(query).map_err(|e| fail(e.to_string()))?;
     // ureq blocks; keep it off the async workers.
-    let answer = tokio::task::spawn_blocking(move || -> Result<(u16, String), String> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut res = agent
-            .post(&url)
-            // Both cookie names: a server on https reads only `__Host-strata_session`.
-            .header(
-                "Cookie",
-                &format!("strata_session={token}; __Host-strata_session={token}"),
-            )
-            .header("Content-Type", "application/json")
-            .send(body.as_str())
-            .map_err(|e| format!("cannot reach {url}: {e}"))?;
-        let status = res.status().as_u16();
-        let text = res
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| format!("bad answer from {url}: {e}"))?;
-        Ok((status, text))
+    let answer = tokio::task::spawn_blocking(move || {
+        crate::client::http::Api::new(&server, &token).post("/authz/query", &body)
     })
     .await
     .map_err(|e| fail(e.to_string()))?
-    .map_err(fail)?;
-    match answer {
-        (200, text) => serde_json::from_str(&text).map_err(|e| fail(format!("bad answer: {e}"))),
-        (_, text) => Err(fail(match serde_json::from_str::<AppError>(&text) {
-            Ok(e) => format!("the server refused: {e}"),
-            Err(_) => format!("the server answered: {text}"),
-        })),
-    }
+    .map_err(|e| fail(format!("the server refused: {}", e.message)))?;
+    serde_json::from_value::<Vec<String>>(answer["lines"].clone())
+        .map_err(|e| fail(format!("bad answer: {e}")))
 }
 
 async fn validate(out: &mut impl Write, files: &[std::path::PathBuf]) -> Result<(), RunError> {

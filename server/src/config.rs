@@ -79,12 +79,11 @@ pub struct Remote {
     /// Ask this server (e.g. https://cloud.example.com) instead of reading the database.
     #[arg(long, env = "STRATA_SERVER")]
     pub server: Option<String>,
-    /// A platform administrator's session token (the `strata_session` cookie) for `--server`.
-    /// Tokens are base64url and may begin with `-`, so a value that looks like a flag is
-    /// taken as the token.
+    /// A platform administrator's API token (`strata_...`, made under Settings) for
+    /// `--server`.
     #[arg(
         long,
-        env = "STRATA_TOKEN",
+        env = "STRATA_API_TOKEN",
         hide_env_values = true,
         allow_hyphen_values = true
     )]

@@ -27,6 +27,7 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/tokens",
     "GET /api/v1/vms",
     "GET /api/v1/vms/{id}",
+    "POST /api/v1/authz/query",
     "POST /api/v1/tokens",
     "POST /api/v1/vms",
     "POST /api/v1/vms/{id}/{action}",

@@ -139,9 +139,22 @@ async fn authz_questions_to_a_running_server_need_platform_admin_rights() {
     let db = TestDb::new().await;
     let control = db.control().await;
     let now = Utc::now();
-    let (_, admin_token) = control::testing::user_with_session(&control, "root", true).await;
+    let root = caller(&control, "root", true).await;
     let owner = caller(&control, "olga", false).await;
-    let owner_token = control::testing::session_for(&control, owner.user_id).await;
+    let api_token = |who: control::auth::Caller| {
+        let control = control.clone();
+        async move {
+            let new = model::tokens::NewToken {
+                name: "authz".into(),
+                expires_in_days: 1,
+                actions: vec![],
+                scope: model::tokens::TokenScope::Everything,
+            };
+            control.create_token(&who, &new, now).await.unwrap().secret
+        }
+    };
+    let admin_token = api_token(root).await;
+    let owner_token = api_token(owner.clone()).await;
     let acme = acme(&control, &owner, &[], now).await;
     let server = start(&db.url);
     let url = format!("http://127.0.0.1:{}", server.port);
@@ -170,8 +183,8 @@ async fn authz_questions_to_a_running_server_need_platform_admin_rights() {
     let (ok, out) = ask(&owner_token, &["check", "user:olga", "delete", &vm_ref]);
     assert!(!ok && out.contains("the server refused"), "{out}");
     // A made-up token: not signed in.
-    let (ok, out) = ask("forged", &["check", "user:olga", "delete", &vm_ref]);
-    assert!(!ok && out.contains("please sign in"), "{out}");
+    let (ok, out) = ask("strata_forged", &["check", "user:olga", "delete", &vm_ref]);
+    assert!(!ok && out.contains("valid API token"), "{out}");
     // Bad input comes back as a clear error.
     let (ok, out) = ask(&admin_token, &["check", "user:nobody", "read", &vm_ref]);
     assert!(!ok && out.contains("no user called `nobody`"), "{out}");

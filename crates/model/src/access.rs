@@ -47,6 +47,7 @@ pub struct ExplainStep {
 /// A question for the permission engine about anyone's grants, from `strata authz` (names
 /// like `user:alice`, `organization:acme` or ids).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "query", rename_all = "snake_case")]
 pub enum AuthzQuery {
     Check {

@@ -6,6 +6,7 @@
 //! The handlers are thin: they read the request, call the same `control` use cases as the
 //! pages' server functions, and shape the answer.
 
+pub mod access;
 pub mod auth;
 pub mod catalog;
 pub mod pages;
@@ -45,6 +46,7 @@ pub const BASE: &str = "/api/v1";
         (name = "images", description = "Images to make VMs from"),
         (name = "operations", description = "Work under way"),
         (name = "tokens", description = "Personal API tokens"),
+        (name = "access", description = "Questions about grants, for platform admins"),
     )
 )]
 struct ApiDoc;
@@ -80,6 +82,7 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(catalog::get_operation))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
+        .routes(routes!(access::query))
         .split_for_parts();
     doc.paths.paths = std::mem::take(&mut doc.paths.paths)
         .into_iter()
