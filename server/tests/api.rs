@@ -205,10 +205,11 @@ async fn the_spec_lists_every_route_and_every_route_refuses_without_a_token() {
 async fn every_route_answers_each_kind_of_caller_exactly_and_leaks_nothing() {
     let api = api(1000).await;
     let (app, c) = (&api.app, &api.control);
-    let now = Utc::now();
     let ann = caller(c, "ann", false).await;
     let bob = caller(c, "bob", false).await;
     let eve = caller(c, "eve", false).await;
+    // After the callers: their sessions' passkey check must not lie in `now`'s future.
+    let now = Utc::now();
     let acme = c.create_organization(&ann, "acme", now).await.unwrap();
     let other = c.create_organization(&bob, "other", now).await.unwrap();
     c.add_member(&bob, &other.id, "ann", model::orgs::OrgRole::Member, now)
@@ -451,8 +452,9 @@ async fn every_route_answers_each_kind_of_caller_exactly_and_leaks_nothing() {
 async fn stale_writes_get_412_lists_page_by_cursor_and_each_token_has_a_rate_limit() {
     let api = api(40).await;
     let (app, c) = (&api.app, &api.control);
-    let now = Utc::now();
     let ann = caller(c, "ann", false).await;
+    // After the callers: their sessions' passkey check must not lie in `now`'s future.
+    let now = Utc::now();
     let acme = c.create_organization(&ann, "acme", now).await.unwrap();
     for name in ["v1", "v2", "v3"] {
         c.create_vm(&ann, &model::vms::NewVm::named(&acme.id, name), now)

@@ -144,6 +144,33 @@ const CONFLICT: u16 = 409;
 fn cases() -> Vec<Case> {
     vec![
         Case {
+            path: "/api/tokens/list",
+            body: |_| "everyone=false".into(),
+            expect: [UNAUTH, OK, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/tokens/list",
+            body: |_| "everyone=true".into(),
+            expect: [UNAUTH, FORBID, FORBID, FORBID, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/tokens/create",
+            body: |_| {
+                serde_json::json!({ "new": { "name": "bot", "expires_in_days": 7 } }).to_string()
+            },
+            expect: [UNAUTH, OK, OK, OK, OK],
+            audit: Some("token.create"),
+        },
+        // Nobody's token by that id: the same answer for everyone.
+        Case {
+            path: "/api/tokens/revoke",
+            body: |_| format!("id={}", uuid::Uuid::new_v4()),
+            expect: [UNAUTH, HIDDEN, HIDDEN, HIDDEN, HIDDEN],
+            audit: None,
+        },
+        Case {
             path: "/api/orgs/list",
             body: |_| String::new(),
             expect: [UNAUTH, OK, OK, OK, OK],

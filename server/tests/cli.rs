@@ -72,8 +72,9 @@ fn json(config: &Path, args: &[&str]) -> Value {
 async fn the_cli_logs_in_creates_waits_for_stops_and_deletes_a_real_vm() {
     let db = TestDb::new().await;
     let c = db.control().await;
-    let now = Utc::now();
     let ann = caller(&c, "ann", false).await;
+    // After the callers: their sessions' passkey check must not lie in `now`'s future.
+    let now = Utc::now();
     c.create_organization(&ann, "acme", now).await.unwrap();
     let token = c
         .create_token(

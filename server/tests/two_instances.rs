@@ -138,9 +138,10 @@ async fn a_member_removed_on_one_instance_is_refused_by_the_other_at_once() {
 async fn authz_questions_to_a_running_server_need_platform_admin_rights() {
     let db = TestDb::new().await;
     let control = db.control().await;
-    let now = Utc::now();
     let root = caller(&control, "root", true).await;
     let owner = caller(&control, "olga", false).await;
+    // After the callers: their sessions' passkey check must not lie in `now`'s future.
+    let now = Utc::now();
     let api_token = |who: control::auth::Caller| {
         let control = control.clone();
         async move {

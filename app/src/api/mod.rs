@@ -14,4 +14,5 @@ pub mod operations;
 pub mod orgs;
 pub mod security;
 pub mod services;
+pub mod tokens;
 pub mod vms;

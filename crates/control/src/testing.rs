@@ -216,16 +216,14 @@ pub async fn user_with_session(
 
 /// A signed-in caller for use-case tests (an account with a session).
 pub async fn caller(control: &Control, username: &str, admin: bool) -> crate::auth::Caller {
-    let (id, _token) = user_with_session(control, username, admin).await;
-    crate::auth::Caller {
-        user_id: id,
-        session_id: sea_orm::prelude::Uuid::nil(),
-        username: username.to_owned(),
-        display_name: username.to_uppercase(),
-        is_admin: admin,
-        client: crate::auth::ClientInfo::new("127.0.0.1", "test"),
-        token: None,
-    }
+    let (_, token) = user_with_session(control, username, admin).await;
+    let mut caller = control
+        .resolve_session(&token, control.now())
+        .await
+        .expect("resolve the test session")
+        .expect("the test session is live");
+    caller.client = crate::auth::ClientInfo::new("127.0.0.1", "test");
+    caller
 }
 
 /// A new live session for an existing account; returns the cookie token.

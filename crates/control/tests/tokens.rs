@@ -23,10 +23,11 @@ fn new_token(name: &str, actions: &[&str], scope: TokenScope) -> NewToken {
 async fn a_token_acts_as_its_owner_narrowed_to_its_actions_and_scope() {
     let db = TestDb::new().await;
     let c = db.control().await;
-    let now = Utc::now();
     let client = ClientInfo::new("10.1.2.3", "curl");
     let ann = caller(&c, "ann", false).await;
     let bob = caller(&c, "bob", false).await;
+    // After the callers: their sessions' passkey check must not lie in `now`'s future.
+    let now = Utc::now();
     let acme = c.create_organization(&ann, "acme", now).await.unwrap();
     let other = c.create_organization(&bob, "other", now).await.unwrap();
     c.add_member(&bob, &other.id, "ann", model::orgs::OrgRole::Member, now)
@@ -155,10 +156,10 @@ async fn a_token_acts_as_its_owner_narrowed_to_its_actions_and_scope() {
 async fn expiry_revocation_and_a_disabled_owner_stop_a_token() {
     let db = TestDb::new().await;
     let c = db.control().await;
-    let now = Utc::now();
     let client = ClientInfo::new("127.0.0.1", "test");
     let root = caller(&c, "root", true).await;
     let ann = caller(&c, "ann", false).await;
+    let now = Utc::now();
     let mut short = new_token("short", &[], TokenScope::Everything);
     short.expires_in_days = 1;
     let t = c.create_token(&ann, &short, now).await.unwrap();
@@ -224,10 +225,10 @@ async fn expiry_revocation_and_a_disabled_owner_stop_a_token() {
 async fn bad_token_requests_are_refused_with_a_reason() {
     let db = TestDb::new().await;
     let c = db.control().await;
-    let now = Utc::now();
     let client = ClientInfo::new("127.0.0.1", "test");
     let ann = caller(&c, "ann", false).await;
     let bob = caller(&c, "bob", false).await;
+    let now = Utc::now();
     let bobs = c.create_organization(&bob, "bobs", now).await.unwrap();
     let invalid = |n: NewToken| {
         let c = c.clone();
@@ -263,6 +264,17 @@ async fn bad_token_requests_are_refused_with_a_reason() {
             Err(AppError::NotFound(_))
         ),
         "a scope the owner cannot see does not exist for them"
+    );
+
+    // From a browser session, making a credential needs a recent passkey check.
+    let later = now + Duration::minutes(10);
+    assert!(
+        matches!(
+            c.create_token(&ann, &new_token("late", &[], TokenScope::Everything), later)
+                .await,
+            Err(AppError::Forbidden(m)) if m == model::auth::REAUTH_REQUIRED
+        ),
+        "a session whose passkey check is 10 minutes old"
     );
 
     // Only an unrestricted token makes tokens, and not beyond its own expiry.

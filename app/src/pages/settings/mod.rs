@@ -1,10 +1,12 @@
-//! Settings → Security: passkeys (add, rename, remove) and sessions (revoke one or all others).
+//! Settings → Security: passkeys (add, rename, remove), sessions (revoke one or all others)
+//! and API tokens (make, revoke).
 //!
 //! Adding or removing a passkey and ending sessions need a recent passkey check; when the
 //! server asks for one, the page runs it (a passkey prompt) and tries the change again.
 
 mod passkeys;
 mod sessions;
+mod tokens;
 
 use leptos::prelude::*;
 use model::auth::needs_reauth;
@@ -16,14 +18,16 @@ use crate::browser;
 use crate::components::page_header::PageHeader;
 use passkeys::Passkeys;
 use sessions::Sessions;
+use tokens::Tokens;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     view! {
-        <PageHeader title="Settings" subtitle="Your account's passkeys and signed-in devices." />
+        <PageHeader title="Settings" subtitle="Your account's passkeys, signed-in devices and API tokens." />
         <div class="space-y-6">
             <Passkeys />
             <Sessions />
+            <Tokens />
         </div>
     }
 }

@@ -207,8 +207,9 @@ fn validate_name(name: &str) -> Result<(), AppError> {
 }
 
 impl Control {
-    /// Makes a token for the caller. A token may make another only when nothing restricts it,
-    /// and the new one cannot outlive it.
+    /// Makes a token for the caller. From a browser session this needs a recent passkey check
+    /// (a token is a credential: a stolen cookie must not mint a lasting one). A token may
+    /// make another only when nothing restricts it, and the new one cannot outlive it.
     pub async fn create_token(
         &self,
         caller: &Caller,
@@ -254,6 +255,9 @@ impl Control {
                 Permission::Read
             };
             self.authorize(caller, read, &res).await?;
+        }
+        if caller.token.is_none() {
+            self.require_fresh(caller, now).await?;
         }
         let action_names: Vec<&str> = actions.iter().map(|p| p.as_str()).collect();
         let (secret, hash) = new_secret();
