@@ -1,5 +1,5 @@
-// API tokens: made under Settings, used by a script (no cookies), shown with their last use,
-// revoked with one click.
+// The REST API from the browser's side: API tokens made under Settings, used by a script (no
+// cookies), shown with their last use, revoked with one click; the API's reference page.
 import { test, expect } from '@playwright/test';
 import { addAuthenticator, createOrg, hydrated, signUp, watchErrors } from './support';
 
@@ -46,4 +46,18 @@ test('a person makes an API token, a script uses it, and revoking it stops it', 
   expect(after.status()).toBe(401);
   expect((await after.json()).code).toBe('unauthenticated');
   expect(errors).toEqual([]);
+});
+
+test('the API reference page shows every route from the generated document', async ({ page, request }) => {
+  const errors = watchErrors(page);
+  const spec = await (await request.get('/api/v1/openapi.json')).json();
+  await page.goto('/api/v1/docs');
+  await expect(page.locator('.swagger-ui .title')).toContainText('Strata API');
+  // One block per operation, as many as the document has.
+  const operations = Object.values(spec.paths as Record<string, object>)
+    .map((item) => Object.keys(item).length)
+    .reduce((a, b) => a + b, 0);
+  await expect(page.locator('.opblock')).toHaveCount(operations);
+  await expect(page.locator('.opblock-summary-path').filter({ hasText: '/api/v1/vms/{id}/{action}' })).toHaveCount(1);
+  expect(errors, 'no CSP violation or script error').toEqual([]);
 });

@@ -47,6 +47,9 @@ pub enum Command {
     /// Virtual machines on a running Strata (through its REST API).
     #[command(subcommand)]
     Vm(crate::client::args::VmCommand),
+    /// Services on a running Strata.
+    #[command(subcommand)]
+    Service(crate::client::args::ServiceCommand),
     /// Follow operations on a running Strata.
     #[command(subcommand)]
     Operation(crate::client::args::OperationCommand),

@@ -50,6 +50,7 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         Command::Config(_)
         | Command::Login(_)
         | Command::Vm(_)
+        | Command::Service(_)
         | Command::Operation(_)
         | Command::Token(_)
         | Command::Completions { .. } => Ok(()),

@@ -439,12 +439,13 @@ async fn replica_nodes(
     let d = c.service(admin, service).await.unwrap();
     let mut out = Vec::new();
     for r in d.replicas {
-        let node = c
-            .vm(admin, &r.vm_id)
-            .await
-            .unwrap()
-            .node
-            .unwrap_or_default();
+        // A replica may be removed between the two reads (a rollout replacing it): it is
+        // simply no longer one of the service's.
+        let node = match c.vm(admin, &r.vm_id).await {
+            Ok(vm) => vm.node.unwrap_or_default(),
+            Err(model::AppError::NotFound(_)) => continue,
+            Err(e) => panic!("read replica {}: {e:?}", r.vm_id),
+        };
         out.push((r.vm_id, node, r.state));
     }
     out

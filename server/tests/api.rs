@@ -18,16 +18,24 @@ use tower::ServiceExt;
 /// Every operation the API offers, as `METHOD path`. A route added without its spec entry, or
 /// removed, fails [`the_spec_lists_every_route_and_every_route_refuses_without_a_token`].
 const OPERATIONS: &[&str] = &[
+    "DELETE /api/v1/services/{id}",
     "DELETE /api/v1/tokens/{id}",
     "DELETE /api/v1/vms/{id}",
+    "GET /api/v1/audit",
     "GET /api/v1/images",
     "GET /api/v1/operations/{id}",
     "GET /api/v1/organizations",
     "GET /api/v1/organizations/{id}",
+    "GET /api/v1/services",
+    "GET /api/v1/services/{id}",
     "GET /api/v1/tokens",
     "GET /api/v1/vms",
     "GET /api/v1/vms/{id}",
     "POST /api/v1/authz/query",
+    "POST /api/v1/services",
+    "POST /api/v1/services/{id}/deploy",
+    "POST /api/v1/services/{id}/scale",
+    "POST /api/v1/services/{id}/{action}",
     "POST /api/v1/tokens",
     "POST /api/v1/vms",
     "POST /api/v1/vms/{id}/{action}",
@@ -446,6 +454,84 @@ async fn every_route_answers_each_kind_of_caller_exactly_and_leaks_nothing() {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let (status, body) = post(app, &format!("{vm}/fly"), &full, Value::Null).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "an unknown action: {body}");
+
+    // Services: the same rules; a change is a deployment with its operation.
+    let mut new_svc = model::services::NewService::named(&acme.id, "api");
+    new_svc.replicas = 0;
+    let svc = c.create_service(&ann, &new_svc, now).await.unwrap();
+    let svc_uri = format!("/api/v1/services/{}", svc.id);
+    for (who, want) in [
+        (&reader, StatusCode::OK),
+        (&elsewhere, StatusCode::NOT_FOUND),
+        (&outsider, StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(get(app, &svc_uri, who).await.0, want, "GET service");
+        let scale = serde_json::json!({ "replicas": 2 });
+        let want_change = if want == StatusCode::OK {
+            StatusCode::FORBIDDEN
+        } else {
+            want
+        };
+        assert_eq!(
+            post(app, &format!("{svc_uri}/scale"), who, scale).await.0,
+            want_change,
+            "scale"
+        );
+        assert_eq!(
+            post(app, &format!("{svc_uri}/stop"), who, Value::Null)
+                .await
+                .0,
+            want_change,
+            "stop"
+        );
+    }
+    let listed = get(app, "/api/v1/services", &elsewhere).await.1;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0);
+    let (status, headers, body) = call(
+        app,
+        Method::POST,
+        &format!("{svc_uri}/scale"),
+        Some(&full),
+        Some(serde_json::json!({ "replicas": 2 })),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["deployment"]["kind"], "scale");
+    let op = body["operation_id"].as_str().unwrap();
+    assert_eq!(
+        headers[header::LOCATION],
+        format!("/api/v1/operations/{op}")
+    );
+    let (status, followed) = get(app, &format!("/api/v1/operations/{op}"), &reader).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a service's reader follows its operations"
+    );
+    assert_eq!(followed["kind"], "service.scale");
+    assert_eq!(
+        get(app, &format!("/api/v1/operations/{op}"), &elsewhere)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The audit log: the owner's token reads its organization's rows, which name the token;
+    // a token without `view_audit` among its actions is refused.
+    let (status, audit) = get(app, "/api/v1/audit?action=service.scale", &full).await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    let actors: Vec<&str> = audit["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["actor"].as_str().unwrap())
+        .collect();
+    assert!(actors.contains(&"ann via token full"), "{actors:?}");
+    assert_eq!(
+        get(app, "/api/v1/audit", &reader).await.0,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]

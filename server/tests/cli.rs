@@ -75,7 +75,7 @@ async fn the_cli_logs_in_creates_waits_for_stops_and_deletes_a_real_vm() {
     let ann = caller(&c, "ann", false).await;
     // After the callers: their sessions' passkey check must not lie in `now`'s future.
     let now = Utc::now();
-    c.create_organization(&ann, "acme", now).await.unwrap();
+    let acme = c.create_organization(&ann, "acme", now).await.unwrap();
     let token = c
         .create_token(
             &ann,
@@ -169,6 +169,24 @@ async fn the_cli_logs_in_creates_waits_for_stops_and_deletes_a_real_vm() {
         &["operation", "wait", &uuid::Uuid::new_v4().to_string()],
     );
     assert_eq!(code, 4, "{err}");
+
+    // A service: listed, scaled and deployed from the command line, each waiting for its
+    // rollout of real replicas.
+    c.create_service(
+        &ann,
+        &model::services::NewService::named(&acme.id, "api"),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let services = json(&config, &["service", "list"]);
+    assert_eq!(services[0]["name"], "api");
+    let scaled = json(&config, &["service", "scale", "api", "2"]);
+    assert_eq!(scaled["operation"]["state"], "succeeded", "{scaled}");
+    assert_eq!(scaled["service"]["running"], 2, "{scaled}");
+    let deployed = json(&config, &["service", "deploy", "api", "--version", "2"]);
+    assert_eq!(deployed["service"]["version"], "2", "{deployed}");
+    assert_eq!(deployed["service"]["status"], "running", "{deployed}");
 
     // Tokens from the command line: made, listed, revoked; a revoked login stops working.
     let made = json(

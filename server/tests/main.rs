@@ -6,6 +6,7 @@
 
 mod agents;
 mod api;
+mod api_fuzz;
 mod authz_cli;
 mod authz_matrix;
 mod cli;

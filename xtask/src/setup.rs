@@ -25,7 +25,12 @@ pub fn all(need: Need) -> Result {
             // VMs run under QEMU; the ready image is the test guest built from Debian packages.
             qemu()?;
             test_guest()?;
-            npm()
+            npm()?;
+            if need == Need::Test {
+                // The REST API's property-based test (server/tests/api_fuzz.rs) runs it.
+                schemathesis()?;
+            }
+            Ok(())
         });
         let tools = (|| -> Result {
             wasm_target()?;
@@ -142,6 +147,24 @@ fn site_tool() -> Result {
     }
     step("the site's build tool (tools/site; a few minutes the first time)");
     sh("cargo build --locked --package=strata-site --profile=tool")
+}
+
+/// Schemathesis, pinned, in its own virtual environment under target/ (PyPI).
+const SCHEMATHESIS: &str = "4.32.5";
+
+fn schemathesis() -> Result {
+    let st = root().join("target/schemathesis/bin/st");
+    let have = capture(&format!("{} --version", st.display()));
+    if have.is_some_and(|v| v.contains(SCHEMATHESIS)) {
+        return Ok(());
+    }
+    step(&format!(
+        "installing schemathesis {SCHEMATHESIS} (PyPI, in target/schemathesis)"
+    ));
+    sh("python3 -m venv target/schemathesis")?;
+    sh(&format!(
+        "target/schemathesis/bin/pip install --quiet --disable-pip-version-check schemathesis=={SCHEMATHESIS}"
+    ))
 }
 
 /// The load benchmark's HTTP load generator (Debian's wrk).

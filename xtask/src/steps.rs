@@ -21,6 +21,9 @@ const FRONT_COMPILE_ENV: &[(&str, &str)] = &[(
 /// What `strata-site` (tools/site) makes of it: the site in target/site, and hash.txt beside
 /// the server binary, where Leptos looks for it. Its `wasm-opt` is npm's Binaryen, first on PATH.
 const SITE_BUILD: &str = "target/tool/strata-site --wasm target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm --site target/site --hash-file target/release/hash.txt --name strata --style style/main.css --assets public";
+/// The REST API's reference page (`/api/v1/docs`) is Swagger UI from npm, served by Strata
+/// itself: its bundle and stylesheet go beside `public/api-docs/init.js` in the site.
+const API_DOCS_ASSETS: &str = "mkdir -p target/site/api-docs && cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css target/site/api-docs/";
 /// The site tool's own tests, in the profile setup built it in (not a default member of the
 /// workspace: the Rust test step does not build it in the release profile again).
 const SITE_TESTS: &str = "cargo test --profile=tool --package=strata-site";
@@ -195,7 +198,9 @@ fn release_build(env: &[(&str, &str)]) -> Result {
     let (front_env, server_env) = (with(FRONT_COMPILE_ENV), with(SERVER_COMPILE_ENV));
     std::thread::scope(|s| {
         let server = s.spawn(|| sh_env(SERVER_COMPILE, &server_env));
-        let front = sh_env(FRONT_COMPILE, &front_env).and_then(|()| sh(SITE_BUILD));
+        let front = sh_env(FRONT_COMPILE, &front_env)
+            .and_then(|()| sh(SITE_BUILD))
+            .and_then(|()| sh(API_DOCS_ASSETS));
         let server = server
             .join()
             .unwrap_or_else(|_| Err("the server build panicked".into()));

@@ -144,6 +144,59 @@ async fn a_token_acts_as_its_owner_narrowed_to_its_actions_and_scope() {
         Err(AppError::NotFound(_))
     ));
 
+    // `explain` with a token as the subject says which side decided: the restriction or the
+    // owner's grants.
+    let root = caller(&c, "root", true).await;
+    let ask = |subject: &str, permission: &str, entity: &str| model::access::AuthzQuery::Explain {
+        subject: subject.into(),
+        permission: permission.into(),
+        entity: entity.into(),
+    };
+    let reader_id = c
+        .list_tokens(&ann, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "reader")
+        .unwrap()
+        .id;
+    let lines = c
+        .inspect_access(
+            &root,
+            &ask(
+                &format!("token:{reader_id}"),
+                "start",
+                &format!("vm:{}", a1.id),
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(lines[0].contains("may only use read"), "{lines:?}");
+    assert_eq!(lines.last().unwrap(), "denied");
+    let lines = c
+        .inspect_access(
+            &root,
+            &ask(
+                &format!("token:{reader_id}"),
+                "read",
+                &format!("vm:{}", a1.id),
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(lines[0].contains("admits read"), "{lines:?}");
+    assert_eq!(lines.last().unwrap(), "allowed");
+    let check = model::access::AuthzQuery::Check {
+        subject: format!("token:{reader_id}"),
+        permission: "read".into(),
+        entity: format!("vm:{}", b1.id),
+    };
+    assert_eq!(
+        c.inspect_access(&root, &check).await.unwrap(),
+        ["denied"],
+        "outside the token's organization"
+    );
+
     // Last use is recorded.
     let listed = c.list_tokens(&ann, false).await.unwrap();
     assert_eq!(listed.len(), 3);

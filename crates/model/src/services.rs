@@ -6,6 +6,7 @@ use crate::vms::VmState;
 
 /// A service's status, derived from its replicas and its deployments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceStatus {
     /// Every wanted replica runs the wanted configuration.
@@ -57,6 +58,7 @@ impl ServiceStatus {
 
 /// What a deployment does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentKind {
     /// The first rollout of a new service.
@@ -114,6 +116,7 @@ impl DeploymentKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentState {
     Queued,
@@ -157,6 +160,7 @@ impl DeploymentState {
 
 /// Start or stop a whole service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceAction {
     Start,
@@ -164,6 +168,7 @@ pub enum ServiceAction {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceSummary {
     pub id: String,
     pub name: String,
@@ -192,6 +197,7 @@ pub struct ServiceSummary {
 
 /// A replica: one of the service's VMs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReplicaView {
     pub vm_id: String,
     pub name: String,
@@ -202,6 +208,7 @@ pub struct ReplicaView {
 
 /// One saved configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfigVersion {
     pub version: i64,
     /// The JSON, pretty-printed.
@@ -213,6 +220,7 @@ pub struct ConfigVersion {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeploymentView {
     pub id: String,
     pub number: i64,
@@ -226,6 +234,9 @@ pub struct DeploymentView {
     pub created_at: String,
     pub finished_at: Option<String>,
     pub error: Option<String>,
+    /// The operation that carries it out (`GET /api/v1/operations/{id}`).
+    #[serde(default)]
+    pub operation_id: Option<String>,
 }
 
 /// One line of a deployment's log.
@@ -238,6 +249,7 @@ pub struct DeploymentLogLine {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceDetail {
     pub service: ServiceSummary,
     /// The JSON Schema every configuration must match, pretty-printed.
@@ -257,6 +269,7 @@ pub struct ServiceDetail {
 
 /// What the create form sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewService {
     pub organization_id: String,
     pub name: String,
@@ -296,6 +309,7 @@ impl NewService {
 
 /// What a deploy asks for; None keeps what the service has.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeployRequest {
     pub config_version: Option<i64>,
     pub image_id: Option<String>,

@@ -114,6 +114,44 @@ pub struct WaitArgs {
     pub timeout: u64,
 }
 
+/// `strata service ...`
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum ServiceCommand {
+    /// The services you may see.
+    List {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Roll out a configuration version, an image or a version label; waits for the rollout.
+    Deploy {
+        /// The service (name or id).
+        service: String,
+        /// A saved configuration version (default: the current one).
+        #[arg(long)]
+        config_version: Option<i64>,
+        /// An image id.
+        #[arg(long)]
+        image: Option<String>,
+        /// A version label, e.g. 1.4.2.
+        #[arg(long)]
+        version: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Change how many replicas run; waits for the rollout.
+    Scale {
+        /// The service (name or id).
+        service: String,
+        replicas: u32,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+}
+
 /// `strata operation ...`
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum OperationCommand {

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use args::{
-    ApiArgs, LoginArgs, OperationCommand, Output, TokenCommand, VmCommand, VmTarget, WaitArgs,
+    ApiArgs, LoginArgs, OperationCommand, Output, ServiceCommand, TokenCommand, VmCommand,
+    VmTarget, WaitArgs,
 };
 use http::{all_pages, encode, Api, CliError, CliResult};
 use output::{cell, record, table};
@@ -49,6 +50,7 @@ pub fn dispatch(command: &crate::Command) -> Option<CliResult<()>> {
     Some(match command {
         C::Login(args) => login(args),
         C::Vm(cmd) => vm(cmd),
+        C::Service(cmd) => service(cmd),
         C::Operation(cmd) => operation(cmd),
         C::Token(cmd) => token(cmd),
         C::Completions { shell } => {
@@ -321,6 +323,106 @@ fn act(t: &VmTarget, action: &str) -> CliResult<()> {
         t.api.output,
         &VM_HEADERS,
         &vm_rows(&[d["vm"].clone()]),
+        &out,
+    );
+    Ok(())
+}
+
+/// A service's id from its name or id; a name in several organizations must be given as an id.
+fn service_id(api: &Api, name_or_id: &str) -> CliResult<String> {
+    if name_or_id.parse::<uuid_like::Id>().is_ok() {
+        return Ok(name_or_id.to_owned());
+    }
+    let all = all_pages(api, "/services", "items")?;
+    let found: Vec<&Value> = all.iter().filter(|s| s["name"] == name_or_id).collect();
+    match found.as_slice() {
+        [one] => Ok(cell(&one["id"])),
+        [] => Err(CliError::new(
+            4,
+            format!("no service {name_or_id} that you may see"),
+        )),
+        _ => Err(CliError::new(
+            2,
+            format!("{name_or_id} names services in several organizations; give its id"),
+        )),
+    }
+}
+
+fn service_rows(services: &[Value]) -> Vec<Vec<String>> {
+    services
+        .iter()
+        .map(|s| {
+            vec![
+                cell(&s["name"]),
+                cell(&s["organization"]),
+                cell(&s["status"]),
+                format!("{}/{}", cell(&s["running"]), cell(&s["replicas"])),
+                cell(&s["version"]),
+                format!("v{}", cell(&s["config_version"])),
+                cell(&s["id"]),
+            ]
+        })
+        .collect()
+}
+
+const SERVICE_HEADERS: [&str; 7] = [
+    "NAME",
+    "ORGANIZATION",
+    "STATUS",
+    "RUNNING",
+    "VERSION",
+    "CONFIG",
+    "ID",
+];
+
+pub fn service(cmd: &ServiceCommand) -> CliResult<()> {
+    let (api, wait_args, service, path, body) = match cmd {
+        ServiceCommand::List { api } => {
+            let client = connect(api)?;
+            let all = all_pages(&client, "/services", "items")?;
+            table(
+                api.output,
+                &SERVICE_HEADERS,
+                &service_rows(&all),
+                &Value::Array(all.clone()),
+            );
+            return Ok(());
+        }
+        ServiceCommand::Deploy {
+            service,
+            config_version,
+            image,
+            version,
+            wait,
+            api,
+        } => (
+            api,
+            wait,
+            service,
+            "deploy",
+            json!({ "config_version": config_version, "image_id": image, "version": version }),
+        ),
+        ServiceCommand::Scale {
+            service,
+            replicas,
+            wait,
+            api,
+        } => (api, wait, service, "scale", json!({ "replicas": replicas })),
+    };
+    let client = connect(api)?;
+    let id = service_id(&client, service)?;
+    let accepted = client.post(&format!("/services/{id}/{path}"), &body)?;
+    let op = follow(&client, &accepted, wait_args)?;
+    let detail = client.get(&format!("/services/{id}"))?;
+    let out = json!({
+        "service": detail["service"],
+        "deployment": accepted["deployment"],
+        "operation": op.unwrap_or(accepted["operation_id"].clone()),
+    });
+    table(
+        api.output,
+        &SERVICE_HEADERS,
+        &service_rows(&[detail["service"].clone()]),
         &out,
     );
     Ok(())

@@ -7,10 +7,12 @@
 //! pages' server functions, and shape the answer.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod pages;
 pub mod problem;
+pub mod services;
 pub mod tokens;
 pub mod vms;
 
@@ -40,12 +42,16 @@ pub const BASE: &str = "/api/v1";
             that outlives the request answers 202 with the operation to follow."
     ),
     modifiers(&BearerToken),
+    // Enums that only paths name (the handlers' bodies register everything else).
+    components(schemas(model::services::ServiceAction, model::vms::VmAction)),
     tags(
         (name = "vms", description = "Virtual machines"),
         (name = "organizations", description = "Organizations"),
         (name = "images", description = "Images to make VMs from"),
         (name = "operations", description = "Work under way"),
         (name = "tokens", description = "Personal API tokens"),
+        (name = "services", description = "Services: replicas, configurations and deployments"),
+        (name = "audit", description = "The audit log"),
         (name = "access", description = "Questions about grants, for platform admins"),
     )
 )]
@@ -83,16 +89,66 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(access::query))
+        .routes(routes!(services::list_services, services::create_service))
+        .routes(routes!(services::get_service, services::delete_service))
+        .routes(routes!(services::deploy_service))
+        .routes(routes!(services::scale_service))
+        .routes(routes!(services::act_on_service))
+        .routes(routes!(audit::audit_page))
         .split_for_parts();
     doc.paths.paths = std::mem::take(&mut doc.paths.paths)
         .into_iter()
         .map(|(path, item)| (format!("{BASE}{path}"), item))
         .collect();
+    problems_are_problem_json(&mut doc);
     (routes, doc)
 }
 
-/// The router to nest at [`BASE`]: the routes, `openapi.json`, and problem answers for
-/// unknown paths and methods.
+/// Error answers are problem details (`application/problem+json`, [`problem::ApiError`]); the
+/// handlers' annotations name their body type, and this names its media type, in one place.
+fn problems_are_problem_json(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                let error = status.starts_with('4') || status.starts_with('5');
+                if let (true, RefOr::T(r)) = (error, response) {
+                    if let Some(content) = r.content.shift_remove("application/json") {
+                        r.content.insert("application/problem+json".into(), content);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The reference page: Swagger UI (npm's `swagger-ui-dist`, copied into the site by the build)
+/// over `openapi.json`, started by a script file so the page keeps the site's CSP.
+const DOCS_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Strata API</title>
+<link rel="stylesheet" href="/api-docs/swagger-ui.css">
+</head>
+<body>
+<main id="swagger-ui"></main>
+<script src="/api-docs/swagger-ui-bundle.js"></script>
+<script src="/api-docs/init.js"></script>
+</body>
+</html>
+"#;
+
+/// The router to nest at [`BASE`]: the routes, `openapi.json`, the reference page (`docs`),
+/// and problem answers for unknown paths and methods.
 pub fn router() -> Router<AppState> {
     let (routes, doc) = parts();
     let json: Arc<Vec<u8>> = Arc::new(doc.to_json().map(String::into_bytes).unwrap_or_default());
@@ -110,6 +166,18 @@ pub fn router() -> Router<AppState> {
                         json.as_ref().clone(),
                     )
                 }
+            }),
+        )
+        .route(
+            "/docs",
+            get(|| async {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/html; charset=utf-8"),
+                    )],
+                    DOCS_PAGE,
+                )
             }),
         )
         .method_not_allowed_fallback(|| async {

@@ -72,7 +72,8 @@ fn accepted(operation: Option<sea_orm::prelude::Uuid>, body: impl Serialize) -> 
 }
 
 #[utoipa::path(get, path = "/vms", tag = "vms", params(VmListQuery),
-    responses((status = 200, body = VmPage), (status = 400, body = Problem), (status = 401, body = Problem)),
+    responses((status = 200, body = VmPage), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem, description = "No organization with that id that the token may see")),
     security(("token" = [])))]
 pub async fn list_vms(
     State(state): State<AppState>,

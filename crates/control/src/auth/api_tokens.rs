@@ -160,7 +160,8 @@ fn actions_of(row: &api_token::Model) -> Vec<Permission> {
     names.iter().filter_map(|n| Permission::parse(n)).collect()
 }
 
-fn restriction_of(row: &api_token::Model) -> Restriction {
+/// What a stored token narrows its owner's rights to.
+pub(crate) fn restriction_of(row: &api_token::Model) -> Restriction {
     Restriction {
         token_id: row.id,
         token_name: row.name.clone(),

@@ -202,9 +202,11 @@ impl Control {
         let admin = self
             .can(Some(caller), Permission::ManageNodes, &Resource::platform())
             .await?;
-        let readable =
-            res.kind == Kind::Vm && self.can(Some(caller), Permission::Read, &res).await?;
-        if !may_see(&op, caller, admin, |_| readable) {
+        // The list shows VM operations to their readers; one operation asked for by id may
+        // also be a service's, shown to those who may read the service.
+        let readable = matches!(res.kind, Kind::Vm | Kind::Service)
+            && self.can(Some(caller), Permission::Read, &res).await?;
+        if !(readable || may_see(&op, caller, admin, |_| false)) {
             return Err(missing());
         }
         self.operation_views(caller, vec![op])

@@ -320,6 +320,7 @@ impl Control {
                 created_at: show_time(d.created_at),
                 finished_at: d.finished_at.map(show_time),
                 error: d.error,
+                operation_id: d.operation_id.map(|o| o.to_string()),
             })
             .collect())
     }
