@@ -81,6 +81,7 @@ test('a cold load of each page fetches no more WASM than its budget', async ({ b
     console.log(`cold load ${name}: ${load.total} B of WASM in ${load.wasm.length} files, interactive after ${Math.round(load.interactiveMs)} ms`);
     expect(load.wasm.length, `${path} loaded no WASM`).toBeGreaterThan(0);
     for (const w of load.wasm) expect(w.encoding, `${w.url} was not sent compressed`).toBe('br');
-    expect(load.total, `${path}: ${detail}`).toBeLessThanOrEqual(budget);
+    // Soft: every page is measured and reported, even after one is over.
+    expect.soft(load.total, `${path}: ${detail}`).toBeLessThanOrEqual(budget);
   }
 });

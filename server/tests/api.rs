@@ -18,11 +18,21 @@ use tower::ServiceExt;
 /// Every operation the API offers, as `METHOD path`. A route added without its spec entry, or
 /// removed, fails [`the_spec_lists_every_route_and_every_route_refuses_without_a_token`].
 const OPERATIONS: &[&str] = &[
+    "DELETE /api/v1/nodes/{id}",
+    "GET /api/v1/organizations/{id}/quota",
+    "PUT /api/v1/organizations/{id}/quota",
+    "POST /api/v1/images",
+    "POST /api/v1/nodes",
+    "POST /api/v1/nodes/{id}/cordon",
+    "POST /api/v1/nodes/{id}/uncordon",
+    "DELETE /api/v1/organizations/{id}/members/{user_id}",
     "DELETE /api/v1/services/{id}",
     "DELETE /api/v1/tokens/{id}",
     "DELETE /api/v1/vms/{id}",
+    "DELETE /api/v1/vms/{id}/shares/{user_id}",
     "GET /api/v1/audit",
     "GET /api/v1/images",
+    "GET /api/v1/nodes",
     "GET /api/v1/operations/{id}",
     "GET /api/v1/organizations",
     "GET /api/v1/organizations/{id}",
@@ -31,14 +41,21 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/tokens",
     "GET /api/v1/vms",
     "GET /api/v1/vms/{id}",
+    "GET /api/v1/vms/{id}/console",
     "POST /api/v1/authz/query",
+    "POST /api/v1/nodes/{id}/drain",
+    "POST /api/v1/organizations/{id}/members",
     "POST /api/v1/services",
+    "POST /api/v1/services/{id}/configs",
     "POST /api/v1/services/{id}/deploy",
     "POST /api/v1/services/{id}/scale",
     "POST /api/v1/services/{id}/{action}",
     "POST /api/v1/tokens",
     "POST /api/v1/vms",
+    "POST /api/v1/vms/{id}/console",
+    "POST /api/v1/vms/{id}/shares",
     "POST /api/v1/vms/{id}/{action}",
+    "PUT /api/v1/organizations/{id}/members/{user_id}",
 ];
 
 struct Api {
@@ -165,6 +182,7 @@ async fn the_spec_lists_every_route_and_every_route_refuses_without_a_token() {
     for (path, item) in spec["paths"].as_object().unwrap() {
         let concrete = path
             .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{user_id}", &uuid::Uuid::new_v4().to_string())
             .replace("{action}", "start");
         for m in methods {
             let method: Method = m.to_uppercase().parse().unwrap();
@@ -201,7 +219,9 @@ async fn the_spec_lists_every_route_and_every_route_refuses_without_a_token() {
         }
     }
     listed.sort();
-    assert_eq!(listed, OPERATIONS);
+    let mut expected = OPERATIONS.to_vec();
+    expected.sort();
+    assert_eq!(listed, expected);
 
     let (status, headers, body) =
         call(&api.app, Method::GET, "/api/v1/nothing", None, None, &[]).await;
@@ -532,6 +552,65 @@ async fn every_route_answers_each_kind_of_caller_exactly_and_leaks_nothing() {
         get(app, "/api/v1/audit", &reader).await.0,
         StatusCode::FORBIDDEN
     );
+
+    // Members and shares as writes, service configurations, nodes: the same rules.
+    let members = format!("/api/v1/organizations/{}/members", acme.id);
+    let eve_in = serde_json::json!({ "username": "eve", "role": "member" });
+    for who in [&reader, &elsewhere, &outsider] {
+        assert_eq!(
+            post(app, &members, who, eve_in.clone()).await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+    let (status, body) = post(app, &members, &full, eve_in).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let eve_id = body["person"]["id"].as_str().unwrap().to_owned();
+    let (status, _, body) = call(
+        app,
+        Method::PUT,
+        &format!("{members}/{eve_id}"),
+        Some(&full),
+        Some(serde_json::json!({ "role": "owner" })),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, _, body) = call(
+        app,
+        Method::DELETE,
+        &format!("{members}/{eve_id}"),
+        Some(&full),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let shares = format!("{vm}/shares");
+    let share = serde_json::json!({ "username": "bob", "level": "viewer" });
+    assert_eq!(
+        post(app, &shares, &reader, share.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(app, &shares, &elsewhere, share.clone()).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, body) = post(app, &shares, &full, share).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let configs = format!("{svc_uri}/configs");
+    let config = serde_json::json!({ "config": "{\"port\": 80}" });
+    assert_eq!(
+        post(app, &configs, &reader, config.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, body) = post(app, &configs, &full, config).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["version"], 2);
+    assert_eq!(
+        get(app, "/api/v1/nodes", &full).await.0,
+        StatusCode::FORBIDDEN,
+        "not an admin"
+    );
 }
 
 #[tokio::test]
@@ -653,4 +732,154 @@ async fn stale_writes_get_412_lists_page_by_cursor_and_each_token_has_a_rate_lim
         .unwrap()
         .secret;
     assert_eq!(get(app, "/api/v1/tokens", &other).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn admins_run_nodes_and_images_and_stale_service_writes_get_412() {
+    let api = api(1000).await;
+    let (app, c) = (&api.app, &api.control);
+    let root = caller(c, "root", true).await;
+    let ann = caller(c, "ann", false).await;
+    let now = Utc::now();
+    c.set_agent_url("wss://127.0.0.1:9".into());
+    let admin = c
+        .create_token(&root, &token("ops", &[], TokenScope::Everything), now)
+        .await
+        .unwrap()
+        .secret;
+    let user = c
+        .create_token(&ann, &token("user", &[], TokenScope::Everything), now)
+        .await
+        .unwrap()
+        .secret;
+
+    // Nodes are for platform admins: add one (a join ticket), cordon, uncordon, remove.
+    let host = serde_json::json!({ "name": "host-9" });
+    assert_eq!(
+        post(app, "/api/v1/nodes", &user, host.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(app, "/api/v1/nodes", &user).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, ticket) = post(app, "/api/v1/nodes", &admin, host).await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    assert!(
+        ticket["command"].as_str().unwrap().contains("strata agent"),
+        "{ticket}"
+    );
+    let added = ticket["node_id"].as_str().unwrap().to_owned();
+    let (_, nodes) = get(app, "/api/v1/nodes", &admin).await;
+    let names: Vec<&str> = nodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"host-9"), "{names:?}");
+    let local = nodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] != added.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for action in ["cordon", "uncordon"] {
+        let uri = format!("/api/v1/nodes/{local}/{action}");
+        assert_eq!(
+            post(app, &uri, &user, Value::Null).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, body) = post(app, &uri, &admin, Value::Null).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{action}: {body}");
+    }
+    let (status, _, body) = call(
+        app,
+        Method::DELETE,
+        &format!("/api/v1/nodes/{added}"),
+        Some(&admin),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    // Images: registering is for admins; a file that is not in the image directory is a 400.
+    let image = serde_json::json!({
+        "name": "nope", "os": "linux", "format": "disk", "kernel_path": null,
+        "initrd_path": null, "disk_path": "missing.qcow2", "cmdline": "", "boot_marker": null,
+    });
+    assert_eq!(
+        post(app, "/api/v1/images", &user, image.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, body) = post(app, "/api/v1/images", &admin, image).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // Services carry their generation as an ETag; a write naming an older one is refused.
+    let acme = c.create_organization(&ann, "acme", now).await.unwrap();
+
+    // Quotas: members read them, platform admins set them.
+    let quota = format!("/api/v1/organizations/{}/quota", acme.id);
+    let limits = serde_json::json!({ "vcpus": null, "memory_mb": null, "disk_gb": null, "vms": 5, "services": null });
+    let (status, _, _) = call(
+        app,
+        Method::PUT,
+        &quota,
+        Some(&user),
+        Some(limits.clone()),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) = call(app, Method::PUT, &quota, Some(&admin), Some(limits), &[]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = get(app, &quota, &user).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["quota"]["vms"], 5);
+
+    let mut new_svc = model::services::NewService::named(&acme.id, "api");
+    new_svc.replicas = 0;
+    let svc = c.create_service(&ann, &new_svc, now).await.unwrap();
+    let uri = format!("/api/v1/services/{}", svc.id);
+    let (_, headers, _) = call(app, Method::GET, &uri, Some(&user), None, &[]).await;
+    let etag = headers[header::ETAG].to_str().unwrap().to_owned();
+    let scale = serde_json::json!({ "replicas": 0 });
+    let (status, _, body) = call(
+        app,
+        Method::POST,
+        &format!("{uri}/scale"),
+        Some(&user),
+        Some(scale.clone()),
+        &[(header::IF_MATCH, "\"0\"")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    let (status, _, body) = call(
+        app,
+        Method::POST,
+        &format!("{uri}/scale"),
+        Some(&user),
+        Some(scale),
+        &[(header::IF_MATCH, etag.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let (status, _, _) = call(
+        app,
+        Method::DELETE,
+        &uri,
+        Some(&user),
+        None,
+        &[(header::IF_MATCH, etag.as_str())],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::PRECONDITION_FAILED,
+        "the scale moved it on"
+    );
 }

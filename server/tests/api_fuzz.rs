@@ -160,8 +160,10 @@ async fn generated_requests_find_no_server_error_and_no_answer_that_breaks_the_s
             out.status.success(),
             "schemathesis found problems ({filter} {REVOKE}):\n{report}"
         );
+        // Operations for platform admins answer this token 403 throughout (schemathesis warns
+        // about those); a 401 would mean the token stopped working mid-run.
         assert!(
-            !report.contains("Authentication failed"),
+            !report.contains("401 Unauthorized"),
             "the token stopped working during the run:\n{report}"
         );
         sent += generated(&report);

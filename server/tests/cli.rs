@@ -152,6 +152,43 @@ async fn the_cli_logs_in_creates_waits_for_stops_and_deletes_a_real_vm() {
         "{table}"
     );
 
+    // The serial console from the terminal: the boot marker is there, and a line typed in is
+    // run by the guest's shell (the sum proves it ran, not just echoed).
+    let mut typing = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args([
+            "vm",
+            "console",
+            "web",
+            "--wait-for",
+            "cli-42",
+            "--timeout",
+            "60",
+        ])
+        .env("XDG_CONFIG_HOME", &config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kept open until the client is done: it ends on the awaited text, not on end of input.
+    let mut stdin = typing.stdin.take().unwrap();
+    {
+        use std::io::Write;
+        stdin.write_all(b"echo cli-$((40+2))\n").unwrap();
+    }
+    let out = typing.wait_with_output().unwrap();
+    drop(stdin);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "console: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        shown.contains("STRATA-GUEST-READY") && shown.contains("cli-42"),
+        "{shown}"
+    );
+
     let stopped = json(&config, &["vm", "stop", "web"]);
     assert_eq!(stopped["vm"]["state"], "stopped", "{stopped}");
     let shown = json(&config, &["vm", "show", "web"]);

@@ -268,6 +268,7 @@ async fn a_deployment_that_cannot_boot_stops_and_keeps_the_old_replicas() {
                 image_id: Some(broken.id.clone()),
                 version: Some("2".into()),
                 config_version: None,
+                expected_generation: None,
             },
             now,
         )
@@ -315,6 +316,7 @@ async fn a_deployment_that_cannot_boot_stops_and_keeps_the_old_replicas() {
             image_id: Some(ready.id.clone()),
             version: Some("3".into()),
             config_version: None,
+            expected_generation: None,
         },
         now,
     )

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Whether a node takes new VMs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NodeStatus {
     /// Added; its agent has not joined yet.
     Pending,
@@ -31,6 +32,7 @@ impl NodeStatus {
 
 /// One node with its capacity (after overcommit) and what its running VMs take.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NodeView {
     pub id: String,
     pub name: String,
@@ -60,6 +62,7 @@ pub struct NodeView {
 /// What adding a node gives the administrator: a single-use token and the command to paste on
 /// the new host.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JoinTicket {
     pub node_id: String,
     pub name: String,
@@ -115,6 +118,7 @@ mod tests {
 /// What draining a node does: the replicas that move (by service) and the VMs that stay, whose
 /// disks are on the node.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrainReport {
     /// `web-2 (service web)`
     pub moving: Vec<String>,

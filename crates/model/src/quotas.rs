@@ -7,6 +7,7 @@ pub const MAX_LIMIT: u64 = 1_000_000_000;
 
 /// Limits on what an organization may hold; `None` is no limit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quota {
     /// vCPUs of its VMs that should be running.
     pub vcpus: Option<u64>,
@@ -21,6 +22,7 @@ pub struct Quota {
 
 /// What an organization holds, counted as its quotas count.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuotaUsage {
     pub vcpus: u64,
     pub memory_mb: u64,
@@ -31,6 +33,7 @@ pub struct QuotaUsage {
 
 /// The organization page's quota panel.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgQuota {
     pub quota: Quota,
     pub usage: QuotaUsage,

@@ -314,6 +314,9 @@ pub struct DeployRequest {
     pub config_version: Option<i64>,
     pub image_id: Option<String>,
     pub version: Option<String>,
+    /// Refuse as stale unless the service is still at this generation (the API's `If-Match`).
+    #[serde(default)]
+    pub expected_generation: Option<i64>,
 }
 
 /// One line of a diff between two configuration versions.

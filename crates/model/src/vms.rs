@@ -360,6 +360,7 @@ pub fn validate_spec(vm: &NewVm, node_cpus: u32) -> Result<(), String> {
 
 /// An administrator's request to add an image from files on the node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewImage {
     pub name: String,
     pub os: String,

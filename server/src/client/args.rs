@@ -82,6 +82,20 @@ pub enum VmCommand {
         #[command(flatten)]
         api: ApiArgs,
     },
+    /// The VM's serial console: prints what the guest writes, types each line of standard
+    /// input into it. Ends at the end of input, or with --wait-for once that text appeared.
+    Console {
+        /// The VM (name or id).
+        vm: String,
+        /// End (exit 0) once the output holds this text, e.g. a login prompt.
+        #[arg(long)]
+        wait_for: Option<String>,
+        /// Give up after this many seconds (exit code 7).
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
     /// Start a VM and wait until it runs.
     Start(VmTarget),
     /// Stop a VM and wait until it has stopped.

@@ -294,6 +294,21 @@ pub fn vm(cmd: &VmCommand) -> CliResult<()> {
                 &d,
             );
         }
+        VmCommand::Console {
+            vm,
+            wait_for,
+            timeout,
+            api,
+        } => {
+            let client = connect(api)?;
+            let id = vm_id(&client, vm)?;
+            console(
+                &client,
+                &id,
+                wait_for.as_deref(),
+                Duration::from_secs(*timeout),
+            )?;
+        }
         VmCommand::Start(t) => act(t, "start")?,
         VmCommand::Stop(t) => act(t, "stop")?,
         VmCommand::Restart(t) => act(t, "restart")?,
@@ -310,6 +325,67 @@ pub fn vm(cmd: &VmCommand) -> CliResult<()> {
         }
     }
     Ok(())
+}
+
+/// Streams the console's output to stdout and types stdin's lines into the guest (from a
+/// thread: reading stdin blocks), until stdin ends (after a last read) or `wait_for` shows up.
+fn console(api: &Api, id: &str, wait_for: Option<&str>, timeout: Duration) -> CliResult<()> {
+    let (lines, typed) = std::sync::mpsc::channel::<Option<String>>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            match line {
+                Ok(l) => {
+                    if lines.send(Some(l)).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let _ = lines.send(None);
+    });
+    let started = Instant::now();
+    let (mut offset, mut seen, mut input_done) = (0u64, String::new(), false);
+    let mut stdout = std::io::stdout();
+    loop {
+        let out = api.get(&format!("/vms/{id}/console?offset={offset}"))?;
+        let text = out["text"].as_str().unwrap_or("");
+        if !text.is_empty() {
+            let _ = stdout.write_all(text.replace('\r', "").as_bytes());
+            let _ = stdout.flush();
+            seen.push_str(text);
+        }
+        offset = out["next"].as_u64().unwrap_or(offset);
+        if wait_for.is_some_and(|w| seen.contains(w)) {
+            return Ok(());
+        }
+        if input_done && wait_for.is_none() {
+            return Ok(());
+        }
+        while let Ok(next) = typed.try_recv() {
+            match next {
+                Some(line) => {
+                    api.post(
+                        &format!("/vms/{id}/console"),
+                        &json!({ "text": format!("{line}\n") }),
+                    )?;
+                }
+                None => input_done = true,
+            }
+        }
+        if started.elapsed() >= timeout {
+            return Err(CliError::new(
+                7,
+                match wait_for {
+                    Some(w) => format!("{w:?} did not appear within {} s", timeout.as_secs()),
+                    None => format!("gave up after {} s", timeout.as_secs()),
+                },
+            ));
+        }
+        // The REST API has no push: the console is read by asking again.
+        #[allow(clippy::disallowed_methods)]
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn act(t: &VmTarget, action: &str) -> CliResult<()> {

@@ -2,10 +2,11 @@
 //! to find their way and to follow work.
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::Json;
 use model::operations::OperationView;
 use model::orgs::{OrgDetail, OrgSummary};
-use model::vms::ImageSummary;
+use model::vms::{ImageSummary, NewImage};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -78,4 +79,20 @@ pub async fn get_operation(
     Path(id): Path<String>,
 ) -> ApiResult<Json<OperationView>> {
     Ok(Json(state.control.operation(&caller, &id).await?))
+}
+
+#[utoipa::path(post, path = "/images", tag = "images", request_body = NewImage,
+    responses((status = 201, body = ImageSummary, description = "Checked and added to the catalog"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem)),
+    security(("token" = [])))]
+pub async fn register_image(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    body: Result<Json<NewImage>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<ImageSummary>)> {
+    let Json(image) = body?;
+    let now = state.control.now();
+    let added = state.control.register_image(&caller, &image, now).await?;
+    Ok((StatusCode::CREATED, Json(added)))
 }

@@ -10,10 +10,14 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod console;
+pub mod members;
+pub mod nodes;
 pub mod pages;
 pub mod problem;
 pub mod services;
 pub mod tokens;
+pub mod versions;
 pub mod vms;
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -52,6 +56,7 @@ pub const BASE: &str = "/api/v1";
         (name = "tokens", description = "Personal API tokens"),
         (name = "services", description = "Services: replicas, configurations and deployments"),
         (name = "audit", description = "The audit log"),
+        (name = "nodes", description = "Hypervisor hosts, for platform admins"),
         (name = "access", description = "Questions about grants, for platform admins"),
     )
 )]
@@ -84,7 +89,7 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(vms::act_on_vm))
         .routes(routes!(catalog::list_organizations))
         .routes(routes!(catalog::get_organization))
-        .routes(routes!(catalog::list_images))
+        .routes(routes!(catalog::list_images, catalog::register_image))
         .routes(routes!(catalog::get_operation))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
@@ -95,6 +100,18 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(services::scale_service))
         .routes(routes!(services::act_on_service))
         .routes(routes!(audit::audit_page))
+        .routes(routes!(services::save_config))
+        .routes(routes!(members::add_member))
+        .routes(routes!(members::change_role, members::remove_member))
+        .routes(routes!(members::share_vm))
+        .routes(routes!(members::get_quota, members::set_quota))
+        .routes(routes!(members::unshare_vm))
+        .routes(routes!(nodes::list_nodes, nodes::add_node))
+        .routes(routes!(nodes::remove_node))
+        .routes(routes!(nodes::drain_node))
+        .routes(routes!(nodes::cordon_node))
+        .routes(routes!(nodes::uncordon_node))
+        .routes(routes!(console::read_console, console::write_console))
         .split_for_parts();
     doc.paths.paths = std::mem::take(&mut doc.paths.paths)
         .into_iter()
@@ -137,6 +154,7 @@ const DOCS_PAGE: &str = r#"<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Strata API</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/api-docs/swagger-ui.css">
 </head>
 <body>

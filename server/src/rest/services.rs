@@ -2,7 +2,7 @@
 //! is a numbered deployment carried out by an operation: 202 with both.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use model::services::{
@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::auth::ApiCaller;
 use super::pages::{page, PageQuery};
 use super::problem::{ApiResult, Problem};
+use super::versions::{if_match, with_etag};
 use crate::AppState;
 
 /// One page of services, by organization and name.
@@ -111,28 +112,34 @@ pub async fn create_service(
 }
 
 #[utoipa::path(get, path = "/services/{id}", tag = "services", params(("id" = String, Path, description = "The service's id")),
-    responses((status = 200, body = ServiceDetail), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = ServiceDetail, headers(("ETag" = String, description = "The service's generation"))),
+        (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("token" = [])))]
 pub async fn get_service(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
-) -> ApiResult<Json<ServiceDetail>> {
-    Ok(Json(state.control.service(&caller, &id).await?))
+) -> ApiResult<Response> {
+    let detail = state.control.service(&caller, &id).await?;
+    let generation = detail.service.generation;
+    Ok(with_etag(Json(detail).into_response(), generation))
 }
 
 #[utoipa::path(post, path = "/services/{id}/deploy", tag = "services", request_body = DeployRequest,
-    params(("id" = String, Path, description = "The service's id")),
+    params(("id" = String, Path, description = "The service's id"), ("If-Match" = Option<String>, Header, description = "Refuse unless the service is still at this generation (its ETag)")),
     responses((status = 202, body = DeploymentAccepted), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 412, body = Problem)),
     security(("token" = [])))]
 pub async fn deploy_service(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
     Path(id): Path<String>,
     body: Result<Json<DeployRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Response> {
-    let Json(request) = body?;
+    let Json(mut request) = body?;
+    request.expected_generation = if_match(&headers)?;
     let now = state.control.now();
     let dep = state
         .control
@@ -142,55 +149,97 @@ pub async fn deploy_service(
 }
 
 #[utoipa::path(post, path = "/services/{id}/scale", tag = "services", request_body = Scale,
-    params(("id" = String, Path, description = "The service's id")),
+    params(("id" = String, Path, description = "The service's id"), ("If-Match" = Option<String>, Header, description = "Refuse unless the service is still at this generation (its ETag)")),
     responses((status = 202, body = DeploymentAccepted), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 412, body = Problem)),
     security(("token" = [])))]
 pub async fn scale_service(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
     Path(id): Path<String>,
     body: Result<Json<Scale>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Response> {
     let Json(scale) = body?;
+    let generation = if_match(&headers)?;
     let now = state.control.now();
     let dep = state
         .control
-        .scale_service(&caller, &id, scale.replicas, now)
+        .scale_service_if(&caller, &id, scale.replicas, generation, now)
         .await?;
     Ok(deployment(dep))
 }
 
 #[utoipa::path(post, path = "/services/{id}/{action}", tag = "services",
-    params(("id" = String, Path, description = "The service's id"), ("action" = ServiceAction, Path, description = "start or stop")),
-    responses((status = 202, body = DeploymentAccepted), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem)),
+    params(("id" = String, Path, description = "The service's id"), ("action" = ServiceAction, Path, description = "start or stop"), ("If-Match" = Option<String>, Header, description = "Refuse unless the service is still at this generation (its ETag)")),
+    responses((status = 202, body = DeploymentAccepted), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 412, body = Problem)),
     security(("token" = [])))]
 pub async fn act_on_service(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
     path: Result<Path<(String, ServiceAction)>, axum::extract::rejection::PathRejection>,
 ) -> ApiResult<Response> {
     let Path((id, action)) = path?;
+    let generation = if_match(&headers)?;
     let now = state.control.now();
     let dep = state
         .control
-        .service_action(&caller, &id, action, now)
+        .service_action_if(&caller, &id, action, generation, now)
         .await?;
     Ok(deployment(dep))
 }
 
 #[utoipa::path(delete, path = "/services/{id}", tag = "services",
-    params(("id" = String, Path, description = "The service's id")),
-    responses((status = 202, body = DeploymentAccepted), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem)),
+    params(("id" = String, Path, description = "The service's id"), ("If-Match" = Option<String>, Header, description = "Refuse unless the service is still at this generation (its ETag)")),
+    responses((status = 202, body = DeploymentAccepted), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 412, body = Problem)),
     security(("token" = [])))]
 pub async fn delete_service(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let generation = if_match(&headers)?;
     let now = state.control.now();
-    let dep = state.control.delete_service(&caller, &id, now).await?;
+    let dep = state
+        .control
+        .delete_service_if(&caller, &id, generation, now)
+        .await?;
     Ok(deployment(dep))
+}
+
+/// A new configuration (JSON, checked against the service's schema).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewConfig {
+    pub config: String,
+    /// Roll it out at once.
+    #[serde(default)]
+    pub deploy: bool,
+}
+
+#[utoipa::path(post, path = "/services/{id}/configs", tag = "services", request_body = NewConfig,
+    params(("id" = String, Path, description = "The service's id")),
+    responses((status = 201, body = model::services::ConfigVersion), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)),
+    security(("token" = [])))]
+pub async fn save_config(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    body: Result<Json<NewConfig>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<model::services::ConfigVersion>)> {
+    let Json(new) = body?;
+    let now = state.control.now();
+    let saved = state
+        .control
+        .save_service_config(&caller, &id, &new.config, new.deploy, now)
+        .await?;
+    Ok((StatusCode::CREATED, Json(saved)))
 }

@@ -6,12 +6,12 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use model::vms::{NewVm, VmAction, VmDetail, VmPage, VmQuery, VmState, VmSummary};
-use model::AppError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiCaller;
 use super::problem::{ApiResult, Problem};
+use super::versions::{if_match, with_etag};
 use crate::AppState;
 
 /// Which VMs a list asks for.
@@ -41,24 +41,6 @@ pub struct Accepted {
 pub struct VmCreated {
     pub vm: VmSummary,
     pub operation_id: String,
-}
-
-/// The version a write expects (`If-Match: "7"`); `*` or no header: any version.
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>, AppError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or("").trim();
-    if text == "*" {
-        return Ok(None);
-    }
-    text.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| {
-            AppError::Invalid("If-Match takes a VM's generation, like \"7\" (its ETag).".into())
-        })
 }
 
 fn accepted(operation: Option<sea_orm::prelude::Uuid>, body: impl Serialize) -> Response {
@@ -124,12 +106,8 @@ pub async fn get_vm(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let detail = state.control.vm(&caller, &id).await?;
-    let etag = format!("\"{}\"", detail.vm.generation);
-    let mut res = Json(detail).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    Ok(res)
+    let generation = detail.vm.generation;
+    Ok(with_etag(Json(detail).into_response(), generation))
 }
 
 #[utoipa::path(post, path = "/vms/{id}/{action}", tag = "vms",

@@ -47,6 +47,7 @@ pub fn Operate(
                         config_version: None,
                         image_id: Some(image_for_submit()).filter(|i| !i.is_empty()),
                         version: Some(version_for_submit()),
+                        expected_generation: None,
                     }));
                 }>
                 <label class="min-w-48 flex-1 text-sm font-medium">"Image"

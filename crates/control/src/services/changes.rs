@@ -57,6 +57,8 @@ pub(crate) struct Change {
     pub version: Option<String>,
     pub replicas: Option<i32>,
     pub desired_state: Option<Desired>,
+    /// Refuse as stale unless the service is still at this generation (`If-Match`).
+    pub expected_generation: Option<i64>,
 }
 
 pub(super) fn operation_kind(kind: DeploymentKind) -> OperationKind {
@@ -138,6 +140,12 @@ impl Control {
         requested_by: Requester<'_>,
         now: DateTime<Utc>,
     ) -> Result<(deployment::Model, DeploymentLogLine), AppError> {
+        if let Some(g) = change.expected_generation.filter(|g| *g != row.generation) {
+            return Err(AppError::Stale(format!(
+                "{} changed since version {g}: it is at version {} now.",
+                row.name, row.generation
+            )));
+        }
         if row.desired_state == Desired::Deleted {
             return Err(AppError::Conflict(format!(
                 "{} is being deleted.",

@@ -192,6 +192,7 @@ impl Control {
             config_version: request.config_version,
             image_id,
             version: request.version.as_ref().map(|v| v.trim().to_owned()),
+            expected_generation: request.expected_generation,
             ..Default::default()
         };
         let (dep, line) = self
@@ -224,9 +225,23 @@ impl Control {
         replicas: u32,
         now: DateTime<Utc>,
     ) -> Result<DeploymentView, AppError> {
+        self.scale_service_if(caller, id, replicas, None, now).await
+    }
+
+    /// [`Control::scale_service`], refused as stale unless the service is still at
+    /// `generation` (when given), checked under the service's row lock.
+    pub async fn scale_service_if(
+        &self,
+        caller: &Caller,
+        id: &str,
+        replicas: u32,
+        generation: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<DeploymentView, AppError> {
         validate_shape(replicas, "1").map_err(AppError::Invalid)?;
         let change = Change {
             replicas: Some(i32::try_from(replicas).unwrap_or(0)),
+            expected_generation: generation,
             ..Default::default()
         };
         self.simple_request(
@@ -249,6 +264,18 @@ impl Control {
         action: ServiceAction,
         now: DateTime<Utc>,
     ) -> Result<DeploymentView, AppError> {
+        self.service_action_if(caller, id, action, None, now).await
+    }
+
+    /// [`Control::service_action`] with an expected generation.
+    pub async fn service_action_if(
+        &self,
+        caller: &Caller,
+        id: &str,
+        action: ServiceAction,
+        generation: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<DeploymentView, AppError> {
         let (permission, name, desired, kind) = match action {
             ServiceAction::Start => (
                 Permission::Start,
@@ -265,6 +292,7 @@ impl Control {
         };
         let change = Change {
             desired_state: Some(desired),
+            expected_generation: generation,
             ..Default::default()
         };
         self.simple_request(caller, id, permission, name, change, kind, now)
@@ -278,8 +306,20 @@ impl Control {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<DeploymentView, AppError> {
+        self.delete_service_if(caller, id, None, now).await
+    }
+
+    /// [`Control::delete_service`] with an expected generation.
+    pub async fn delete_service_if(
+        &self,
+        caller: &Caller,
+        id: &str,
+        generation: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<DeploymentView, AppError> {
         let change = Change {
             desired_state: Some(Desired::Deleted),
+            expected_generation: generation,
             ..Default::default()
         };
         self.simple_request(
