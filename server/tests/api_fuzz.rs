@@ -4,28 +4,13 @@
 //! in `target/schemathesis`.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use chrono::Utc;
-use control::testing::{caller, guest, TestDb};
+use control::testing::{caller, TestDb};
 use model::tokens::{NewToken, TokenScope};
 
-use crate::common::{free_port, until};
-
-struct Server {
-    child: Child,
-    data: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        control::testing::kill_vms_under(&self.data.join("vms"));
-        let _ = std::fs::remove_dir_all(&self.data);
-    }
-}
+use crate::common::Served;
 
 fn schemathesis() -> PathBuf {
     let st = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/schemathesis/bin/st");
@@ -84,30 +69,8 @@ async fn generated_requests_find_no_server_error_and_no_answer_that_breaks_the_s
         .unwrap()
         .secret;
 
-    let data = std::env::temp_dir().join(format!(
-        "stfz-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..10]
-    ));
-    let port = free_port();
-    let _server = Server {
-        child: Command::new(env!("CARGO_BIN_EXE_strata"))
-            .args(["serve", "--database-url", &db.url, "--log", "error"])
-            .args(["--agent-listen", "off", "--api-rate-per-minute", "0"])
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--data-dir")
-            .arg(&data)
-            .arg("--ready-image")
-            .arg(guest())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("run strata"),
-        data: data.clone(),
-    };
-    until(Duration::from_secs(60), "strata answers", || async {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    })
-    .await;
+    let server = Served::start(&db.url, "stfz", &["--api-rate-per-minute", "0"]).await;
+    let port = server.port;
 
     // The token works before anything is generated (a failing run then means the API).
     let probe = format!(

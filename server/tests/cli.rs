@@ -2,45 +2,15 @@
 //! VM and wait for it to run (a real QEMU guest), stop it, delete it, with JSON output parsed
 //! and exit codes a script can tell apart.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use chrono::Utc;
-use control::testing::{caller, guest, TestDb};
+use control::testing::{caller, TestDb};
 use model::tokens::{NewToken, TokenScope};
 use serde_json::Value;
 
-use crate::common::{free_port, until};
-
-struct Server {
-    child: Child,
-    data: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        control::testing::kill_vms_under(&self.data.join("vms"));
-        let _ = std::fs::remove_dir_all(&self.data);
-    }
-}
-
-fn serve(db: &TestDb, data: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(["serve", "--database-url", &db.url, "--log", "warn"])
-        .args(["--agent-listen", "off"])
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--ready-image")
-        .arg(guest())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("run strata")
-}
+use crate::common::Served;
 
 /// Runs `strata args...` as a client with its own config directory; exit code, stdout, stderr.
 fn client(config: &Path, args: &[&str]) -> (i32, String, String) {
@@ -90,21 +60,9 @@ async fn the_cli_logs_in_creates_waits_for_stops_and_deletes_a_real_vm() {
         .await
         .unwrap()
         .secret;
-    let data = std::env::temp_dir().join(format!(
-        "stcli-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..10]
-    ));
-    let config = data.join("config");
-    let port = free_port();
-    let server = Server {
-        child: serve(&db, &data, port),
-        data: data.clone(),
-    };
-    let url = format!("http://127.0.0.1:{port}");
-    until(Duration::from_secs(60), "strata answers", || async {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    })
-    .await;
+    let server = Served::start(&db.url, "stcli", &[]).await;
+    let config = server.data.join("config");
+    let url = server.url();
 
     // Without a login the client says what to do, with the usage exit code.
     let (code, _, err) = client(&config, &["vm", "list"]);

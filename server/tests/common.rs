@@ -73,3 +73,56 @@ pub async fn acme(control: &Control, owner: &Caller, members: &[&str], now: Date
         vm: vm.id,
     }
 }
+
+/// `strata serve` as a process on this test's database, on a port and in a data directory of
+/// its own, with the test guest as its ready image and agents off; answering once `start`
+/// returns. Dropping it stops the server, kills any QEMU it left and removes the directory.
+pub struct Served {
+    child: std::process::Child,
+    pub data: std::path::PathBuf,
+    pub port: u16,
+}
+
+impl Served {
+    pub async fn start(database_url: &str, prefix: &str, extra: &[&str]) -> Self {
+        let data = std::env::temp_dir().join(format!(
+            "{prefix}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..10]
+        ));
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_strata"))
+            .args(["serve", "--database-url", database_url, "--log", "warn"])
+            .args(["--agent-listen", "off"])
+            .args(extra)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--ready-image")
+            .arg(control::testing::guest())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("run strata");
+        let served = Self { child, data, port };
+        until(
+            std::time::Duration::from_secs(60),
+            "strata answers",
+            || async { std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() },
+        )
+        .await;
+        served
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        control::testing::kill_vms_under(&self.data.join("vms"));
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
