@@ -17,9 +17,12 @@ const BUDGET: Record<string, number> = {
   // 2026-12-06: the VM list pages (a pager, filters sent to the server) grew it by 14.8 KB,
   // raised on purpose.
   '/vms': 364_200, // 346,893 B
-  '/services': 368_000, // 350,489 B
+  // 2026-12-07: the API's fields on services' models (deployments name their operation).
+  '/services': 369_800, // 368,577 B
   '/organizations': 305_100, // 290,613 B
-  '/settings': 327_600, // 312,005 B
+  // 2026-12-07: Settings → API tokens (form, secret, list, revoke; the organization list for
+  // the scope) grew it by 67 KB, raised on purpose, under the 400 KB goal; the next cut.
+  '/settings': 395_000, // 391,418 B
   '/audit': 302_800, // 288,337 B
 };
 
