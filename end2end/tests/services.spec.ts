@@ -30,7 +30,8 @@ test('a service deploys a new configuration while its page follows the rollout l
   // It comes up without a reload: one replica, configuration version 1.
   const status = page.locator('[data-testid=service-status]').first();
   await expect(status).toHaveText('Running', { timeout: 90_000 });
-  await expect(page.getByTestId('service-replicas')).toHaveText('1/1');
+  // The rollout's end and its replica's observed state reach the page as separate updates.
+  await expect(page.getByTestId('service-replicas')).toHaveText('1/1', { timeout: 30_000 });
   await expect(page.getByTestId('replica-row')).toHaveCount(1);
   await expect(page.getByTestId('config-version')).toHaveCount(1);
 
