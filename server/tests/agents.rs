@@ -147,6 +147,8 @@ impl Drop for Lab {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // The agents' QEMUs outlive them (an agent keeps its VMs running when it stops).
+        hypervisor::testing::kill_vms_under(&self.dir);
         for ns in &self.hosts {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }

@@ -104,7 +104,7 @@ fn organization_id(api: &Api, name_or_id: &str) -> CliResult<String> {
 
 /// A VM's id from its name or id; a name in several organizations must be given as an id.
 fn vm_id(api: &Api, name_or_id: &str) -> CliResult<String> {
-    if name_or_id.parse::<uuid_like::Id>().is_ok() {
+    if name_or_id.parse::<sea_orm::prelude::Uuid>().is_ok() {
         return Ok(name_or_id.to_owned());
     }
     let vms = all_pages(api, "/vms", "vms")?;
@@ -126,29 +126,6 @@ fn vm_id(api: &Api, name_or_id: &str) -> CliResult<String> {
                     .join(", ")
             ),
         )),
-    }
-}
-
-/// Whether a text is a UUID (without pulling a UUID crate into the client's reasoning).
-mod uuid_like {
-    pub struct Id;
-
-    impl std::str::FromStr for Id {
-        type Err = ();
-        fn from_str(s: &str) -> Result<Self, ()> {
-            let parts: Vec<&str> = s.split('-').collect();
-            let lens = [8, 4, 4, 4, 12];
-            let ok = parts.len() == 5
-                && parts
-                    .iter()
-                    .zip(lens)
-                    .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()));
-            if ok {
-                Ok(Id)
-            } else {
-                Err(())
-            }
-        }
     }
 }
 
@@ -406,7 +383,7 @@ fn act(t: &VmTarget, action: &str) -> CliResult<()> {
 
 /// A service's id from its name or id; a name in several organizations must be given as an id.
 fn service_id(api: &Api, name_or_id: &str) -> CliResult<String> {
-    if name_or_id.parse::<uuid_like::Id>().is_ok() {
+    if name_or_id.parse::<sea_orm::prelude::Uuid>().is_ok() {
         return Ok(name_or_id.to_owned());
     }
     let all = all_pages(api, "/services", "items")?;

@@ -209,6 +209,17 @@ pub fn router() -> Router<AppState> {
         })
 }
 
+/// `202 Accepted` with `body`, and `Location` naming the operation to follow when there is one.
+fn accepted(operation: Option<impl std::fmt::Display>, body: impl serde::Serialize) -> Response {
+    let mut res = (StatusCode::ACCEPTED, Json(body)).into_response();
+    if let Some(v) =
+        operation.and_then(|op| HeaderValue::from_str(&format!("{BASE}/operations/{op}")).ok())
+    {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
 fn status_problem(status: StatusCode, detail: &str) -> Response {
     let code = if status == StatusCode::NOT_FOUND {
         "not_found"

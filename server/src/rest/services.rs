@@ -2,7 +2,7 @@
 //! is a numbered deployment carried out by an operation: 202 with both.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use model::services::{
@@ -11,6 +11,7 @@ use model::services::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::accepted;
 use super::auth::ApiCaller;
 use super::pages::{page, PageQuery};
 use super::problem::{ApiResult, Problem};
@@ -43,16 +44,6 @@ pub struct ServiceCreated {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Scale {
     pub replicas: u32,
-}
-
-fn accepted(operation: Option<&str>, body: impl Serialize) -> Response {
-    let mut res = (StatusCode::ACCEPTED, Json(body)).into_response();
-    if let Some(v) =
-        operation.and_then(|op| HeaderValue::from_str(&format!("/api/v1/operations/{op}")).ok())
-    {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    res
 }
 
 fn deployment(dep: DeploymentView) -> Response {

@@ -2,13 +2,14 @@
 //! answers 202 with the operation to follow (`Location: /api/v1/operations/{id}`).
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use model::vms::{NewVm, VmAction, VmDetail, VmPage, VmQuery, VmState, VmSummary};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::accepted;
 use super::auth::ApiCaller;
 use super::problem::{ApiResult, Problem};
 use super::versions::{if_match, with_etag};
@@ -41,16 +42,6 @@ pub struct Accepted {
 pub struct VmCreated {
     pub vm: VmSummary,
     pub operation_id: String,
-}
-
-fn accepted(operation: Option<sea_orm::prelude::Uuid>, body: impl Serialize) -> Response {
-    let mut res = (StatusCode::ACCEPTED, Json(body)).into_response();
-    if let Some(op) = operation {
-        if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/operations/{op}")) {
-            res.headers_mut().insert(header::LOCATION, v);
-        }
-    }
-    res
 }
 
 #[utoipa::path(get, path = "/vms", tag = "vms", params(VmListQuery),
