@@ -3,9 +3,12 @@
 #   OUT/vmlinuz     the kernel of Debian's linux-image-cloud-amd64
 #   OUT/initrd.img  a busybox-static initramfs whose /init loads the virtio, button, evdev
 #                   and fw_cfg modules, starts acpid (the power button runs `poweroff -f`),
-#                   prints the configuration QEMU passed in fw_cfg (opt/strata/config), prints
-#                   the boot marker STRATA-GUEST-READY on the serial console, then runs a
-#                   shell there (prompt `strata-guest# `).
+#                   prints the configuration QEMU passed in fw_cfg (opt/strata/config); with a
+#                   network card, asks DHCP for an address (printing `STRATA-NET: eth0 <address>
+#                   <hostname>`, or `STRATA-NET: eth0 none`), takes the hostname and DNS server
+#                   it is given and serves HTTP on port 80 (`/` says the hostname and the
+#                   configuration); prints the boot marker STRATA-GUEST-READY on the serial
+#                   console, then runs a shell there (prompt `strata-guest# `).
 #                   With `strata.noacpi` on the kernel command line it ignores the button.
 # Idempotent: does nothing when OUT holds a guest built by this version of the script.
 # Usage: scripts/build-test-guest.sh [OUT]   (default: target/guest)
@@ -14,7 +17,7 @@ set -eu
 OUT=${1:-target/guest}
 # The work below happens in a temporary directory: make OUT absolute first.
 case "$OUT" in /*) ;; *) OUT="$(pwd)/$OUT" ;; esac
-VERSION=6
+VERSION=7
 if [ -f "$OUT/version" ] && [ "$(cat "$OUT/version")" = "$VERSION" ] \
    && [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initrd.img" ]; then
   exit 0
@@ -40,11 +43,12 @@ dpkg-deb -x "$KPKG"_*.deb kernel
 dpkg-deb -x busybox-static_*.deb busybox
 
 MODS=$(echo kernel/lib/modules/*)
-mkdir -p root/bin root/lib/modules root/proc root/sys root/dev root/etc/acpi/PWRF root/tmp
+mkdir -p root/bin root/lib/modules root/proc root/sys root/dev root/etc/acpi/PWRF root/tmp root/www
 cp busybox/bin/busybox root/bin/busybox
 for m in drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_pci_modern_dev \
          drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/block/virtio_blk \
-         drivers/acpi/button drivers/input/evdev drivers/firmware/qemu_fw_cfg; do
+         drivers/acpi/button drivers/input/evdev drivers/firmware/qemu_fw_cfg \
+         net/core/failover drivers/net/net_failover drivers/net/virtio_net; do
   f="$MODS/kernel/$m.ko"
   if [ -f "$f" ]; then cp "$f" root/lib/modules/; fi
 done
@@ -56,13 +60,32 @@ poweroff -f
 SH
 chmod 755 root/etc/acpi/PWRF/00000080
 
+# udhcpc's hook: takes the lease's address, route, name and DNS server.
+cat > root/etc/udhcpc.sh <<'SH'
+#!/bin/sh
+case "$1" in
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "$router" dev "$interface"
+    [ -n "$hostname" ] && hostname "$hostname"
+    : > /etc/resolv.conf
+    [ -n "$domain" ] && echo "search $domain" >> /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    echo "STRATA-NET: $interface $ip ${hostname:-unnamed}" > /dev/console
+    ;;
+esac
+exit 0
+SH
+chmod 755 root/etc/udhcpc.sh
+
 cat > root/init <<'SH'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk button evdev qemu_fw_cfg; do
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk button evdev qemu_fw_cfg failover net_failover virtio_net; do
   [ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko 2>/dev/null
 done
 # acpid stops at start without somewhere to log; its handler powers off on the button.
@@ -85,6 +108,15 @@ fi
 CONFIG=/sys/firmware/qemu_fw_cfg/by_name/opt/strata/config/raw
 if [ -f "$CONFIG" ]; then
   echo "STRATA-CONFIG: $(cat "$CONFIG")"
+fi
+# A network card: an address from the network's DHCP server (only a pinned lease is offered),
+# and a web page saying who this is and what it was configured with.
+ip link set lo up
+if [ -e /sys/class/net/eth0 ]; then
+  ip link set eth0 up
+  udhcpc -i eth0 -s /etc/udhcpc.sh -n -q -t 20 -T 1 -A 1 >/dev/null 2>&1 || echo "STRATA-NET: eth0 none"
+  { echo "strata-guest $(hostname)"; [ -f "$CONFIG" ] && cat "$CONFIG"; } > /www/index.html
+  httpd -p 80 -h /www
 fi
 echo "STRATA-GUEST-READY"
 # An interactive shell on the serial console, so a person (or a test) can type into the guest.

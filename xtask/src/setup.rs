@@ -19,9 +19,12 @@ pub fn all(need: Need) -> Result {
         let system = s.spawn(|| -> Result {
             if need == Need::Test {
                 apt(&["chromium"], "/usr/bin/chromium")?;
-                // The multi-host tests make network namespaces, veth pairs and bridges.
-                apt(&["iproute2"], "/bin/ip")?;
             }
+            // VM networks: bridges, taps and namespaces (iproute2), each network's DHCP and
+            // DNS server (dnsmasq), its firewall (nftables). The tests make hosts as network
+            // namespaces with the same tools.
+            apt(&["iproute2"], "/bin/ip")?;
+            apt(&["dnsmasq-base", "nftables"], "/usr/sbin/dnsmasq")?;
             // VMs run under QEMU; the ready image is the test guest built from Debian packages.
             qemu()?;
             test_guest()?;

@@ -228,6 +228,7 @@ mod tests {
                 },
                 config: None,
                 fenced: false,
+                nics: Vec::new(),
             },
         };
         let text = serde_json::to_string(&call).unwrap();

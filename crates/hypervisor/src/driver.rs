@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use crate::net::NicSpec;
 pub use crate::qemu::Stopped;
 use crate::qmp::QmpError;
 
@@ -43,6 +44,9 @@ pub struct MachineSpec {
     /// in its directory, so an agent restarted cut off still knows.
     #[serde(default)]
     pub fenced: bool,
+    /// Its network cards, in order (the guest's eth0, eth1, ...).
+    #[serde(default)]
+    pub nics: Vec<NicSpec>,
 }
 
 /// The file in a VM's directory that marks it as fenced (see [`MachineSpec::fenced`]).
@@ -91,6 +95,8 @@ pub enum DriverError {
     },
     #[error("disk {path}: {message}")]
     Disk { path: PathBuf, message: String },
+    #[error("the network of VM {id}: {message}")]
+    Network { id: String, message: String },
     #[error("QEMU would not start VM {id}: {message}")]
     Launch { id: String, message: String },
     #[error("QEMU of VM {id}: {source}")]
@@ -142,6 +148,7 @@ impl DriverError {
             | DriverError::Tool { .. }
             | DriverError::Disk { .. }
             | DriverError::Launch { .. }
+            | DriverError::Network { .. }
             | DriverError::Exited { .. } => false,
         }
     }
@@ -160,6 +167,9 @@ impl DriverError {
             DriverError::Tool { .. } => "the node cannot run QEMU".into(),
             DriverError::Disk { .. } => "the VM's disk could not be prepared".into(),
             DriverError::Launch { .. } => "QEMU would not start the VM".into(),
+            DriverError::Network { .. } => {
+                "the node could not connect the VM to its network".into()
+            }
             DriverError::Qmp { .. } => "QEMU did not answer in time".into(),
             DriverError::ConsoleTimeout { waited, .. } => format!(
                 "the guest did not finish booting within {} s",

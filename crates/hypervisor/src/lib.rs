@@ -12,7 +12,9 @@
 //! (events that arrive before a reply are kept, never dropped). [`console`] reads the serial
 //! log (started afresh at each boot) and types into the console socket. [`disk`] makes qcow2
 //! disks with `qemu-img`, blank or as overlays on a base image. [`procfs`] finds QEMU
-//! processes and measures them. [`accel`] picks KVM only where it really works.
+//! processes and measures them. [`accel`] picks KVM only where it really works. [`net`] makes
+//! the VM networks on the node: a bridge per network, a tap per card, dnsmasq for addresses
+//! and names.
 //!
 //! This crate never panics on input from QEMU or a guest: everything is an error value.
 #![cfg_attr(
@@ -24,6 +26,7 @@ pub mod accel;
 pub mod console;
 pub mod disk;
 pub mod driver;
+pub mod net;
 pub mod procfs;
 pub mod qemu;
 pub mod qemu_driver;
@@ -32,4 +35,5 @@ pub mod qmp;
 pub mod testing;
 
 pub use driver::{Boot, Driver, DriverError, MachineSpec, PowerState, Stopped, Usage};
+pub use net::{NetPlane, NetworkSpec, NicSpec};
 pub use qemu_driver::QemuDriver;

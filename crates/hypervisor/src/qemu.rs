@@ -31,6 +31,17 @@ pub struct VmSpec {
     pub disk: Option<PathBuf>,
     /// A file passed to the guest as fw_cfg `opt/strata/config`.
     pub config: Option<PathBuf>,
+    /// Network cards (virtio-net) on taps that exist already.
+    pub nics: Vec<TapNic>,
+    /// The network namespace QEMU runs in, where its taps are; None for this process's own.
+    pub netns: Option<String>,
+}
+
+/// A network card on a tap device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TapNic {
+    pub tap: String,
+    pub mac: String,
 }
 
 /// Why a VM could not be launched or controlled.
@@ -168,6 +179,15 @@ pub fn args(spec: &VmSpec, dir: &Path, accel: Accel) -> Vec<String> {
             "virtio-blk-pci,drive=disk0,bootindex=1".into()
         });
     }
+    for (i, nic) in spec.nics.iter().enumerate() {
+        a.push("-netdev".into());
+        a.push(format!(
+            "tap,id=net{i},ifname={},script=no,downscript=no",
+            nic.tap
+        ));
+        a.push("-device".into());
+        a.push(format!("virtio-net-pci,netdev=net{i},mac={}", nic.mac));
+    }
     if let Some(config) = &spec.config {
         a.push("-fw_cfg".into());
         a.push(format!("name=opt/strata/config,file={}", opt(config)));
@@ -196,7 +216,16 @@ pub async fn launch(spec: &VmSpec, dir: &Path, accel: Accel) -> Result<Vm, QemuE
     ] {
         let _ = std::fs::remove_file(stale);
     }
-    let out = tokio::process::Command::new("qemu-system-x86_64")
+    let mut command = match &spec.netns {
+        // `ip netns exec` executes QEMU itself: the pid file holds QEMU's pid.
+        Some(ns) => {
+            let mut c = tokio::process::Command::new("ip");
+            c.args(["netns", "exec", ns, "qemu-system-x86_64"]);
+            c
+        }
+        None => tokio::process::Command::new("qemu-system-x86_64"),
+    };
+    let out = command
         .args(args(spec, &dir, accel))
         .output()
         .await
@@ -345,8 +374,15 @@ mod tests {
             kernel: None,
             disk: Some("/v/a,b/disk.qcow2".into()),
             config: None,
+            nics: vec![TapNic {
+                tap: "st0".into(),
+                mac: "52:54:00:00:00:01".into(),
+            }],
+            netns: None,
         };
         let a = args(&spec, Path::new("/v/a,b"), Accel::Tcg);
+        assert!(a.contains(&"tap,id=net0,ifname=st0,script=no,downscript=no".to_owned()));
+        assert!(a.contains(&"virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01".to_owned()));
         assert!(a.contains(
             &"driver=qcow2,node-name=disk0,file.driver=file,file.filename=/v/a,,b/disk.qcow2"
                 .to_owned()

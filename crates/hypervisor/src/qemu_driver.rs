@@ -15,8 +15,9 @@ use crate::disk::{self, Source};
 use crate::driver::{
     check_id, Boot, Driver, DriverError, MachineSpec, PowerState, Usage, FENCED_MARKER,
 };
+use crate::net::{NetError, NetPlane};
 use crate::procfs;
-use crate::qemu::{self, Kernel, QemuError, Stopped, Vm, VmSpec};
+use crate::qemu::{self, Kernel, QemuError, Stopped, TapNic, Vm, VmSpec};
 
 /// How long typing on the console may wait for QEMU to take the bytes.
 const CONSOLE_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,6 +25,8 @@ const CONSOLE_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct QemuDriver {
     root: PathBuf,
     accel: Accel,
+    /// The node's VM networks; without it, a VM with network cards is refused.
+    net: Option<Arc<NetPlane>>,
     /// One lock per VM id, held by every operation that changes the VM, so that two
     /// concurrent starts cannot both launch. Entries are never removed (a removed entry could
     /// be replaced while still held); one small entry per VM ever seen.
@@ -43,8 +46,20 @@ impl QemuDriver {
         Self {
             root,
             accel,
+            net: None,
             locks: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// This driver with the node's VM networks.
+    pub fn with_network(mut self, net: Arc<NetPlane>) -> Self {
+        self.net = Some(net);
+        self
+    }
+
+    /// The node's VM networks, when it has them.
+    pub fn network(&self) -> Option<&Arc<NetPlane>> {
+        self.net.as_ref()
     }
 
     pub fn root(&self) -> &Path {
@@ -102,6 +117,20 @@ impl QemuDriver {
         if let Some(config) = &spec.config {
             if serde_json::from_str::<serde_json::Value>(config).is_err() {
                 return invalid("its configuration is not valid JSON");
+            }
+        }
+        if !spec.nics.is_empty() && self.net.is_none() {
+            return invalid("this node has no VM networks");
+        }
+        if spec.nics.len() > crate::net::MAX_NICS {
+            return invalid("it has more network cards than a VM may have");
+        }
+        for (i, nic) in spec.nics.iter().enumerate() {
+            if let Err(reason) = nic.check() {
+                return invalid(&format!("network card {i}: {reason}"));
+            }
+            if spec.nics[..i].iter().any(|other| other.mac == nic.mac) {
+                return invalid(&format!("network card {i} repeats a MAC address"));
             }
         }
         let files: Vec<(&'static str, &Path)> = match &spec.boot {
@@ -174,6 +203,19 @@ impl QemuDriver {
             }),
             Boot::Disk { .. } => None,
         };
+        let mut nics = Vec::with_capacity(spec.nics.len());
+        if let Some(net) = &self.net {
+            for (i, nic) in spec.nics.iter().enumerate() {
+                let tap = net
+                    .attach(&spec.id, i, nic)
+                    .await
+                    .map_err(|e| net_error(&spec.id, e))?;
+                nics.push(TapNic {
+                    tap,
+                    mac: nic.mac.clone(),
+                });
+            }
+        }
         let vm = VmSpec {
             id: spec.id.clone(),
             cpus: spec.cpus,
@@ -181,6 +223,8 @@ impl QemuDriver {
             kernel,
             disk: Some(self.disk_path(&spec.id)),
             config: spec.config.as_ref().map(|_| self.config_path(&spec.id)),
+            netns: self.net.as_ref().and_then(|n| n.netns().map(str::to_owned)),
+            nics,
         };
         qemu::launch(&vm, &self.vm_dir(&spec.id), self.accel)
             .await
@@ -252,6 +296,13 @@ async fn resume_if_paused(vm: &Vm) {
                 let _ = qmp.execute("cont", None).await;
             }
         }
+    }
+}
+
+fn net_error(id: &str, e: NetError) -> DriverError {
+    DriverError::Network {
+        id: id.to_owned(),
+        message: e.to_string(),
     }
 }
 
@@ -335,6 +386,9 @@ impl Driver for QemuDriver {
         let _held = lock.lock().await;
         // No grace: the button once, then quit, then kill.
         self.stop_locked(id, Duration::ZERO).await?;
+        if let Some(net) = &self.net {
+            net.detach_vm(id).await.map_err(|e| net_error(id, e))?;
+        }
         let dir = self.vm_dir(id);
         match std::fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(DriverError::Io {

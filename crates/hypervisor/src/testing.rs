@@ -50,3 +50,31 @@ pub fn kill_vms_under(dir: &std::path::Path) {
         }
     }
 }
+
+/// Removes what a test's [`crate::NetPlane`] made, whatever state it was left in: kills every
+/// process (dnsmasq) whose command line names a path under `dir`, and deletes the network
+/// namespaces named for `tag`.
+pub fn remove_networks(tag: &str, dir: &std::path::Path) {
+    let root = dir.display().to_string();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if cmdline.starts_with("dnsmasq") && cmdline.contains(&root) {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    }
+    let prefix = format!("{tag}-n");
+    for entry in std::fs::read_dir("/run/netns")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) {
+            let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        }
+    }
+}

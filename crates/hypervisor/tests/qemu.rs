@@ -26,6 +26,8 @@ fn spec(id: &str, cmdline: &str, config: Option<PathBuf>) -> VmSpec {
         }),
         disk: None,
         config,
+        nics: Vec::new(),
+        netns: None,
     }
 }
 

@@ -98,6 +98,7 @@ pub(crate) fn machine_spec(row: &vm::Model, img: &image::Model) -> Result<Machin
         // Replicas are fenced: a node cut off from the control plane stops them, so their
         // replacements elsewhere never run beside them.
         fenced: row.service_id.is_some(),
+        nics: Vec::new(),
     })
 }
 

@@ -1,0 +1,316 @@
+//! [`NetPlane`]: makes networks and network cards on this node, and removes them.
+//!
+//! Everything is made idempotently (a node restarted midway finds what it made and finishes
+//! it), under one lock per node. Each network keeps its files in `<dir>/<vni>/`: `dhcp/<tap>`
+//! (the pinned lease of one card), `opts/<tap>` (the name its guest is given) and
+//! `names/<tap>` (`address fqdn name`), all read by dnsmasq as they change; its pid file,
+//! leases and log.
+
+use std::path::{Path, PathBuf};
+
+use super::names::{self, bridge_name, service_netns, service_veth, tap_name, SERVICE_INSIDE};
+use super::run::{self, ip, link_exists, netns_exists, NetError};
+use super::{NetworkSpec, NicSpec};
+
+/// The networks of one node.
+pub struct NetPlane {
+    /// The namespace the node's bridges and taps live in; None for this process's own (a node
+    /// in production, or an agent a test started inside a namespace).
+    netns: Option<String>,
+    /// Tells apart the network namespaces of several nodes on one machine.
+    tag: String,
+    dir: PathBuf,
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl NetPlane {
+    /// A node keeping its networks' files under `dir`; `tag` prefixes the namespaces it makes
+    /// (letters, digits and `-`, at most 12 characters).
+    pub fn new(dir: impl Into<PathBuf>, tag: &str, netns: Option<String>) -> Self {
+        let dir = dir.into();
+        Self {
+            dir: std::path::absolute(&dir).unwrap_or(dir),
+            tag: tag.to_owned(),
+            netns,
+            lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The namespace the VMs' taps are in, when it is not this process's own: QEMU must be
+    /// started there.
+    pub fn netns(&self) -> Option<&str> {
+        self.netns.as_deref()
+    }
+
+    fn node(&self) -> Option<&str> {
+        self.netns.as_deref()
+    }
+
+    fn net_dir(&self, vni: u32) -> PathBuf {
+        self.dir.join(vni.to_string())
+    }
+
+    /// Makes the card's network on this node if needed, its tap on the network's bridge, and
+    /// its lease and name; returns the tap QEMU opens.
+    pub async fn attach(
+        &self,
+        vm_id: &str,
+        index: usize,
+        nic: &NicSpec,
+    ) -> Result<String, NetError> {
+        nic.check().map_err(NetError::Invalid)?;
+        if index >= names::MAX_NICS {
+            return Err(NetError::Invalid(format!(
+                "a VM has at most {} network cards",
+                names::MAX_NICS
+            )));
+        }
+        let _held = self.lock.lock().await;
+        let tap = tap_name(vm_id, index);
+        let dir = self.net_dir(nic.network.vni);
+        let n = &nic.network;
+        // The lease carries no name of its own (a lease's name would answer in DNS until the
+        // lease ends, after the VM is gone): the guest's name comes as a DHCP option, the DNS
+        // record from `names/`.
+        write_entry(
+            &dir.join("dhcp"),
+            &tap,
+            &format!("{},set:{tap},{}\n", nic.mac, nic.address),
+        )?;
+        write_entry(
+            &dir.join("opts"),
+            &tap,
+            &format!("tag:{tap},option:hostname,{}\n", nic.hostname),
+        )?;
+        write_entry(
+            &dir.join("names"),
+            &tap,
+            &format!(
+                "{} {}.{} {}\n",
+                nic.address,
+                nic.hostname,
+                n.domain(),
+                nic.hostname
+            ),
+        )?;
+        self.ensure_network(n).await?;
+        let bridge = bridge_name(n.vni);
+        if !link_exists(self.node(), &tap).await {
+            ip(self.node(), &["tuntap", "add", "dev", &tap, "mode", "tap"]).await?;
+        }
+        ip(
+            self.node(),
+            &["link", "set", "dev", &tap, "master", &bridge, "up"],
+        )
+        .await?;
+        Ok(tap)
+    }
+
+    /// Removes a VM's cards from this node: their taps, leases and names. Ok when it had none.
+    pub async fn detach_vm(&self, vm_id: &str) -> Result<(), NetError> {
+        let _held = self.lock.lock().await;
+        let taps: Vec<String> = (0..names::MAX_NICS).map(|i| tap_name(vm_id, i)).collect();
+        for vni in self.networks_locked() {
+            let dir = self.net_dir(vni);
+            let mut removed = false;
+            for tap in &taps {
+                for sub in ["dhcp", "opts", "names"] {
+                    removed |= std::fs::remove_file(dir.join(sub).join(tap)).is_ok();
+                }
+            }
+            if removed {
+                // dnsmasq notices new and changed files by itself, removed ones on a hangup.
+                if let Some(pid) = self.dnsmasq_pid(vni) {
+                    let _ = run::run(None, "kill", &["-HUP", &pid.to_string()]).await;
+                }
+            }
+        }
+        for tap in &taps {
+            if link_exists(self.node(), tap).await {
+                ip(self.node(), &["link", "del", "dev", tap]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a network from this node: its dnsmasq, namespace, bridge and files.
+    pub async fn remove_network(&self, vni: u32) -> Result<(), NetError> {
+        let _held = self.lock.lock().await;
+        self.remove_locked(vni).await
+    }
+
+    /// Every network this node has files for.
+    pub fn networks(&self) -> Vec<u32> {
+        self.networks_locked()
+    }
+
+    /// Removes every network of this node (tests, and a node being removed).
+    pub async fn remove_all(&self) -> Result<(), NetError> {
+        let _held = self.lock.lock().await;
+        for vni in self.networks_locked() {
+            self.remove_locked(vni).await?;
+        }
+        Ok(())
+    }
+
+    fn networks_locked(&self) -> Vec<u32> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut all: Vec<u32> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
+    async fn remove_locked(&self, vni: u32) -> Result<(), NetError> {
+        if let Some(pid) = self.dnsmasq_pid(vni) {
+            let _ = run::run(None, "kill", &["-KILL", &pid.to_string()]).await;
+        }
+        let ns = service_netns(&self.tag, vni);
+        if netns_exists(&ns) {
+            // The veth's inner side goes with the namespace, and its outer side with it.
+            run::run(None, "ip", &["netns", "del", &ns]).await?;
+        }
+        for dev in [service_veth(vni), bridge_name(vni)] {
+            if link_exists(self.node(), &dev).await {
+                ip(self.node(), &["link", "del", "dev", &dev]).await?;
+            }
+        }
+        let dir = self.net_dir(vni);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(NetError::Io { path: dir, source }),
+        }
+    }
+
+    /// The bridge, the service namespace joined to it, and dnsmasq running there.
+    async fn ensure_network(&self, n: &NetworkSpec) -> Result<(), NetError> {
+        let dir = self.net_dir(n.vni);
+        let recorded = dir.join("network.json");
+        let wanted = serde_json::to_string(n).map_err(|e| NetError::Invalid(e.to_string()))?;
+        if std::fs::read_to_string(&recorded).is_ok_and(|had| had != wanted) {
+            // The same number with another subnet or name: the old one's server must go.
+            if let Some(pid) = self.dnsmasq_pid(n.vni) {
+                let _ = run::run(None, "kill", &["-KILL", &pid.to_string()]).await;
+            }
+        }
+        write_file(&recorded, &wanted)?;
+        let bridge = bridge_name(n.vni);
+        if !link_exists(self.node(), &bridge).await {
+            ip(
+                self.node(),
+                &["link", "add", "name", &bridge, "type", "bridge"],
+            )
+            .await?;
+        }
+        ip(self.node(), &["link", "set", "dev", &bridge, "up"]).await?;
+        let ns = service_netns(&self.tag, n.vni);
+        if !netns_exists(&ns) {
+            run::run(None, "ip", &["netns", "add", &ns]).await?;
+        }
+        let outer = service_veth(n.vni);
+        if !link_exists(self.node(), &outer).await {
+            ip(
+                self.node(),
+                &[
+                    "link",
+                    "add",
+                    "name",
+                    &outer,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    SERVICE_INSIDE,
+                    "netns",
+                    &ns,
+                ],
+            )
+            .await?;
+        }
+        ip(
+            self.node(),
+            &["link", "set", "dev", &outer, "master", &bridge, "up"],
+        )
+        .await?;
+        let inside = Some(ns.as_str());
+        let cidr = format!("{}/{}", n.dns, n.prefix);
+        ip(inside, &["addr", "replace", &cidr, "dev", SERVICE_INSIDE]).await?;
+        ip(inside, &["link", "set", "dev", SERVICE_INSIDE, "up"]).await?;
+        ip(inside, &["link", "set", "dev", "lo", "up"]).await?;
+        if self.dnsmasq_pid(n.vni).is_none() {
+            self.start_dnsmasq(n, &ns, &dir).await?;
+        }
+        Ok(())
+    }
+
+    async fn start_dnsmasq(&self, n: &NetworkSpec, ns: &str, dir: &Path) -> Result<(), NetError> {
+        let p = |name: &str| dir.join(name).display().to_string();
+        let args = [
+            "--conf-file=/dev/null".to_owned(),
+            format!("--pid-file={}", p("dnsmasq.pid")),
+            format!("--interface={SERVICE_INSIDE}"),
+            "--bind-interfaces".to_owned(),
+            "--except-interface=lo".to_owned(),
+            // Only the pinned leases: a card the control plane did not name gets nothing.
+            format!("--dhcp-range={},static,{},12h", n.subnet, n.netmask()),
+            format!("--dhcp-hostsdir={}", p("dhcp")),
+            format!("--dhcp-optsdir={}", p("opts")),
+            format!("--hostsdir={}", p("names")),
+            format!("--dhcp-leasefile={}", p("leases")),
+            format!("--dhcp-option=option:router,{}", n.gateway),
+            format!("--domain={}", n.domain()),
+            format!("--local=/{}/", n.domain()),
+            "--no-resolv".to_owned(),
+            "--no-hosts".to_owned(),
+            "--dhcp-authoritative".to_owned(),
+            "--user=nobody".to_owned(),
+            "--group=nogroup".to_owned(),
+            format!("--log-facility={}", p("dnsmasq.log")),
+            "--log-dhcp".to_owned(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // dnsmasq forks into the background once its sockets are open, and fails here on a
+        // bad option or a socket it cannot bind.
+        run::run(Some(ns), "dnsmasq", &args).await
+    }
+
+    /// The pid of the network's dnsmasq when it runs.
+    fn dnsmasq_pid(&self, vni: u32) -> Option<u32> {
+        let file = self.net_dir(vni).join("dnsmasq.pid");
+        let pid: u32 = std::fs::read_to_string(&file).ok()?.trim().parse().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        (cmdline.contains("dnsmasq") && cmdline.contains(&file.display().to_string()))
+            .then_some(pid)
+    }
+}
+
+/// Writes one entry file atomically (dnsmasq ignores dot files, and reads the renamed one).
+fn write_entry(dir: &Path, name: &str, text: &str) -> Result<(), NetError> {
+    std::fs::create_dir_all(dir).map_err(|source| NetError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    write_file(&tmp, text)?;
+    let path = dir.join(name);
+    std::fs::rename(&tmp, &path).map_err(|source| NetError::Io { path, source })
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), NetError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| NetError::Io {
+            path: parent.to_owned(),
+            source,
+        })?;
+    }
+    std::fs::write(path, text).map_err(|source| NetError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
