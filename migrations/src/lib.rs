@@ -16,6 +16,7 @@ mod m20261204_000009_agents;
 mod m20261207_000010_replica_serial;
 mod m20261207_000011_node_drain;
 mod m20261207_000012_api_tokens;
+mod m20261207_000013_networks;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_replica_serial::Migration),
             Box::new(m20261207_000011_node_drain::Migration),
             Box::new(m20261207_000012_api_tokens::Migration),
+            Box::new(m20261207_000013_networks::Migration),
         ]
     }
 }

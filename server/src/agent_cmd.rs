@@ -82,7 +82,11 @@ pub async fn run(
     };
     let vm_dir = data_dir.join("vms");
     let host = ThisHost {
-        driver: Arc::new(QemuDriver::new(vm_dir.clone())),
+        // The host's VM networks: bridges and taps in the host's namespace (an agent a test
+        // starts runs inside the namespace that is its host).
+        driver: Arc::new(QemuDriver::new(vm_dir.clone()).with_network(Arc::new(
+            hypervisor::NetPlane::at(data_dir.join("networks"), None),
+        ))),
         vm_dir,
         region: args.region,
         labels,

@@ -242,6 +242,12 @@ pub struct Config {
     /// address, or the public URL's host with its port when it listens on every address).
     #[arg(long, env = "STRATA_AGENT_URL", global = true, value_parser = parse_agent_url)]
     pub agent_url: Option<String>,
+    /// The network namespace the local node's VM bridges and taps live in, made when a VM
+    /// first needs a network; `host` for the host's own. Default: one of the node's own,
+    /// `<tag>-node` (the tag comes from the data directory), so VM networks touch nothing of
+    /// the host's.
+    #[arg(long, env = "STRATA_NODE_NETNS", global = true)]
+    pub node_netns: Option<String>,
     /// Delete audit rows older than this many days; unset keeps them forever.
     #[arg(long, env = "STRATA_AUDIT_RETENTION_DAYS", global = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub audit_retention_days: Option<u32>,
@@ -255,6 +261,15 @@ impl Config {
             vm_dir: data.join("vms"),
             image_dir: data.join("images"),
             ready_image: Some(self.ready_image.clone()),
+            net_dir: data.join("networks"),
+            node_netns: match self.node_netns.as_deref() {
+                Some("host") => None,
+                Some(ns) if !ns.is_empty() => Some(ns.to_owned()),
+                _ => Some(format!(
+                    "{}-node",
+                    hypervisor::net::tag_for(&data.join("networks"))
+                )),
+            },
         }
     }
 

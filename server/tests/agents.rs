@@ -149,6 +149,10 @@ impl Drop for Lab {
         }
         // The agents' QEMUs outlive them (an agent keeps its VMs running when it stops).
         hypervisor::testing::kill_vms_under(&self.dir);
+        // And their networks' dnsmasq and namespaces.
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            hypervisor::testing::remove_node_networks(&entry.path().join("networks"));
+        }
         for ns in &self.hosts {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }

@@ -23,6 +23,8 @@ struct World {
     op: String,
     /// A service and its queued first deployment.
     svc: String,
+    /// The organization's default network (the VM has its card on it).
+    network: String,
     /// A (stopped) replica of that service.
     replica: String,
     dep: String,
@@ -99,6 +101,7 @@ async fn world() -> World {
         trusted_proxies: Default::default(),
         metrics: Default::default(),
     });
+    let network = control.networks(&owner, &org).await.unwrap()[0].id.clone();
     let op = control
         .list_operations(&owner, None)
         .await
@@ -115,6 +118,7 @@ async fn world() -> World {
         vm,
         op,
         svc: svc.id,
+        network,
         replica,
         dep,
         spare,
@@ -225,6 +229,29 @@ fn cases() -> Vec<Case> {
             body: |w| serde_json::json!({ "vm": NewVm::named(&w.org, "new-vm") }).to_string(),
             expect: [UNAUTH, HIDDEN, OK, OK, FORBID],
             audit: Some("vm.create"),
+        },
+        // Networks: members see them; those who manage the organization make and delete them.
+        Case {
+            path: "/api/networks/list",
+            body: |w| format!("org_id={}", w.org),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/networks/create",
+            body: |w| {
+                serde_json::json!({ "new": { "organization_id": w.org, "name": "back", "cidr": "10.1.0.0/24" } })
+                    .to_string()
+            },
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("network.create"),
+        },
+        // The default network has the VM's card on it: those who may delete it hear why not.
+        Case {
+            path: "/api/networks/delete",
+            body: |w| format!("id={}", w.network),
+            expect: [UNAUTH, HIDDEN, FORBID, CONFLICT, CONFLICT],
+            audit: Some("network.delete"),
         },
         Case {
             path: "/api/vms/get",

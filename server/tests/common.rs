@@ -123,6 +123,7 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
         control::testing::kill_vms_under(&self.data.join("vms"));
+        hypervisor::testing::remove_node_networks(&self.data.join("networks"));
         let _ = std::fs::remove_dir_all(&self.data);
     }
 }

@@ -68,6 +68,7 @@ struct Cleanup(PathBuf);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         control::testing::kill_vms_under(&self.0.join("vms"));
+        hypervisor::testing::remove_node_networks(&self.0.join("networks"));
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -186,6 +186,30 @@ fn stop_vms_under(dir: &std::path::Path) {
     }
 }
 
+/// Removes the VM networks a server made with its files in `dir`: kills the dnsmasq processes
+/// that name it, and deletes the network namespaces named for its tag (`<dir>/tag`).
+fn stop_networks_under(dir: &std::path::Path) {
+    let root = dir.display().to_string();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if cmdline.starts_with("dnsmasq") && cmdline.contains(&root) {
+            let pid = entry.file_name().to_string_lossy().into_owned();
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+        }
+    }
+    let Ok(tag) = std::fs::read_to_string(dir.join("tag")) else {
+        return;
+    };
+    let prefix = format!("{}-", tag.trim());
+    for entry in std::fs::read_dir("/run/netns").into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) {
+            let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        }
+    }
+}
+
 /// The release build: the site and the server compiled side by side (the front's compile and
 /// the site tool leave a core idle at times, and the server's compile is the longer). `env`
 /// goes to both compiles.
@@ -333,6 +357,7 @@ pub fn test() -> Result {
         // VMs outlive the server that started them (by design); stop the ones the browser
         // tests left behind.
         stop_vms_under(&root().join("target/e2e-data/vms"));
+        stop_networks_under(&root().join("target/e2e-data/networks"));
         e2e
     })?;
     steps.summary();

@@ -9,6 +9,7 @@ pub mod authz;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod dashboard;
+pub mod networks;
 pub mod nodes;
 pub mod operations;
 pub mod orgs;

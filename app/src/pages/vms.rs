@@ -181,6 +181,7 @@ fn CreateVmForm(
                     disk_gb: disk.get_untracked().trim().parse().unwrap_or(0),
                     start: start.get_untracked(),
                     region: Some(region.get_untracked()).filter(|r| !r.is_empty()),
+                    networks: None,
                 });
             }
         >

@@ -29,4 +29,9 @@ pub struct ComputeConfig {
     pub image_dir: PathBuf,
     /// A built test guest (vmlinuz + initrd.img) to offer as the ready image on first run.
     pub ready_image: Option<PathBuf>,
+    /// The node's VM networks: dnsmasq's files, one directory per network.
+    pub net_dir: PathBuf,
+    /// The network namespace the node's bridges and taps live in (made when first needed);
+    /// None: the host's own.
+    pub node_netns: Option<String>,
 }

@@ -125,9 +125,14 @@ impl Control {
             auth: Arc::new(config.auth.clone()),
             webauthn: Arc::new(webauthn),
             access: Arc::new(access),
-            driver: Arc::new(NodeDriver::new(InProcess::new(Arc::new(QemuDriver::new(
-                config.compute.vm_dir.clone(),
-            ))))),
+            driver: Arc::new(NodeDriver::new(InProcess::new(Arc::new(
+                QemuDriver::new(config.compute.vm_dir.clone()).with_network(Arc::new(
+                    hypervisor::NetPlane::at(
+                        config.compute.net_dir.clone(),
+                        config.compute.node_netns.clone(),
+                    ),
+                )),
+            )))),
             local_node,
             runner_id: format!("runner-{}", Uuid::new_v4().simple()).into(),
             runner_wake: Arc::new(Notify::new()),

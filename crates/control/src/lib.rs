@@ -33,6 +33,7 @@ pub mod error;
 pub mod events;
 pub mod gauges;
 mod locking;
+pub mod networks;
 pub mod operations;
 pub mod orgs;
 pub mod services;

@@ -58,15 +58,16 @@ impl TestDb {
                          $(ls /etc/postgresql) main start`."
                     )
                 });
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .unwrap_or_else(|e| panic!("create test database {name}: {e}"));
-                let _ = admin.close().await;
                 let base = admin_url
                     .rsplit_once('/')
                     .map(|(base, _)| base)
                     .expect("a PostgreSQL URL ends with /DATABASE");
+                let template = migrated_template(&admin, base).await;
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .await
+                    .unwrap_or_else(|e| panic!("create test database {name}: {e}"));
+                let _ = admin.close().await;
                 Self {
                     url: format!("{base}/{name}"),
                     vm_dir,
@@ -112,6 +113,8 @@ impl TestDb {
                     vm_dir: self.vm_dir.clone(),
                     image_dir: guest().join("store"),
                     ready_image: Some(guest()),
+                    net_dir: self.net_dir(),
+                    node_netns: Some(self.node_netns()),
                 },
             },
             crate::clock::system_now(),
@@ -119,6 +122,79 @@ impl TestDb {
         .await
         .expect("start the control plane on the test database")
     }
+}
+
+/// A PostgreSQL database with every migration applied, to copy for each test instead of
+/// migrating each (nextest runs each test in a process of its own, so this is shared across
+/// processes): named after the migrations, made once under an advisory lock, and renamed into
+/// place only when complete. Templates of older migration sets are dropped.
+async fn migrated_template(admin: &sea_orm::DatabaseConnection, base: &str) -> String {
+    use migrations::{Migrator, MigratorTrait};
+    use sea_orm::Statement;
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    // FNV-1a of the migration names: stable across processes and Rust versions.
+    let hash = names
+        .join(",")
+        .bytes()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let template = format!("strata_template_{hash:08x}");
+    let exists = |name: String| async move {
+        admin
+            .query_one(Statement::from_string(
+                admin.get_database_backend(),
+                format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
+            ))
+            .await
+            .expect("query pg_database")
+            .is_some()
+    };
+    // One connection holds the lock: sea-orm's pool may hand out another for the next query.
+    let lock_url = format!("{base}/postgres");
+    let lock = Database::connect(&lock_url).await.expect("connect for the lock");
+    lock.execute_unprepared("SELECT pg_advisory_lock(727274)")
+        .await
+        .expect("take the template lock");
+    if !exists(template.clone()).await {
+        let building = format!("{template}_building");
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+            .await;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {building}"))
+            .await
+            .unwrap_or_else(|e| panic!("create {building}: {e}"));
+        let db = Database::connect(&format!("{base}/{building}"))
+            .await
+            .expect("connect to the template");
+        Migrator::up(&db, None).await.expect("migrate the template");
+        let _ = db.close().await;
+        admin
+            .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .await
+            .unwrap_or_else(|e| panic!("rename {building}: {e}"));
+        let old = admin
+            .query_all(Statement::from_string(
+                admin.get_database_backend(),
+                format!(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'strata\\_template\\_%' AND datname <> '{template}'"
+                ),
+            ))
+            .await
+            .unwrap_or_default();
+        for row in old {
+            if let Ok(name) = row.try_get::<String>("", "datname") {
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            }
+        }
+    }
+    let _ = lock.execute_unprepared("SELECT pg_advisory_unlock(727274)").await;
+    let _ = lock.close().await;
+    template
 }
 
 /// A proof of authorization for tests that write tuples or audit rows directly.
@@ -140,11 +216,27 @@ pub fn driver(control: &Control) -> &dyn hypervisor::driver::Driver {
 /// The test guest: the ready image every test installation offers.
 pub use hypervisor::testing::guest;
 
+impl TestDb {
+    /// This test's node keeps its networks here.
+    pub fn net_dir(&self) -> PathBuf {
+        self.vm_dir.with_extension("net")
+    }
+
+    /// This test's node is this network namespace (made by the node when a VM first needs a
+    /// network, removed when the test ends): nothing of its networks touches the machine's own.
+    pub fn node_netns(&self) -> String {
+        format!("{}-node", hypervisor::net::tag_for(&self.net_dir()))
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
-        // Any VM a test left running goes with its directory.
+        // Any VM a test left running goes with its directory, and its networks with theirs.
         kill_vms_under(&self.vm_dir);
         let _ = std::fs::remove_dir_all(&self.vm_dir);
+        let net = self.net_dir();
+        hypervisor::testing::remove_node_networks(&net);
+        let _ = std::fs::remove_dir_all(&net);
         match &self.cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);

@@ -8,6 +8,8 @@ mod agents;
 mod audit;
 mod dashboard;
 mod errors_qemu;
+mod networks;
+mod networks_qemu;
 mod operations;
 mod orgs;
 mod permissions;

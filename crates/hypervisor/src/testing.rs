@@ -51,10 +51,13 @@ pub fn kill_vms_under(dir: &std::path::Path) {
     }
 }
 
-/// Removes what a test's [`crate::NetPlane`] made, whatever state it was left in: kills every
-/// process (dnsmasq) whose command line names a path under `dir`, and deletes the network
-/// namespaces named for `tag`.
-pub fn remove_networks(tag: &str, dir: &std::path::Path) {
+/// Removes what a test's [`crate::NetPlane`] keeping its files in `dir` made, whatever state
+/// it was left in: kills every dnsmasq whose command line names a path under `dir`, and deletes
+/// every network namespace named for the node's tag (its networks' and its own, `<tag>-node`).
+pub fn remove_node_networks(dir: &std::path::Path) {
+    let tag = std::fs::read_to_string(dir.join("tag"))
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_else(|_| crate::net::tag_for(dir));
     let root = dir.display().to_string();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -66,12 +69,8 @@ pub fn remove_networks(tag: &str, dir: &std::path::Path) {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
     }
-    let prefix = format!("{tag}-n");
-    for entry in std::fs::read_dir("/run/netns")
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
+    let prefix = format!("{tag}-");
+    for entry in std::fs::read_dir("/run/netns").into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with(&prefix) {
             let _ = Command::new("ip").args(["netns", "del", &name]).status();

@@ -49,7 +49,7 @@ impl Node {
 impl Drop for Node {
     fn drop(&mut self) {
         hypervisor::testing::kill_vms_under(&self.dir);
-        hypervisor::testing::remove_networks(&self.tag, &self.dir);
+        hypervisor::testing::remove_node_networks(&self.dir.join("networks"));
         let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod error;
 pub mod events;
+pub mod networks;
 pub mod nodes;
 pub mod operations;
 pub mod orgs;

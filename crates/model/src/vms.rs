@@ -295,6 +295,9 @@ pub struct VmDetail {
     pub shares: Vec<VmShare>,
     pub events: Vec<VmEvent>,
     pub operations: Vec<crate::operations::OperationView>,
+    /// Its network cards, eth0 first.
+    #[serde(default)]
+    pub nics: Vec<crate::networks::NicView>,
 }
 
 /// What the create form sends.
@@ -314,6 +317,10 @@ pub struct NewVm {
     /// Only on a node of this region; `None`: wherever there is room.
     #[serde(default)]
     pub region: Option<String>,
+    /// The networks of its cards, by id, in order (eth0 first). `None`: one card on the
+    /// organization's default network; empty: no network card.
+    #[serde(default)]
+    pub networks: Option<Vec<String>>,
 }
 
 impl NewVm {
@@ -329,6 +336,7 @@ impl NewVm {
             disk_gb: 1,
             start: false,
             region: None,
+            networks: None,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod catalog;
 pub mod console;
 pub mod members;
+pub mod networks;
 pub mod nodes;
 pub mod pages;
 pub mod problem;
@@ -58,6 +59,7 @@ pub const BASE: &str = "/api/v1";
         (name = "audit", description = "The audit log"),
         (name = "nodes", description = "Hypervisor hosts, for platform admins"),
         (name = "access", description = "Questions about grants, for platform admins"),
+        (name = "networks", description = "An organization's VM networks"),
     )
 )]
 struct ApiDoc;
@@ -112,6 +114,9 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(nodes::cordon_node))
         .routes(routes!(nodes::uncordon_node))
         .routes(routes!(console::read_console, console::write_console))
+        .routes(routes!(networks::list_networks))
+        .routes(routes!(networks::create_network))
+        .routes(routes!(networks::delete_network))
         .split_for_parts();
     doc.paths.paths = std::mem::take(&mut doc.paths.paths)
         .into_iter()

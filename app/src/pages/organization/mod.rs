@@ -1,7 +1,8 @@
-//! One organization: its members and their roles, adding people, leaving, its Access panel and
-//! its quotas.
+//! One organization: its members and their roles, adding people, leaving, its Access panel,
+//! its quotas and its VM networks.
 
 mod members;
+mod networks;
 mod quotas;
 mod state;
 
@@ -14,6 +15,7 @@ use model::orgs::{OrgDetail, OrgRole};
 use crate::api::orgs::get_organization;
 use crate::components::{access_panel::AccessPanel, error_notice::ErrorNotice, loaded::Loaded, ui};
 use members::Members;
+use networks::Networks;
 use quotas::Quotas;
 use state::Actions;
 
@@ -42,6 +44,7 @@ pub fn OrganizationPage() -> impl IntoView {
                 {view! { <Members org=o.clone() actions /> }.into_any()}
                 <AccessPanel kind=PanelKind::Organization id=o.id.clone() version=Signal::derive(move || actions.version()) />
                 {view! { <Quotas org_id=o.id.clone() /> }.into_any()}
+                {view! { <Networks org_id=o.id.clone() can_manage=o.can_manage /> }.into_any()}
             </div>
         </Loaded>
     }

@@ -1,4 +1,4 @@
-//! One virtual machine: spec and state, power buttons, metrics, timeline, operations, serial
+//! One virtual machine: spec and state, network cards, power buttons, metrics, timeline, operations, serial
 //! console, shares, delete, and its Access panel. Live events refresh it (no polling): VM
 //! updates for its state, operation updates for progress.
 
@@ -6,6 +6,7 @@ mod activity;
 mod console;
 mod header;
 mod metrics;
+mod network;
 mod shares;
 mod state;
 
@@ -24,6 +25,7 @@ use activity::VmActivity;
 use console::SerialConsole;
 use header::{VmHeader, VmSpec};
 use metrics::VmMetrics;
+use network::VmNetwork;
 use shares::VmShares;
 use state::Actions;
 
@@ -66,6 +68,7 @@ pub fn VmPage() -> impl IntoView {
                     <leptos_meta::Title text=d.vm.name.clone() />
                     {view! { <VmHeader detail=d.clone() actions /> }.into_any()}
                     {view! { <VmSpec detail=d.clone() /> }.into_any()}
+                    {view! { <VmNetwork detail=d.clone() /> }.into_any()}
                     <VmMetrics samples name=d.vm.name.clone() />
                     {console.then(|| view! { <div class="mb-6"><SerialConsole vm_id=d.vm.id.clone() /></div> })}
                     {view! { <VmActivity detail=d.clone() actions /> }.into_any()}

@@ -249,6 +249,11 @@ impl Control {
                 .await
                 .map_err(fail)?
                 .map(|v| v.organization_id),
+            Kind::Network => crate::entities::network::Entity::find_by_id(id)
+                .one(self.db())
+                .await
+                .map_err(fail)?
+                .map(|n| n.organization_id),
             _ => None,
         })
     }
@@ -282,7 +287,9 @@ impl Control {
         }
         let org = match &token.scope {
             Scope::Everything => return Ok(ids),
-            Scope::Organization(org) if matches!(kind, Kind::Vm | Kind::Service) => *org,
+            Scope::Organization(org) if matches!(kind, Kind::Vm | Kind::Service | Kind::Network) => {
+                *org
+            }
             _ => {
                 return Ok(ids
                     .into_iter()
@@ -302,6 +309,17 @@ impl Control {
                 .select_only()
                 .column(crate::entities::vm::Column::Id)
                 .filter(crate::entities::vm::Column::OrganizationId.eq(org))
+                .into_tuple::<sea_orm::prelude::Uuid>()
+                .all(self.db())
+                .await
+                .map_err(fail)?
+                .into_iter()
+                .map(|id| id.to_string())
+                .collect(),
+            Kind::Network => crate::entities::network::Entity::find()
+                .select_only()
+                .column(crate::entities::network::Column::Id)
+                .filter(crate::entities::network::Column::OrganizationId.eq(org))
                 .into_tuple::<sea_orm::prelude::Uuid>()
                 .all(self.db())
                 .await
@@ -407,6 +425,7 @@ pub fn forbidden(permission: Permission, _kind: Kind) -> AppError {
         Permission::Manage => "manage this organization",
         Permission::CreateVm => "create virtual machines here",
         Permission::CreateService => "create services here",
+        Permission::CreateNetwork => "create networks here",
         Permission::Leave => "leave this organization",
         Permission::Read => "see this",
         Permission::Update => "change this",
@@ -417,6 +436,7 @@ pub fn forbidden(permission: Permission, _kind: Kind) -> AppError {
         Permission::Console => "use this console",
         Permission::Deploy => "deploy this",
         Permission::Share => "share this",
+        Permission::Attach => "put VMs on this network",
     };
     AppError::Forbidden(format!("You may not {what}."))
 }

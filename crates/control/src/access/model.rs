@@ -39,6 +39,7 @@ pub enum Kind {
     Image,
     Vm,
     Service,
+    Network,
 }
 
 impl Kind {
@@ -50,6 +51,7 @@ impl Kind {
             Kind::Image => "image",
             Kind::Vm => "vm",
             Kind::Service => "service",
+            Kind::Network => "network",
         }
     }
 
@@ -61,6 +63,7 @@ impl Kind {
             "image" => Kind::Image,
             "vm" => Kind::Vm,
             "service" => Kind::Service,
+            "network" => Kind::Network,
             _ => return None,
         })
     }
@@ -74,6 +77,7 @@ impl Kind {
             Kind::Image => "image",
             Kind::Vm => "virtual machine",
             Kind::Service => "service",
+            Kind::Network => "network",
         }
     }
 
@@ -96,6 +100,7 @@ impl Kind {
                 Manage,
                 CreateVm,
                 CreateService,
+                CreateNetwork,
                 Leave,
                 ViewAudit,
             ],
@@ -103,6 +108,7 @@ impl Kind {
             Kind::Image => &[Read, Manage],
             Kind::Vm => &[Read, Start, Stop, Restart, Console, Update, Delete, Share],
             Kind::Service => &[Read, Start, Stop, Restart, Deploy, Update, Delete, Share],
+            Kind::Network => &[Read, Attach, Update, Delete],
         }
     }
 }
@@ -123,6 +129,7 @@ pub enum Permission {
     Manage,
     CreateVm,
     CreateService,
+    CreateNetwork,
     Leave,
     // resources
     Read,
@@ -134,6 +141,7 @@ pub enum Permission {
     Console,
     Deploy,
     Share,
+    Attach,
 }
 
 impl Permission {
@@ -152,6 +160,7 @@ impl Permission {
             Manage => "manage",
             CreateVm => "create_vm",
             CreateService => "create_service",
+            CreateNetwork => "create_network",
             Leave => "leave",
             Read => "read",
             Update => "update",
@@ -162,6 +171,7 @@ impl Permission {
             Console => "console",
             Deploy => "deploy",
             Share => "share",
+            Attach => "attach",
         }
     }
 
@@ -185,6 +195,7 @@ const ALL: &[Permission] = {
         Manage,
         CreateVm,
         CreateService,
+        CreateNetwork,
         Leave,
         Read,
         Update,
@@ -195,6 +206,7 @@ const ALL: &[Permission] = {
         Console,
         Deploy,
         Share,
+        Attach,
     ]
 };
 
@@ -206,6 +218,7 @@ pub const KINDS: &[Kind] = &[
     Kind::Image,
     Kind::Vm,
     Kind::Service,
+    Kind::Network,
 ];
 
 /// One object the code asks about.
@@ -298,4 +311,5 @@ pub const WRITTEN: &[(Kind, Rel)] = &[
     (Kind::Service, Rel::Owner),
     (Kind::Service, Rel::Viewer),
     (Kind::Service, Rel::Operator),
+    (Kind::Network, Rel::Organization),
 ];

@@ -78,7 +78,7 @@ impl Restriction {
                 catalog
                     || match resource.kind {
                         Kind::Organization => resource.id == org.to_string(),
-                        Kind::Vm | Kind::Service => organization == Some(*org),
+                        Kind::Vm | Kind::Service | Kind::Network => organization == Some(*org),
                         _ => false,
                     }
             }

@@ -240,6 +240,7 @@ impl Control {
             .into_iter()
             .take(20)
             .collect();
+        let nics = crate::networks::cards::views(self.db(), id, &row.name).await?;
         Ok(VmDetail {
             vm,
             description: row.description,
@@ -254,6 +255,7 @@ impl Control {
             shares,
             events,
             operations,
+            nics,
         })
     }
 

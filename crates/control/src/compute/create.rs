@@ -53,6 +53,9 @@ impl Control {
         validate_vm_name(name).map_err(AppError::Invalid)?;
         let org = self.check_spec(new, org_id).await?;
         let img = self.pick_image(caller, new.image_id.as_deref()).await?;
+        let networks = self
+            .chosen_networks(caller, org_id, new.networks.as_deref())
+            .await?;
         let fail = |e| internal("create vm", e);
 
         let txn = self.db().begin().await.map_err(fail)?;
@@ -86,6 +89,15 @@ impl Control {
             now,
         )
         .await?;
+        let cards = crate::networks::cards::attach_new(
+            &txn,
+            &allowed,
+            org_id,
+            id,
+            networks.as_deref(),
+            now,
+        )
+        .await?;
         event(
             &txn,
             id,
@@ -112,6 +124,7 @@ impl Control {
             .detail(serde_json::json!({
                 "name": name, "image": img.name, "cpus": new.cpu_count,
                 "memory_mb": new.memory_mb, "disk_gb": new.disk_gb, "start": new.start,
+                "addresses": cards.iter().map(|c| c.address.clone()).collect::<Vec<_>>(),
             }));
         audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;

@@ -8,6 +8,8 @@ pub mod deployment_log;
 pub mod image;
 pub mod join_token;
 pub mod link;
+pub mod network;
+pub mod nic;
 pub mod node;
 pub mod node_authority;
 pub mod operation;

@@ -85,6 +85,8 @@ impl Control {
             now,
         )
         .await?;
+        // Every organization starts with a network for its VMs.
+        crate::networks::ensure_default(&txn, &allowed, id, now).await?;
         let entry = Entry::new(Action::OrganizationCreate, &org)
             .org(id)
             .detail(serde_json::json!({ "name": name }));

@@ -17,7 +17,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-pub use names::{bridge_name, tap_name, MAX_NICS};
+pub use names::{bridge_name, tag_for, tap_name, MAX_NICS};
 pub use plane::NetPlane;
 pub use run::NetError;
 

@@ -23,6 +23,18 @@ pub fn service_netns(tag: &str, vni: u32) -> String {
     format!("{tag}-n{vni:x}")
 }
 
+/// A node's tag (see [`service_netns`]) from the directory it keeps its networks in: `s` and
+/// eight hex digits of a hash of the path, the same after a restart, different for every node
+/// directory on a machine.
+pub fn tag_for(dir: &std::path::Path) -> String {
+    // FNV-1a: small, stable across Rust versions (unlike the standard library's hasher).
+    let hash = dir
+        .to_string_lossy()
+        .bytes()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    format!("s{hash:08x}")
+}
+
 /// The tap of a VM's card: `st`, the first 11 letters and digits of the VM's id, the card's
 /// index. Stable, so a restarted node finds it again.
 pub fn tap_name(vm_id: &str, index: usize) -> String {
@@ -68,6 +80,14 @@ mod tests {
         for name in [bridge_name(0xff_ffff), service_veth(0xff_ffff), tap] {
             assert!(name.len() <= 15, "{name}");
         }
+    }
+
+    #[test]
+    fn a_nodes_tag_comes_from_its_directory() {
+        let a = tag_for(std::path::Path::new("/var/lib/strata/networks"));
+        assert_eq!(a, tag_for(std::path::Path::new("/var/lib/strata/networks")));
+        assert_ne!(a, tag_for(std::path::Path::new("/tmp/other/networks")));
+        assert_eq!(a.len(), 9);
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub struct NetPlane {
 
 impl NetPlane {
     /// A node keeping its networks' files under `dir`; `tag` prefixes the namespaces it makes
-    /// (letters, digits and `-`, at most 12 characters).
+    /// (letters, digits and `-`, at most 12 characters). With `netns`, the node's bridges and
+    /// taps live in that namespace (made when first needed).
     pub fn new(dir: impl Into<PathBuf>, tag: &str, netns: Option<String>) -> Self {
         let dir = dir.into();
         Self {
@@ -34,6 +35,24 @@ impl NetPlane {
             netns,
             lock: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// A node keeping its networks under `dir`, tagged by [`super::tag_for`] that directory.
+    pub fn at(dir: impl Into<PathBuf>, netns: Option<String>) -> Self {
+        let dir = dir.into();
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        let tag = super::tag_for(&dir);
+        Self::new(dir, &tag, netns)
+    }
+
+    /// The prefix of the namespaces this node makes.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// Where this node keeps its networks' files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The namespace the VMs' taps are in, when it is not this process's own: QEMU must be
@@ -66,6 +85,8 @@ impl NetPlane {
             )));
         }
         let _held = self.lock.lock().await;
+        // What made the namespaces named for the tag, for whoever cleans up after the node.
+        write_file(&self.dir.join("tag"), &self.tag)?;
         let tap = tap_name(vm_id, index);
         let dir = self.net_dir(nic.network.vni);
         let n = &nic.network;
@@ -189,6 +210,11 @@ impl NetPlane {
 
     /// The bridge, the service namespace joined to it, and dnsmasq running there.
     async fn ensure_network(&self, n: &NetworkSpec) -> Result<(), NetError> {
+        if let Some(node) = self.node() {
+            if !netns_exists(node) {
+                run::run(None, "ip", &["netns", "add", node]).await?;
+            }
+        }
         let dir = self.net_dir(n.vni);
         let recorded = dir.join("network.json");
         let wanted = serde_json::to_string(n).map_err(|e| NetError::Invalid(e.to_string()))?;

@@ -242,6 +242,9 @@ impl Control {
             .ok_or_else(|| OpError::Permanent("the VM's image was removed".into()))?;
         let mut spec = machine_spec(row, &img)?;
         spec.config = self.replica_config(row).await?;
+        spec.nics = crate::networks::cards::specs(self.db(), row)
+            .await
+            .map_err(OpError::Permanent)?;
         Ok(spec)
     }
 

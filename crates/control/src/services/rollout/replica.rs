@@ -165,14 +165,15 @@ impl Rollout<'_> {
         // A replica belongs to its service, never to the person who asked for the rollout.
         let res = Resource::vm(id);
         let grants = replica_grants(&res, svc);
-        tuples::write(
-            &txn,
-            &Authorized::system("service rollout: new replica"),
-            &grants,
-            now,
-        )
-        .await
-        .map_err(transient)?;
+        let allowed = Authorized::system("service rollout: new replica");
+        tuples::write(&txn, &allowed, &grants, now)
+            .await
+            .map_err(transient)?;
+        // Its card is on the organization's default network (a service's own network comes
+        // with service addresses).
+        crate::networks::cards::attach_new(&txn, &allowed, svc.organization_id, id, None, now)
+            .await
+            .map_err(refused)?;
         event(
             &txn,
             id,

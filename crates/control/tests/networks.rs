@@ -1,0 +1,115 @@
+//! VM networks through the control plane: every organization has a default network, VMs get
+//! cards with pinned addresses on it (or on the networks they name), networks are checked and
+//! guarded by the schema. The guests on them: networks_qemu.rs.
+
+use chrono::Utc;
+use control::testing::{caller, TestDb};
+use model::networks::NewNetwork;
+use model::orgs::OrgRole;
+use model::vms::NewVm;
+use model::AppError;
+
+fn network(org: &str, name: &str, cidr: &str) -> NewNetwork {
+    NewNetwork {
+        organization_id: org.to_owned(),
+        name: name.to_owned(),
+        description: String::new(),
+        cidr: cidr.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_networks_they_name() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let bob = caller(&c, "bob", false).await;
+    let eve = caller(&c, "eve", false).await;
+    let acme = c.create_organization(&ann, "acme", now).await.unwrap();
+    c.add_member(&ann, &acme.id, "bob", OrgRole::Member, now)
+        .await
+        .unwrap();
+
+    let nets = c.networks(&ann, &acme.id).await.unwrap();
+    assert_eq!(nets.len(), 1);
+    let default = &nets[0];
+    assert_eq!(
+        (default.name.as_str(), default.cidr.as_str(), default.gateway.as_str(), default.dns.as_str()),
+        ("default", "10.0.0.0/24", "10.0.0.1", "10.0.0.2")
+    );
+    assert_eq!(default.domain, "default.internal");
+    // A member sees it; someone outside the organization does not.
+    assert_eq!(c.networks(&bob, &acme.id).await.unwrap().len(), 1);
+    assert!(matches!(c.networks(&eve, &acme.id).await, Err(AppError::NotFound(_))));
+
+    // Cards: the default network unless asked otherwise, the lowest free address from .10.
+    let web = c.create_vm(&ann, &NewVm::named(&acme.id, "web"), now).await.unwrap();
+    let db1 = c.create_vm(&bob, &NewVm::named(&acme.id, "db"), now).await.unwrap();
+    let nic = |id: String| {
+        let c = &c;
+        let ann = &ann;
+        async move { c.vm(ann, &id).await.unwrap().nics }
+    };
+    let web_nics = nic(web.id.clone()).await;
+    assert_eq!(web_nics.len(), 1);
+    assert_eq!(web_nics[0].address, "10.0.0.10");
+    assert_eq!(web_nics[0].hostname, "web.default.internal");
+    assert!(web_nics[0].mac.starts_with("52:54:00:"));
+    assert_eq!(nic(db1.id.clone()).await[0].address, "10.0.0.11");
+
+    // Networks: made by those who manage the organization, checked, never overlapping there.
+    let member_try = c.create_network(&bob, &network(&acme.id, "back", "10.1.0.0/24"), now).await;
+    assert!(matches!(member_try, Err(AppError::Forbidden(_))), "{member_try:?}");
+    for (name, cidr, why) in [
+        ("Back", "10.1.0.0/24", "name"),
+        ("back", "8.8.8.0/24", "public subnet"),
+        ("back", "10.1.0.1/24", "not the first address"),
+        ("back", "10.0.0.128/25", "overlaps default"),
+        ("default", "10.9.0.0/24", "name taken"),
+    ] {
+        let r = c.create_network(&ann, &network(&acme.id, name, cidr), now).await;
+        assert!(matches!(r, Err(AppError::Invalid(_) | AppError::Conflict(_))), "{why}: {r:?}");
+    }
+    let back = c
+        .create_network(&ann, &network(&acme.id, "back", "10.1.0.0/24"), now)
+        .await
+        .unwrap();
+    assert_eq!((back.cidr.as_str(), back.cards), ("10.1.0.0/24", 0));
+
+    // A VM on two networks: eth0 on back, eth1 on default.
+    let mut two = NewVm::named(&acme.id, "two");
+    two.networks = Some(vec![back.id.clone(), default.id.clone()]);
+    let two = c.create_vm(&bob, &two, now).await.unwrap();
+    let cards = nic(two.id.clone()).await;
+    let seen: Vec<(u32, &str, &str)> = cards
+        .iter()
+        .map(|n| (n.slot, n.network.as_str(), n.address.as_str()))
+        .collect();
+    assert_eq!(seen, vec![(0, "back", "10.1.0.10"), (1, "default", "10.0.0.12")]);
+    // No card at all, when asked.
+    let mut none = NewVm::named(&acme.id, "island");
+    none.networks = Some(Vec::new());
+    let none = c.create_vm(&ann, &none, now).await.unwrap();
+    assert!(nic(none.id.clone()).await.is_empty());
+
+    // Another organization's network cannot be named, and its default is its own, with the
+    // same subnet.
+    let other = c.create_organization(&eve, "other", now).await.unwrap();
+    let theirs = c.networks(&eve, &other.id).await.unwrap();
+    assert_eq!(theirs[0].cidr, "10.0.0.0/24");
+    assert_ne!(theirs[0].id, default.id);
+    let mut stray = NewVm::named(&acme.id, "stray");
+    stray.networks = Some(vec![theirs[0].id.clone()]);
+    let r = c.create_vm(&ann, &stray, now).await;
+    assert!(matches!(r, Err(AppError::NotFound(_) | AppError::Invalid(_))), "{r:?}");
+
+    // A network with cards on it stays; without, it goes.
+    let r = c.delete_network(&ann, &back.id, now).await;
+    assert!(matches!(r, Err(AppError::Conflict(_))), "{r:?}");
+    c.delete_vm(&ann, &two.id, now).await.unwrap();
+    c.run_due_operations().await.unwrap();
+    c.delete_network(&ann, &back.id, now).await.unwrap();
+    let names: Vec<String> = c.networks(&ann, &acme.id).await.unwrap().into_iter().map(|n| n.name).collect();
+    assert_eq!(names, vec!["default"]);
+}

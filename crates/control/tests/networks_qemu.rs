@@ -1,0 +1,70 @@
+//! VM networks with real QEMU: two VMs of one organization reach each other by name and over
+//! HTTP on its default network, while a VM of another organization, with the same subnet and
+//! the same address as one of them, reaches neither.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use control::testing::{caller, TestDb};
+use control::Control;
+use model::vms::{NewVm, VmState};
+
+const ANSWER: Duration = Duration::from_secs(90);
+
+/// Runs `cmd` in the guest's shell; true when it succeeded (the marker is computed by the
+/// guest, so the echo of the typed line never matches it).
+async fn ask(c: &Control, id: &str, n: u32, cmd: &str) -> bool {
+    let d = control::testing::driver(c);
+    let line = format!("{cmd} >/dev/null 2>&1 && echo R-$(({n}+0))-YES || echo R-$(({n}+0))-NO\n");
+    d.console_write(id, line.as_bytes()).await.unwrap();
+    d.wait_for_console(id, &format!("R-{n}-"), ANSWER)
+        .await
+        .unwrap_or_else(|e| panic!("no answer to {cmd:?}: {e}"));
+    let (log, _) = d.console_read(id, 0, 1 << 20).await.unwrap();
+    String::from_utf8_lossy(&log).contains(&format!("R-{n}-YES"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vms_of_one_organization_reach_each_other_by_name_and_another_organizations_do_not() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let eve = caller(&c, "eve", false).await;
+    let acme = c.create_organization(&ann, "acme", now).await.unwrap();
+    let other = c.create_organization(&eve, "other", now).await.unwrap();
+    let start = |org: &str, name: &str| {
+        let mut n = NewVm::named(org, name);
+        n.start = true;
+        n
+    };
+    let web = c.create_vm(&ann, &start(&acme.id, "web"), now).await.unwrap();
+    let db1 = c.create_vm(&ann, &start(&acme.id, "db"), now).await.unwrap();
+    // Eve's VM has web's address, 10.0.0.10, on her own default network.
+    let spy = c.create_vm(&eve, &start(&other.id, "spy"), now).await.unwrap();
+    c.run_due_operations().await.unwrap();
+    let d = control::testing::driver(&c);
+    for (who, vm, line) in [
+        (&ann, &web, "STRATA-NET: eth0 10.0.0.10 web"),
+        (&ann, &db1, "STRATA-NET: eth0 10.0.0.11 db"),
+        (&eve, &spy, "STRATA-NET: eth0 10.0.0.10 spy"),
+    ] {
+        assert_eq!(c.vm(who, &vm.id).await.unwrap().vm.state, VmState::Running);
+        d.wait_for_console(&vm.id, line, ANSWER)
+            .await
+            .unwrap_or_else(|e| panic!("{} got no address: {e}", vm.name));
+        d.wait_for_console(&vm.id, "STRATA-GUEST-READY", ANSWER).await.unwrap();
+    }
+    assert!(ask(&c, &web.id, 1, "ping -c1 -W5 db.default.internal").await, "web cannot ping db by name");
+    assert!(
+        ask(&c, &web.id, 2, "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 db 80 | grep -q 'strata-guest db'").await,
+        "web does not get db's page"
+    );
+    assert!(!ask(&c, &spy.id, 3, "ping -c1 -W3 10.0.0.11").await, "eve's VM reached db");
+    assert!(!ask(&c, &spy.id, 4, "nslookup db.default.internal").await, "eve's VM resolved db");
+
+    for (who, vm) in [(&ann, &web), (&ann, &db1), (&eve, &spy)] {
+        c.delete_vm(who, &vm.id, now).await.unwrap();
+    }
+    c.run_due_operations().await.unwrap();
+}

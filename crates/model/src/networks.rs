@@ -1,0 +1,137 @@
+//! VM networks as people see them: an organization's networks, a VM's network cards, and the
+//! checks of what the create forms send.
+
+use serde::{Deserialize, Serialize};
+
+/// One network of an organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NetworkView {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub description: String,
+    /// `10.0.0.0/24`.
+    pub cidr: String,
+    /// The guests' default route.
+    pub gateway: String,
+    /// The network's DHCP and DNS server.
+    pub dns: String,
+    /// VMs are `<vm>.<domain>`.
+    pub domain: String,
+    /// Network cards on it.
+    pub cards: u32,
+    pub created_at: String,
+}
+
+/// A VM's network card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NicView {
+    /// 0 for the guest's eth0, 1 for eth1, ...
+    pub slot: u32,
+    pub network_id: String,
+    pub network: String,
+    pub mac: String,
+    pub address: String,
+    /// `<vm>.<network>.internal`.
+    pub hostname: String,
+}
+
+/// What the create form sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewNetwork {
+    pub organization_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// A private IPv4 subnet from /16 to /28, like `10.1.0.0/24`.
+    pub cidr: String,
+}
+
+/// Every organization's first network.
+pub const DEFAULT_NETWORK: &str = "default";
+pub const DEFAULT_CIDR: &str = "10.0.0.0/24";
+
+/// A network's name: part of its VMs' DNS names.
+pub fn validate_network_name(name: &str) -> Result<(), String> {
+    let ok = (1..=40).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err("A network name needs 1 to 40 lowercase letters, digits and hyphens, starting with a letter, like `backend`.".into())
+    }
+}
+
+/// A subnet as `a.b.c.d/n`: its first address and prefix. Private ranges only (RFC 1918 and
+/// 100.64.0.0/10), /16 to /28, given by its first address.
+pub fn parse_cidr(text: &str) -> Result<([u8; 4], u8), String> {
+    let bad = || format!("{text:?} is not a subnet like 10.1.0.0/24.");
+    let (addr, prefix) = text.trim().split_once('/').ok_or_else(bad)?;
+    let addr: std::net::Ipv4Addr = addr.parse().map_err(|_| bad())?;
+    let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+    if !(16..=28).contains(&prefix) {
+        return Err("A network's subnet must be between /16 and /28.".into());
+    }
+    let o = addr.octets();
+    let private = o[0] == 10
+        || (o[0] == 172 && (16..32).contains(&o[1]))
+        || (o[0] == 192 && o[1] == 168)
+        || (o[0] == 100 && (64..128).contains(&o[1]));
+    if !private {
+        return Err(
+            "Use a private subnet: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10."
+                .into(),
+        );
+    }
+    let mask = u32::MAX << (32 - u32::from(prefix));
+    if u32::from(addr) & !mask != 0 {
+        let first = std::net::Ipv4Addr::from(u32::from(addr) & mask);
+        return Err(format!("Write the subnet by its first address: {first}/{prefix}."));
+    }
+    Ok((o, prefix))
+}
+
+/// Whether two subnets share an address.
+pub fn overlap(a: ([u8; 4], u8), b: ([u8; 4], u8)) -> bool {
+    let prefix = a.1.min(b.1);
+    let mask = u32::MAX << (32 - u32::from(prefix));
+    u32::from_be_bytes(a.0) & mask == u32::from_be_bytes(b.0) & mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnets_are_private_aligned_and_sized() {
+        assert_eq!(parse_cidr("10.0.0.0/24"), Ok(([10, 0, 0, 0], 24)));
+        assert_eq!(parse_cidr(" 192.168.4.0/22 "), Ok(([192, 168, 4, 0], 22)));
+        for bad in ["10.0.0.0", "10.0.0.0/8", "10.0.0.0/29", "8.8.8.0/24", "10.0.0.1/24", "x/24", "10.0.0.0/x"] {
+            assert!(parse_cidr(bad).is_err(), "{bad}");
+        }
+        assert!(parse_cidr("10.0.0.1/24").unwrap_err().contains("10.0.0.0/24"));
+    }
+
+    #[test]
+    fn overlapping_subnets_are_found() {
+        let p = |s| parse_cidr(s).unwrap();
+        assert!(overlap(p("10.0.0.0/16"), p("10.0.5.0/24")));
+        assert!(overlap(p("10.0.5.0/24"), p("10.0.0.0/16")));
+        assert!(!overlap(p("10.0.0.0/24"), p("10.0.1.0/24")));
+    }
+
+    #[test]
+    fn names_are_dns_labels() {
+        assert!(validate_network_name("backend-2").is_ok());
+        for bad in ["", "2net", "Net", "a_b", "a-", &"a".repeat(41)] {
+            assert!(validate_network_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! An organization's VM networks: list, create, delete. A VM's cards are part of the VM.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use model::networks::{NetworkView, NewNetwork};
+
+use super::auth::ApiCaller;
+use super::problem::{ApiResult, Problem};
+use crate::AppState;
+
+#[utoipa::path(get, path = "/organizations/{id}/networks", tag = "networks",
+    params(("id" = String, Path, description = "The organization's id")),
+    responses((status = 200, body = Vec<NetworkView>), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem)),
+    security(("token" = [])))]
+pub async fn list_networks(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<NetworkView>>> {
+    Ok(Json(state.control.networks(&caller, &id).await?))
+}
+
+#[utoipa::path(post, path = "/networks", tag = "networks", request_body = NewNetwork,
+    responses((status = 201, body = NetworkView), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("token" = [])))]
+pub async fn create_network(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    body: Result<Json<NewNetwork>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<NetworkView>)> {
+    let Json(new) = body?;
+    let now = state.control.now();
+    let net = state.control.create_network(&caller, &new, now).await?;
+    Ok((StatusCode::CREATED, Json(net)))
+}
+
+#[utoipa::path(delete, path = "/networks/{id}", tag = "networks",
+    params(("id" = String, Path, description = "The network's id")),
+    responses((status = 204, description = "Deleted"), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("token" = [])))]
+pub async fn delete_network(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let now = state.control.now();
+    state.control.delete_network(&caller, &id, now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
