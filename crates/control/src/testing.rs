@@ -136,10 +136,9 @@ async fn migrated_template(admin: &sea_orm::DatabaseConnection, base: &str) -> S
         .map(|m| m.name().to_owned())
         .collect();
     // FNV-1a of the migration names: stable across processes and Rust versions.
-    let hash = names
-        .join(",")
-        .bytes()
-        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let hash = names.join(",").bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
     let template = format!("strata_template_{hash:08x}");
     let exists = |name: String| async move {
         admin
@@ -153,7 +152,9 @@ async fn migrated_template(admin: &sea_orm::DatabaseConnection, base: &str) -> S
     };
     // One connection holds the lock: sea-orm's pool may hand out another for the next query.
     let lock_url = format!("{base}/postgres");
-    let lock = Database::connect(&lock_url).await.expect("connect for the lock");
+    let lock = Database::connect(&lock_url)
+        .await
+        .expect("connect for the lock");
     lock.execute_unprepared("SELECT pg_advisory_lock(727274)")
         .await
         .expect("take the template lock");
@@ -192,7 +193,9 @@ async fn migrated_template(admin: &sea_orm::DatabaseConnection, base: &str) -> S
             }
         }
     }
-    let _ = lock.execute_unprepared("SELECT pg_advisory_unlock(727274)").await;
+    let _ = lock
+        .execute_unprepared("SELECT pg_advisory_unlock(727274)")
+        .await;
     let _ = lock.close().await;
     template
 }

@@ -19,7 +19,8 @@ fn network(org: &str, name: &str, cidr: &str) -> NewNetwork {
 }
 
 #[tokio::test]
-async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_networks_they_name() {
+async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_networks_they_name()
+{
     let db = TestDb::new().await;
     let c = db.control().await;
     let now = Utc::now();
@@ -35,17 +36,31 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
     assert_eq!(nets.len(), 1);
     let default = &nets[0];
     assert_eq!(
-        (default.name.as_str(), default.cidr.as_str(), default.gateway.as_str(), default.dns.as_str()),
+        (
+            default.name.as_str(),
+            default.cidr.as_str(),
+            default.gateway.as_str(),
+            default.dns.as_str()
+        ),
         ("default", "10.0.0.0/24", "10.0.0.1", "10.0.0.2")
     );
     assert_eq!(default.domain, "default.internal");
     // A member sees it; someone outside the organization does not.
     assert_eq!(c.networks(&bob, &acme.id).await.unwrap().len(), 1);
-    assert!(matches!(c.networks(&eve, &acme.id).await, Err(AppError::NotFound(_))));
+    assert!(matches!(
+        c.networks(&eve, &acme.id).await,
+        Err(AppError::NotFound(_))
+    ));
 
     // Cards: the default network unless asked otherwise, the lowest free address from .10.
-    let web = c.create_vm(&ann, &NewVm::named(&acme.id, "web"), now).await.unwrap();
-    let db1 = c.create_vm(&bob, &NewVm::named(&acme.id, "db"), now).await.unwrap();
+    let web = c
+        .create_vm(&ann, &NewVm::named(&acme.id, "web"), now)
+        .await
+        .unwrap();
+    let db1 = c
+        .create_vm(&bob, &NewVm::named(&acme.id, "db"), now)
+        .await
+        .unwrap();
     let nic = |id: String| {
         let c = &c;
         let ann = &ann;
@@ -59,8 +74,13 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
     assert_eq!(nic(db1.id.clone()).await[0].address, "10.0.0.11");
 
     // Networks: made by those who manage the organization, checked, never overlapping there.
-    let member_try = c.create_network(&bob, &network(&acme.id, "back", "10.1.0.0/24"), now).await;
-    assert!(matches!(member_try, Err(AppError::Forbidden(_))), "{member_try:?}");
+    let member_try = c
+        .create_network(&bob, &network(&acme.id, "back", "10.1.0.0/24"), now)
+        .await;
+    assert!(
+        matches!(member_try, Err(AppError::Forbidden(_))),
+        "{member_try:?}"
+    );
     for (name, cidr, why) in [
         ("Back", "10.1.0.0/24", "name"),
         ("back", "8.8.8.0/24", "public subnet"),
@@ -68,8 +88,13 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
         ("back", "10.0.0.128/25", "overlaps default"),
         ("default", "10.9.0.0/24", "name taken"),
     ] {
-        let r = c.create_network(&ann, &network(&acme.id, name, cidr), now).await;
-        assert!(matches!(r, Err(AppError::Invalid(_) | AppError::Conflict(_))), "{why}: {r:?}");
+        let r = c
+            .create_network(&ann, &network(&acme.id, name, cidr), now)
+            .await;
+        assert!(
+            matches!(r, Err(AppError::Invalid(_) | AppError::Conflict(_))),
+            "{why}: {r:?}"
+        );
     }
     let back = c
         .create_network(&ann, &network(&acme.id, "back", "10.1.0.0/24"), now)
@@ -86,7 +111,10 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
         .iter()
         .map(|n| (n.slot, n.network.as_str(), n.address.as_str()))
         .collect();
-    assert_eq!(seen, vec![(0, "back", "10.1.0.10"), (1, "default", "10.0.0.12")]);
+    assert_eq!(
+        seen,
+        vec![(0, "back", "10.1.0.10"), (1, "default", "10.0.0.12")]
+    );
     // No card at all, when asked.
     let mut none = NewVm::named(&acme.id, "island");
     none.networks = Some(Vec::new());
@@ -102,7 +130,10 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
     let mut stray = NewVm::named(&acme.id, "stray");
     stray.networks = Some(vec![theirs[0].id.clone()]);
     let r = c.create_vm(&ann, &stray, now).await;
-    assert!(matches!(r, Err(AppError::NotFound(_) | AppError::Invalid(_))), "{r:?}");
+    assert!(
+        matches!(r, Err(AppError::NotFound(_) | AppError::Invalid(_))),
+        "{r:?}"
+    );
 
     // A network with cards on it stays; without, it goes.
     let r = c.delete_network(&ann, &back.id, now).await;
@@ -110,6 +141,12 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
     c.delete_vm(&ann, &two.id, now).await.unwrap();
     c.run_due_operations().await.unwrap();
     c.delete_network(&ann, &back.id, now).await.unwrap();
-    let names: Vec<String> = c.networks(&ann, &acme.id).await.unwrap().into_iter().map(|n| n.name).collect();
+    let names: Vec<String> = c
+        .networks(&ann, &acme.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
     assert_eq!(names, vec!["default"]);
 }

@@ -38,10 +38,19 @@ async fn vms_of_one_organization_reach_each_other_by_name_and_another_organizati
         n.start = true;
         n
     };
-    let web = c.create_vm(&ann, &start(&acme.id, "web"), now).await.unwrap();
-    let db1 = c.create_vm(&ann, &start(&acme.id, "db"), now).await.unwrap();
+    let web = c
+        .create_vm(&ann, &start(&acme.id, "web"), now)
+        .await
+        .unwrap();
+    let db1 = c
+        .create_vm(&ann, &start(&acme.id, "db"), now)
+        .await
+        .unwrap();
     // Eve's VM has web's address, 10.0.0.10, on her own default network.
-    let spy = c.create_vm(&eve, &start(&other.id, "spy"), now).await.unwrap();
+    let spy = c
+        .create_vm(&eve, &start(&other.id, "spy"), now)
+        .await
+        .unwrap();
     c.run_due_operations().await.unwrap();
     let d = control::testing::driver(&c);
     for (who, vm, line) in [
@@ -53,15 +62,32 @@ async fn vms_of_one_organization_reach_each_other_by_name_and_another_organizati
         d.wait_for_console(&vm.id, line, ANSWER)
             .await
             .unwrap_or_else(|e| panic!("{} got no address: {e}", vm.name));
-        d.wait_for_console(&vm.id, "STRATA-GUEST-READY", ANSWER).await.unwrap();
+        d.wait_for_console(&vm.id, "STRATA-GUEST-READY", ANSWER)
+            .await
+            .unwrap();
     }
-    assert!(ask(&c, &web.id, 1, "ping -c1 -W5 db.default.internal").await, "web cannot ping db by name");
     assert!(
-        ask(&c, &web.id, 2, "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 db 80 | grep -q 'strata-guest db'").await,
+        ask(&c, &web.id, 1, "ping -c1 -W5 db.default.internal").await,
+        "web cannot ping db by name"
+    );
+    assert!(
+        ask(
+            &c,
+            &web.id,
+            2,
+            "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 db 80 | grep -q 'strata-guest db'"
+        )
+        .await,
         "web does not get db's page"
     );
-    assert!(!ask(&c, &spy.id, 3, "ping -c1 -W3 10.0.0.11").await, "eve's VM reached db");
-    assert!(!ask(&c, &spy.id, 4, "nslookup db.default.internal").await, "eve's VM resolved db");
+    assert!(
+        !ask(&c, &spy.id, 3, "ping -c1 -W3 10.0.0.11").await,
+        "eve's VM reached db"
+    );
+    assert!(
+        !ask(&c, &spy.id, 4, "nslookup db.default.internal").await,
+        "eve's VM resolved db"
+    );
 
     for (who, vm) in [(&ann, &web), (&ann, &db1), (&eve, &spy)] {
         c.delete_vm(who, &vm.id, now).await.unwrap();

@@ -70,7 +70,11 @@ pub fn remove_node_networks(dir: &std::path::Path) {
         }
     }
     let prefix = format!("{tag}-");
-    for entry in std::fs::read_dir("/run/netns").into_iter().flatten().flatten() {
+    for entry in std::fs::read_dir("/run/netns")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with(&prefix) {
             let _ = Command::new("ip").args(["netns", "del", &name]).status();

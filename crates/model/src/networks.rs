@@ -93,7 +93,9 @@ pub fn parse_cidr(text: &str) -> Result<([u8; 4], u8), String> {
     let mask = u32::MAX << (32 - u32::from(prefix));
     if u32::from(addr) & !mask != 0 {
         let first = std::net::Ipv4Addr::from(u32::from(addr) & mask);
-        return Err(format!("Write the subnet by its first address: {first}/{prefix}."));
+        return Err(format!(
+            "Write the subnet by its first address: {first}/{prefix}."
+        ));
     }
     Ok((o, prefix))
 }
@@ -113,10 +115,20 @@ mod tests {
     fn subnets_are_private_aligned_and_sized() {
         assert_eq!(parse_cidr("10.0.0.0/24"), Ok(([10, 0, 0, 0], 24)));
         assert_eq!(parse_cidr(" 192.168.4.0/22 "), Ok(([192, 168, 4, 0], 22)));
-        for bad in ["10.0.0.0", "10.0.0.0/8", "10.0.0.0/29", "8.8.8.0/24", "10.0.0.1/24", "x/24", "10.0.0.0/x"] {
+        for bad in [
+            "10.0.0.0",
+            "10.0.0.0/8",
+            "10.0.0.0/29",
+            "8.8.8.0/24",
+            "10.0.0.1/24",
+            "x/24",
+            "10.0.0.0/x",
+        ] {
             assert!(parse_cidr(bad).is_err(), "{bad}");
         }
-        assert!(parse_cidr("10.0.0.1/24").unwrap_err().contains("10.0.0.0/24"));
+        assert!(parse_cidr("10.0.0.1/24")
+            .unwrap_err()
+            .contains("10.0.0.0/24"));
     }
 
     #[test]

@@ -14,7 +14,13 @@ pub fn Networks(org_id: String, can_manage: bool) -> impl IntoView {
     let id = org_id.clone();
     let live = crate::live::use_live();
     let nets = Resource::new(
-        move || (live.vms.get(), create.version().get(), delete.version().get()),
+        move || {
+            (
+                live.vms.get(),
+                create.version().get(),
+                delete.version().get(),
+            )
+        },
         move |_| list_networks(id.clone()),
     );
     let error = move || {
@@ -42,7 +48,11 @@ pub fn Networks(org_id: String, can_manage: bool) -> impl IntoView {
 }
 
 #[component]
-fn Network(n: NetworkView, can_manage: bool, delete: Action<String, Result<(), model::AppError>>) -> impl IntoView {
+fn Network(
+    n: NetworkView,
+    can_manage: bool,
+    delete: Action<String, Result<(), model::AppError>>,
+) -> impl IntoView {
     let id = n.id.clone();
     let cards = match n.cards {
         1 => "1 card".to_owned(),
@@ -66,7 +76,10 @@ fn Network(n: NetworkView, can_manage: bool, delete: Action<String, Result<(), m
 }
 
 #[component]
-fn NetworkForm(org_id: String, create: Action<NewNetwork, Result<NetworkView, model::AppError>>) -> impl IntoView {
+fn NetworkForm(
+    org_id: String,
+    create: Action<NewNetwork, Result<NetworkView, model::AppError>>,
+) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let cidr = RwSignal::new(String::from("10.1.0.0/24"));
     view! {

@@ -287,7 +287,9 @@ impl Control {
         }
         let org = match &token.scope {
             Scope::Everything => return Ok(ids),
-            Scope::Organization(org) if matches!(kind, Kind::Vm | Kind::Service | Kind::Network) => {
+            Scope::Organization(org)
+                if matches!(kind, Kind::Vm | Kind::Service | Kind::Network) =>
+            {
                 *org
             }
             _ => {

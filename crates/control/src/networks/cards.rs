@@ -9,7 +9,10 @@ use hypervisor::{NetworkSpec, NicSpec};
 use model::networks::NicView;
 use model::AppError;
 use sea_orm::prelude::Uuid;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
 
 use super::ipam;
 use crate::access::Authorized;
@@ -38,7 +41,11 @@ pub(crate) async fn attach_new<C: ConnectionTrait>(
                     .await
                     .map_err(|e| internal("read network", e))?
                     .filter(|n| n.organization_id == org_id)
-                    .ok_or_else(|| AppError::Invalid("A chosen network is not one of the VM's organization.".into()))?;
+                    .ok_or_else(|| {
+                        AppError::Invalid(
+                            "A chosen network is not one of the VM's organization.".into(),
+                        )
+                    })?;
                 all.push(net);
             }
             all
@@ -64,7 +71,10 @@ pub(crate) async fn attach_new<C: ConnectionTrait>(
     Ok(cards)
 }
 
-async fn free_address<C: ConnectionTrait>(txn: &C, net: &network::Model) -> Result<Ipv4Addr, AppError> {
+async fn free_address<C: ConnectionTrait>(
+    txn: &C,
+    net: &network::Model,
+) -> Result<Ipv4Addr, AppError> {
     let taken: HashSet<Ipv4Addr> = nic::Entity::find()
         .filter(nic::Column::NetworkId.eq(net.id))
         .all(txn)
@@ -88,7 +98,10 @@ async fn free_address<C: ConnectionTrait>(txn: &C, net: &network::Model) -> Resu
 
 /// The network as a node needs it.
 pub(crate) fn network_spec(net: &network::Model) -> Result<NetworkSpec, String> {
-    let parse = |s: &str| s.parse::<Ipv4Addr>().map_err(|e| format!("network {}: {e}", net.name));
+    let parse = |s: &str| {
+        s.parse::<Ipv4Addr>()
+            .map_err(|e| format!("network {}: {e}", net.name))
+    };
     Ok(NetworkSpec {
         vni: u32::try_from(net.vni).map_err(|e| e.to_string())?,
         name: net.name.clone(),
@@ -126,7 +139,10 @@ async fn cards_of<C: ConnectionTrait>(
 }
 
 /// What the node needs to give the VM its cards.
-pub(crate) async fn specs<C: ConnectionTrait>(db: &C, row: &vm::Model) -> Result<Vec<NicSpec>, String> {
+pub(crate) async fn specs<C: ConnectionTrait>(
+    db: &C,
+    row: &vm::Model,
+) -> Result<Vec<NicSpec>, String> {
     let cards = cards_of(db, row.id).await.map_err(|e| e.to_string())?;
     cards
         .iter()

@@ -38,14 +38,23 @@ mod tests {
     fn cards_get_the_lowest_free_address_after_the_networks_own() {
         let net = Ipv4Addr::new(10, 0, 0, 0);
         let mut taken = HashSet::new();
-        assert_eq!(next_address(net, 24, &taken), Some(Ipv4Addr::new(10, 0, 0, 10)));
+        assert_eq!(
+            next_address(net, 24, &taken),
+            Some(Ipv4Addr::new(10, 0, 0, 10))
+        );
         taken.insert(Ipv4Addr::new(10, 0, 0, 10));
         taken.insert(Ipv4Addr::new(10, 0, 0, 12));
-        assert_eq!(next_address(net, 24, &taken), Some(Ipv4Addr::new(10, 0, 0, 11)));
+        assert_eq!(
+            next_address(net, 24, &taken),
+            Some(Ipv4Addr::new(10, 0, 0, 11))
+        );
         // A /28 has 16 addresses: .10 to .14 for cards, .15 is the broadcast.
         let small: HashSet<_> = (10..15).map(|i| Ipv4Addr::new(10, 0, 0, i)).collect();
         assert_eq!(next_address(net, 28, &small), None);
-        assert_eq!(service_addresses(net), (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)));
+        assert_eq!(
+            service_addresses(net),
+            (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2))
+        );
     }
 
     #[test]

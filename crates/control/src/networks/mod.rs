@@ -85,9 +85,9 @@ impl Control {
         let txn = self.db().begin().await.map_err(fail)?;
         let row = insert_network(&txn, &allowed, org_id, name, description, subnet, now).await?;
         let res = Resource::new(Kind::Network, row.id);
-        let entry = Entry::new(Action::NetworkCreate, &res)
-            .org(org_id)
-            .detail(serde_json::json!({ "name": name, "cidr": format!("{}/{}", row.subnet, row.prefix) }));
+        let entry = Entry::new(Action::NetworkCreate, &res).org(org_id).detail(
+            serde_json::json!({ "name": name, "cidr": format!("{}/{}", row.subnet, row.prefix) }),
+        );
         audit::record_success(&txn, &allowed, caller, entry, now).await?;
         txn.commit().await.map_err(fail)?;
         tracing::info!(network = %name, by = %caller.username, "network created");
@@ -95,7 +95,12 @@ impl Control {
     }
 
     /// Removes a network that no VM has a card on.
-    pub async fn delete_network(&self, caller: &Caller, id: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    pub async fn delete_network(
+        &self,
+        caller: &Caller,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let id = parse_id(id, Kind::Network)?;
         let res = Resource::new(Kind::Network, id);
         let allowed = self
@@ -119,7 +124,10 @@ impl Control {
                 row.name
             )));
         }
-        network::Entity::delete_by_id(id).exec(&txn).await.map_err(fail)?;
+        network::Entity::delete_by_id(id)
+            .exec(&txn)
+            .await
+            .map_err(fail)?;
         tuples::delete_object(&txn, &allowed, &res.object()).await?;
         let entry = Entry::new(Action::NetworkDelete, &res)
             .org(row.organization_id)
@@ -152,9 +160,15 @@ impl Control {
             if ids.contains(&id) {
                 return Err(AppError::Invalid("A network is chosen twice.".into()));
             }
-            self.authorize(caller, Permission::Attach, &Resource::new(Kind::Network, id))
+            self.authorize(
+                caller,
+                Permission::Attach,
+                &Resource::new(Kind::Network, id),
+            )
+            .await?;
+            let org = self
+                .organization_of(&Resource::new(Kind::Network, id))
                 .await?;
-            let org = self.organization_of(&Resource::new(Kind::Network, id)).await?;
             if org != Some(org_id) {
                 return Err(AppError::Invalid(
                     "A chosen network is not one of the VM's organization.".into(),
@@ -206,7 +220,9 @@ async fn insert_network<C: ConnectionTrait>(
         .map_err(fail)?;
     for other in &others {
         if other.name == name {
-            return Err(AppError::Conflict(format!("There is already a network called {name}.")));
+            return Err(AppError::Conflict(format!(
+                "There is already a network called {name}."
+            )));
         }
         let theirs = parse_cidr(&format!("{}/{}", other.subnet, other.prefix));
         if theirs.is_ok_and(|t| overlap(t, subnet)) {
@@ -252,7 +268,12 @@ async fn insert_network<C: ConnectionTrait>(
     tuples::write(
         txn,
         allowed,
-        &[tuples::points_to(&res, crate::access::model::Rel::Organization, Kind::Organization, &org_id.to_string())],
+        &[tuples::points_to(
+            &res,
+            crate::access::model::Rel::Organization,
+            Kind::Organization,
+            &org_id.to_string(),
+        )],
         now,
     )
     .await?;

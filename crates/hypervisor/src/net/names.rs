@@ -28,10 +28,9 @@ pub fn service_netns(tag: &str, vni: u32) -> String {
 /// directory on a machine.
 pub fn tag_for(dir: &std::path::Path) -> String {
     // FNV-1a: small, stable across Rust versions (unlike the standard library's hasher).
-    let hash = dir
-        .to_string_lossy()
-        .bytes()
-        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let hash = dir.to_string_lossy().bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
     format!("s{hash:08x}")
 }
 
