@@ -10,6 +10,18 @@ test('a VM boots from the ready image, its console is interactive, it stops and 
   await signUp(page, uniqueName('vm'), 'Vera Machine');
 
   const orgName = await createOrg(page, 'lab');
+  // The new organization has its default network; its owner adds another.
+  const nets = page.getByTestId('org-networks');
+  await expect(nets.locator('[data-testid=network][data-name=default] [data-testid=network-cidr]')).toHaveText('10.0.0.0/24');
+  await page.getByTestId('network-name').fill('back');
+  await page.getByTestId('network-subnet').fill('10.1.0.0/24');
+  await page.getByTestId('network-create').click();
+  await expect(nets.locator('[data-testid=network][data-name=back] [data-testid=network-cidr]')).toHaveText('10.1.0.0/24');
+  // An overlapping subnet is refused with the reason.
+  await page.getByTestId('network-name').fill('dup');
+  await page.getByTestId('network-subnet').fill('10.1.0.0/16');
+  await page.getByTestId('network-create').click();
+  await expect(nets).toContainText('overlaps network back');
 
   await page.goto('/vms');
   await hydrated(page);
@@ -26,6 +38,10 @@ test('a VM boots from the ready image, its console is interactive, it stops and 
   const out = page.getByTestId('console-out');
   await expect(out).toContainText('STRATA-GUEST-READY', { timeout: 30_000 });
   await expect(page.getByTestId('console-status')).toHaveText('Connected');
+  // Its card on the default network: the page names its address, and the guest got it by DHCP.
+  await expect(page.getByTestId('vm-nic-0').getByTestId('vm-nic-address')).toHaveText('10.0.0.10');
+  await expect(page.getByTestId('vm-nic-0').getByTestId('vm-nic-hostname')).toHaveText('box-1.default.internal');
+  await expect(out).toContainText('STRATA-NET: eth0 10.0.0.10 box-1');
 
   // Typing reaches the guest's shell.
   await page.getByTestId('console-in').fill('echo typed-$((40+2))');

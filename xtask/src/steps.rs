@@ -235,8 +235,8 @@ fn release_build_with(env: &[(&str, &str)], server_args: &str) -> Result {
         all
     };
     let (front_env, server_env) = (with(FRONT_COMPILE_ENV), with(SERVER_COMPILE_ENV));
+    let server_compile = format!("{SERVER_COMPILE}{server_args}");
     std::thread::scope(|s| {
-        let server_compile = format!("{SERVER_COMPILE}{server_args}");
         let server = s.spawn(|| sh_env(&server_compile, &server_env));
         let front = sh_env(FRONT_COMPILE, &front_env)
             .and_then(|()| sh(SITE_BUILD))
