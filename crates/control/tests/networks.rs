@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use control::testing::{caller, TestDb};
-use model::networks::NewNetwork;
+use model::networks::{NewNetwork, Protocol, ReachQuery};
 use model::orgs::OrgRole;
 use model::vms::NewVm;
 use model::AppError;
@@ -134,6 +134,33 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
         matches!(r, Err(AppError::NotFound(_) | AppError::Invalid(_))),
         "{r:?}"
     );
+
+    // The explanation: the same network is allowed; a VM only on another network, or without a
+    // card, is not, and the answer says why; VMs the caller cannot see are not found.
+    let mut vault = NewVm::named(&acme.id, "vault");
+    vault.networks = Some(vec![back.id.clone()]);
+    let vault = c.create_vm(&ann, &vault, now).await.unwrap();
+    let reach = |from: &str, to: &str, port| ReachQuery {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        protocol: Protocol::Tcp,
+        port,
+    };
+    let r = c.explain_reach(&ann, &reach(&web.id, &two.id, Some(5432))).await.unwrap();
+    assert_eq!((r.allowed, r.decided_by.as_str()), (true, "same-network"), "{}", r.reason);
+    let r = c.explain_reach(&ann, &reach(&web.id, &vault.id, Some(5432))).await.unwrap();
+    assert_eq!((r.allowed, r.decided_by.as_str()), (false, "default-deny"), "{}", r.reason);
+    let r = c.explain_reach(&ann, &reach(&web.id, &none.id, Some(22))).await.unwrap();
+    assert_eq!((r.allowed, r.decided_by.as_str()), (false, "no-card"), "{}", r.reason);
+    assert!(matches!(
+        c.explain_reach(&eve, &reach(&web.id, &two.id, Some(22))).await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        c.explain_reach(&ann, &reach(&web.id, &two.id, None)).await,
+        Err(AppError::Invalid(_))
+    ));
+    c.delete_vm(&ann, &vault.id, now).await.unwrap();
 
     // A network with cards on it stays; without, it goes.
     let r = c.delete_network(&ann, &back.id, now).await;

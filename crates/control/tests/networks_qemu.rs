@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::Utc;
 use control::testing::{caller, TestDb};
 use control::Control;
+use model::networks::{Protocol, ReachQuery};
 use model::vms::{NewVm, VmState};
 
 const ANSWER: Duration = Duration::from_secs(90);
@@ -88,6 +89,20 @@ async fn vms_of_one_organization_reach_each_other_by_name_and_another_organizati
         !ask(&c, &spy.id, 4, "nslookup db.default.internal").await,
         "eve's VM resolved db"
     );
+
+    // The explanation agrees with what the guests found (asked by an administrator, who sees
+    // all three).
+    let root = caller(&c, "root", true).await;
+    let reach = |from: &str, to: &str| ReachQuery {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        protocol: Protocol::Icmp,
+        port: None,
+    };
+    let r = c.explain_reach(&root, &reach(&web.id, &db1.id)).await.unwrap();
+    assert_eq!((r.allowed, r.decided_by.as_str()), (true, "same-network"), "{}", r.reason);
+    let r = c.explain_reach(&root, &reach(&spy.id, &db1.id)).await.unwrap();
+    assert_eq!((r.allowed, r.decided_by.as_str()), (false, "other-organization"), "{}", r.reason);
 
     for (who, vm) in [(&ann, &web), (&ann, &db1), (&eve, &spy)] {
         c.delete_vm(who, &vm.id, now).await.unwrap();

@@ -50,6 +50,41 @@ pub struct NewNetwork {
     pub cidr: String,
 }
 
+/// "Can VM A reach VM B on this protocol and port?"
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReachQuery {
+    /// The VM the traffic leaves, by id.
+    pub from: String,
+    /// The VM it should reach, by id.
+    pub to: String,
+    pub protocol: Protocol,
+    /// For tcp and udp: the destination port.
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Icmp,
+}
+
+/// The answer, with what decided it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reachability {
+    pub allowed: bool,
+    /// The rule or default that decided, in a word: `same-network`, `default-deny`,
+    /// `other-organization`, `no-card`.
+    pub decided_by: String,
+    /// A sentence for people.
+    pub reason: String,
+}
+
 /// Every organization's first network.
 pub const DEFAULT_NETWORK: &str = "default";
 pub const DEFAULT_CIDR: &str = "10.0.0.0/24";

@@ -117,6 +117,7 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(networks::list_networks))
         .routes(routes!(networks::create_network))
         .routes(routes!(networks::delete_network))
+        .routes(routes!(networks::reachability))
         .split_for_parts();
     doc.paths.paths = std::mem::take(&mut doc.paths.paths)
         .into_iter()

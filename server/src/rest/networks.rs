@@ -1,9 +1,10 @@
-//! An organization's VM networks: list, create, delete. A VM's cards are part of the VM.
+//! An organization's VM networks: list, create, delete, and whether one VM reaches another.
+//! A VM's cards are part of the VM.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use model::networks::{NetworkView, NewNetwork};
+use model::networks::{NetworkView, NewNetwork, ReachQuery, Reachability};
 
 use super::auth::ApiCaller;
 use super::problem::{ApiResult, Problem};
@@ -50,4 +51,17 @@ pub async fn delete_network(
     let now = state.control.now();
     state.control.delete_network(&caller, &id, now).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/networks/reachability", tag = "networks", request_body = ReachQuery,
+    responses((status = 200, body = Reachability), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem)),
+    security(("token" = [])))]
+pub async fn reachability(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    body: Result<Json<ReachQuery>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<Reachability>> {
+    let Json(q) = body?;
+    Ok(Json(state.control.explain_reach(&caller, &q).await?))
 }

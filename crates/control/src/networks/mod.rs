@@ -4,6 +4,7 @@
 //! within one organization they are refused, so its networks can be routed to each other.
 
 pub mod cards;
+pub mod explain;
 pub mod ipam;
 
 use std::net::Ipv4Addr;
