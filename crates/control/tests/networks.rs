@@ -146,14 +146,39 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
         protocol: Protocol::Tcp,
         port,
     };
-    let r = c.explain_reach(&ann, &reach(&web.id, &two.id, Some(5432))).await.unwrap();
-    assert_eq!((r.allowed, r.decided_by.as_str()), (true, "same-network"), "{}", r.reason);
-    let r = c.explain_reach(&ann, &reach(&web.id, &vault.id, Some(5432))).await.unwrap();
-    assert_eq!((r.allowed, r.decided_by.as_str()), (false, "default-deny"), "{}", r.reason);
-    let r = c.explain_reach(&ann, &reach(&web.id, &none.id, Some(22))).await.unwrap();
-    assert_eq!((r.allowed, r.decided_by.as_str()), (false, "no-card"), "{}", r.reason);
+    let r = c
+        .explain_reach(&ann, &reach(&web.id, &two.id, Some(5432)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.allowed, r.decided_by.as_str()),
+        (true, "same-network"),
+        "{}",
+        r.reason
+    );
+    let r = c
+        .explain_reach(&ann, &reach(&web.id, &vault.id, Some(5432)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.allowed, r.decided_by.as_str()),
+        (false, "default-deny"),
+        "{}",
+        r.reason
+    );
+    let r = c
+        .explain_reach(&ann, &reach(&web.id, &none.id, Some(22)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.allowed, r.decided_by.as_str()),
+        (false, "no-card"),
+        "{}",
+        r.reason
+    );
     assert!(matches!(
-        c.explain_reach(&eve, &reach(&web.id, &two.id, Some(22))).await,
+        c.explain_reach(&eve, &reach(&web.id, &two.id, Some(22)))
+            .await,
         Err(AppError::NotFound(_))
     ));
     assert!(matches!(

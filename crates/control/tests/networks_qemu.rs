@@ -99,10 +99,26 @@ async fn vms_of_one_organization_reach_each_other_by_name_and_another_organizati
         protocol: Protocol::Icmp,
         port: None,
     };
-    let r = c.explain_reach(&root, &reach(&web.id, &db1.id)).await.unwrap();
-    assert_eq!((r.allowed, r.decided_by.as_str()), (true, "same-network"), "{}", r.reason);
-    let r = c.explain_reach(&root, &reach(&spy.id, &db1.id)).await.unwrap();
-    assert_eq!((r.allowed, r.decided_by.as_str()), (false, "other-organization"), "{}", r.reason);
+    let r = c
+        .explain_reach(&root, &reach(&web.id, &db1.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.allowed, r.decided_by.as_str()),
+        (true, "same-network"),
+        "{}",
+        r.reason
+    );
+    let r = c
+        .explain_reach(&root, &reach(&spy.id, &db1.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.allowed, r.decided_by.as_str()),
+        (false, "other-organization"),
+        "{}",
+        r.reason
+    );
 
     for (who, vm) in [(&ann, &web), (&ann, &db1), (&eve, &spy)] {
         c.delete_vm(who, &vm.id, now).await.unwrap();

@@ -93,9 +93,15 @@ fn proto(p: Protocol) -> &'static str {
 
 impl Control {
     /// Explains whether one VM reaches another; the caller must see both.
-    pub async fn explain_reach(&self, caller: &Caller, q: &ReachQuery) -> Result<Reachability, AppError> {
+    pub async fn explain_reach(
+        &self,
+        caller: &Caller,
+        q: &ReachQuery,
+    ) -> Result<Reachability, AppError> {
         if matches!(q.protocol, Protocol::Tcp | Protocol::Udp) && q.port.is_none_or(|p| p == 0) {
-            return Err(AppError::Invalid("Name a port from 1 to 65535 for tcp and udp.".into()));
+            return Err(AppError::Invalid(
+                "Name a port from 1 to 65535 for tcp and udp.".into(),
+            ));
         }
         let from = self.side(caller, &q.from).await?;
         let to = self.side(caller, &q.to).await?;
@@ -104,7 +110,8 @@ impl Control {
 
     async fn side(&self, caller: &Caller, id: &str) -> Result<Side, AppError> {
         let id = parse_id(id, Kind::Vm)?;
-        self.authorize(caller, Permission::Read, &Resource::vm(id)).await?;
+        self.authorize(caller, Permission::Read, &Resource::vm(id))
+            .await?;
         let row = vm::Entity::find_by_id(id)
             .one(self.db())
             .await
@@ -130,7 +137,10 @@ mod tests {
         Side {
             name: name.into(),
             organization: Uuid::from_u128(org),
-            networks: nets.iter().map(|(id, n)| (Uuid::from_u128(*id), (*n).to_owned())).collect(),
+            networks: nets
+                .iter()
+                .map(|(id, n)| (Uuid::from_u128(*id), (*n).to_owned()))
+                .collect(),
         }
     }
 
@@ -145,7 +155,11 @@ mod tests {
         let r = decide(&web, &db, Protocol::Tcp, Some(5432));
         assert!(r.allowed);
         assert_eq!(r.decided_by, "same-network");
-        assert!(r.reason.contains("tcp/5432") && r.reason.contains("default"), "{}", r.reason);
+        assert!(
+            r.reason.contains("tcp/5432") && r.reason.contains("default"),
+            "{}",
+            r.reason
+        );
 
         let r = decide(&web, &back_only, Protocol::Tcp, Some(5432));
         assert!(!r.allowed);
@@ -153,10 +167,17 @@ mod tests {
         assert!(r.reason.contains("only on back"), "{}", r.reason);
 
         let r = decide(&spy, &web, Protocol::Icmp, None);
-        assert_eq!((r.allowed, r.decided_by.as_str()), (false, "other-organization"));
+        assert_eq!(
+            (r.allowed, r.decided_by.as_str()),
+            (false, "other-organization")
+        );
 
         let r = decide(&web, &island, Protocol::Udp, Some(53));
         assert_eq!((r.allowed, r.decided_by.as_str()), (false, "no-card"));
-        assert!(r.reason.contains("island has no network card"), "{}", r.reason);
+        assert!(
+            r.reason.contains("island has no network card"),
+            "{}",
+            r.reason
+        );
     }
 }
