@@ -1,7 +1,8 @@
 //! VM networks on a real node: the node is a network namespace this test makes, with two
 //! networks of the same subnet (as two organizations may have). Guests get their pinned
 //! addresses by DHCP, reach each other by name and over HTTP on their own network, and see
-//! nothing of the other network; a deleted VM's tap, lease and name are gone.
+//! nothing of the other network; a deleted VM's tap, lease and name are gone. An
+//! organization's router forwards between its networks only what a rule allows.
 
 mod common;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use common::guest;
 use hypervisor::net::{bridge_name, tap_name};
+use hypervisor::net::{RouterSpec, RuleProtocol, RuleSource, RuleSpec};
 use hypervisor::{Boot, Driver, MachineSpec, NetPlane, NetworkSpec, NicSpec, QemuDriver};
 
 const BOOT: Duration = Duration::from_secs(120);
@@ -30,8 +32,9 @@ struct Node {
 }
 
 impl Node {
-    fn new() -> Self {
-        let tag = format!("stt{}", std::process::id() % 100_000);
+    /// `which` tells apart the nodes of this file's tests, which run at once.
+    fn new(which: char) -> Self {
+        let tag = format!("stt{}{which}", std::process::id() % 100_000);
         let ns = format!("{tag}-node");
         let dir = std::env::temp_dir().join(format!("strata-net-{tag}"));
         let ok = Command::new("ip")
@@ -56,13 +59,18 @@ impl Drop for Node {
 }
 
 fn network(vni: u32, name: &str) -> NetworkSpec {
+    subnet(vni, name, 0)
+}
+
+/// A /24 network: 10.<third>.0.0.
+fn subnet(vni: u32, name: &str, third: u8) -> NetworkSpec {
     NetworkSpec {
         vni,
         name: name.into(),
-        subnet: Ipv4Addr::new(10, 0, 0, 0),
+        subnet: Ipv4Addr::new(10, third, 0, 0),
         prefix: 24,
-        gateway: Ipv4Addr::new(10, 0, 0, 1),
-        dns: Ipv4Addr::new(10, 0, 0, 2),
+        gateway: Ipv4Addr::new(10, third, 0, 1),
+        dns: Ipv4Addr::new(10, third, 0, 2),
     }
 }
 
@@ -82,7 +90,7 @@ fn vm(id: &str, host: &str, last: u8, net: &NetworkSpec) -> MachineSpec {
         fenced: false,
         nics: vec![NicSpec {
             mac: format!("52:54:00:00:{:02x}:{last:02x}", net.vni % 256),
-            address: Ipv4Addr::new(10, 0, 0, last),
+            address: Ipv4Addr::new(10, net.subnet.octets()[1], 0, last),
             hostname: host.to_owned(),
             network: net.clone(),
         }],
@@ -110,7 +118,7 @@ fn exists_in(ns: &str, dev: &str) -> bool {
 
 #[tokio::test]
 async fn guests_reach_their_own_network_by_name_and_nothing_of_another_with_the_same_subnet() {
-    let node = Node::new();
+    let node = Node::new('a');
     let plane = Arc::new(NetPlane::new(
         node.dir.join("networks"),
         &node.tag,
@@ -211,4 +219,115 @@ async fn guests_reach_their_own_network_by_name_and_nothing_of_another_with_the_
         );
     }
     assert!(plane.networks().is_empty());
+}
+
+#[tokio::test]
+async fn an_organizations_router_forwards_between_its_networks_only_what_a_rule_allows() {
+    let node = Node::new('b');
+    let plane = Arc::new(NetPlane::new(
+        node.dir.join("networks"),
+        &node.tag,
+        Some(node.ns.clone()),
+    ));
+    let d = QemuDriver::new(node.dir.join("vms")).with_network(plane.clone());
+    let pid = std::process::id();
+    let (front, back) = (
+        subnet(0x30_0000 + pid % 1000, "front", 0),
+        subnet(0x40_0000 + pid % 1000, "back", 1),
+    );
+    let (web, db) = (format!("{pid}-web"), format!("{pid}-db"));
+    d.start(&vm(&web, "web", 10, &front)).await.unwrap();
+    d.start(&vm(&db, "db", 10, &back)).await.unwrap();
+    for (id, line) in [
+        (&web, "STRATA-NET: eth0 10.0.0.10 web"),
+        (&db, "STRATA-NET: eth0 10.1.0.10 db"),
+    ] {
+        d.wait_for_console(id, line, BOOT)
+            .await
+            .unwrap_or_else(|e| panic!("{id} did not get its address: {e}"));
+        d.wait_for_console(id, "STRATA-GUEST-READY", BOOT)
+            .await
+            .unwrap();
+    }
+    let router = |rules: Vec<RuleSpec>| RouterSpec {
+        id: format!("t{}", pid % 100_000),
+        networks: vec![front.clone(), back.clone()],
+        rules,
+    };
+    let http = |to: &str| format!("{GET} {to} 80 | grep -q strata-guest");
+
+    // No rule: the gateway answers, the other network does not.
+    plane.apply_router(&router(vec![])).await.unwrap();
+    assert!(
+        ask(&d, &web, 11, "ping -c1 -W5 10.0.0.1").await,
+        "web's gateway does not answer"
+    );
+    assert!(
+        !ask(&d, &web, 12, "ping -c1 -W3 10.1.0.10").await,
+        "back took icmp with no rule"
+    );
+    assert!(
+        !ask(&d, &web, 13, &http("10.1.0.10")).await,
+        "back took http with no rule"
+    );
+
+    // tcp/80 from front into back: that port only, and only that way.
+    let http_from_front = RuleSpec {
+        to: back.vni,
+        protocol: RuleProtocol::Tcp,
+        ports: Some((80, 80)),
+        from: RuleSource::Network { vni: front.vni },
+    };
+    plane
+        .apply_router(&router(vec![http_from_front]))
+        .await
+        .unwrap();
+    assert!(
+        ask(&d, &web, 14, &http("10.1.0.10")).await,
+        "the rule did not open tcp/80"
+    );
+    assert!(
+        !ask(&d, &web, 15, "ping -c1 -W3 10.1.0.10").await,
+        "the rule opened icmp too"
+    );
+    assert!(
+        !ask(&d, &db, 16, &http("10.0.0.10")).await,
+        "the rule opened the other way"
+    );
+
+    // icmp from one address: a rule by CIDR.
+    let ping_from_web = RuleSpec {
+        to: back.vni,
+        protocol: RuleProtocol::Icmp,
+        ports: None,
+        from: RuleSource::Cidr {
+            addr: Ipv4Addr::new(10, 0, 0, 10),
+            prefix: 32,
+        },
+    };
+    plane
+        .apply_router(&router(vec![ping_from_web]))
+        .await
+        .unwrap();
+    assert!(
+        ask(&d, &web, 17, "ping -c1 -W5 10.1.0.10").await,
+        "the CIDR rule did not open icmp"
+    );
+    assert!(
+        !ask(&d, &web, 18, &http("10.1.0.10")).await,
+        "replacing the rules left tcp/80 open"
+    );
+
+    // No rules again: closed.
+    plane.apply_router(&router(vec![])).await.unwrap();
+    assert!(
+        !ask(&d, &web, 19, "ping -c1 -W3 10.1.0.10").await,
+        "removing the rule left icmp open"
+    );
+
+    for id in [&web, &db] {
+        d.delete(id).await.unwrap();
+    }
+    plane.remove_router(&router(vec![]).id).await.unwrap();
+    plane.remove_all().await.unwrap();
 }

@@ -11,6 +11,7 @@
 
 mod names;
 mod plane;
+pub mod router;
 mod run;
 
 use std::net::Ipv4Addr;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use names::{bridge_name, tag_for, tap_name, MAX_NICS};
 pub use plane::NetPlane;
+pub use router::{RouterSpec, RuleProtocol, RuleSource, RuleSpec};
 pub use run::NetError;
 
 /// A network as a node needs it. Ids and addresses are the control plane's choice.

@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use super::names::{self, bridge_name, service_netns, service_veth, tap_name, SERVICE_INSIDE};
-use super::run::{self, ip, link_exists, netns_exists, NetError};
+use super::router::{gateway_dev, router_netns, uplink_dev, RouterSpec};
+use super::run::{self, del_link, ip, link_exists, netns_exists, NetError};
 use super::{NetworkSpec, NicSpec};
 
 /// The networks of one node.
@@ -148,9 +149,83 @@ impl NetPlane {
         }
         for tap in &taps {
             if link_exists(self.node(), tap).await {
-                ip(self.node(), &["link", "del", "dev", tap]).await?;
+                del_link(self.node(), tap).await?;
             }
         }
+        Ok(())
+    }
+
+    /// Makes an organization's router on this node as `spec` says: its namespace, a leg with
+    /// the gateway address on each of its networks (made on this node if needed), forwarding
+    /// on, and its firewall replaced in one step. Legs to networks no longer listed are removed.
+    pub async fn apply_router(&self, spec: &RouterSpec) -> Result<(), NetError> {
+        spec.check().map_err(NetError::Invalid)?;
+        let _held = self.lock.lock().await;
+        write_file(&self.dir.join("tag"), &self.tag)?;
+        let ns = router_netns(&self.tag, &spec.id);
+        if !netns_exists(&ns) {
+            run::run(None, "ip", &["netns", "add", &ns]).await?;
+        }
+        let inside = Some(ns.as_str());
+        ip(inside, &["link", "set", "dev", "lo", "up"]).await?;
+        run::run(
+            inside,
+            "sh",
+            &["-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"],
+        )
+        .await?;
+        for n in &spec.networks {
+            self.ensure_network(n).await?;
+            let (up, gw) = (uplink_dev(n.vni), gateway_dev(n.vni));
+            if !link_exists(self.node(), &up).await {
+                ip(
+                    self.node(),
+                    &[
+                        "link", "add", "name", &up, "type", "veth", "peer", "name", &gw, "netns",
+                        &ns,
+                    ],
+                )
+                .await?;
+            }
+            ip(
+                self.node(),
+                &[
+                    "link",
+                    "set",
+                    "dev",
+                    &up,
+                    "master",
+                    &bridge_name(n.vni),
+                    "up",
+                ],
+            )
+            .await?;
+            let cidr = format!("{}/{}", n.gateway, n.prefix);
+            ip(inside, &["addr", "replace", &cidr, "dev", &gw]).await?;
+            ip(inside, &["link", "set", "dev", &gw, "up"]).await?;
+        }
+        for vni in self.networks_locked() {
+            if !spec.networks.iter().any(|n| n.vni == vni)
+                && link_exists(inside, &gateway_dev(vni)).await
+            {
+                // Deleting one end of a veth deletes both.
+                del_link(inside, &gateway_dev(vni)).await?;
+            }
+        }
+        let file = self.dir.join("routers").join(format!("{}.nft", spec.id));
+        write_file(&file, &spec.ruleset())?;
+        run::run(inside, "nft", &["-f", &file.display().to_string()]).await
+    }
+
+    /// Removes an organization's router from this node. Ok when there is none.
+    pub async fn remove_router(&self, id: &str) -> Result<(), NetError> {
+        let _held = self.lock.lock().await;
+        let ns = router_netns(&self.tag, id);
+        if netns_exists(&ns) {
+            // Its legs' other ends, on the bridges, go with it.
+            run::run(None, "ip", &["netns", "del", &ns]).await?;
+        }
+        let _ = std::fs::remove_file(self.dir.join("routers").join(format!("{id}.nft")));
         Ok(())
     }
 
@@ -195,9 +270,13 @@ impl NetPlane {
             // The veth's inner side goes with the namespace, and its outer side with it.
             run::run(None, "ip", &["netns", "del", &ns]).await?;
         }
-        for dev in [service_veth(vni), bridge_name(vni)] {
+        for dev in [
+            service_veth(vni),
+            super::router::uplink_dev(vni),
+            bridge_name(vni),
+        ] {
             if link_exists(self.node(), &dev).await {
-                ip(self.node(), &["link", "del", "dev", &dev]).await?;
+                del_link(self.node(), &dev).await?;
             }
         }
         let dir = self.net_dir(vni);

@@ -68,6 +68,15 @@ pub async fn ip(netns: Option<&str>, args: &[&str]) -> Result<(), NetError> {
     run(None, "ip", &all).await
 }
 
+/// Deletes a device; Ok when it is already gone (one end of a veth goes with the other, and a
+/// deleted namespace's devices go a moment later).
+pub async fn del_link(netns: Option<&str>, dev: &str) -> Result<(), NetError> {
+    match ip(netns, &["link", "del", "dev", dev]).await {
+        Err(NetError::Failed { stderr, .. }) if stderr.contains("Cannot find device") => Ok(()),
+        other => other,
+    }
+}
+
 /// Whether a device exists in the namespace.
 pub async fn link_exists(netns: Option<&str>, dev: &str) -> bool {
     ip(netns, &["link", "show", "dev", dev]).await.is_ok()

@@ -1,0 +1,274 @@
+//! An organization's router on a node: a namespace joined to each of the organization's
+//! networks there by a veth holding the network's gateway address, forwarding between them
+//! through an nftables firewall compiled from the networks' rules. A network takes inbound
+//! traffic from its own VMs (that never passes the router) and, from anywhere else, only what a
+//! rule allows; answers to allowed traffic pass back.
+
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use super::NetworkSpec;
+
+/// What an organization's router on a node should be.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterSpec {
+    /// Names the router on every node: 1 to 8 of a-z and 0-9, one per organization.
+    pub id: String,
+    /// The organization's networks on this node (the router joins each).
+    pub networks: Vec<NetworkSpec>,
+    pub rules: Vec<RuleSpec>,
+}
+
+/// One rule: traffic into network `to` that it allows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSpec {
+    /// The network the traffic enters, by number.
+    pub to: u32,
+    pub protocol: RuleProtocol,
+    /// A destination port range for tcp and udp; None: every port.
+    pub ports: Option<(u16, u16)>,
+    pub from: RuleSource,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleProtocol {
+    Tcp,
+    Udp,
+    Icmp,
+    Any,
+}
+
+/// Where allowed traffic may come from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RuleSource {
+    /// Any address in a subnet (of the organization's networks).
+    Cidr { addr: Ipv4Addr, prefix: u8 },
+    /// Any VM of another network of the organization, by number.
+    Network { vni: u32 },
+    /// These addresses (the VMs with a tag, resolved by the control plane); none: nothing.
+    Addresses { list: Vec<Ipv4Addr> },
+}
+
+/// The router's side of the veth to a network: it holds the gateway address.
+pub fn gateway_dev(vni: u32) -> String {
+    format!("g{vni:06x}")
+}
+
+/// The bridge's side of that veth.
+pub fn uplink_dev(vni: u32) -> String {
+    format!("srt{vni:06x}")
+}
+
+/// The router's namespace on this node.
+pub fn router_netns(tag: &str, id: &str) -> String {
+    format!("{tag}-r{id}")
+}
+
+impl RouterSpec {
+    /// Refuses what could make a broken router or a rule file nft would misread.
+    pub fn check(&self) -> Result<(), String> {
+        let id_ok = (1..=8).contains(&self.id.len())
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !id_ok {
+            return Err(format!("{:?} is not a router id", self.id));
+        }
+        for n in &self.networks {
+            n.check()?;
+        }
+        for r in &self.rules {
+            if let Some((lo, hi)) = r.ports {
+                if lo == 0
+                    || lo > hi
+                    || !matches!(r.protocol, RuleProtocol::Tcp | RuleProtocol::Udp)
+                {
+                    return Err(format!(
+                        "ports {lo}-{hi} do not fit a {:?} rule",
+                        r.protocol
+                    ));
+                }
+            }
+            if let RuleSource::Cidr { prefix, .. } = r.from {
+                if prefix > 32 {
+                    return Err(format!("/{prefix} is not a prefix"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The nftables rule set of the router's namespace, replacing whatever was there (nft
+    /// applies a file in one transaction: no moment without a firewall).
+    pub fn ruleset(&self) -> String {
+        let mut forward = String::new();
+        let mut chains = String::new();
+        for n in &self.networks {
+            let dev = gateway_dev(n.vni);
+            forward.push_str(&format!(
+                "        oifname \"{dev}\" jump into_{:06x}\n",
+                n.vni
+            ));
+            chains.push_str(&format!("    chain into_{:06x} {{\n", n.vni));
+            for r in self.rules.iter().filter(|r| r.to == n.vni) {
+                if let Some(line) = self.rule_line(r) {
+                    chains.push_str(&format!("        {line}\n"));
+                }
+            }
+            chains.push_str("    }\n");
+        }
+        format!(
+            "flush ruleset\n\
+             table inet strata {{\n\
+             \x20   chain forward {{\n\
+             \x20       type filter hook forward priority filter; policy drop;\n\
+             \x20       ct state established,related accept\n\
+             \x20       ct state invalid drop\n\
+             {forward}\
+             \x20   }}\n\
+             {chains}\
+             }}\n"
+        )
+    }
+
+    fn rule_line(&self, r: &RuleSpec) -> Option<String> {
+        let from = match &r.from {
+            RuleSource::Cidr { addr, prefix } => format!("ip saddr {addr}/{prefix}"),
+            RuleSource::Network { vni } => {
+                // A network the router does not join sends nothing through it.
+                self.networks.iter().find(|n| n.vni == *vni)?;
+                format!("iifname \"{}\"", gateway_dev(*vni))
+            }
+            RuleSource::Addresses { list } if list.is_empty() => return None,
+            RuleSource::Addresses { list } => {
+                let all: Vec<String> = list.iter().map(Ipv4Addr::to_string).collect();
+                format!("ip saddr {{ {} }}", all.join(", "))
+            }
+        };
+        let what = match (r.protocol, r.ports) {
+            (RuleProtocol::Tcp, Some((lo, hi))) if lo == hi => format!(" tcp dport {lo}"),
+            (RuleProtocol::Tcp, Some((lo, hi))) => format!(" tcp dport {lo}-{hi}"),
+            (RuleProtocol::Udp, Some((lo, hi))) if lo == hi => format!(" udp dport {lo}"),
+            (RuleProtocol::Udp, Some((lo, hi))) => format!(" udp dport {lo}-{hi}"),
+            (RuleProtocol::Tcp, None) => " meta l4proto tcp".into(),
+            (RuleProtocol::Udp, None) => " meta l4proto udp".into(),
+            (RuleProtocol::Icmp, _) => " meta l4proto icmp".into(),
+            (RuleProtocol::Any, _) => String::new(),
+        };
+        Some(format!("{from}{what} accept"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(vni: u32, name: &str, third: u8) -> NetworkSpec {
+        NetworkSpec {
+            vni,
+            name: name.into(),
+            subnet: Ipv4Addr::new(10, third, 0, 0),
+            prefix: 24,
+            gateway: Ipv4Addr::new(10, third, 0, 1),
+            dns: Ipv4Addr::new(10, third, 0, 2),
+        }
+    }
+
+    #[test]
+    fn rules_compile_into_one_chain_per_network_behind_a_default_drop() {
+        let spec = RouterSpec {
+            id: "ab12".into(),
+            networks: vec![net(1, "front", 0), net(2, "back", 1)],
+            rules: vec![
+                RuleSpec {
+                    to: 2,
+                    protocol: RuleProtocol::Tcp,
+                    ports: Some((5432, 5432)),
+                    from: RuleSource::Network { vni: 1 },
+                },
+                RuleSpec {
+                    to: 2,
+                    protocol: RuleProtocol::Udp,
+                    ports: Some((1000, 2000)),
+                    from: RuleSource::Cidr {
+                        addr: Ipv4Addr::new(10, 0, 0, 0),
+                        prefix: 28,
+                    },
+                },
+                RuleSpec {
+                    to: 1,
+                    protocol: RuleProtocol::Icmp,
+                    ports: None,
+                    from: RuleSource::Addresses {
+                        list: vec![Ipv4Addr::new(10, 1, 0, 10), Ipv4Addr::new(10, 1, 0, 11)],
+                    },
+                },
+                // Rules that allow nothing leave no line.
+                RuleSpec {
+                    to: 1,
+                    protocol: RuleProtocol::Any,
+                    ports: None,
+                    from: RuleSource::Addresses { list: vec![] },
+                },
+                RuleSpec {
+                    to: 1,
+                    protocol: RuleProtocol::Any,
+                    ports: None,
+                    from: RuleSource::Network { vni: 99 },
+                },
+            ],
+        };
+        assert_eq!(spec.check(), Ok(()));
+        let text = spec.ruleset();
+        assert!(
+            text.starts_with("flush ruleset\ntable inet strata {\n"),
+            "{text}"
+        );
+        assert!(text.contains("policy drop;"));
+        assert!(text.contains("ct state established,related accept"));
+        assert!(text.contains("oifname \"g000002\" jump into_000002"));
+        assert!(
+            text.contains("iifname \"g000001\" tcp dport 5432 accept"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ip saddr 10.0.0.0/28 udp dport 1000-2000 accept"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ip saddr { 10.1.0.10, 10.1.0.11 } meta l4proto icmp accept"),
+            "{text}"
+        );
+        assert!(!text.contains("g000063"), "{text}");
+        assert_eq!(text.matches(" accept\n").count(), 4, "{text}");
+    }
+
+    #[test]
+    fn bad_routers_are_refused() {
+        let mut spec = RouterSpec {
+            id: "Org".into(),
+            networks: vec![],
+            rules: vec![],
+        };
+        assert!(spec.check().is_err());
+        spec.id = "ab".into();
+        spec.rules.push(RuleSpec {
+            to: 1,
+            protocol: RuleProtocol::Icmp,
+            ports: Some((1, 2)),
+            from: RuleSource::Network { vni: 1 },
+        });
+        assert!(spec.check().is_err());
+        spec.rules[0] = RuleSpec {
+            to: 1,
+            protocol: RuleProtocol::Tcp,
+            ports: Some((9, 2)),
+            from: RuleSource::Network { vni: 1 },
+        };
+        assert!(spec.check().is_err());
+    }
+}
