@@ -1,6 +1,6 @@
 //! VM networks: an organization's networks (subnet, gateway, DNS server address, the number
-//! naming its devices on every node) and the network cards of VMs (a stable MAC and the
-//! address pinned to it).
+//! naming its devices on every node), the network cards of VMs (a stable MAC and the address
+//! pinned to it), and the rules that let traffic into a network from elsewhere.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -43,6 +43,20 @@ enum Nics {
     Slot,
     Mac,
     Address,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum NetworkRules {
+    Table,
+    Id,
+    NetworkId,
+    Protocol,
+    PortFrom,
+    PortTo,
+    SourceKind,
+    Source,
+    Description,
     CreatedAt,
 }
 
@@ -132,10 +146,46 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(NetworkRules::Table)
+                    .col(pk_uuid(NetworkRules::Id))
+                    .col(uuid(NetworkRules::NetworkId))
+                    // tcp, udp, icmp or any.
+                    .col(string_len(NetworkRules::Protocol, 8))
+                    .col(integer_null(NetworkRules::PortFrom))
+                    .col(integer_null(NetworkRules::PortTo))
+                    // cidr (Source is `a.b.c.d/n`) or network (Source is its id).
+                    .col(string_len(NetworkRules::SourceKind, 16))
+                    .col(string_len(NetworkRules::Source, 64))
+                    .col(string_len(NetworkRules::Description, 200))
+                    .col(timestamp_with_time_zone(NetworkRules::CreatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(NetworkRules::Table, NetworkRules::NetworkId)
+                            .to(Networks::Table, Networks::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("network_rules_network")
+                    .table(NetworkRules::Table)
+                    .col(NetworkRules::NetworkId)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(NetworkRules::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(Nics::Table).to_owned())
             .await?;

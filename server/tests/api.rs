@@ -56,6 +56,13 @@ const OPERATIONS: &[&str] = &[
     "POST /api/v1/vms/{id}/shares",
     "POST /api/v1/vms/{id}/{action}",
     "PUT /api/v1/organizations/{id}/members/{user_id}",
+    "GET /api/v1/organizations/{id}/networks",
+    "POST /api/v1/networks",
+    "DELETE /api/v1/networks/{id}",
+    "POST /api/v1/networks/reachability",
+    "GET /api/v1/networks/{id}/rules",
+    "POST /api/v1/networks/{id}/rules",
+    "DELETE /api/v1/networks/{id}/rules/{rule_id}",
 ];
 
 struct Api {
@@ -400,6 +407,26 @@ async fn every_route_answers_each_kind_of_caller_exactly_and_leaks_nothing() {
     let orgs = get(app, "/api/v1/organizations", &elsewhere).await.1;
     assert_eq!(orgs["items"].as_array().unwrap().len(), 1);
     assert_eq!(orgs["items"][0]["name"], "other");
+
+    // Networks: listed for those who may see the organization; a rule takes more than reading.
+    let nets = get(app, &format!("{org}/networks"), &full).await;
+    assert_eq!(nets.0, StatusCode::OK, "{}", nets.1);
+    assert_eq!(nets.1[0]["name"], "default");
+    assert_eq!(
+        get(app, &format!("{org}/networks"), &outsider).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let rules = format!(
+        "/api/v1/networks/{}/rules",
+        nets.1[0]["id"].as_str().unwrap()
+    );
+    let rule =
+        serde_json::json!({ "protocol": "tcp", "port_from": 22, "from_cidr": "10.9.0.0/24" });
+    let (status, body) = post(app, &rules, &reader, rule.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = post(app, &rules, &full, rule).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["summary"], "tcp/22 from 10.9.0.0/24");
 
     // Acting: readable but not among the token's actions is 403; hidden is 404.
     for (who, want) in [

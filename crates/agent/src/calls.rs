@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use hypervisor::driver::{Driver, DriverError, MachineSpec, PowerState, Stopped, Usage};
+use hypervisor::driver::{
+    Driver, DriverError, MachineSpec, PowerState, RouterSpec, Stopped, Usage,
+};
 use serde::{Deserialize, Serialize};
 
 /// The most console output one call carries (a link frame holds at most
@@ -23,6 +25,10 @@ pub const ANSWER_MARGIN: Duration = Duration::from_secs(30);
 pub enum Call {
     Create {
         spec: MachineSpec,
+    },
+    /// An organization's router on the node, made or brought up to date.
+    ApplyRouter {
+        spec: RouterSpec,
     },
     Start {
         spec: MachineSpec,
@@ -72,6 +78,8 @@ impl Call {
     pub fn vm(&self) -> &str {
         match self {
             Call::Create { spec } | Call::Start { spec } | Call::Restart { spec, .. } => &spec.id,
+            // Router ids are made of the same letters as VM ids.
+            Call::ApplyRouter { spec } => &spec.id,
             Call::Stop { id, .. }
             | Call::Pause { id }
             | Call::Resume { id }
@@ -94,9 +102,10 @@ impl Call {
             }
             Call::WaitForConsole { timeout_ms, .. } => Duration::from_millis(*timeout_ms),
             // A disk copied from a large image, a QEMU slow to start on a busy host.
-            Call::Create { .. } | Call::Start { .. } | Call::Delete { .. } => {
-                Duration::from_secs(120)
-            }
+            Call::Create { .. }
+            | Call::Start { .. }
+            | Call::Delete { .. }
+            | Call::ApplyRouter { .. } => Duration::from_secs(120),
             _ => Duration::ZERO,
         };
         own + ANSWER_MARGIN
@@ -165,6 +174,7 @@ pub(crate) fn decode(text: &str) -> Result<Vec<u8>, CallError> {
 pub async fn serve(driver: &dyn Driver, call: Call) -> Outcome {
     let answer = match call {
         Call::Create { spec } => driver.create(&spec).await.map(|()| Answer::Done),
+        Call::ApplyRouter { spec } => driver.apply_router(&spec).await.map(|()| Answer::Done),
         Call::Start { spec } => driver.start(&spec).await.map(|()| Answer::Done),
         Call::Stop { id, grace_ms } => driver
             .stop(&id, Duration::from_millis(grace_ms))
@@ -229,6 +239,7 @@ mod tests {
                 config: None,
                 fenced: false,
                 nics: Vec::new(),
+                router: None,
             },
         };
         let text = serde_json::to_string(&call).unwrap();

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hypervisor::driver::{check_id, Driver, DriverError, MachineSpec, PowerState, Stopped, Usage};
+use hypervisor::driver::{
+    check_id, Driver, DriverError, MachineSpec, PowerState, RouterSpec, Stopped, Usage,
+};
 
 use crate::calls::{decode, encode, serve, Answer, Call, CallError, Outcome, CONSOLE_CHUNK};
 
@@ -93,6 +95,10 @@ impl<T: Transport> Driver for NodeDriver<T> {
 
     async fn start(&self, spec: &MachineSpec) -> Result<(), DriverError> {
         done(self.ask(Call::Start { spec: spec.clone() }).await?)
+    }
+
+    async fn apply_router(&self, spec: &RouterSpec) -> Result<(), DriverError> {
+        done(self.ask(Call::ApplyRouter { spec: spec.clone() }).await?)
     }
 
     async fn stop(&self, id: &str, grace: Duration) -> Result<Stopped, DriverError> {

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use control::testing::{caller, TestDb};
-use model::networks::{NewNetwork, Protocol, ReachQuery};
+use model::networks::{NewNetwork, NewRule, Protocol, ReachQuery, RuleProtocol};
 use model::orgs::OrgRole;
 use model::vms::NewVm;
 use model::AppError;
@@ -185,6 +185,93 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
         c.explain_reach(&ann, &reach(&web.id, &two.id, None)).await,
         Err(AppError::Invalid(_))
     ));
+
+    // Rules: made by those who manage the organization, checked, and they change the answer.
+    let rule = |protocol, port_from, from_cidr: Option<&str>, from_network: Option<&str>| NewRule {
+        protocol,
+        port_from,
+        port_to: None,
+        from_cidr: from_cidr.map(str::to_owned),
+        from_network: from_network.map(str::to_owned),
+        description: String::new(),
+    };
+    let tcp = RuleProtocol::Tcp;
+    let r = c
+        .add_network_rule(
+            &bob,
+            &back.id,
+            &rule(tcp, Some(5432), None, Some(&default.id)),
+            now,
+        )
+        .await;
+    assert!(matches!(r, Err(AppError::Forbidden(_))), "{r:?}");
+    for (bad, why) in [
+        (rule(tcp, Some(5432), None, None), "no source"),
+        (
+            rule(tcp, Some(5432), Some("10.0.0.0/24"), Some(&default.id)),
+            "two sources",
+        ),
+        (rule(tcp, Some(5432), None, Some(&back.id)), "itself"),
+        (
+            rule(tcp, Some(5432), None, Some(&theirs[0].id)),
+            "another organization's network",
+        ),
+        (rule(tcp, Some(0), None, Some(&default.id)), "port 0"),
+        (
+            rule(RuleProtocol::Icmp, Some(1), None, Some(&default.id)),
+            "icmp with a port",
+        ),
+        (
+            rule(tcp, None, Some("10.0.0.1/24"), None),
+            "not a first address",
+        ),
+    ] {
+        let r = c.add_network_rule(&ann, &back.id, &bad, now).await;
+        assert!(matches!(r, Err(AppError::Invalid(_))), "{why}: {r:?}");
+    }
+    let added = c
+        .add_network_rule(
+            &ann,
+            &back.id,
+            &rule(tcp, Some(5432), None, Some(&default.id)),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(added.summary, "tcp/5432 from network default");
+    let listed = c.network_rules(&bob, &back.id).await.unwrap();
+    assert_eq!(listed, vec![added.clone()]);
+    let r = c
+        .explain_reach(&ann, &reach(&web.id, &vault.id, Some(5432)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.allowed, r.decided_by.clone()),
+        (true, format!("rule:{}", added.id)),
+        "{}",
+        r.reason
+    );
+    let r = c
+        .explain_reach(&ann, &reach(&web.id, &vault.id, Some(22)))
+        .await
+        .unwrap();
+    assert!(!r.allowed, "{}", r.reason);
+    let r = c.remove_network_rule(&bob, &back.id, &added.id, now).await;
+    assert!(matches!(r, Err(AppError::Forbidden(_))), "{r:?}");
+    c.remove_network_rule(&ann, &back.id, &added.id, now)
+        .await
+        .unwrap();
+    assert!(c.network_rules(&ann, &back.id).await.unwrap().is_empty());
+    let r = c
+        .explain_reach(&ann, &reach(&web.id, &vault.id, Some(5432)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.allowed, r.decided_by.as_str()),
+        (false, "default-deny"),
+        "{}",
+        r.reason
+    );
     c.delete_vm(&ann, &vault.id, now).await.unwrap();
 
     // A network with cards on it stays; without, it goes.

@@ -1,13 +1,15 @@
 //! VM networks with real QEMU: two VMs of one organization reach each other by name and over
 //! HTTP on its default network, while a VM of another organization, with the same subnet and
-//! the same address as one of them, reaches neither.
+//! the same address as one of them, reaches neither. A VM on another network of the
+//! organization is refused until a rule lets traffic in, then reachable on that port only, and
+//! closed again when the rule goes; the explanation agrees with each answer.
 
 use std::time::Duration;
 
 use chrono::Utc;
 use control::testing::{caller, TestDb};
 use control::Control;
-use model::networks::{Protocol, ReachQuery};
+use model::networks::{NewNetwork, NewRule, Protocol, ReachQuery, RuleProtocol};
 use model::vms::{NewVm, VmState};
 
 const ANSWER: Duration = Duration::from_secs(90);
@@ -39,6 +41,19 @@ async fn vms_of_one_organization_reach_each_other_by_name_and_another_organizati
         n.start = true;
         n
     };
+    let back = c
+        .create_network(
+            &ann,
+            &NewNetwork {
+                organization_id: acme.id.clone(),
+                name: "back".into(),
+                description: String::new(),
+                cidr: "10.1.0.0/24".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
     let web = c
         .create_vm(&ann, &start(&acme.id, "web"), now)
         .await
@@ -47,6 +62,9 @@ async fn vms_of_one_organization_reach_each_other_by_name_and_another_organizati
         .create_vm(&ann, &start(&acme.id, "db"), now)
         .await
         .unwrap();
+    let mut in_back = start(&acme.id, "vault");
+    in_back.networks = Some(vec![back.id.clone()]);
+    let vault = c.create_vm(&ann, &in_back, now).await.unwrap();
     // Eve's VM has web's address, 10.0.0.10, on her own default network.
     let spy = c
         .create_vm(&eve, &start(&other.id, "spy"), now)
@@ -58,6 +76,7 @@ async fn vms_of_one_organization_reach_each_other_by_name_and_another_organizati
         (&ann, &web, "STRATA-NET: eth0 10.0.0.10 web"),
         (&ann, &db1, "STRATA-NET: eth0 10.0.0.11 db"),
         (&eve, &spy, "STRATA-NET: eth0 10.0.0.10 spy"),
+        (&ann, &vault, "STRATA-NET: eth0 10.1.0.10 vault"),
     ] {
         assert_eq!(c.vm(who, &vm.id).await.unwrap().vm.state, VmState::Running);
         d.wait_for_console(&vm.id, line, ANSWER)
@@ -120,8 +139,86 @@ async fn vms_of_one_organization_reach_each_other_by_name_and_another_organizati
         r.reason
     );
 
-    for (who, vm) in [(&ann, &web), (&ann, &db1), (&eve, &spy)] {
+    // Another network of the organization: its gateway answers, it takes nothing until a rule
+    // lets tcp/80 in from the default network, then that port only, and nothing once the rule
+    // is gone.
+    let http =
+        "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 10.1.0.10 80 | grep -q 'strata-guest vault'";
+    let tcp80 = |from: &str, to: &str| ReachQuery {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        protocol: Protocol::Tcp,
+        port: Some(80),
+    };
+    assert!(
+        ask(&c, &web.id, 5, "ping -c1 -W5 10.0.0.1").await,
+        "the gateway does not answer"
+    );
+    assert!(
+        !ask(&c, &web.id, 6, http).await,
+        "back took http with no rule"
+    );
+    assert!(
+        !c.explain_reach(&ann, &tcp80(&web.id, &vault.id))
+            .await
+            .unwrap()
+            .allowed
+    );
+    let rule = c
+        .add_network_rule(
+            &ann,
+            &back.id,
+            &NewRule {
+                protocol: RuleProtocol::Tcp,
+                port_from: Some(80),
+                port_to: None,
+                from_cidr: None,
+                from_network: Some(web_network(&c, &ann, &web.id).await),
+                description: "web to vault".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(
+        ask(&c, &web.id, 7, http).await,
+        "the rule did not open tcp/80"
+    );
+    assert!(
+        !ask(&c, &web.id, 8, "ping -c1 -W3 10.1.0.10").await,
+        "the rule opened icmp too"
+    );
+    let r = c
+        .explain_reach(&ann, &tcp80(&web.id, &vault.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.allowed, r.decided_by.clone()),
+        (true, format!("rule:{}", rule.id)),
+        "{}",
+        r.reason
+    );
+    c.remove_network_rule(&ann, &back.id, &rule.id, now)
+        .await
+        .unwrap();
+    assert!(
+        !ask(&c, &web.id, 9, http).await,
+        "removing the rule left tcp/80 open"
+    );
+    assert!(
+        !c.explain_reach(&ann, &tcp80(&web.id, &vault.id))
+            .await
+            .unwrap()
+            .allowed
+    );
+
+    for (who, vm) in [(&ann, &web), (&ann, &db1), (&eve, &spy), (&ann, &vault)] {
         c.delete_vm(who, &vm.id, now).await.unwrap();
     }
     c.run_due_operations().await.unwrap();
+}
+
+/// The id of the network a VM's first card is on.
+async fn web_network(c: &Control, who: &control::auth::Caller, vm: &str) -> String {
+    c.vm(who, vm).await.unwrap().nics[0].network_id.clone()
 }

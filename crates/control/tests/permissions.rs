@@ -102,6 +102,9 @@ async fn world(db: &TestDb) -> World {
     .await
     .unwrap();
     let node = local_node(control::testing::db(&control)).await;
+    let network = control.networks(&owner, &org.id).await.unwrap()[0]
+        .id
+        .clone();
     World {
         people: vec![
             ("anonymous", None),
@@ -120,6 +123,7 @@ async fn world(db: &TestDb) -> World {
             image,
             Resource::vm(vm.id.parse().unwrap()),
             service,
+            Resource::new(Kind::Network, network.parse().unwrap()),
         ],
         control,
     }

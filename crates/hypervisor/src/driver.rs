@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-pub use crate::net::NicSpec;
+pub use crate::net::{NicSpec, RouterSpec};
 pub use crate::qemu::Stopped;
 use crate::qmp::QmpError;
 
@@ -47,6 +47,10 @@ pub struct MachineSpec {
     /// Its network cards, in order (the guest's eth0, eth1, ...).
     #[serde(default)]
     pub nics: Vec<NicSpec>,
+    /// Its organization's router on the node (gateways and firewall of its networks), made or
+    /// brought up to date before the VM starts.
+    #[serde(default)]
+    pub router: Option<RouterSpec>,
 }
 
 /// The file in a VM's directory that marks it as fenced (see [`MachineSpec::fenced`]).
@@ -239,6 +243,9 @@ pub trait Driver: Send + Sync {
         marker: &str,
         timeout: Duration,
     ) -> Result<Duration, DriverError>;
+    /// Makes an organization's router on this node as `spec` says, or brings it up to date
+    /// (its rules changed).
+    async fn apply_router(&self, spec: &RouterSpec) -> Result<(), DriverError>;
     /// Where the VM's files are (whether or not they exist).
     fn vm_dir(&self, id: &str) -> PathBuf;
     /// The id of every VM with a live QEMU under this driver, including ones this process

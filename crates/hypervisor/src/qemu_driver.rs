@@ -125,6 +125,9 @@ impl QemuDriver {
         if spec.nics.len() > crate::net::MAX_NICS {
             return invalid("it has more network cards than a VM may have");
         }
+        if let Some(Err(reason)) = spec.router.as_ref().map(crate::net::RouterSpec::check) {
+            return invalid(&format!("its router: {reason}"));
+        }
         for (i, nic) in spec.nics.iter().enumerate() {
             if let Err(reason) = nic.check() {
                 return invalid(&format!("network card {i}: {reason}"));
@@ -214,6 +217,11 @@ impl QemuDriver {
                     tap,
                     mac: nic.mac.clone(),
                 });
+            }
+            if let Some(router) = &spec.router {
+                net.apply_router(router)
+                    .await
+                    .map_err(|e| net_error(&spec.id, e))?;
             }
         }
         let vm = VmSpec {
@@ -378,6 +386,18 @@ impl Driver for QemuDriver {
 
     async fn resume(&self, id: &str) -> Result<(), DriverError> {
         self.command(id, "cont").await
+    }
+
+    async fn apply_router(&self, spec: &crate::net::RouterSpec) -> Result<(), DriverError> {
+        let Some(net) = &self.net else {
+            return Err(DriverError::InvalidSpec {
+                id: spec.id.clone(),
+                reason: "this node has no VM networks".into(),
+            });
+        };
+        net.apply_router(spec)
+            .await
+            .map_err(|e| net_error(&format!("router {}", spec.id), e))
     }
 
     async fn delete(&self, id: &str) -> Result<(), DriverError> {

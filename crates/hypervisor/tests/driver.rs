@@ -50,6 +50,7 @@ fn kernel_spec(id: &str, cmdline: &str, config: Option<&str>) -> MachineSpec {
         config: config.map(str::to_owned),
         fenced: false,
         nics: Vec::new(),
+        router: None,
     }
 }
 

@@ -94,6 +94,7 @@ fn vm(id: &str, host: &str, last: u8, net: &NetworkSpec) -> MachineSpec {
             hostname: host.to_owned(),
             network: net.clone(),
         }],
+        router: None,
     }
 }
 

@@ -85,6 +85,74 @@ pub struct Reachability {
     pub reason: String,
 }
 
+/// What a rule lets in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum RuleProtocol {
+    Tcp,
+    Udp,
+    Icmp,
+    Any,
+}
+
+impl RuleProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Udp => "udp",
+            Self::Icmp => "icmp",
+            Self::Any => "any",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Tcp, Self::Udp, Self::Icmp, Self::Any]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+/// A rule letting traffic into a network: from a subnet or from another network of the
+/// organization, on a protocol and, for tcp and udp, a port range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewRule {
+    pub protocol: RuleProtocol,
+    /// The first port (tcp and udp only); None: every port.
+    #[serde(default)]
+    pub port_from: Option<u16>,
+    /// The last port; None: the first one only.
+    #[serde(default)]
+    pub port_to: Option<u16>,
+    /// Traffic from this subnet (`10.0.0.0/24`, `10.0.0.5/32`)...
+    #[serde(default)]
+    pub from_cidr: Option<String>,
+    /// ...or from this network of the organization, by id (exactly one of the two).
+    #[serde(default)]
+    pub from_network: Option<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A rule as people see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RuleView {
+    pub id: String,
+    pub network_id: String,
+    pub protocol: RuleProtocol,
+    pub port_from: Option<u16>,
+    pub port_to: Option<u16>,
+    /// `cidr` or `network`.
+    pub source_kind: String,
+    /// The subnet, or the source network's name.
+    pub source: String,
+    pub description: String,
+    /// "tcp/5432 from network front".
+    pub summary: String,
+}
+
 /// Every organization's first network.
 pub const DEFAULT_NETWORK: &str = "default";
 pub const DEFAULT_CIDR: &str = "10.0.0.0/24";

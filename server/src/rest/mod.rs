@@ -118,6 +118,8 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(networks::create_network))
         .routes(routes!(networks::delete_network))
         .routes(routes!(networks::reachability))
+        .routes(routes!(networks::list_rules, networks::add_rule))
+        .routes(routes!(networks::remove_rule))
         .split_for_parts();
     doc.paths.paths = std::mem::take(&mut doc.paths.paths)
         .into_iter()

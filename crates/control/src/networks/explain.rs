@@ -1,14 +1,17 @@
 //! "Can VM A reach VM B on tcp/5432?": allowed or denied, with the rule or default that
 //! decides, the way the Access panel explains permissions. Decided from the records the nodes
 //! are built from: VMs of different organizations are on separate switches; within one, a
-//! network takes inbound traffic from its own VMs, and from other networks only through a
-//! rule (rules come with the organization's router; until then there is none).
+//! network takes inbound traffic from its own VMs, and from its organization's other networks
+//! only what one of its rules allows (the router's firewall is compiled from the same rules).
 
-use model::networks::{Protocol, ReachQuery, Reachability};
+use std::net::Ipv4Addr;
+
+use model::networks::{Protocol, ReachQuery, Reachability, RuleProtocol};
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::EntityTrait;
 
+use super::rules::Rule;
 use crate::access::model::{Kind, Permission, Resource};
 use crate::access::{not_found, parse_id};
 use crate::auth::Caller;
@@ -20,12 +23,34 @@ use crate::{internal, Control};
 pub struct Side {
     pub name: String,
     pub organization: Uuid,
-    /// The networks its cards are on: (id, name).
-    pub networks: Vec<(Uuid, String)>,
+    /// Its cards: the network (id, name) and the address there.
+    pub networks: Vec<(Uuid, String, Ipv4Addr)>,
 }
 
-/// The decision, from the two VMs alone.
-pub fn decide(from: &Side, to: &Side, protocol: Protocol, port: Option<u16>) -> Reachability {
+/// Whether a rule lets this protocol and port in.
+fn covers(rule: &Rule, protocol: Protocol, port: Option<u16>) -> bool {
+    let proto = match (rule.protocol, protocol) {
+        (RuleProtocol::Any, _) => return true,
+        (RuleProtocol::Icmp, Protocol::Icmp) => return true,
+        (RuleProtocol::Tcp, Protocol::Tcp) | (RuleProtocol::Udp, Protocol::Udp) => true,
+        _ => false,
+    };
+    proto
+        && match (rule.ports, port) {
+            (None, _) => true,
+            (Some((a, b)), Some(p)) => (a..=b).contains(&p),
+            (Some(_), None) => false,
+        }
+}
+
+/// The decision, from the two VMs and the rules of the networks `to` is on.
+pub fn decide(
+    from: &Side,
+    to: &Side,
+    rules: &[Rule],
+    protocol: Protocol,
+    port: Option<u16>,
+) -> Reachability {
     let what = match (protocol, port) {
         (Protocol::Icmp, _) => "icmp".to_owned(),
         (p, Some(port)) => format!("{}/{port}", proto(p)),
@@ -56,10 +81,10 @@ pub fn decide(from: &Side, to: &Side, protocol: Protocol, port: Option<u16>) -> 
             ),
         );
     }
-    if let Some((_, net)) = to
+    if let Some((_, net, _)) = to
         .networks
         .iter()
-        .find(|(id, _)| from.networks.iter().any(|(other, _)| other == id))
+        .find(|(id, _, _)| from.networks.iter().any(|(other, _, _)| other == id))
     {
         return Reachability {
             allowed: true,
@@ -70,11 +95,35 @@ pub fn decide(from: &Side, to: &Side, protocol: Protocol, port: Option<u16>) -> 
             ),
         };
     }
-    let theirs: Vec<&str> = to.networks.iter().map(|(_, n)| n.as_str()).collect();
+    for (net, net_name, _) in &to.networks {
+        for rule in rules.iter().filter(|r| r.network == *net) {
+            let source = from
+                .networks
+                .iter()
+                .find(|(id, _, addr)| rule.source.admits(*id, *addr));
+            if let (Some((_, src_name, addr)), true) = (source, covers(rule, protocol, port)) {
+                let whence = match rule.source {
+                    super::rules::Source::Network(_) => format!("network {src_name}"),
+                    super::rules::Source::Cidr(a, p) => format!("{a}/{p} (which holds {addr})"),
+                };
+                return Reachability {
+                    allowed: true,
+                    decided_by: format!("rule:{}", rule.id),
+                    reason: format!(
+                        "{} may reach {} on {what}: network {net_name} has a rule letting in {} from {whence}.",
+                        from.name,
+                        to.name,
+                        rule.what()
+                    ),
+                };
+            }
+        }
+    }
+    let theirs: Vec<&str> = to.networks.iter().map(|(_, n, _)| n.as_str()).collect();
     deny(
         "default-deny",
         format!(
-            "{} cannot reach {} on {what}: {} is only on {}, where inbound traffic from other networks is denied by default and no rule allows it.",
+            "{} cannot reach {} on {what}: {} is only on {}, which takes no traffic from other networks unless a rule lets it in, and no rule does.",
             from.name,
             to.name,
             to.name,
@@ -105,7 +154,9 @@ impl Control {
         }
         let from = self.side(caller, &q.from).await?;
         let to = self.side(caller, &q.to).await?;
-        Ok(decide(&from, &to, q.protocol, q.port))
+        let nets: Vec<Uuid> = to.networks.iter().map(|(id, _, _)| *id).collect();
+        let rules = super::rules::rules_of(self.db(), &nets).await?;
+        Ok(decide(&from, &to, &rules, q.protocol, q.port))
     }
 
     async fn side(&self, caller: &Caller, id: &str) -> Result<Side, AppError> {
@@ -123,7 +174,13 @@ impl Control {
             organization: row.organization_id,
             networks: cards
                 .into_iter()
-                .filter_map(|c| Some((c.network_id.parse().ok()?, c.network)))
+                .filter_map(|c| {
+                    Some((
+                        c.network_id.parse().ok()?,
+                        c.network,
+                        c.address.parse().ok()?,
+                    ))
+                })
                 .collect(),
         })
     }
@@ -131,6 +188,7 @@ impl Control {
 
 #[cfg(test)]
 mod tests {
+    use super::super::rules::Source;
     use super::*;
 
     fn side(name: &str, org: u128, nets: &[(u128, &str)]) -> Side {
@@ -139,8 +197,25 @@ mod tests {
             organization: Uuid::from_u128(org),
             networks: nets
                 .iter()
-                .map(|(id, n)| (Uuid::from_u128(*id), (*n).to_owned()))
+                .map(|(id, n)| {
+                    let third = u8::try_from(*id).unwrap();
+                    (
+                        Uuid::from_u128(*id),
+                        (*n).to_owned(),
+                        Ipv4Addr::new(10, third, 0, 10),
+                    )
+                })
                 .collect(),
+        }
+    }
+
+    fn rule(to: u128, protocol: RuleProtocol, ports: Option<(u16, u16)>, source: Source) -> Rule {
+        Rule {
+            id: Uuid::from_u128(77),
+            network: Uuid::from_u128(to),
+            protocol,
+            ports,
+            source,
         }
     }
 
@@ -152,7 +227,7 @@ mod tests {
         let spy = side("spy", 2, &[(20, "default")]);
         let island = side("island", 1, &[]);
 
-        let r = decide(&web, &db, Protocol::Tcp, Some(5432));
+        let r = decide(&web, &db, &[], Protocol::Tcp, Some(5432));
         assert!(r.allowed);
         assert_eq!(r.decided_by, "same-network");
         assert!(
@@ -161,18 +236,55 @@ mod tests {
             r.reason
         );
 
-        let r = decide(&web, &back_only, Protocol::Tcp, Some(5432));
+        let r = decide(&web, &back_only, &[], Protocol::Tcp, Some(5432));
         assert!(!r.allowed);
         assert_eq!(r.decided_by, "default-deny");
         assert!(r.reason.contains("only on back"), "{}", r.reason);
 
-        let r = decide(&spy, &web, Protocol::Icmp, None);
+        // A rule of back: tcp/5432 from network default lets web in on that port only.
+        let rules = [rule(
+            11,
+            RuleProtocol::Tcp,
+            Some((5432, 5432)),
+            Source::Network(Uuid::from_u128(10)),
+        )];
+        let r = decide(&web, &back_only, &rules, Protocol::Tcp, Some(5432));
+        assert_eq!(
+            (r.allowed, r.decided_by.as_str()),
+            (true, "rule:00000000-0000-0000-0000-00000000004d"),
+            "{}",
+            r.reason
+        );
+        assert!(
+            r.reason.contains("tcp/5432 from network default"),
+            "{}",
+            r.reason
+        );
+        assert!(!decide(&web, &back_only, &rules, Protocol::Tcp, Some(22)).allowed);
+        assert!(!decide(&web, &back_only, &rules, Protocol::Icmp, None).allowed);
+        // By subnet: web's address 10.10.0.10 is in 10.10.0.0/16; 10.9.0.0/16 is not.
+        let by_cidr = [rule(
+            11,
+            RuleProtocol::Icmp,
+            None,
+            Source::Cidr(Ipv4Addr::new(10, 10, 0, 0), 16),
+        )];
+        assert!(decide(&web, &back_only, &by_cidr, Protocol::Icmp, None).allowed);
+        let elsewhere = [rule(
+            11,
+            RuleProtocol::Any,
+            None,
+            Source::Cidr(Ipv4Addr::new(10, 9, 0, 0), 16),
+        )];
+        assert!(!decide(&web, &back_only, &elsewhere, Protocol::Icmp, None).allowed);
+
+        let r = decide(&spy, &web, &[], Protocol::Icmp, None);
         assert_eq!(
             (r.allowed, r.decided_by.as_str()),
             (false, "other-organization")
         );
 
-        let r = decide(&web, &island, Protocol::Udp, Some(53));
+        let r = decide(&web, &island, &[], Protocol::Udp, Some(53));
         assert_eq!((r.allowed, r.decided_by.as_str()), (false, "no-card"));
         assert!(
             r.reason.contains("island has no network card"),

@@ -6,6 +6,8 @@
 pub mod cards;
 pub mod explain;
 pub mod ipam;
+pub mod routers;
+pub mod rules;
 
 use std::net::Ipv4Addr;
 

@@ -99,6 +99,7 @@ pub(crate) fn machine_spec(row: &vm::Model, img: &image::Model) -> Result<Machin
         // replacements elsewhere never run beside them.
         fenced: row.service_id.is_some(),
         nics: Vec::new(),
+        router: None,
     })
 }
 
@@ -245,6 +246,12 @@ impl Control {
         spec.nics = crate::networks::cards::specs(self.db(), row)
             .await
             .map_err(OpError::Permanent)?;
+        if !spec.nics.is_empty() {
+            spec.router =
+                crate::networks::routers::router_for(self.db(), row.organization_id, row.node_id)
+                    .await
+                    .map_err(|e| OpError::Transient(e.to_string()))?;
+        }
         Ok(spec)
     }
 
