@@ -21,10 +21,14 @@ pub fn all(need: Need) -> Result {
                 apt(&["chromium"], "/usr/bin/chromium")?;
             }
             // VM networks: bridges, taps and namespaces (iproute2), each network's DHCP and
-            // DNS server (dnsmasq), its firewall (nftables). The tests make hosts as network
-            // namespaces with the same tools.
+            // DNS server (dnsmasq; dhcp_release ends a deleted VM's lease), the routers'
+            // firewalls (nftables). The tests make hosts as network namespaces with the same
+            // tools.
             apt(&["iproute2"], "/bin/ip")?;
-            apt(&["dnsmasq-base", "nftables"], "/usr/sbin/dnsmasq")?;
+            apt(
+                &["dnsmasq-base", "dnsmasq-utils", "nftables"],
+                "/usr/bin/dhcp_release",
+            )?;
             // VMs run under QEMU; the ready image is the test guest built from Debian packages.
             qemu()?;
             test_guest()?;

@@ -1,7 +1,8 @@
 //! VM networks on a real node: the node is a network namespace this test makes, with two
 //! networks of the same subnet (as two organizations may have). Guests get their pinned
 //! addresses by DHCP, reach each other by name and over HTTP on their own network, and see
-//! nothing of the other network; a deleted VM's tap, lease and name are gone. An
+//! nothing of the other network; a deleted VM's tap, lease and name are gone, and its address
+//! serves the next card at once. An
 //! organization's router forwards between its networks only what a rule allows.
 
 mod common;
@@ -208,8 +209,16 @@ async fn guests_reach_their_own_network_by_name_and_nothing_of_another_with_the_
         !ask(&d, &a, 7, "nslookup b.blue.internal").await,
         "b's name outlived it"
     );
+    // Its address goes to the next card at once (its lease ended with it).
+    let b2 = format!("{pid}-b2");
+    let mut again = vm(&b2, "b2", 11, &blue);
+    again.nics[0].mac = "52:54:00:99:99:11".into();
+    d.start(&again).await.unwrap();
+    d.wait_for_console(&b2, "STRATA-NET: eth0 10.0.0.11 b2", BOOT)
+        .await
+        .unwrap_or_else(|e| panic!("b's address was not handed on: {e}"));
 
-    for id in [&a, &c] {
+    for id in [&a, &c, &b2] {
         d.delete(id).await.unwrap();
     }
     plane.remove_all().await.unwrap();

@@ -136,6 +136,18 @@ impl NetPlane {
             let dir = self.net_dir(vni);
             let mut removed = false;
             for tap in &taps {
+                // The card's lease ends now: its address may go to another card at once, and
+                // dnsmasq offers no address that another MAC still holds.
+                if let Ok(entry) = std::fs::read_to_string(dir.join("dhcp").join(tap)) {
+                    if let [mac, _, addr] = entry.trim().split(',').collect::<Vec<_>>()[..] {
+                        let ns = service_netns(&self.tag, vni);
+                        if netns_exists(&ns) {
+                            let _ =
+                                run::run(Some(&ns), "dhcp_release", &[SERVICE_INSIDE, addr, mac])
+                                    .await;
+                        }
+                    }
+                }
                 for sub in ["dhcp", "opts", "names"] {
                     removed |= std::fs::remove_file(dir.join(sub).join(tap)).is_ok();
                 }
@@ -348,6 +360,12 @@ impl NetPlane {
         ip(inside, &["link", "set", "dev", SERVICE_INSIDE, "up"]).await?;
         ip(inside, &["link", "set", "dev", "lo", "up"]).await?;
         if self.dnsmasq_pid(n.vni).is_none() {
+            // dnsmasq watches these for cards added later: they must exist when it starts (a
+            // router may bring a network up before any card of this node is on it).
+            for sub in ["dhcp", "opts", "names"] {
+                let path = dir.join(sub);
+                std::fs::create_dir_all(&path).map_err(|source| NetError::Io { path, source })?;
+            }
             self.start_dnsmasq(n, &ns, &dir).await?;
         }
         Ok(())
