@@ -38,6 +38,11 @@ fn build_guest() -> PathBuf {
 /// running, pid file or not. The one copy for every crate's tests (xtask, which builds from the
 /// standard library alone, keeps a pid-file version of its own).
 pub fn kill_vms_under(dir: &std::path::Path) {
+    kill_programs_under("qemu-system", dir);
+}
+
+/// Kills (SIGKILL) every process of `program` whose command line names a path under `dir`.
+fn kill_programs_under(program: &str, dir: &std::path::Path) {
     let root = dir.display().to_string();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -45,7 +50,7 @@ pub fn kill_vms_under(dir: &std::path::Path) {
         };
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
         let cmdline = String::from_utf8_lossy(&cmdline);
-        if cmdline.starts_with("qemu-system") && cmdline.contains(&root) {
+        if cmdline.starts_with(program) && cmdline.contains(&root) {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
     }
@@ -58,17 +63,7 @@ pub fn remove_node_networks(dir: &std::path::Path) {
     let tag = std::fs::read_to_string(dir.join("tag"))
         .map(|t| t.trim().to_owned())
         .unwrap_or_else(|_| crate::net::tag_for(dir));
-    let root = dir.display().to_string();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline);
-        if cmdline.starts_with("dnsmasq") && cmdline.contains(&root) {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-        }
-    }
+    kill_programs_under("dnsmasq", dir);
     let prefix = format!("{tag}-");
     for entry in std::fs::read_dir("/run/netns")
         .into_iter()

@@ -281,7 +281,6 @@ impl Control {
         ids: Vec<String>,
     ) -> Result<Vec<String>, AppError> {
         use crate::auth::api_tokens::Scope;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
         if !token.admits(permission) {
             return Ok(Vec::new());
         }
@@ -307,41 +306,61 @@ impl Control {
         };
         let fail = |e| internal("token scope", e);
         let inside: std::collections::HashSet<String> = match kind {
-            Kind::Vm => crate::entities::vm::Entity::find()
-                .select_only()
-                .column(crate::entities::vm::Column::Id)
-                .filter(crate::entities::vm::Column::OrganizationId.eq(org))
-                .into_tuple::<sea_orm::prelude::Uuid>()
-                .all(self.db())
+            Kind::Vm => {
+                Self::ids_in_org::<crate::entities::vm::Entity, _, _>(
+                    self.db(),
+                    crate::entities::vm::Column::Id,
+                    crate::entities::vm::Column::OrganizationId,
+                    org,
+                )
                 .await
-                .map_err(fail)?
-                .into_iter()
-                .map(|id| id.to_string())
-                .collect(),
-            Kind::Network => crate::entities::network::Entity::find()
-                .select_only()
-                .column(crate::entities::network::Column::Id)
-                .filter(crate::entities::network::Column::OrganizationId.eq(org))
-                .into_tuple::<sea_orm::prelude::Uuid>()
-                .all(self.db())
+            }
+            Kind::Network => {
+                Self::ids_in_org::<crate::entities::network::Entity, _, _>(
+                    self.db(),
+                    crate::entities::network::Column::Id,
+                    crate::entities::network::Column::OrganizationId,
+                    org,
+                )
                 .await
-                .map_err(fail)?
-                .into_iter()
-                .map(|id| id.to_string())
-                .collect(),
-            _ => crate::entities::service::Entity::find()
-                .select_only()
-                .column(crate::entities::service::Column::Id)
-                .filter(crate::entities::service::Column::OrganizationId.eq(org))
-                .into_tuple::<sea_orm::prelude::Uuid>()
-                .all(self.db())
+            }
+            _ => {
+                Self::ids_in_org::<crate::entities::service::Entity, _, _>(
+                    self.db(),
+                    crate::entities::service::Column::Id,
+                    crate::entities::service::Column::OrganizationId,
+                    org,
+                )
                 .await
-                .map_err(fail)?
-                .into_iter()
-                .map(|id| id.to_string())
-                .collect(),
-        };
+            }
+        }
+        .map_err(fail)?;
         Ok(ids.into_iter().filter(|id| inside.contains(id)).collect())
+    }
+
+    /// The ids (as text) of every row of `E` in organization `org`.
+    async fn ids_in_org<E, I, O>(
+        db: &sea_orm::DatabaseConnection,
+        id: I,
+        organization: O,
+        org: sea_orm::prelude::Uuid,
+    ) -> Result<std::collections::HashSet<String>, sea_orm::DbErr>
+    where
+        E: sea_orm::EntityTrait,
+        I: sea_orm::ColumnTrait,
+        O: sea_orm::ColumnTrait,
+    {
+        use sea_orm::{QueryFilter, QuerySelect};
+        Ok(E::find()
+            .select_only()
+            .column(id)
+            .filter(organization.eq(org))
+            .into_tuple::<sea_orm::prelude::Uuid>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|id| id.to_string())
+            .collect())
     }
 
     /// [`Control::visible`] for the caller's account, before any token narrows it.
