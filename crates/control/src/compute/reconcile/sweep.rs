@@ -35,11 +35,19 @@ impl Control {
         let Ok(driver) = self.node_driver(Some(node)) else {
             return Ok(());
         };
-        let busy: HashSet<String> = queue::unfinished(self.db())
-            .await?
-            .into_iter()
+        let unfinished = queue::unfinished(self.db()).await?;
+        let busy: HashSet<String> = unfinished
+            .iter()
             .filter(|o| o.target_type == "vm")
-            .map(|o| o.target_id)
+            .map(|o| o.target_id.clone())
+            .collect();
+        // A rollout starts and stops its service's replicas itself: a replica it is starting
+        // has no QEMU yet for a moment (its disk, network and router are made first), and
+        // must not be taken for one that exited.
+        let rolling: HashSet<String> = unfinished
+            .iter()
+            .filter(|o| o.target_type == "service")
+            .map(|o| o.target_id.clone())
             .collect();
         let mut rows = vm::Entity::find().filter(vm::Column::NodeId.eq(node));
         if node == self.local_node() {
@@ -60,7 +68,10 @@ impl Control {
         }
         for row in rows {
             let id = row.id.to_string();
-            if busy.contains(&id) {
+            let in_rollout = row
+                .service_id
+                .is_some_and(|s| rolling.contains(&s.to_string()));
+            if busy.contains(&id) || in_rollout {
                 continue;
             }
             let Ok(power) = driver.status(&id).await else {
