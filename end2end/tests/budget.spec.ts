@@ -13,17 +13,19 @@ const BUDGET: Record<string, number> = {
   // 19 KB into the main module (raised on purpose; the cause is the next cut). 2026-12-02 the
   // dashboard was 248,984 B, under the 250,000 goal.
   '/': 318_600, // 303,431 B: the dashboard's attention, work, nodes and activity panels (2026-12-07)
-  vm: 434_200, // 413,507 B
+  // 2026-12-07: the VM page's Network card (its cards: address, name, MAC) and the networks'
+  // types grew it by 23.7 KB, raised on purpose; over the 400 KB goal before already.
+  vm: 440_000, // 437,240 B
   // 2026-12-06: the VM list pages (a pager, filters sent to the server) grew it by 14.8 KB,
   // raised on purpose.
-  '/vms': 364_200, // 346,893 B
+  '/vms': 366_000, // 363,829 B (2026-12-07: the networks' types in the main module)
   // 2026-12-07: the API's fields on services' models (deployments name their operation).
-  '/services': 369_800, // 368,577 B
-  '/organizations': 305_100, // 290,613 B
+  '/services': 372_500, // 371,404 B (2026-12-07: the networks' types in the main module)
+  '/organizations': 307_000, // 304,573 B (2026-12-07: the networks' types)
   // 2026-12-07: Settings → API tokens (form, secret, list, revoke; the organization list for
   // the scope) grew it by 67 KB, raised on purpose, under the 400 KB goal; the next cut.
-  '/settings': 395_000, // 391,418 B
-  '/audit': 302_800, // 288,337 B
+  '/settings': 396_500, // 393,981 B (2026-12-07: the networks' types)
+  '/audit': 304_000, // 302,940 B (2026-12-07)
 };
 
 interface Load {
