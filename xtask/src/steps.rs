@@ -49,6 +49,12 @@ const OTHER_TARGETS: &str = "cargo build --release --bins --bench '*'";
 /// build, the other targets and the tests all see the same value, so the tests reuse the build.
 /// `cargo xtask run` and `cargo xtask bench` build with the full release profile.
 const TEST_PROFILE: &[(&str, &str)] = &[("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")];
+/// What `cargo xtask test` adds to the server's compiles (release build, other targets, tests):
+/// the two largest crates of the workspace, the views (`app`) and the server, at optimization
+/// level 0. Their code generation is most of the server's compile on 2 cores; the work that
+/// must be fast in tests (compression, crypto, the database drivers, the permission engine)
+/// lives in crates that keep level 1. The browser's WASM is built apart and never sees this.
+const TEST_CODEGEN: &str = " --config profile.release.package.app.opt-level=0 --config profile.release.package.server.opt-level=0";
 /// `cargo clippy -- -D warnings`'s lints as errors (clippy-driver reads them from here).
 const CLIPPY_ARGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
 
@@ -218,14 +224,20 @@ fn stop_networks_under(dir: &std::path::Path) {
 /// the site tool leave a core idle at times, and the server's compile is the longer). `env`
 /// goes to both compiles.
 fn release_build(env: &[(&str, &str)]) -> Result {
+    release_build_with(env, "")
+}
+
+/// [`release_build`], with `server_args` after the server's compile command.
+fn release_build_with(env: &[(&str, &str)], server_args: &str) -> Result {
     let with = |own: &[(&'static str, &'static str)]| {
         let mut all = env.to_vec();
         all.extend_from_slice(own);
         all
     };
     let (front_env, server_env) = (with(FRONT_COMPILE_ENV), with(SERVER_COMPILE_ENV));
+    let server_compile = format!("{SERVER_COMPILE}{server_args}");
     std::thread::scope(|s| {
-        let server = s.spawn(|| sh_env(SERVER_COMPILE, &server_env));
+        let server = s.spawn(|| sh_env(&server_compile, &server_env));
         let front = sh_env(FRONT_COMPILE, &front_env)
             .and_then(|()| sh(SITE_BUILD))
             .and_then(|()| sh(API_DOCS_ASSETS));
@@ -328,14 +340,16 @@ pub fn test() -> Result {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
-    steps.run("release build, linted", || release_build(&pairs(&lint)))?;
+    steps.run("release build, linted", || {
+        release_build_with(&pairs(&lint), TEST_CODEGEN)
+    })?;
     let mut env: Vec<(String, String)> = SERVER_COMPILE_ENV
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     env.extend(lint);
     steps.run("other binaries and benches, linted", || {
-        sh_env(OTHER_TARGETS, &pairs(&env))
+        sh_env(&format!("{OTHER_TARGETS}{TEST_CODEGEN}"), &pairs(&env))
     })?;
     // The site tool is built by setup in its own profile, without the server's RUSTFLAGS; its
     // tests reuse those crates.
@@ -348,10 +362,10 @@ pub fn test() -> Result {
         all
     };
     steps.run("Rust tests on SQLite (builds them)", || {
-        sh_env(RUST_TESTS, &with("sqlite"))
+        sh_env(&format!("{RUST_TESTS}{TEST_CODEGEN}"), &with("sqlite"))
     })?;
     steps.run("Rust tests on PostgreSQL", || {
-        sh_env(RUST_TESTS, &with("postgres"))
+        sh_env(&format!("{RUST_TESTS}{TEST_CODEGEN}"), &with("postgres"))
     })?;
     steps.run("browser tests (Playwright, Debian's Chromium)", || {
         let e2e = sh_env(
