@@ -216,16 +216,8 @@ pub async fn launch(spec: &VmSpec, dir: &Path, accel: Accel) -> Result<Vm, QemuE
     ] {
         let _ = std::fs::remove_file(stale);
     }
-    let mut command = match &spec.netns {
-        // `ip netns exec` executes QEMU itself: the pid file holds QEMU's pid.
-        Some(ns) => {
-            let mut c = tokio::process::Command::new("ip");
-            c.args(["netns", "exec", ns, "qemu-system-x86_64"]);
-            c
-        }
-        None => tokio::process::Command::new("qemu-system-x86_64"),
-    };
-    let out = command
+    // In a namespace, `ip netns exec` executes QEMU itself: the pid file holds QEMU's pid.
+    let out = crate::net::run::command(spec.netns.as_deref(), "qemu-system-x86_64", &[])
         .args(args(spec, &dir, accel))
         .output()
         .await

@@ -172,13 +172,38 @@ pub fn validate_network_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// The netmask of a prefix length, as a number (`/0` is no mask at all).
+pub fn prefix_mask(prefix: u8) -> u32 {
+    match prefix {
+        0 => 0,
+        p => u32::MAX << (32 - u32::from(p.min(32))),
+    }
+}
+
+/// `a.b.c.d/n` taken apart; None when it is not that shape (or `n` is not a number up to 255).
+fn split_cidr(text: &str) -> Option<(std::net::Ipv4Addr, u8)> {
+    let (addr, prefix) = text.trim().split_once('/')?;
+    Some((addr.parse().ok()?, prefix.parse().ok()?))
+}
+
+/// Refuses a subnet not written by its first address.
+fn first_address(addr: std::net::Ipv4Addr, prefix: u8) -> Result<(), String> {
+    let mask = prefix_mask(prefix);
+    if u32::from(addr) & !mask == 0 {
+        Ok(())
+    } else {
+        let first = std::net::Ipv4Addr::from(u32::from(addr) & mask);
+        Err(format!(
+            "Write the subnet by its first address: {first}/{prefix}."
+        ))
+    }
+}
+
 /// A subnet as `a.b.c.d/n`: its first address and prefix. Private ranges only (RFC 1918 and
 /// 100.64.0.0/10), /16 to /28, given by its first address.
 pub fn parse_cidr(text: &str) -> Result<([u8; 4], u8), String> {
-    let bad = || format!("{text:?} is not a subnet like 10.1.0.0/24.");
-    let (addr, prefix) = text.trim().split_once('/').ok_or_else(bad)?;
-    let addr: std::net::Ipv4Addr = addr.parse().map_err(|_| bad())?;
-    let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+    let (addr, prefix) =
+        split_cidr(text).ok_or_else(|| format!("{text:?} is not a subnet like 10.1.0.0/24."))?;
     if !(16..=28).contains(&prefix) {
         return Err("A network's subnet must be between /16 and /28.".into());
     }
@@ -193,20 +218,25 @@ pub fn parse_cidr(text: &str) -> Result<([u8; 4], u8), String> {
                 .into(),
         );
     }
-    let mask = u32::MAX << (32 - u32::from(prefix));
-    if u32::from(addr) & !mask != 0 {
-        let first = std::net::Ipv4Addr::from(u32::from(addr) & mask);
-        return Err(format!(
-            "Write the subnet by its first address: {first}/{prefix}."
-        ));
-    }
+    first_address(addr, prefix)?;
     Ok((o, prefix))
+}
+
+/// Any IPv4 subnet (or one address, `/32`) by its first address, `/0` to `/32`: where a
+/// rule's traffic may come from.
+pub fn parse_any_cidr(text: &str) -> Result<(std::net::Ipv4Addr, u8), String> {
+    let bad = || format!("{text:?} is not an address or subnet like 10.0.0.0/24.");
+    let (addr, prefix) = split_cidr(text).ok_or_else(bad)?;
+    if prefix > 32 {
+        return Err(bad());
+    }
+    first_address(addr, prefix)?;
+    Ok((addr, prefix))
 }
 
 /// Whether two subnets share an address.
 pub fn overlap(a: ([u8; 4], u8), b: ([u8; 4], u8)) -> bool {
-    let prefix = a.1.min(b.1);
-    let mask = u32::MAX << (32 - u32::from(prefix));
+    let mask = prefix_mask(a.1.min(b.1));
     u32::from_be_bytes(a.0) & mask == u32::from_be_bytes(b.0) & mask
 }
 

@@ -48,16 +48,22 @@ impl Control {
             .all(self.db())
             .await
             .map_err(fail)?;
-        let mut all = Vec::with_capacity(rows.len());
-        for row in rows {
-            let cards = nic::Entity::find()
-                .filter(nic::Column::NetworkId.eq(row.id))
-                .count(self.db())
-                .await
-                .map_err(fail)?;
-            all.push(view(&row, u32::try_from(cards).unwrap_or(u32::MAX)));
-        }
-        Ok(all)
+        // The cards on them, in one query: which network each is on.
+        let on: Vec<Uuid> = nic::Entity::find()
+            .select_only()
+            .column(nic::Column::NetworkId)
+            .filter(nic::Column::NetworkId.is_in(rows.iter().map(|r| r.id)))
+            .into_tuple()
+            .all(self.db())
+            .await
+            .map_err(fail)?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let cards = on.iter().filter(|n| **n == row.id).count();
+                view(row, u32::try_from(cards).unwrap_or(u32::MAX))
+            })
+            .collect())
     }
 
     /// Makes a network in an organization: a name unique there and a private subnet that

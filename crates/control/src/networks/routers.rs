@@ -47,16 +47,17 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
     if net_ids.is_empty() {
         return Ok(None);
     }
-    let nets = network::Entity::find()
-        .filter(network::Column::Id.is_in(net_ids.iter().copied()))
-        .all(db)
-        .await
-        .map_err(fail)?;
+    // The organization's networks: those with cards here are the router's, the others may
+    // still be a rule's source.
     let all_nets = network::Entity::find()
         .filter(network::Column::OrganizationId.eq(org))
         .all(db)
         .await
         .map_err(fail)?;
+    let nets: Vec<&network::Model> = all_nets
+        .iter()
+        .filter(|n| net_ids.contains(&n.id))
+        .collect();
     let ids: Vec<Uuid> = nets.iter().map(|n| n.id).collect();
     let mut rules = Vec::new();
     for r in rules_of(db, &ids).await? {
@@ -86,6 +87,7 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
     }
     let networks = nets
         .iter()
+        .copied()
         .map(super::cards::network_spec)
         .collect::<Result<Vec<_>, String>>()
         .map_err(|e| internal("router spec", e))?;

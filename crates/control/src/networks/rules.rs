@@ -5,7 +5,7 @@
 use std::net::Ipv4Addr;
 
 use chrono::{DateTime, Utc};
-use model::networks::{NewRule, RuleProtocol, RuleView};
+use model::networks::{parse_any_cidr, prefix_mask, NewRule, RuleProtocol, RuleView};
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{
@@ -36,11 +36,7 @@ impl Source {
         match self {
             Source::Network(id) => *id == net,
             Source::Cidr(first, prefix) => {
-                let mask = if *prefix == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - u32::from(*prefix))
-                };
+                let mask = prefix_mask(*prefix);
                 u32::from(addr) & mask == u32::from(*first) & mask
             }
         }
@@ -91,29 +87,6 @@ impl Rule {
             (p, Some((a, b))) => format!("{}/{a}-{b}", p.as_str()),
         }
     }
-}
-
-/// Any IPv4 subnet by its first address, `/0` to `/32`.
-pub fn parse_any_cidr(text: &str) -> Result<(Ipv4Addr, u8), String> {
-    let bad = || format!("{text:?} is not an address or subnet like 10.0.0.0/24.");
-    let (addr, prefix) = text.trim().split_once('/').ok_or_else(bad)?;
-    let addr: Ipv4Addr = addr.parse().map_err(|_| bad())?;
-    let prefix: u8 = prefix.parse().map_err(|_| bad())?;
-    if prefix > 32 {
-        return Err(bad());
-    }
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix))
-    };
-    if u32::from(addr) & !mask != 0 {
-        return Err(format!(
-            "Write the subnet by its first address: {}/{prefix}.",
-            Ipv4Addr::from(u32::from(addr) & mask)
-        ));
-    }
-    Ok((addr, prefix))
 }
 
 /// Every rule of these networks, oldest first.

@@ -12,7 +12,7 @@
 mod names;
 mod plane;
 pub mod router;
-mod run;
+pub(crate) mod run;
 
 use std::net::Ipv4Addr;
 

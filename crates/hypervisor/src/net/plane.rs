@@ -46,16 +46,6 @@ impl NetPlane {
         Self::new(dir, &tag, netns)
     }
 
-    /// The prefix of the namespaces this node makes.
-    pub fn tag(&self) -> &str {
-        &self.tag
-    }
-
-    /// Where this node keeps its networks' files.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The namespace the VMs' taps are in, when it is not this process's own: QEMU must be
     /// started there.
     pub fn netns(&self) -> Option<&str> {
@@ -160,9 +150,7 @@ impl NetPlane {
             }
         }
         for tap in &taps {
-            if link_exists(self.node(), tap).await {
-                del_link(self.node(), tap).await?;
-            }
+            del_link(self.node(), tap).await?;
         }
         Ok(())
     }
@@ -175,9 +163,7 @@ impl NetPlane {
         let _held = self.lock.lock().await;
         write_file(&self.dir.join("tag"), &self.tag)?;
         let ns = router_netns(&self.tag, &spec.id);
-        if !netns_exists(&ns) {
-            run::run(None, "ip", &["netns", "add", &ns]).await?;
-        }
+        ensure_netns(&ns).await?;
         let inside = Some(ns.as_str());
         ip(inside, &["link", "set", "dev", "lo", "up"]).await?;
         run::run(
@@ -188,38 +174,15 @@ impl NetPlane {
         .await?;
         for n in &spec.networks {
             self.ensure_network(n).await?;
-            let (up, gw) = (uplink_dev(n.vni), gateway_dev(n.vni));
-            if !link_exists(self.node(), &up).await {
-                ip(
-                    self.node(),
-                    &[
-                        "link", "add", "name", &up, "type", "veth", "peer", "name", &gw, "netns",
-                        &ns,
-                    ],
-                )
+            let gw = gateway_dev(n.vni);
+            self.leg(&bridge_name(n.vni), &uplink_dev(n.vni), &gw, &ns)
                 .await?;
-            }
-            ip(
-                self.node(),
-                &[
-                    "link",
-                    "set",
-                    "dev",
-                    &up,
-                    "master",
-                    &bridge_name(n.vni),
-                    "up",
-                ],
-            )
-            .await?;
             let cidr = format!("{}/{}", n.gateway, n.prefix);
             ip(inside, &["addr", "replace", &cidr, "dev", &gw]).await?;
             ip(inside, &["link", "set", "dev", &gw, "up"]).await?;
         }
         for vni in self.networks_locked() {
-            if !spec.networks.iter().any(|n| n.vni == vni)
-                && link_exists(inside, &gateway_dev(vni)).await
-            {
+            if !spec.networks.iter().any(|n| n.vni == vni) {
                 // Deleting one end of a veth deletes both.
                 del_link(inside, &gateway_dev(vni)).await?;
             }
@@ -239,12 +202,6 @@ impl NetPlane {
         }
         let _ = std::fs::remove_file(self.dir.join("routers").join(format!("{id}.nft")));
         Ok(())
-    }
-
-    /// Removes a network from this node: its dnsmasq, namespace, bridge and files.
-    pub async fn remove_network(&self, vni: u32) -> Result<(), NetError> {
-        let _held = self.lock.lock().await;
-        self.remove_locked(vni).await
     }
 
     /// Every network this node has files for.
@@ -274,9 +231,7 @@ impl NetPlane {
     }
 
     async fn remove_locked(&self, vni: u32) -> Result<(), NetError> {
-        if let Some(pid) = self.dnsmasq_pid(vni) {
-            let _ = run::run(None, "kill", &["-KILL", &pid.to_string()]).await;
-        }
+        self.stop_dnsmasq(vni).await;
         let ns = service_netns(&self.tag, vni);
         if netns_exists(&ns) {
             // The veth's inner side goes with the namespace, and its outer side with it.
@@ -287,9 +242,7 @@ impl NetPlane {
             super::router::uplink_dev(vni),
             bridge_name(vni),
         ] {
-            if link_exists(self.node(), &dev).await {
-                del_link(self.node(), &dev).await?;
-            }
+            del_link(self.node(), &dev).await?;
         }
         let dir = self.net_dir(vni);
         match std::fs::remove_dir_all(&dir) {
@@ -302,18 +255,14 @@ impl NetPlane {
     /// The bridge, the service namespace joined to it, and dnsmasq running there.
     async fn ensure_network(&self, n: &NetworkSpec) -> Result<(), NetError> {
         if let Some(node) = self.node() {
-            if !netns_exists(node) {
-                run::run(None, "ip", &["netns", "add", node]).await?;
-            }
+            ensure_netns(node).await?;
         }
         let dir = self.net_dir(n.vni);
         let recorded = dir.join("network.json");
         let wanted = serde_json::to_string(n).map_err(|e| NetError::Invalid(e.to_string()))?;
         if std::fs::read_to_string(&recorded).is_ok_and(|had| had != wanted) {
             // The same number with another subnet or name: the old one's server must go.
-            if let Some(pid) = self.dnsmasq_pid(n.vni) {
-                let _ = run::run(None, "kill", &["-KILL", &pid.to_string()]).await;
-            }
+            self.stop_dnsmasq(n.vni).await;
         }
         write_file(&recorded, &wanted)?;
         let bridge = bridge_name(n.vni);
@@ -326,34 +275,9 @@ impl NetPlane {
         }
         ip(self.node(), &["link", "set", "dev", &bridge, "up"]).await?;
         let ns = service_netns(&self.tag, n.vni);
-        if !netns_exists(&ns) {
-            run::run(None, "ip", &["netns", "add", &ns]).await?;
-        }
-        let outer = service_veth(n.vni);
-        if !link_exists(self.node(), &outer).await {
-            ip(
-                self.node(),
-                &[
-                    "link",
-                    "add",
-                    "name",
-                    &outer,
-                    "type",
-                    "veth",
-                    "peer",
-                    "name",
-                    SERVICE_INSIDE,
-                    "netns",
-                    &ns,
-                ],
-            )
+        ensure_netns(&ns).await?;
+        self.leg(&bridge, &service_veth(n.vni), SERVICE_INSIDE, &ns)
             .await?;
-        }
-        ip(
-            self.node(),
-            &["link", "set", "dev", &outer, "master", &bridge, "up"],
-        )
-        .await?;
         let inside = Some(ns.as_str());
         let cidr = format!("{}/{}", n.dns, n.prefix);
         ip(inside, &["addr", "replace", &cidr, "dev", SERVICE_INSIDE]).await?;
@@ -402,6 +326,33 @@ impl NetPlane {
         run::run(Some(ns), "dnsmasq", &args).await
     }
 
+    /// A veth pair whose `outer` end is on `bridge` in the node's namespace and whose `inner`
+    /// end is in namespace `ns`; both up to the bridge's side.
+    async fn leg(&self, bridge: &str, outer: &str, inner: &str, ns: &str) -> Result<(), NetError> {
+        if !link_exists(self.node(), outer).await {
+            ip(
+                self.node(),
+                &[
+                    "link", "add", "name", outer, "type", "veth", "peer", "name", inner, "netns",
+                    ns,
+                ],
+            )
+            .await?;
+        }
+        ip(
+            self.node(),
+            &["link", "set", "dev", outer, "master", bridge, "up"],
+        )
+        .await
+    }
+
+    /// Kills the network's dnsmasq, if it runs.
+    async fn stop_dnsmasq(&self, vni: u32) {
+        if let Some(pid) = self.dnsmasq_pid(vni) {
+            let _ = run::run(None, "kill", &["-KILL", &pid.to_string()]).await;
+        }
+    }
+
     /// The pid of the network's dnsmasq when it runs.
     fn dnsmasq_pid(&self, vni: u32) -> Option<u32> {
         let file = self.net_dir(vni).join("dnsmasq.pid");
@@ -410,6 +361,15 @@ impl NetPlane {
         let cmdline = String::from_utf8_lossy(&cmdline);
         (cmdline.contains("dnsmasq") && cmdline.contains(&file.display().to_string()))
             .then_some(pid)
+    }
+}
+
+/// Makes a named network namespace unless it exists.
+async fn ensure_netns(name: &str) -> Result<(), NetError> {
+    if netns_exists(name) {
+        Ok(())
+    } else {
+        run::run(None, "ip", &["netns", "add", name]).await
     }
 }
 

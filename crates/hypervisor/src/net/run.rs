@@ -68,9 +68,12 @@ pub async fn ip(netns: Option<&str>, args: &[&str]) -> Result<(), NetError> {
     run(None, "ip", &all).await
 }
 
-/// Deletes a device; Ok when it is already gone (one end of a veth goes with the other, and a
-/// deleted namespace's devices go a moment later).
+/// Deletes a device; Ok when it is already gone (one end of a veth goes with the other, a
+/// deleted namespace's devices go a moment later, and a namespace never made holds none).
 pub async fn del_link(netns: Option<&str>, dev: &str) -> Result<(), NetError> {
+    if netns.is_some_and(|ns| !netns_exists(ns)) {
+        return Ok(());
+    }
     match ip(netns, &["link", "del", "dev", dev]).await {
         Err(NetError::Failed { stderr, .. }) if stderr.contains("Cannot find device") => Ok(()),
         other => other,
