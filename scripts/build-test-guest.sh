@@ -17,7 +17,7 @@ set -eu
 OUT=${1:-target/guest}
 # The work below happens in a temporary directory: make OUT absolute first.
 case "$OUT" in /*) ;; *) OUT="$(pwd)/$OUT" ;; esac
-VERSION=7
+VERSION=8
 if [ -f "$OUT/version" ] && [ "$(cat "$OUT/version")" = "$VERSION" ] \
    && [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initrd.img" ]; then
   exit 0
@@ -67,6 +67,7 @@ case "$1" in
   bound|renew)
     ip addr flush dev "$interface"
     ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
     [ -n "$router" ] && ip route replace default via "$router" dev "$interface"
     [ -n "$hostname" ] && hostname "$hostname"
     : > /etc/resolv.conf
@@ -114,7 +115,7 @@ fi
 ip link set lo up
 if [ -e /sys/class/net/eth0 ]; then
   ip link set eth0 up
-  udhcpc -i eth0 -s /etc/udhcpc.sh -n -q -t 20 -T 1 -A 1 >/dev/null 2>&1 || echo "STRATA-NET: eth0 none"
+  udhcpc -i eth0 -s /etc/udhcpc.sh -O mtu -n -q -t 20 -T 1 -A 1 >/dev/null 2>&1 || echo "STRATA-NET: eth0 none"
   { echo "strata-guest $(hostname)"; [ -f "$CONFIG" ] && cat "$CONFIG"; } > /www/index.html
   httpd -p 80 -h /www
 fi

@@ -17,6 +17,8 @@ mod m20261207_000010_replica_serial;
 mod m20261207_000011_node_drain;
 mod m20261207_000012_api_tokens;
 mod m20261207_000013_networks;
+mod m20261207_000014_service_addresses;
+mod m20261207_000015_vm_tags;
 
 pub struct Migrator;
 
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_node_drain::Migration),
             Box::new(m20261207_000012_api_tokens::Migration),
             Box::new(m20261207_000013_networks::Migration),
+            Box::new(m20261207_000014_service_addresses::Migration),
+            Box::new(m20261207_000015_vm_tags::Migration),
         ]
     }
 }

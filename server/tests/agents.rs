@@ -6,7 +6,8 @@
 //! VMs placed on a joined host run there, in its namespace, through its agent, and outlive the
 //! agent's restart. A service's replicas spread over the hosts; a host cut off by its veth
 //! fences (stops) its replica before the control plane starts the replacement, a host killed
-//! with its QEMUs has its replica replaced too, both within 60 s, and the cut host heals.
+//! with its QEMUs has its replica replaced too, both within 60 s, and the cut host heals. The
+//! replicas' network spans the hosts: one reaches the others by name.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -457,6 +458,29 @@ async fn replica_nodes(
     out
 }
 
+/// Runs `cmd` in a guest's shell through its console; true when it succeeded (the marker is
+/// computed by the guest, so the echo of the typed line never matches it).
+async fn ask(console: &control::compute::console::Console, n: u32, cmd: &str) -> bool {
+    let line = format!("{cmd} >/dev/null 2>&1 && echo R-$(({n}+0))-YES || echo R-$(({n}+0))-NO\n");
+    console.write(line.as_bytes()).await.unwrap();
+    let start = Instant::now();
+    loop {
+        let (log, _) = console.read(0, 1 << 20).await.unwrap();
+        let log = String::from_utf8_lossy(&log);
+        if log.contains(&format!("R-{n}-YES")) {
+            return true;
+        }
+        if log.contains(&format!("R-{n}-NO")) {
+            return false;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no answer to {cmd:?}: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_of_a_cut_off_or_dead_host_are_fenced_then_replaced_within_a_minute_and_a_drain_moves_them(
 ) {
@@ -491,6 +515,38 @@ async fn replicas_of_a_cut_off_or_dead_host_are_fenced_then_replaced_within_a_mi
     );
     let on = |host: &str| first.iter().find(|(_, n, _)| n == host).unwrap().0.clone();
     let (cut_vm, dead_vm) = (on("host-0"), on("host-1"));
+
+    // One network across the three hosts (VXLAN between their namespaces): host-0's replica
+    // reaches the others by name, over ICMP and HTTP, as if on one switch.
+    let name_of = |id: String| {
+        let c = &c;
+        let admin = &admin;
+        async move { c.vm(admin, &id).await.unwrap().vm.name }
+    };
+    let (far_1, far_2) = (name_of(on("host-1")).await, name_of(on("host-2")).await);
+    let console = c.open_console(&admin, &cut_vm, Utc::now()).await.unwrap();
+    assert!(
+        ask(
+            &console,
+            1,
+            &format!("ping -c 1 -W 5 {far_1}.default.internal")
+        )
+        .await,
+        "host-0's replica pings {far_1} on host-1 by name"
+    );
+    assert!(
+        ask(
+            &console,
+            2,
+            &format!("echo 'GET / HTTP/1.0' | nc -w 5 {far_2}.default.internal 80 | grep -q strata-guest")
+        )
+        .await,
+        "host-0's replica fetches the page of {far_2} on host-2"
+    );
+    assert!(
+        !ask(&console, 3, "ping -c 1 -W 2 nobody.default.internal").await,
+        "a name nobody has does not answer"
+    );
     let cut_pid = qemu_pid(&lab.data("host-0"), &cut_vm).expect("host-0's replica runs");
 
     // host-0 cut off (its veth down; agent and QEMU live on), host-1 dies with its QEMUs.

@@ -18,6 +18,7 @@ use tower::ServiceExt;
 /// Every operation the API offers, as `METHOD path`. A route added without its spec entry, or
 /// removed, fails [`the_spec_lists_every_route_and_every_route_refuses_without_a_token`].
 const OPERATIONS: &[&str] = &[
+    "PUT /api/v1/vms/{id}/tags",
     "DELETE /api/v1/nodes/{id}",
     "GET /api/v1/organizations/{id}/quota",
     "PUT /api/v1/organizations/{id}/quota",

@@ -113,7 +113,7 @@ pub fn ServicePage() -> impl IntoView {
                         {view! { <History service_id=sid.clone() configs=d.configs.clone() current=d.service.config_version
                             can_rollback=d.can_update actions drafts /> }.into_any()}
                     </div>
-                    {view! { <Replicas replicas=d.replicas.clone() /> }.into_any()}
+                    {view! { <Replicas replicas=d.replicas.clone() address=d.address.clone() network=d.network.clone() /> }.into_any()}
                     {view! { <Deployments deployments=d.deployments.clone() shown log drafts /> }.into_any()}
                     {view! { <ServiceMetrics samples replicas=d.replicas.clone() /> }.into_any()}
                 }

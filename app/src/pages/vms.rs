@@ -182,6 +182,7 @@ fn CreateVmForm(
                     start: start.get_untracked(),
                     region: Some(region.get_untracked()).filter(|r| !r.is_empty()),
                     networks: None,
+                    tags: Vec::new(),
                 });
             }
         >

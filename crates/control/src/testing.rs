@@ -425,6 +425,7 @@ fn stopped_row(
         service_id: Set(None),
         config_version: Set(None),
         service_version: Set(None),
+        tags: Set(String::new()),
     }
 }
 

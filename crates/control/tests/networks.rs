@@ -1,6 +1,7 @@
 //! VM networks through the control plane: every organization has a default network, VMs get
 //! cards with pinned addresses on it (or on the networks they name), networks are checked and
-//! guarded by the schema. The guests on them: networks_qemu.rs.
+//! guarded by the schema; VM tags, and rules that name them. The guests on them:
+//! networks_qemu.rs.
 
 use chrono::Utc;
 use control::testing::{caller, TestDb};
@@ -193,6 +194,7 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
         port_to: None,
         from_cidr: from_cidr.map(str::to_owned),
         from_network: from_network.map(str::to_owned),
+        from_tag: None,
         description: String::new(),
     };
     let tcp = RuleProtocol::Tcp;
@@ -288,4 +290,115 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
         .map(|n| n.name)
         .collect();
     assert_eq!(names, vec!["default"]);
+}
+
+#[tokio::test]
+async fn tags_are_set_by_network_managers_and_rules_by_tag_let_in_only_tagged_vms() {
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let bob = caller(&c, "bob", false).await;
+    let acme = c.create_organization(&ann, "acme", now).await.unwrap();
+    c.add_member(&ann, &acme.id, "bob", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let back = c
+        .create_network(&ann, &network(&acme.id, "back", "10.1.0.0/24"), now)
+        .await
+        .unwrap();
+    let mut in_back = NewVm::named(&acme.id, "vault");
+    in_back.networks = Some(vec![back.id.clone()]);
+    let vault = c.create_vm(&ann, &in_back, now).await.unwrap();
+    let mut tagged = NewVm::named(&acme.id, "app");
+    tagged.tags = vec!["db-client".into(), "web".into(), "web".into()];
+    let app = c.create_vm(&ann, &tagged, now).await.unwrap();
+    let web = c
+        .create_vm(&bob, &NewVm::named(&acme.id, "web"), now)
+        .await
+        .unwrap();
+
+    // Stored sorted and once; a member may neither tag at create nor later.
+    let d = c.vm(&ann, &app.id).await.unwrap();
+    assert_eq!(d.tags, ["db-client", "web"]);
+    assert!(d.can_tag);
+    assert!(!c.vm(&bob, &web.id).await.unwrap().can_tag);
+    let mut sneaky = NewVm::named(&acme.id, "sneaky");
+    sneaky.tags = vec!["db-client".into()];
+    assert!(matches!(
+        c.create_vm(&bob, &sneaky, now).await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        c.set_vm_tags(&bob, &web.id, &["db-client".into()], now)
+            .await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        c.set_vm_tags(&ann, &web.id, &["Not A Tag".into()], now)
+            .await,
+        Err(AppError::Invalid(_))
+    ));
+
+    // A rule of back by tag: the tagged VM may reach vault on tcp/5432, the other may not.
+    let rule = c
+        .add_network_rule(
+            &ann,
+            &back.id,
+            &NewRule {
+                protocol: RuleProtocol::Tcp,
+                port_from: Some(5432),
+                port_to: None,
+                from_cidr: None,
+                from_network: None,
+                from_tag: Some("db-client".into()),
+                description: "clients of the database".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rule.source_kind, "tag");
+    assert_eq!(rule.summary, "tcp/5432 from VMs tagged db-client");
+    let pg = |from: &str| ReachQuery {
+        from: from.to_owned(),
+        to: vault.id.clone(),
+        protocol: Protocol::Tcp,
+        port: Some(5432),
+    };
+    let r = c.explain_reach(&ann, &pg(&app.id)).await.unwrap();
+    assert_eq!(
+        (r.allowed, r.decided_by.clone()),
+        (true, format!("rule:{}", rule.id)),
+        "{}",
+        r.reason
+    );
+    assert!(!c.explain_reach(&ann, &pg(&web.id)).await.unwrap().allowed);
+
+    // Tagging web lets it in too; untagging app closes it again.
+    assert_eq!(
+        c.set_vm_tags(&ann, &web.id, &["db-client".into()], now)
+            .await
+            .unwrap(),
+        ["db-client"]
+    );
+    assert!(c.explain_reach(&ann, &pg(&web.id)).await.unwrap().allowed);
+    c.set_vm_tags(&ann, &app.id, &[], now).await.unwrap();
+    assert!(c.vm(&ann, &app.id).await.unwrap().tags.is_empty());
+    assert!(!c.explain_reach(&ann, &pg(&app.id)).await.unwrap().allowed);
+
+    // A rule names exactly one source.
+    let both = NewRule {
+        protocol: RuleProtocol::Tcp,
+        port_from: Some(22),
+        port_to: None,
+        from_cidr: Some("10.0.0.0/24".into()),
+        from_network: None,
+        from_tag: Some("web".into()),
+        description: String::new(),
+    };
+    assert!(matches!(
+        c.add_network_rule(&ann, &back.id, &both, now).await,
+        Err(AppError::Invalid(_))
+    ));
 }

@@ -263,6 +263,8 @@ async fn an_organizations_router_forwards_between_its_networks_only_what_a_rule_
         id: format!("t{}", pid % 100_000),
         networks: vec![front.clone(), back.clone()],
         rules,
+        fabric: vec![],
+        services: vec![],
     };
     let http = |to: &str| format!("{GET} {to} 80 | grep -q strata-guest");
 

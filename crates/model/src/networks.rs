@@ -128,9 +128,12 @@ pub struct NewRule {
     /// Traffic from this subnet (`10.0.0.0/24`, `10.0.0.5/32`)...
     #[serde(default)]
     pub from_cidr: Option<String>,
-    /// ...or from this network of the organization, by id (exactly one of the two).
+    /// ...or from this network of the organization, by id...
     #[serde(default)]
     pub from_network: Option<String>,
+    /// ...or from the organization's VMs with this tag (exactly one of the three).
+    #[serde(default)]
+    pub from_tag: Option<String>,
     #[serde(default)]
     pub description: String,
 }
@@ -144,9 +147,9 @@ pub struct RuleView {
     pub protocol: RuleProtocol,
     pub port_from: Option<u16>,
     pub port_to: Option<u16>,
-    /// `cidr` or `network`.
+    /// `cidr`, `network` or `tag`.
     pub source_kind: String,
-    /// The subnet, or the source network's name.
+    /// The subnet, the source network's name, or the tag.
     pub source: String,
     pub description: String,
     /// "tcp/5432 from network front".

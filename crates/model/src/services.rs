@@ -255,6 +255,12 @@ pub struct ServiceDetail {
     /// The JSON Schema every configuration must match, pretty-printed.
     pub config_schema: String,
     pub replicas: Vec<ReplicaView>,
+    /// Its stable address, spread over its running replicas (given with its first replica),
+    /// and the network it is on.
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub network: Option<String>,
     /// Newest first.
     pub configs: Vec<ConfigVersion>,
     /// Newest first.

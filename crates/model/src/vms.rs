@@ -298,6 +298,19 @@ pub struct VmDetail {
     /// Its network cards, eth0 first.
     #[serde(default)]
     pub nics: Vec<crate::networks::NicView>,
+    /// Its tags, sorted.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// May change its tags.
+    #[serde(default)]
+    pub can_tag: bool,
+}
+
+/// A VM's new tags (replacing the old ones).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VmTags {
+    pub tags: Vec<String>,
 }
 
 /// What the create form sends.
@@ -321,6 +334,9 @@ pub struct NewVm {
     /// organization's default network; empty: no network card.
     #[serde(default)]
     pub networks: Option<Vec<String>>,
+    /// Labels firewall rules may name as a source (`web`, `db-client`); at most 16.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 impl NewVm {
@@ -337,6 +353,7 @@ impl NewVm {
             start: false,
             region: None,
             networks: None,
+            tags: Vec::new(),
         }
     }
 }
@@ -393,6 +410,51 @@ pub struct ImageSummary {
     pub sha256: String,
 }
 
+/// The most tags a VM may have.
+pub const MAX_TAGS: usize = 16;
+
+/// Tags: each 1 to 32 of lowercase letters, digits and hyphens, starting with a letter; at
+/// most [`MAX_TAGS`].
+pub fn validate_tags(tags: &[String]) -> Result<(), String> {
+    if tags.len() > MAX_TAGS {
+        return Err(format!("A VM has at most {MAX_TAGS} tags."));
+    }
+    for t in tags {
+        let t = t.trim();
+        let ok = (1..=32).contains(&t.len())
+            && t.starts_with(|c: char| c.is_ascii_lowercase())
+            && t.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ok {
+            return Err(format!(
+                "{t:?} is not a tag: use 1 to 32 lowercase letters, digits and hyphens, starting with a letter."
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Tags as stored: trimmed, sorted, without repeats, comma-separated.
+pub fn joined_tags(tags: &[String]) -> String {
+    let mut all: Vec<&str> = tags
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all.join(",")
+}
+
+/// Stored tags as a list.
+pub fn split_tags(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// VM names: 1–63 characters, lowercase letters, digits and hyphens, starting with a letter
 /// (a valid host name label).
 pub fn validate_vm_name(name: &str) -> Result<(), String> {
@@ -416,6 +478,19 @@ pub fn validate_vm_name(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_are_checked_and_stored_sorted_once() {
+        let tags: Vec<String> = ["web", " db ", "web"].map(String::from).to_vec();
+        assert!(validate_tags(&tags).is_ok());
+        assert_eq!(joined_tags(&tags), "db,web");
+        assert_eq!(split_tags("db,web"), ["db", "web"]);
+        assert!(split_tags("").is_empty());
+        for bad in ["Web", "1db", "a b", "", &"a".repeat(33)] {
+            assert!(validate_tags(&[bad.to_owned()]).is_err(), "{bad}");
+        }
+        assert!(validate_tags(&vec!["a".to_owned(); MAX_TAGS + 1]).is_err());
+    }
 
     #[test]
     fn a_cursor_travels_as_text_and_back() {

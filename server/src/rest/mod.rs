@@ -89,6 +89,7 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(vms::list_vms, vms::create_vm))
         .routes(routes!(vms::get_vm, vms::delete_vm))
         .routes(routes!(vms::act_on_vm))
+        .routes(routes!(vms::set_vm_tags))
         .routes(routes!(catalog::list_organizations))
         .routes(routes!(catalog::get_organization))
         .routes(routes!(catalog::list_images, catalog::register_image))

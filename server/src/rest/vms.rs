@@ -1,11 +1,11 @@
-//! `/api/v1/vms`: list, create, show, power actions and delete. Work that outlives the request
+//! `/api/v1/vms`: list, create, show, power actions, tags and delete. Work that outlives the request
 //! answers 202 with the operation to follow (`Location: /api/v1/operations/{id}`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use model::vms::{NewVm, VmAction, VmDetail, VmPage, VmQuery, VmState, VmSummary};
+use model::vms::{NewVm, VmAction, VmDetail, VmPage, VmQuery, VmState, VmSummary, VmTags};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -153,4 +153,25 @@ pub async fn delete_vm(
             operation_id: op.map(|o| o.to_string()),
         },
     ))
+}
+
+#[utoipa::path(put, path = "/vms/{id}/tags", tag = "vms", request_body = VmTags,
+    params(("id" = String, Path, description = "The VM's id")),
+    responses((status = 200, body = VmTags, description = "The tags as stored: sorted, once each"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)),
+    security(("token" = [])))]
+pub async fn set_vm_tags(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    body: Result<Json<VmTags>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<VmTags>> {
+    let Json(new) = body?;
+    let now = state.control.now();
+    let tags = state
+        .control
+        .set_vm_tags(&caller, &id, &new.tags, now)
+        .await?;
+    Ok(Json(VmTags { tags }))
 }

@@ -1,4 +1,5 @@
-//! A service's replicas: the VMs that run it, each with its state and what it runs.
+//! A service's replicas: the VMs that run it, each with its state and what it runs, and the
+//! one address that reaches whichever of them run.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -7,10 +8,30 @@ use model::services::ReplicaView;
 use crate::components::{ui, vm_state::VmStateBadge};
 
 #[component]
-pub fn Replicas(replicas: Vec<ReplicaView>) -> impl IntoView {
+pub fn Replicas(
+    replicas: Vec<ReplicaView>,
+    address: Option<String>,
+    network: Option<String>,
+) -> impl IntoView {
+    let reach = match (address, network) {
+        (Some(address), Some(network)) => view! {
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-300" data-testid="service-address">
+                "Reached at " <span class="font-mono">{address}</span> " on network " {network}
+                ", spread over the running replicas."
+            </p>
+        }
+        .into_any(),
+        _ => view! {
+            <p class="mt-1 text-sm text-slate-500 dark:text-slate-400" data-testid="service-address">
+                "Gets its address with its first replica."
+            </p>
+        }
+        .into_any(),
+    };
     view! {
         <section class=format!("{} mb-6", ui::CARD)>
             <h2 class="text-base font-semibold">"Replica VMs"</h2>
+            {reach}
             {if replicas.is_empty() {
                 view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400" data-testid="replicas-empty">"No replica runs."</p> }.into_any()
             } else {

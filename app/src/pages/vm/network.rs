@@ -1,4 +1,5 @@
-//! The VM's network cards: on which network, its address and name there, its MAC.
+//! The VM's network cards (on which network, its address and name there, its MAC) and the tags
+//! firewall rules may name.
 
 use leptos::prelude::*;
 use model::vms::VmDetail;
@@ -8,9 +9,15 @@ use crate::components::ui;
 #[component]
 pub fn VmNetwork(detail: VmDetail) -> impl IntoView {
     let nics = detail.nics;
+    let tags = if detail.tags.is_empty() {
+        "none".to_owned()
+    } else {
+        detail.tags.join(", ")
+    };
     view! {
         <section class=format!("{} mb-6", ui::CARD) data-testid="vm-network">
             <h2 class="mb-2 text-sm font-semibold">"Network"</h2>
+            <p class="mb-2 text-sm"><span class="text-slate-600 dark:text-slate-400">"Tags: "</span><span data-testid="vm-tags">{tags}</span></p>
             {if nics.is_empty() {
                 view! { <p class="text-sm text-slate-600 dark:text-slate-400">"No network card: this VM reaches nothing and nothing reaches it."</p> }.into_any()
             } else {

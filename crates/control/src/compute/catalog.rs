@@ -256,6 +256,8 @@ impl Control {
             events,
             operations,
             nics,
+            tags: model::vms::split_tags(&row.tags),
+            can_tag: self.may_tag(caller, row.organization_id).await?,
         })
     }
 

@@ -51,6 +51,13 @@ impl Control {
             .await?;
         let name = new.name.trim();
         validate_vm_name(name).map_err(AppError::Invalid)?;
+        model::vms::validate_tags(&new.tags).map_err(AppError::Invalid)?;
+        if !new.tags.is_empty() && !self.may_tag(caller, org_id).await? {
+            return Err(AppError::Forbidden(
+                "Tags open networks: only those who manage the organization's networks set them."
+                    .into(),
+            ));
+        }
         let org = self.check_spec(new, org_id).await?;
         let img = self.pick_image(caller, new.image_id.as_deref()).await?;
         let networks = self
@@ -214,6 +221,7 @@ fn new_row(
         service_id: Set(None),
         config_version: Set(None),
         service_version: Set(None),
+        tags: Set(model::vms::joined_tags(&new.tags)),
     }
 }
 

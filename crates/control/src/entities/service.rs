@@ -33,6 +33,11 @@ pub struct Model {
     pub updated_at: Option<DateTimeUtc>,
     /// The highest replica number handed out (`<name>-<n>`); the next replica takes one more.
     pub replicas_named: i64,
+    /// The network its replicas' cards are on (the organization's default, chosen with the
+    /// first replica).
+    pub network_id: Option<Uuid>,
+    /// Its stable address on that network, spread over the running replicas.
+    pub address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

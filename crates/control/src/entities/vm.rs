@@ -34,6 +34,8 @@ pub struct Model {
     pub config_version: Option<i64>,
     /// The service version label this replica runs.
     pub service_version: Option<String>,
+    /// Labels firewall rules may name as a source: sorted, comma-separated, empty for none.
+    pub tags: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,7 +16,7 @@ use sea_orm::{
 
 use super::ipam;
 use crate::access::Authorized;
-use crate::entities::{network, nic, vm};
+use crate::entities::{network, nic, service, vm};
 use crate::internal;
 
 /// Gives a new VM one card on each of `networks` (already checked: the organization's, and
@@ -71,11 +71,12 @@ pub(crate) async fn attach_new<C: ConnectionTrait>(
     Ok(cards)
 }
 
-async fn free_address<C: ConnectionTrait>(
+/// The network's lowest address that no card and no service holds.
+pub(crate) async fn free_address<C: ConnectionTrait>(
     txn: &C,
     net: &network::Model,
 ) -> Result<Ipv4Addr, AppError> {
-    let taken: HashSet<Ipv4Addr> = nic::Entity::find()
+    let mut taken: HashSet<Ipv4Addr> = nic::Entity::find()
         .filter(nic::Column::NetworkId.eq(net.id))
         .all(txn)
         .await
@@ -83,6 +84,15 @@ async fn free_address<C: ConnectionTrait>(
         .iter()
         .filter_map(|c| c.address.parse().ok())
         .collect();
+    taken.extend(
+        service::Entity::find()
+            .filter(service::Column::NetworkId.eq(net.id))
+            .all(txn)
+            .await
+            .map_err(|e| internal("read service addresses", e))?
+            .iter()
+            .filter_map(|s| s.address.as_deref()?.parse().ok()),
+    );
     let subnet: Ipv4Addr = net
         .subnet
         .parse()

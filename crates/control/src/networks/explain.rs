@@ -25,6 +25,7 @@ pub struct Side {
     pub organization: Uuid,
     /// Its cards: the network (id, name) and the address there.
     pub networks: Vec<(Uuid, String, Ipv4Addr)>,
+    pub tags: Vec<String>,
 }
 
 /// Whether a rule lets this protocol and port in.
@@ -100,11 +101,14 @@ pub fn decide(
             let source = from
                 .networks
                 .iter()
-                .find(|(id, _, addr)| rule.source.admits(*id, *addr));
+                .find(|(id, _, addr)| rule.source.admits(*id, *addr, &from.tags));
             if let (Some((_, src_name, addr)), true) = (source, covers(rule, protocol, port)) {
                 let whence = match rule.source {
                     super::rules::Source::Network(_) => format!("network {src_name}"),
                     super::rules::Source::Cidr(a, p) => format!("{a}/{p} (which holds {addr})"),
+                    super::rules::Source::Tag(ref t) => {
+                        format!("VMs tagged {t} (which {} is)", from.name)
+                    }
                 };
                 return Reachability {
                     allowed: true,
@@ -170,6 +174,7 @@ impl Control {
             .ok_or_else(|| not_found(Kind::Vm))?;
         let cards = super::cards::views(self.db(), id, &row.name).await?;
         Ok(Side {
+            tags: model::vms::split_tags(&row.tags),
             name: row.name,
             organization: row.organization_id,
             networks: cards
@@ -206,6 +211,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            tags: Vec::new(),
         }
     }
 
@@ -277,6 +283,22 @@ mod tests {
             Source::Cidr(Ipv4Addr::new(10, 9, 0, 0), 16),
         )];
         assert!(!decide(&web, &back_only, &elsewhere, Protocol::Icmp, None).allowed);
+
+        // By tag: only a VM with the tag is let in.
+        let by_tag = [rule(
+            11,
+            RuleProtocol::Tcp,
+            Some((5432, 5432)),
+            Source::Tag("db-client".into()),
+        )];
+        assert!(!decide(&web, &back_only, &by_tag, Protocol::Tcp, Some(5432)).allowed);
+        let tagged = Side {
+            tags: vec!["db-client".into()],
+            ..web.clone()
+        };
+        let r = decide(&tagged, &back_only, &by_tag, Protocol::Tcp, Some(5432));
+        assert!(r.allowed, "{}", r.reason);
+        assert!(r.reason.contains("VMs tagged db-client"), "{}", r.reason);
 
         let r = decide(&spy, &web, &[], Protocol::Icmp, None);
         assert_eq!(

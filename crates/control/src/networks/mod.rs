@@ -5,9 +5,12 @@
 
 pub mod cards;
 pub mod explain;
+pub mod fabric;
 pub mod ipam;
+pub mod pools;
 pub mod routers;
 pub mod rules;
+pub mod tags;
 
 use std::net::Ipv4Addr;
 

@@ -72,6 +72,9 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
                 },
                 None => continue,
             },
+            Source::Tag(tag) => RuleSource::Addresses {
+                list: tagged_addresses(db, org, &tag).await?,
+            },
         };
         rules.push(RuleSpec {
             to: u32::try_from(to.vni).unwrap_or(0),
@@ -95,7 +98,38 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
         id: router_id(org),
         networks,
         rules,
+        fabric: super::fabric::spans(db, &nets, node).await?,
+        services: super::pools::pools(db, &nets).await?,
     }))
+}
+
+/// The addresses, on every network, of the organization's VMs with `tag`.
+async fn tagged_addresses<C: ConnectionTrait>(
+    db: &C,
+    org: Uuid,
+    tag: &str,
+) -> Result<Vec<std::net::Ipv4Addr>, AppError> {
+    let fail = |e| internal("tagged addresses", e);
+    let tagged: Vec<Uuid> = vm::Entity::find()
+        .filter(vm::Column::OrganizationId.eq(org))
+        .filter(vm::Column::Tags.ne(""))
+        .all(db)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .filter(|v| v.tags.split(',').any(|t| t == tag))
+        .map(|v| v.id)
+        .collect();
+    let mut list: Vec<std::net::Ipv4Addr> = nic::Entity::find()
+        .filter(nic::Column::VmId.is_in(tagged))
+        .all(db)
+        .await
+        .map_err(fail)?
+        .iter()
+        .filter_map(|c| c.address.parse().ok())
+        .collect();
+    list.sort_unstable();
+    Ok(list)
 }
 
 impl Control {
@@ -103,6 +137,15 @@ impl Control {
     /// (best effort: a node that cannot be reached, or one whose VMs are stopped, gets it with
     /// its next VM start).
     pub(crate) async fn push_routers(&self, org: Uuid) {
+        self.push_routers_skipping(org, None).await;
+    }
+
+    /// The same, but for the node `skip` (which just got its router another way).
+    pub(crate) async fn push_routers_except(&self, org: Uuid, skip: Option<Uuid>) {
+        self.push_routers_skipping(org, Some(skip)).await;
+    }
+
+    async fn push_routers_skipping(&self, org: Uuid, skip: Option<Option<Uuid>>) {
         let nodes: Vec<Option<Uuid>> = match vm::Entity::find()
             .select_only()
             .column(vm::Column::NodeId)
@@ -119,7 +162,7 @@ impl Control {
                 return;
             }
         };
-        for node in nodes {
+        for node in nodes.into_iter().filter(|n| Some(*n) != skip) {
             let spec = match router_for(self.db(), org, node).await {
                 Ok(Some(spec)) => spec,
                 Ok(None) => continue,

@@ -1,5 +1,5 @@
-//! A network's rules: what it lets in from elsewhere in its organization (a subnet or another
-//! network, a protocol, a port range). Changing them rebuilds the organization's routers on the
+//! A network's rules: what it lets in from elsewhere in its organization (a subnet, another
+//! network or the VMs with a tag; a protocol, a port range). Changing them rebuilds the organization's routers on the
 //! nodes that have its VMs.
 
 use std::net::Ipv4Addr;
@@ -28,13 +28,16 @@ pub const MAX_RULES: usize = 256;
 pub enum Source {
     Cidr(Ipv4Addr, u8),
     Network(Uuid),
+    /// The organization's VMs with this tag.
+    Tag(String),
 }
 
 impl Source {
-    /// Whether `addr` (on network `net`) is one this source names.
-    pub fn admits(&self, net: Uuid, addr: Ipv4Addr) -> bool {
+    /// Whether `addr` (on network `net`, of a VM with `tags`) is one this source names.
+    pub fn admits(&self, net: Uuid, addr: Ipv4Addr, tags: &[String]) -> bool {
         match self {
             Source::Network(id) => *id == net,
+            Source::Tag(tag) => tags.contains(tag),
             Source::Cidr(first, prefix) => {
                 let mask = prefix_mask(*prefix);
                 u32::from(addr) & mask == u32::from(*first) & mask
@@ -66,6 +69,7 @@ impl Rule {
                 Source::Cidr(a, p)
             }
             "network" => Source::Network(row.source.parse().ok()?),
+            "tag" => Source::Tag(row.source.clone()),
             _ => return None,
         };
         Some(Self {
@@ -285,12 +289,21 @@ async fn checked_source<C: ConnectionTrait>(
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    match (cidr, other) {
-        (Some(c), None) => {
+    let tag = new
+        .from_tag
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    match (cidr, other, tag) {
+        (None, None, Some(t)) => {
+            model::vms::validate_tags(&[t.to_owned()]).map_err(AppError::Invalid)?;
+            Ok(("tag", t.to_owned()))
+        }
+        (Some(c), None, None) => {
             let (a, p) = parse_any_cidr(c).map_err(AppError::Invalid)?;
             Ok(("cidr", format!("{a}/{p}")))
         }
-        (None, Some(o)) => {
+        (None, Some(o), None) => {
             let bad = || {
                 AppError::Invalid(
                     "The source network is not another network of this organization.".into(),
@@ -306,7 +319,7 @@ async fn checked_source<C: ConnectionTrait>(
             Ok(("network", src.id.to_string()))
         }
         _ => Err(AppError::Invalid(
-            "Name where the traffic comes from: a subnet or another network (one of the two)."
+            "Name where the traffic comes from: a subnet, another network or a tag (one of the three)."
                 .into(),
         )),
     }
@@ -347,10 +360,10 @@ fn view(row: &network_rule::Model, names: &[(Uuid, String)]) -> RuleView {
     let what = Rule::from_row(row)
         .map(|r| r.what())
         .unwrap_or_else(|| row.protocol.clone());
-    let from = if row.source_kind == "network" {
-        format!("network {source}")
-    } else {
-        source.clone()
+    let from = match row.source_kind.as_str() {
+        "network" => format!("network {source}"),
+        "tag" => format!("VMs tagged {source}"),
+        _ => source.clone(),
     };
     RuleView {
         id: row.id.to_string(),

@@ -211,6 +211,14 @@ impl Control {
             .await
             .map_err(fail)?;
         let deployments = self.deployment_views(deployments).await?;
+        let network = match row.network_id {
+            Some(net) => crate::entities::network::Entity::find_by_id(net)
+                .one(self.db())
+                .await
+                .map_err(fail)?
+                .map(|n| n.name),
+            None => None,
+        };
         let live = row.desired_state != Desired::Deleted;
         let may = |p| self.can(Some(caller), p, &res);
         Ok(ServiceDetail {
@@ -221,6 +229,8 @@ impl Control {
                 &row.config_schema
             }),
             replicas,
+            address: row.address,
+            network,
             configs,
             deployments,
             can_update: live && may(Permission::Update).await?,

@@ -175,5 +175,7 @@ fn new_row(
         deployed_at: Set(None),
         updated_at: Set(Some(now)),
         replicas_named: Set(0),
+        network_id: Set(None),
+        address: Set(None),
     }
 }

@@ -9,6 +9,7 @@
 //! `<vm>.<network>.internal`. No address of a VM network exists in the node's own namespace:
 //! nothing routes between networks, or from the node into one, unless a later rule says so.
 
+pub mod fabric;
 mod names;
 mod plane;
 pub mod router;
@@ -18,9 +19,10 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
+pub use fabric::{RemoteHost, Span};
 pub use names::{bridge_name, tag_for, tap_name, MAX_NICS};
 pub use plane::NetPlane;
-pub use router::{RouterSpec, RuleProtocol, RuleSource, RuleSpec};
+pub use router::{RouterSpec, RuleProtocol, RuleSource, RuleSpec, ServiceSpec};
 pub use run::NetError;
 
 /// A network as a node needs it. Ids and addresses are the control plane's choice.

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::fabric::{self, Span};
 use super::names::{self, bridge_name, service_netns, service_veth, tap_name, SERVICE_INSIDE};
 use super::router::{gateway_dev, router_netns, uplink_dev, RouterSpec};
 use super::run::{self, del_link, ip, link_exists, netns_exists, NetError};
@@ -169,7 +170,13 @@ impl NetPlane {
         run::run(
             inside,
             "sh",
-            &["-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"],
+            // Forwarding on; no redirects for the service addresses' answers, which leave
+            // by the leg they came in on.
+            &[
+                "-c",
+                "echo 1 > /proc/sys/net/ipv4/ip_forward; \
+                 echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects",
+            ],
         )
         .await?;
         for n in &spec.networks {
@@ -179,7 +186,15 @@ impl NetPlane {
                 .await?;
             let cidr = format!("{}/{}", n.gateway, n.prefix);
             ip(inside, &["addr", "replace", &cidr, "dev", &gw]).await?;
+            // One gateway MAC on every node: a guest's ARP entry stays right wherever its
+            // packets are routed.
+            let mac = fabric::gateway_mac(n.vni);
+            ip(inside, &["link", "set", "dev", &gw, "address", &mac]).await?;
             ip(inside, &["link", "set", "dev", &gw, "up"]).await?;
+            self.service_addresses(&ns, &gw, &spec.service_addresses(n.vni))
+                .await?;
+            let span = spec.fabric.iter().find(|s| s.vni == n.vni);
+            self.span(n, span).await?;
         }
         for vni in self.networks_locked() {
             if !spec.networks.iter().any(|n| n.vni == vni) {
@@ -237,7 +252,11 @@ impl NetPlane {
             // The veth's inner side goes with the namespace, and its outer side with it.
             run::run(None, "ip", &["netns", "del", &ns]).await?;
         }
+        // The bridge filter is in the node's namespace, which outlives the network.
+        let table = fabric::filter_table(vni);
+        let _ = run::run(self.node(), "nft", &["delete", "table", "bridge", &table]).await;
         for dev in [
+            fabric::vxlan_dev(vni),
             service_veth(vni),
             super::router::uplink_dev(vni),
             bridge_name(vni),
@@ -281,6 +300,12 @@ impl NetPlane {
         let inside = Some(ns.as_str());
         let cidr = format!("{}/{}", n.dns, n.prefix);
         ip(inside, &["addr", "replace", &cidr, "dev", SERVICE_INSIDE]).await?;
+        let mac = fabric::service_mac(n.vni);
+        ip(
+            inside,
+            &["link", "set", "dev", SERVICE_INSIDE, "address", &mac],
+        )
+        .await?;
         ip(inside, &["link", "set", "dev", SERVICE_INSIDE, "up"]).await?;
         ip(inside, &["link", "set", "dev", "lo", "up"]).await?;
         if self.dnsmasq_pid(n.vni).is_none() {
@@ -310,6 +335,8 @@ impl NetPlane {
             format!("--hostsdir={}", p("names")),
             format!("--dhcp-leasefile={}", p("leases")),
             format!("--dhcp-option=option:router,{}", n.gateway),
+            // Room for the VXLAN header when the network spans nodes (1500 - 50).
+            format!("--dhcp-option=option:mtu,{}", super::fabric::GUEST_MTU),
             format!("--domain={}", n.domain()),
             format!("--local=/{}/", n.domain()),
             "--no-resolv".to_owned(),
@@ -324,6 +351,116 @@ impl NetPlane {
         // dnsmasq forks into the background once its sockets are open, and fails here on a
         // bad option or a socket it cannot bind.
         run::run(Some(ns), "dnsmasq", &args).await
+    }
+
+    /// Makes the leg `gw` in the router's namespace `ns` hold exactly these service addresses
+    /// (each as a /32 beside the gateway's subnet address), so the router answers for them.
+    async fn service_addresses(
+        &self,
+        ns: &str,
+        gw: &str,
+        wanted: &[std::net::Ipv4Addr],
+    ) -> Result<(), NetError> {
+        let wanted: Vec<String> = wanted.iter().map(|a| format!("{a}/32")).collect();
+        let shown = run::output(
+            None,
+            "ip",
+            &["-n", ns, "-o", "-4", "addr", "show", "dev", gw],
+        )
+        .await?;
+        for line in shown.lines() {
+            let mut words = line.split_whitespace().skip_while(|w| *w != "inet");
+            if let Some(had) = words.nth(1) {
+                if had.ends_with("/32") && !wanted.iter().any(|w| w == had) {
+                    ip(Some(ns), &["addr", "del", had, "dev", gw]).await?;
+                }
+            }
+        }
+        for a in &wanted {
+            ip(Some(ns), &["addr", "replace", a, "dev", gw]).await?;
+        }
+        Ok(())
+    }
+
+    /// Joins the network's bridge to the other nodes that have it (a VXLAN device flooding to
+    /// each of them), or leaves the bridge to itself when none has; and makes the remote cards'
+    /// names answer here.
+    async fn span(&self, n: &NetworkSpec, span: Option<&Span>) -> Result<(), NetError> {
+        let vx = fabric::vxlan_dev(n.vni);
+        let peers = span.map(|s| s.peers.as_slice()).unwrap_or_default();
+        if peers.is_empty() {
+            del_link(self.node(), &vx).await?;
+        } else {
+            // The filter first: no moment where another node's gateway answers here.
+            let file = self.net_dir(n.vni).join("fabric.nft");
+            write_file(&file, &fabric::filter_ruleset(n))?;
+            run::run(self.node(), "nft", &["-f", &file.display().to_string()]).await?;
+            if !link_exists(self.node(), &vx).await {
+                let (vni, port) = (n.vni.to_string(), fabric::VXLAN_PORT.to_string());
+                ip(
+                    self.node(),
+                    &[
+                        "link", "add", "name", &vx, "type", "vxlan", "id", &vni, "dstport", &port,
+                    ],
+                )
+                .await?;
+            }
+            ip(
+                self.node(),
+                &[
+                    "link",
+                    "set",
+                    "dev",
+                    &vx,
+                    "master",
+                    &bridge_name(n.vni),
+                    "up",
+                ],
+            )
+            .await?;
+            self.flood_to(&vx, peers).await?;
+        }
+        // The remote cards' names, in a file of their own; dnsmasq drops removed lines only
+        // on a hangup.
+        let file = self.net_dir(n.vni).join("names").join("remote");
+        let names = span.map(|s| s.names(n)).unwrap_or_default();
+        if std::fs::read_to_string(&file).unwrap_or_default() != names {
+            write_entry(&self.net_dir(n.vni).join("names"), "remote", &names)?;
+            if let Some(pid) = self.dnsmasq_pid(n.vni) {
+                let _ = run::run(None, "kill", &["-HUP", &pid.to_string()]).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the VXLAN device's flood list exactly `peers` (broadcasts and unknown MACs go to
+    /// each; the device learns where each remote card is from what arrives).
+    async fn flood_to(&self, vx: &str, peers: &[std::net::Ipv4Addr]) -> Result<(), NetError> {
+        const ALL: &str = "00:00:00:00:00:00";
+        let shown = run::output(self.node(), "bridge", &["fdb", "show", "dev", vx]).await?;
+        let had: Vec<String> = shown
+            .lines()
+            .filter_map(|l| {
+                let mut words = l.split_whitespace();
+                (words.next() == Some(ALL) && words.next() == Some("dst"))
+                    .then(|| words.next().map(str::to_owned))
+                    .flatten()
+            })
+            .collect();
+        for p in peers {
+            let p = p.to_string();
+            if !had.contains(&p) {
+                let args = ["fdb", "append", ALL, "dev", vx, "dst", &p];
+                run::run(self.node(), "bridge", &args).await?;
+            }
+        }
+        for old in had {
+            if !peers.iter().any(|p| p.to_string() == old) {
+                let args = ["fdb", "del", ALL, "dev", vx, "dst", &old];
+                run::run(self.node(), "bridge", &args).await?;
+            }
+        }
+        Ok(())
     }
 
     /// A veth pair whose `outer` end is on `bridge` in the node's namespace and whose `inner`

@@ -18,6 +18,23 @@ pub struct RouterSpec {
     /// The organization's networks on this node (the router joins each).
     pub networks: Vec<NetworkSpec>,
     pub rules: Vec<RuleSpec>,
+    /// Of those networks, the ones that also have cards on other nodes, and where those are.
+    #[serde(default)]
+    pub fabric: Vec<super::fabric::Span>,
+    /// The services with an address on those networks.
+    #[serde(default)]
+    pub services: Vec<ServiceSpec>,
+}
+
+/// A service's address on a network and the replicas behind it: the router answers for the
+/// address and sends each new connection to the next replica in turn.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    /// The network, by number.
+    pub vni: u32,
+    pub address: Ipv4Addr,
+    /// The running replicas' addresses on it; none: connections to the address are refused.
+    pub backends: Vec<Ipv4Addr>,
 }
 
 /// One rule: traffic into network `to` that it allows.
@@ -81,6 +98,22 @@ impl RouterSpec {
         for n in &self.networks {
             n.check()?;
         }
+        for span in &self.fabric {
+            span.check()?;
+        }
+        for svc in &self.services {
+            let Some(n) = self.networks.iter().find(|n| n.vni == svc.vni) else {
+                return Err(format!(
+                    "service address {} is on no network here",
+                    svc.address
+                ));
+            };
+            for a in std::iter::once(&svc.address).chain(&svc.backends) {
+                if !n.contains(*a) {
+                    return Err(format!("{a} is not in {}/{}", n.subnet, n.prefix));
+                }
+            }
+        }
         for r in &self.rules {
             if let Some((lo, hi)) = r.ports {
                 if lo == 0
@@ -121,6 +154,63 @@ impl RouterSpec {
             }
             chains.push_str("    }\n");
         }
+        let (mut dnat, mut snat) = (String::new(), String::new());
+        for svc in &self.services {
+            let Some(n) = self.networks.iter().find(|n| n.vni == svc.vni) else {
+                continue;
+            };
+            let dev = gateway_dev(n.vni);
+            let to = match svc.backends.as_slice() {
+                // No rewrite: the router holds the address itself and refuses the connection.
+                [] => continue,
+                [one] => one.to_string(),
+                many => {
+                    let map: Vec<String> = many
+                        .iter()
+                        .enumerate()
+                        .map(|(i, a)| format!("{i} : {a}"))
+                        .collect();
+                    format!("numgen inc mod {} map {{ {} }}", many.len(), map.join(", "))
+                }
+            };
+            dnat.push_str(&format!(
+                "        ip daddr {} dnat ip to {to}\n",
+                svc.address
+            ));
+            // A client on the service's own network gets its answer through the router too
+            // (postrouting knows no input device: the client's subnet tells).
+            snat.push_str(&format!(
+                "        ct status dnat oifname \"{dev}\" ip saddr {}/{} masquerade\n",
+                n.subnet, n.prefix
+            ));
+        }
+        snat = dedup_lines(&snat);
+        let nat = if dnat.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "table ip strata_services {{\n\
+                 \x20   chain prerouting {{\n\
+                 \x20       type nat hook prerouting priority dstnat; policy accept;\n\
+                 {dnat}\
+                 \x20   }}\n\
+                 \x20   chain postrouting {{\n\
+                 \x20       type nat hook postrouting priority srcnat; policy accept;\n\
+                 {snat}\
+                 \x20   }}\n\
+                 }}\n"
+            )
+        };
+        // Replies and the service's own network reaching its address pass; the rest is
+        // decided by the rules of the network it enters.
+        let mut hairpin = String::new();
+        for svc in &self.services {
+            let dev = gateway_dev(svc.vni);
+            hairpin.push_str(&format!(
+                "        ct status dnat iifname \"{dev}\" oifname \"{dev}\" accept\n"
+            ));
+        }
+        let hairpin = dedup_lines(&hairpin);
         format!(
             "flush ruleset\n\
              table inet strata {{\n\
@@ -128,11 +218,22 @@ impl RouterSpec {
              \x20       type filter hook forward priority filter; policy drop;\n\
              \x20       ct state established,related accept\n\
              \x20       ct state invalid drop\n\
+             {hairpin}\
              {forward}\
              \x20   }}\n\
              {chains}\
-             }}\n"
+             }}\n\
+             {nat}"
         )
+    }
+
+    /// The addresses the router answers for on the network, besides its gateway.
+    pub fn service_addresses(&self, vni: u32) -> Vec<Ipv4Addr> {
+        self.services
+            .iter()
+            .filter(|s| s.vni == vni)
+            .map(|s| s.address)
+            .collect()
     }
 
     fn rule_line(&self, r: &RuleSpec) -> Option<String> {
@@ -163,6 +264,15 @@ impl RouterSpec {
     }
 }
 
+/// The lines of `text` without repeats, in their first order.
+fn dedup_lines(text: &str) -> String {
+    let mut seen = std::collections::HashSet::new();
+    text.lines()
+        .filter(|l| seen.insert(*l))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +293,8 @@ mod tests {
         let spec = RouterSpec {
             id: "ab12".into(),
             networks: vec![net(1, "front", 0), net(2, "back", 1)],
+            fabric: vec![],
+            services: vec![],
             rules: vec![
                 RuleSpec {
                     to: 2,
@@ -253,6 +365,8 @@ mod tests {
             id: "Org".into(),
             networks: vec![],
             rules: vec![],
+            fabric: vec![],
+            services: vec![],
         };
         assert!(spec.check().is_err());
         spec.id = "ab".into();

@@ -41,6 +41,11 @@ pub fn command(netns: Option<&str>, program: &str, args: &[&str]) -> Command {
 
 /// Runs it to its end; an error unless it succeeded.
 pub async fn run(netns: Option<&str>, program: &str, args: &[&str]) -> Result<(), NetError> {
+    output(netns, program, args).await.map(drop)
+}
+
+/// Runs it to its end and returns what it printed; an error unless it succeeded.
+pub async fn output(netns: Option<&str>, program: &str, args: &[&str]) -> Result<String, NetError> {
     let out = command(netns, program, args)
         .output()
         .await
@@ -49,7 +54,7 @@ pub async fn run(netns: Option<&str>, program: &str, args: &[&str]) -> Result<()
             source,
         })?;
     if out.status.success() {
-        Ok(())
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(NetError::Failed {
             command: describe(netns, program, args),

@@ -298,6 +298,7 @@ impl Control {
             .start(spec)
             .await
             .map_err(driver_error)?;
+        self.spread_networks(row, spec).await;
         if let Some(marker) = self.boot_marker(row).await {
             ctx.step("Waiting for the guest to boot").await?;
             self.node_driver(row.node_id)

@@ -27,6 +27,10 @@ use model::AppError;
 
 use super::{transient, Rollout};
 
+/// How long a replica that left its service's pool keeps running for the connections it was
+/// serving (new ones already go to the others).
+const POOL_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Rollout<'_> {
     /// Creates a replica on the wanted configuration and boots it; when it does not boot, it
     /// is removed again and the rollout fails.
@@ -79,18 +83,27 @@ impl Rollout<'_> {
         driver.create(&spec).await.map_err(driver_error)?;
         self.set_state(row, VmState::Starting, "Starting").await?;
         driver.start(&spec).await.map_err(driver_error)?;
+        self.control.spread_networks(row, &spec).await;
         if let Some(marker) = self.control.boot_marker(row).await {
             driver
                 .wait_for_console(&spec.id, &marker, BOOT_TIMEOUT)
                 .await
                 .map_err(|e| OpError::hidden(false, &driver_public(&e), e))?;
         }
-        self.set_state(row, VmState::Running, "Running").await
+        self.set_state(row, VmState::Running, "Running").await?;
+        // Booted: it joins the pool behind the service's address.
+        self.control.push_routers(self.svc.organization_id).await;
+        Ok(())
     }
 
-    /// Stops a replica (power button, then forced) and removes its VM for good.
+    /// Stops a replica (power button, then forced) and removes its VM for good, once it left
+    /// the service's pool.
     pub(super) async fn remove(&self, row: &vm::Model) -> Result<(), OpError> {
         self.set_state(row, VmState::Deleting, "Removing").await?;
+        // It leaves the pool behind the service's address first, and the connections it
+        // still serves get a moment to finish before its guest is stopped.
+        self.control.push_routers(self.svc.organization_id).await;
+        tokio::time::sleep(POOL_DRAIN).await;
         let id = row.id.to_string();
         let driver = self
             .control
@@ -169,11 +182,20 @@ impl Rollout<'_> {
         tuples::write(&txn, &allowed, &grants, now)
             .await
             .map_err(transient)?;
-        // Its card is on the organization's default network (a service's own network comes
-        // with service addresses).
-        crate::networks::cards::attach_new(&txn, &allowed, svc.organization_id, id, None, now)
+        // Its card is on the service's network, where the service has its address.
+        let net = crate::networks::pools::service_network(&txn, &allowed, svc, now)
             .await
             .map_err(refused)?;
+        crate::networks::cards::attach_new(
+            &txn,
+            &allowed,
+            svc.organization_id,
+            id,
+            Some(&[net]),
+            now,
+        )
+        .await
+        .map_err(refused)?;
         event(
             &txn,
             id,
@@ -268,6 +290,7 @@ fn replica_row(
         service_id: Set(Some(svc.id)),
         config_version: Set(Some(svc.config_version)),
         service_version: Set(Some(svc.version.clone())),
+        tags: Set(String::new()),
     }
 }
 
