@@ -94,6 +94,7 @@ mod tests {
             service_id: None,
             config_version: None,
             service_version: None,
+            tags: String::new(),
         }
     }
 

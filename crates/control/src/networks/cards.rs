@@ -91,7 +91,7 @@ pub(crate) async fn free_address<C: ConnectionTrait>(
             .await
             .map_err(|e| internal("read service addresses", e))?
             .iter()
-            .filter_map(|s| s.address.as_deref()?.parse().ok()),
+            .filter_map(|s| s.address.as_deref()?.parse::<Ipv4Addr>().ok()),
     );
     let subnet: Ipv4Addr = net
         .subnet

@@ -99,11 +99,14 @@ impl Rollout<'_> {
     /// Stops a replica (power button, then forced) and removes its VM for good, once it left
     /// the service's pool.
     pub(super) async fn remove(&self, row: &vm::Model) -> Result<(), OpError> {
+        let serving = row.observed_state == VmState::Running.as_str();
         self.set_state(row, VmState::Deleting, "Removing").await?;
-        // It leaves the pool behind the service's address first, and the connections it
-        // still serves get a moment to finish before its guest is stopped.
-        self.control.push_routers(self.svc.organization_id).await;
-        tokio::time::sleep(POOL_DRAIN).await;
+        if serving {
+            // It leaves the pool behind the service's address first, and the connections it
+            // still serves get a moment to finish before its guest is stopped.
+            self.control.push_routers(self.svc.organization_id).await;
+            tokio::time::sleep(POOL_DRAIN).await;
+        }
         let id = row.id.to_string();
         let driver = self
             .control
