@@ -99,7 +99,9 @@ impl Rollout<'_> {
     /// Stops a replica (power button, then forced) and removes its VM for good, once it left
     /// the service's pool.
     pub(super) async fn remove(&self, row: &vm::Model) -> Result<(), OpError> {
-        let serving = row.observed_state == VmState::Running.as_str();
+        // A replica on a node out of reach serves nobody through the routers that matter.
+        let serving = row.observed_state == VmState::Running.as_str()
+            && self.control.node_driver(row.node_id).is_ok();
         self.set_state(row, VmState::Deleting, "Removing").await?;
         if serving {
             // It leaves the pool behind the service's address first, and the connections it
