@@ -19,6 +19,7 @@ mod m20261207_000012_api_tokens;
 mod m20261207_000013_networks;
 mod m20261207_000014_service_addresses;
 mod m20261207_000015_vm_tags;
+mod m20261207_000016_port_forwards;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_networks::Migration),
             Box::new(m20261207_000014_service_addresses::Migration),
             Box::new(m20261207_000015_vm_tags::Migration),
+            Box::new(m20261207_000016_port_forwards::Migration),
         ]
     }
 }

@@ -4,7 +4,8 @@
 //! join with one token each; a reused, an expired and a removed node's identity are refused;
 //! an agent killed with SIGKILL is unreachable within 15 s and comes back with its identity.
 //! VMs placed on a joined host run there, in its namespace, through its agent, and outlive the
-//! agent's restart. A service's replicas spread over the hosts; a host cut off by its veth
+//! agent's restart, take a port forwarded from their host's address, and get out of their node
+//! only once their network has egress. A service's replicas spread over the hosts; a host cut off by its veth
 //! fences (stops) its replica before the control plane starts the replacement, a host killed
 //! with its QEMUs has its replica replaced too, both within 60 s, and the cut host heals. The
 //! replicas' network spans the hosts: one reaches the others by name.
@@ -18,6 +19,7 @@ use control::auth::Caller;
 use control::entities::join_token;
 use control::testing::{caller, db, TestDb};
 use control::Control;
+use model::networks::{NewForward, RuleProtocol};
 use model::nodes::{NodeStatus, NodeView};
 use model::vms::{NewVm, VmState};
 use sea_orm::sea_query::Expr;
@@ -394,6 +396,63 @@ async fn vms_run_on_joined_hosts_through_their_agents_and_outlive_an_agent_resta
         "the guest booted on {host}"
     );
 
+    // A way in: a port of the host's address forwarded to the guest's port 80; a port that
+    // is not forwarded answers nothing.
+    let host_addr = format!("{}.{}", lab.subnet, 10 + n);
+    let fwd = c
+        .add_forward(
+            &admin,
+            &vm.id,
+            &NewForward {
+                protocol: RuleProtocol::Tcp,
+                host_port: 18080,
+                vm_port: 80,
+                description: "the guest's page".into(),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fwd.node_address.as_deref(), Some(host_addr.as_str()));
+    let page = http_get(&host_addr, 18080).unwrap_or_else(|e| panic!("{host_addr}:18080: {e}"));
+    assert!(page.contains("strata-guest web"), "{page}");
+    assert!(
+        http_get(&host_addr, 18081).is_err(),
+        "an unforwarded port answered"
+    );
+
+    // A way out: the guest reaches the lab's bridge (outside its node) only once its network
+    // has egress.
+    let net = c.vm(&admin, &vm.id).await.unwrap().nics[0]
+        .network_id
+        .clone();
+    let outside = format!("ping -c 1 -W 3 {}", lab.bridge_addr());
+    assert!(
+        !ask(&console, 11, &outside).await,
+        "the guest got out without egress"
+    );
+    c.set_network_egress(&admin, &net, true, Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        ask(&console, 12, &outside).await,
+        "egress did not let the guest out"
+    );
+    c.set_network_egress(&admin, &net, false, Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        !ask(&console, 13, &outside).await,
+        "turning egress off left the way out open"
+    );
+    c.remove_forward(&admin, &vm.id, &fwd.id, Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        http_get(&host_addr, 18080).is_err(),
+        "a removed forward still answered"
+    );
+
     // The agent killed (SIGKILL) and started again: its VM kept running and is adopted.
     lab.agents[n].kill().unwrap();
     lab.agents[n].wait().unwrap();
@@ -456,6 +515,18 @@ async fn replica_nodes(
         out.push((r.vm_id, node, r.state));
     }
     out
+}
+
+/// `GET /` from `addr:port` over plain TCP (HTTP/1.0), with a 5 s limit on each step.
+fn http_get(addr: &str, port: u16) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let to = format!("{addr}:{port}").parse().expect("an address");
+    let mut s = std::net::TcpStream::connect_timeout(&to, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+    let mut page = String::new();
+    s.read_to_string(&mut page)?;
+    Ok(page)
 }
 
 /// Runs `cmd` in a guest's shell through its console; true when it succeeded (the marker is

@@ -19,6 +19,10 @@ use tower::ServiceExt;
 /// removed, fails [`the_spec_lists_every_route_and_every_route_refuses_without_a_token`].
 const OPERATIONS: &[&str] = &[
     "PUT /api/v1/vms/{id}/tags",
+    "GET /api/v1/vms/{id}/forwards",
+    "POST /api/v1/vms/{id}/forwards",
+    "DELETE /api/v1/vms/{id}/forwards/{forward_id}",
+    "PUT /api/v1/networks/{id}/egress",
     "DELETE /api/v1/nodes/{id}",
     "GET /api/v1/organizations/{id}/quota",
     "PUT /api/v1/organizations/{id}/quota",

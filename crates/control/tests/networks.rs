@@ -402,3 +402,95 @@ async fn tags_are_set_by_network_managers_and_rules_by_tag_let_in_only_tagged_vm
         Err(AppError::Invalid(_))
     ));
 }
+
+#[tokio::test]
+async fn port_forwards_and_egress_are_changed_by_network_managers_only() {
+    use model::networks::NewForward;
+    let db = TestDb::new().await;
+    let c = db.control().await;
+    let now = Utc::now();
+    let ann = caller(&c, "ann", false).await;
+    let bob = caller(&c, "bob", false).await;
+    let acme = c.create_organization(&ann, "acme", now).await.unwrap();
+    c.add_member(&ann, &acme.id, "bob", OrgRole::Member, now)
+        .await
+        .unwrap();
+    let web = c
+        .create_vm(&bob, &NewVm::named(&acme.id, "web"), now)
+        .await
+        .unwrap();
+    let mut none = NewVm::named(&acme.id, "island");
+    none.networks = Some(vec![]);
+    let island = c.create_vm(&ann, &none, now).await.unwrap();
+    let http = NewForward {
+        protocol: RuleProtocol::Tcp,
+        host_port: 8080,
+        vm_port: 80,
+        description: String::new(),
+    };
+
+    // A member who owns the VM may not open it to the outside; the network's manager may.
+    assert!(matches!(
+        c.add_forward(&bob, &web.id, &http, now).await,
+        Err(AppError::Forbidden(_))
+    ));
+    let fwd = c.add_forward(&ann, &web.id, &http, now).await.unwrap();
+    assert_eq!((fwd.host_port, fwd.vm_port), (8080, 80));
+    assert_eq!(fwd.address, "10.0.0.10");
+    assert_eq!(
+        c.vm_forwards(&bob, &web.id).await.unwrap(),
+        vec![fwd.clone()]
+    );
+
+    // A node port is one VM's; icmp, port 0 and a VM without a card are refused.
+    assert!(matches!(
+        c.add_forward(&ann, &web.id, &http, now).await,
+        Err(AppError::Conflict(_))
+    ));
+    let mut bad = http.clone();
+    bad.protocol = RuleProtocol::Icmp;
+    assert!(matches!(
+        c.add_forward(&ann, &web.id, &bad, now).await,
+        Err(AppError::Invalid(_))
+    ));
+    bad = http.clone();
+    bad.host_port = 0;
+    assert!(matches!(
+        c.add_forward(&ann, &web.id, &bad, now).await,
+        Err(AppError::Invalid(_))
+    ));
+    assert!(matches!(
+        c.add_forward(
+            &ann,
+            &island.id,
+            &NewForward {
+                host_port: 9090,
+                ..http.clone()
+            },
+            now
+        )
+        .await,
+        Err(AppError::Invalid(_))
+    ));
+
+    // Egress: off by default, turned on by the manager only.
+    let net = c.networks(&ann, &acme.id).await.unwrap().remove(0);
+    assert!(!net.egress);
+    assert!(matches!(
+        c.set_network_egress(&bob, &net.id, true, now).await,
+        Err(AppError::Forbidden(_))
+    ));
+    c.set_network_egress(&ann, &net.id, true, now)
+        .await
+        .unwrap();
+    assert!(c.networks(&ann, &acme.id).await.unwrap()[0].egress);
+
+    // Removing the forward frees the port; a deleted VM's forwards go with it.
+    assert!(matches!(
+        c.remove_forward(&bob, &web.id, &fwd.id, now).await,
+        Err(AppError::Forbidden(_))
+    ));
+    c.remove_forward(&ann, &web.id, &fwd.id, now).await.unwrap();
+    assert!(c.vm_forwards(&ann, &web.id).await.unwrap().is_empty());
+    c.add_forward(&ann, &web.id, &http, now).await.unwrap();
+}

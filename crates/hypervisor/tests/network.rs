@@ -265,6 +265,8 @@ async fn an_organizations_router_forwards_between_its_networks_only_what_a_rule_
         rules,
         fabric: vec![],
         services: vec![],
+        forwards: vec![],
+        egress: vec![],
     };
     let http = |to: &str| format!("{GET} {to} 80 | grep -q strata-guest");
 

@@ -22,6 +22,47 @@ pub struct NetworkView {
     /// Network cards on it.
     pub cards: u32,
     pub created_at: String,
+    /// Its VMs may open connections out of their node (egress NAT).
+    #[serde(default)]
+    pub egress: bool,
+}
+
+/// Turns a network's egress NAT on or off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Egress {
+    pub enabled: bool,
+}
+
+/// A port of a node's addresses to forward to a VM.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewForward {
+    /// `tcp` or `udp`.
+    pub protocol: RuleProtocol,
+    /// The port on the node's addresses, 1 to 65535; one VM's in the installation.
+    pub host_port: u16,
+    /// The VM's port (on its first card's address).
+    pub vm_port: u16,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A port forward as people see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForwardView {
+    pub id: String,
+    pub vm_id: String,
+    pub protocol: RuleProtocol,
+    pub host_port: u16,
+    pub vm_port: u16,
+    /// The VM's address the traffic goes to.
+    pub address: String,
+    /// The node the VM is on, and its address (where the port is open), when placed.
+    pub node: Option<String>,
+    pub node_address: Option<String>,
+    pub description: String,
 }
 
 /// A VM's network card.

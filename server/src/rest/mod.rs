@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod console;
+pub mod forwards;
 pub mod members;
 pub mod networks;
 pub mod nodes;
@@ -121,6 +122,9 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(networks::reachability))
         .routes(routes!(networks::list_rules, networks::add_rule))
         .routes(routes!(networks::remove_rule))
+        .routes(routes!(forwards::list_forwards, forwards::add_forward))
+        .routes(routes!(forwards::remove_forward))
+        .routes(routes!(forwards::set_egress))
         .split_for_parts();
     doc.paths.paths = std::mem::take(&mut doc.paths.paths)
         .into_iter()

@@ -16,6 +16,7 @@ pub mod node_authority;
 pub mod operation;
 pub mod organization;
 pub mod passkey;
+pub mod port_forward;
 pub mod quota;
 pub mod relation_tuple;
 pub mod service;

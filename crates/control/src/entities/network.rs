@@ -18,6 +18,8 @@ pub struct Model {
     pub gateway: String,
     pub dns: String,
     pub created_at: DateTimeUtc,
+    /// Its VMs may open connections out of their node (egress NAT); off by default.
+    pub egress: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

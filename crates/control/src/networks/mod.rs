@@ -6,6 +6,7 @@
 pub mod cards;
 pub mod explain;
 pub mod fabric;
+pub mod forwards;
 pub mod ipam;
 pub mod pools;
 pub mod routers;
@@ -266,6 +267,7 @@ async fn insert_network<C: ConnectionTrait>(
         gateway: Set(gateway.to_string()),
         dns: Set(dns.to_string()),
         created_at: Set(now),
+        egress: Set(false),
     }
     .insert(txn)
     .await
@@ -304,5 +306,6 @@ fn view(row: &network::Model, cards: u32) -> NetworkView {
         domain: format!("{}.internal", row.name),
         cards,
         created_at: show_time(row.created_at),
+        egress: row.egress,
     }
 }

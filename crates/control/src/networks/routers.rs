@@ -36,6 +36,7 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
         None => vms.filter(vm::Column::NodeId.is_null()),
     };
     let vm_ids: Vec<Uuid> = vms.into_tuple().all(db).await.map_err(fail)?;
+    let vm_ids_here = vm_ids.clone();
     let net_ids: BTreeSet<Uuid> = nic::Entity::find()
         .filter(nic::Column::VmId.is_in(vm_ids))
         .all(db)
@@ -100,6 +101,12 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
         rules,
         fabric: super::fabric::spans(db, &nets, node).await?,
         services: super::pools::pools(db, &nets).await?,
+        forwards: super::forwards::forwards_for(db, &vm_ids_here).await?,
+        egress: nets
+            .iter()
+            .filter(|n| n.egress)
+            .map(|n| u32::try_from(n.vni).unwrap_or(0))
+            .collect(),
     }))
 }
 

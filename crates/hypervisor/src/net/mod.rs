@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use fabric::{RemoteHost, Span};
 pub use names::{bridge_name, tag_for, tap_name, MAX_NICS};
 pub use plane::NetPlane;
-pub use router::{RouterSpec, RuleProtocol, RuleSource, RuleSpec, ServiceSpec};
+pub use router::{ForwardSpec, RouterSpec, RuleProtocol, RuleSource, RuleSpec, ServiceSpec};
 pub use run::NetError;
 
 /// A network as a node needs it. Ids and addresses are the control plane's choice.

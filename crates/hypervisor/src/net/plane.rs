@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 
 use super::fabric::{self, Span};
 use super::names::{self, bridge_name, service_netns, service_veth, tap_name, SERVICE_INSIDE};
-use super::router::{gateway_dev, router_netns, uplink_dev, RouterSpec};
+use super::router::{
+    gateway_dev, node_table, router_netns, uplink_addresses, uplink_dev, uplink_outer, RouterSpec,
+    UPLINK_INSIDE,
+};
 use super::run::{self, del_link, ip, link_exists, netns_exists, NetError};
 use super::{NetworkSpec, NicSpec};
 
@@ -202,6 +205,7 @@ impl NetPlane {
                 del_link(inside, &gateway_dev(vni)).await?;
             }
         }
+        self.uplink(spec, &ns).await?;
         let file = self.dir.join("routers").join(format!("{}.nft", spec.id));
         write_file(&file, &spec.ruleset())?;
         run::run(inside, "nft", &["-f", &file.display().to_string()]).await
@@ -212,9 +216,11 @@ impl NetPlane {
         let _held = self.lock.lock().await;
         let ns = router_netns(&self.tag, id);
         if netns_exists(&ns) {
-            // Its legs' other ends, on the bridges, go with it.
+            // Its legs' other ends, on the bridges and its uplink, go with it.
             run::run(None, "ip", &["netns", "del", &ns]).await?;
         }
+        let table = node_table(id);
+        let _ = run::run(self.node(), "nft", &["delete", "table", "ip", &table]).await;
         let _ = std::fs::remove_file(self.dir.join("routers").join(format!("{id}.nft")));
         Ok(())
     }
@@ -351,6 +357,74 @@ impl NetPlane {
         // dnsmasq forks into the background once its sockets are open, and fails here on a
         // bad option or a socket it cannot bind.
         run::run(Some(ns), "dnsmasq", &args).await
+    }
+
+    /// The router's way in and out, when it has port forwards or networks with egress: a veth
+    /// from the node's namespace (`su<id>`) to the router's (`wan0`) with a /30 of its own, the
+    /// router's default route through it, forwarding on in the node's namespace, and the
+    /// node's side of the forwards and egress NAT (`table ip strata_up_<id>`). Removed when
+    /// it has neither.
+    async fn uplink(&self, spec: &RouterSpec, ns: &str) -> Result<(), NetError> {
+        let outer = uplink_outer(&spec.id);
+        let table = node_table(&spec.id);
+        if !spec.needs_uplink() {
+            del_link(self.node(), &outer).await?;
+            let _ = run::run(self.node(), "nft", &["delete", "table", "ip", &table]).await;
+            return Ok(());
+        }
+        let (near, far) = uplink_addresses(&spec.id);
+        if !link_exists(self.node(), &outer).await {
+            let args = [
+                "link",
+                "add",
+                "name",
+                &outer,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                UPLINK_INSIDE,
+                "netns",
+                ns,
+            ];
+            ip(self.node(), &args).await?;
+        }
+        let (near_cidr, far_cidr) = (format!("{near}/30"), format!("{far}/30"));
+        ip(self.node(), &["addr", "replace", &near_cidr, "dev", &outer]).await?;
+        ip(self.node(), &["link", "set", "dev", &outer, "up"]).await?;
+        let inside = Some(ns);
+        ip(
+            inside,
+            &["addr", "replace", &far_cidr, "dev", UPLINK_INSIDE],
+        )
+        .await?;
+        ip(inside, &["link", "set", "dev", UPLINK_INSIDE, "up"]).await?;
+        let via = near.to_string();
+        ip(
+            inside,
+            &[
+                "route",
+                "replace",
+                "default",
+                "via",
+                &via,
+                "dev",
+                UPLINK_INSIDE,
+            ],
+        )
+        .await?;
+        run::run(
+            self.node(),
+            "sh",
+            &["-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"],
+        )
+        .await?;
+        let file = self
+            .dir
+            .join("routers")
+            .join(format!("{}.node.nft", spec.id));
+        write_file(&file, &spec.node_ruleset())?;
+        run::run(self.node(), "nft", &["-f", &file.display().to_string()]).await
     }
 
     /// Makes the leg `gw` in the router's namespace `ns` hold exactly these service addresses

@@ -24,6 +24,55 @@ pub struct RouterSpec {
     /// The services with an address on those networks.
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
+    /// Ports of this node's addresses forwarded to VMs of the organization here.
+    #[serde(default)]
+    pub forwards: Vec<ForwardSpec>,
+    /// The networks (by number) whose VMs may open connections out of the node (egress NAT).
+    #[serde(default)]
+    pub egress: Vec<u32>,
+}
+
+/// A port of the node's addresses forwarded to a port of a VM's address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardSpec {
+    /// `tcp` or `udp`.
+    pub protocol: RuleProtocol,
+    pub host_port: u16,
+    pub to: Ipv4Addr,
+    pub to_port: u16,
+}
+
+/// The router's end of its link to the node's namespace (the way in and out).
+pub const UPLINK_INSIDE: &str = "wan0";
+
+/// The node's end of that link.
+pub fn uplink_outer(id: &str) -> String {
+    format!("su{id}")
+}
+
+/// The node namespace's nftables table for a router's way in and out.
+pub fn node_table(id: &str) -> String {
+    format!("strata_up_{id}")
+}
+
+/// The link's two addresses (node side, router side), a /30 in 100.64.0.0/10 chosen by a hash
+/// of the router's id: the same on every node, different for each organization (but for a
+/// collision of the hash, one in a million).
+pub fn uplink_addresses(id: &str) -> (Ipv4Addr, Ipv4Addr) {
+    let hash = id.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    let block = (hash & 0x000f_ffff) << 2;
+    let base = u32::from(Ipv4Addr::new(100, 64, 0, 0)) | block;
+    (Ipv4Addr::from(base + 1), Ipv4Addr::from(base + 2))
+}
+
+fn l4(p: RuleProtocol) -> &'static str {
+    if p == RuleProtocol::Udp {
+        "udp"
+    } else {
+        "tcp"
+    }
 }
 
 /// A service's address on a network and the replicas behind it: the router answers for the
@@ -100,6 +149,17 @@ impl RouterSpec {
         }
         for span in &self.fabric {
             span.check()?;
+        }
+        for f in &self.forwards {
+            if !matches!(f.protocol, RuleProtocol::Tcp | RuleProtocol::Udp)
+                || f.host_port == 0
+                || f.to_port == 0
+            {
+                return Err(format!("{f:?} is not a tcp or udp port forward"));
+            }
+            if !self.networks.iter().any(|n| n.contains(f.to)) {
+                return Err(format!("{} is on no network here", f.to));
+            }
         }
         for svc in &self.services {
             let Some(n) = self.networks.iter().find(|n| n.vni == svc.vni) else {
@@ -211,6 +271,7 @@ impl RouterSpec {
             ));
         }
         let hairpin = dedup_lines(&hairpin);
+        let (edge_forward, edge) = self.edge();
         format!(
             "flush ruleset\n\
              table inet strata {{\n\
@@ -219,11 +280,96 @@ impl RouterSpec {
              \x20       ct state established,related accept\n\
              \x20       ct state invalid drop\n\
              {hairpin}\
+             {edge_forward}\
              {forward}\
              \x20   }}\n\
              {chains}\
              }}\n\
-             {nat}"
+             {nat}\
+             {edge}"
+        )
+    }
+
+    /// Whether the router needs its link to the node's namespace.
+    pub fn needs_uplink(&self) -> bool {
+        !self.forwards.is_empty() || !self.egress.is_empty()
+    }
+
+    /// The way in and out: forwarded ports arriving on the uplink go to their VMs, and the
+    /// networks with egress go out through it, their sources rewritten to the router's.
+    /// Returns the forward chain's accepts and the nat table.
+    fn edge(&self) -> (String, String) {
+        if !self.needs_uplink() {
+            return (String::new(), String::new());
+        }
+        let mut accept = format!("        iifname \"{UPLINK_INSIDE}\" ct status dnat accept\n");
+        for vni in &self.egress {
+            accept.push_str(&format!(
+                "        iifname \"{}\" oifname \"{UPLINK_INSIDE}\" accept\n",
+                gateway_dev(*vni)
+            ));
+        }
+        let mut dnat = String::new();
+        for f in &self.forwards {
+            dnat.push_str(&format!(
+                "        iifname \"{UPLINK_INSIDE}\" {} dport {} dnat ip to {}:{}\n",
+                l4(f.protocol),
+                f.host_port,
+                f.to,
+                f.to_port
+            ));
+        }
+        let table = format!(
+            "table ip strata_edge {{\n\
+             \x20   chain prerouting {{\n\
+             \x20       type nat hook prerouting priority dstnat; policy accept;\n\
+             {dnat}\
+             \x20   }}\n\
+             \x20   chain postrouting {{\n\
+             \x20       type nat hook postrouting priority srcnat; policy accept;\n\
+             \x20       oifname \"{UPLINK_INSIDE}\" masquerade\n\
+             \x20   }}\n\
+             }}\n"
+        );
+        (accept, table)
+    }
+
+    /// The node namespace's side of the way in and out: each forwarded port of the node's own
+    /// addresses goes to the router, and what the router sends out leaves with the node's
+    /// address. Replaces the one before (one `nft -f` transaction); the table is named for
+    /// the router.
+    pub fn node_ruleset(&self) -> String {
+        let table = node_table(&self.id);
+        let (_, router) = uplink_addresses(&self.id);
+        let mut dnat = String::new();
+        for f in &self.forwards {
+            dnat.push_str(&format!(
+                "        fib daddr type local {} dport {} dnat ip to {router}\n",
+                l4(f.protocol),
+                f.host_port
+            ));
+        }
+        let out = if self.egress.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "        ip saddr {router} oifname != \"{}\" masquerade\n",
+                uplink_outer(&self.id)
+            )
+        };
+        format!(
+            "table ip {table} {{}}\n\
+             delete table ip {table}\n\
+             table ip {table} {{\n\
+             \x20   chain prerouting {{\n\
+             \x20       type nat hook prerouting priority dstnat; policy accept;\n\
+             {dnat}\
+             \x20   }}\n\
+             \x20   chain postrouting {{\n\
+             \x20       type nat hook postrouting priority srcnat; policy accept;\n\
+             {out}\
+             \x20   }}\n\
+             }}\n"
         )
     }
 
@@ -295,6 +441,13 @@ mod tests {
             networks: vec![net(1, "front", 0), net(2, "back", 1)],
             fabric: vec![],
             services: vec![],
+            forwards: vec![ForwardSpec {
+                protocol: RuleProtocol::Tcp,
+                host_port: 8080,
+                to: Ipv4Addr::new(10, 1, 0, 10),
+                to_port: 80,
+            }],
+            egress: vec![1],
             rules: vec![
                 RuleSpec {
                     to: 2,
@@ -356,7 +509,26 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("g000063"), "{text}");
-        assert_eq!(text.matches(" accept\n").count(), 4, "{text}");
+        // The way in and out: the forwarded port and front's egress.
+        assert!(
+            text.contains("iifname \"wan0\" tcp dport 8080 dnat ip to 10.1.0.10:80"),
+            "{text}"
+        );
+        assert!(
+            text.contains("iifname \"g000001\" oifname \"wan0\" accept"),
+            "{text}"
+        );
+        assert!(text.contains("oifname \"wan0\" masquerade"), "{text}");
+        let node = spec.node_ruleset();
+        let (_, router) = uplink_addresses("ab12");
+        assert!(
+            node.contains(&format!(
+                "fib daddr type local tcp dport 8080 dnat ip to {router}"
+            )),
+            "{node}"
+        );
+        assert!(node.contains("oifname != \"suab12\" masquerade"), "{node}");
+        assert_eq!(text.matches(" accept\n").count(), 6, "{text}");
     }
 
     #[test]
@@ -367,6 +539,8 @@ mod tests {
             rules: vec![],
             fabric: vec![],
             services: vec![],
+            forwards: vec![],
+            egress: vec![],
         };
         assert!(spec.check().is_err());
         spec.id = "ab".into();
