@@ -28,7 +28,8 @@ pub enum Call {
     },
     /// An organization's router on the node, made or brought up to date.
     ApplyRouter {
-        spec: RouterSpec,
+        /// Boxed: a router is much larger than the other calls.
+        spec: Box<RouterSpec>,
     },
     Start {
         spec: MachineSpec,

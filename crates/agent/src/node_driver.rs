@@ -98,7 +98,12 @@ impl<T: Transport> Driver for NodeDriver<T> {
     }
 
     async fn apply_router(&self, spec: &RouterSpec) -> Result<(), DriverError> {
-        done(self.ask(Call::ApplyRouter { spec: spec.clone() }).await?)
+        done(
+            self.ask(Call::ApplyRouter {
+                spec: Box::new(spec.clone()),
+            })
+            .await?,
+        )
     }
 
     async fn stop(&self, id: &str, grace: Duration) -> Result<Stopped, DriverError> {
