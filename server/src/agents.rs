@@ -284,7 +284,7 @@ async fn run_link<S: AsyncRead + AsyncWrite + Unpin>(
             }
             Some(outgoing) = node.calls.recv() => {
                 next_id += 1;
-                let message = ControlMessage::Call { id: next_id, call: outgoing.call };
+                let message = ControlMessage::Call { id: next_id, call: Box::new(outgoing.call) };
                 if wire::send(ws, &message).await.is_err() {
                     return;
                 }

@@ -149,7 +149,7 @@ async fn session(identity: &Identity, host: &dyn Host) -> Result<(), AgentError>
                     let driver = host.driver();
                     let reply = finished_tx.clone();
                     tokio::spawn(async move {
-                        let outcome = calls::serve(driver.as_ref(), call).await;
+                        let outcome = calls::serve(driver.as_ref(), *call).await;
                         let _ = reply.send((id, outcome)).await;
                     });
                 }

@@ -58,8 +58,9 @@ pub enum ControlMessage {
     Welcome { node_id: String, name: String },
     /// A heartbeat was recorded.
     Ack,
-    /// Run a VM operation and reply with the same id.
-    Call { id: u64, call: Call },
+    /// Run a VM operation and reply with the same id (boxed: a VM's spec, with its router, is
+    /// far larger than the other messages).
+    Call { id: u64, call: Box<Call> },
     /// The control plane will not talk to this agent; the link closes after this.
     Refused { reason: String },
 }
