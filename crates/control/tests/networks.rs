@@ -155,7 +155,10 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
             ("vault", "10.1.0.11", "vault.back.internal")
         ]
     );
-    assert_eq!((page.network.name.as_str(), page.network.cards), ("back", 2));
+    assert_eq!(
+        (page.network.name.as_str(), page.network.cards),
+        ("back", 2)
+    );
     assert!(page.can_update);
     assert!(!c.network(&bob, &back.id).await.unwrap().can_update);
     assert!(matches!(

@@ -19,16 +19,18 @@ pub fn Members(network: NetworkView, vms: Vec<NetworkMember>) -> impl IntoView {
             } else {
                 view! {
                     <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800">
-                        {vms.into_iter().map(|m| view! {
+                        {vms.into_iter().map(|m| {
+                            let label = m.vm_name.clone();
+                            view! {
                             <li class="flex flex-wrap items-baseline justify-between gap-2 py-2" data-testid="network-vm" data-name=m.vm_name.clone()>
-                                <A href=format!("/vms/{}", m.vm_id) attr:class="font-medium text-sky-700 hover:underline dark:text-sky-400">{m.vm_name.clone()}</A>
+                                <A href=format!("/vms/{}", m.vm_id) attr:class="font-medium text-sky-700 hover:underline dark:text-sky-400">{label}</A>
                                 <span class="font-mono" data-testid="network-vm-address">{m.address.clone()}</span>
                                 <span class="w-full font-mono break-all text-slate-600 dark:text-slate-400">
                                     <span data-testid="network-vm-hostname">{m.hostname.clone()}</span>
                                     " · " {m.mac.clone()}
                                 </span>
                             </li>
-                        }).collect_view()}
+                        }}).collect_view()}
                     </ul>
                 }.into_any()
             }}

@@ -70,13 +70,10 @@ fn Rule(rule: RuleView, network_id: String, can_update: bool, actions: Actions) 
 /// traffic comes from (another network of the organization, or a subnet).
 #[component]
 fn RuleForm(network: NetworkView, actions: Actions) -> impl IntoView {
-    let others = Resource::new(
-        || (),
-        {
-            let org = network.organization_id.clone();
-            move |_| list_networks(org.clone())
-        },
-    );
+    let others = Resource::new(|| (), {
+        let org = network.organization_id.clone();
+        move |_| list_networks(org.clone())
+    });
     let protocol = RwSignal::new(RuleProtocol::Tcp);
     let port_from = RwSignal::new(String::new());
     let port_to = RwSignal::new(String::new());

@@ -56,6 +56,7 @@ fn Network(
     delete: Action<String, Result<(), model::AppError>>,
 ) -> impl IntoView {
     let id = n.id.clone();
+    let label = n.name.clone();
     let cards = match n.cards {
         1 => "1 card".to_owned(),
         c => format!("{c} cards"),
@@ -63,7 +64,7 @@ fn Network(
     view! {
         <li class="flex flex-wrap items-center justify-between gap-2 py-2 text-sm" data-testid="network" data-name=n.name.clone()>
             <div>
-                <A href=format!("/networks/{}", n.id) attr:class="font-medium text-sky-700 hover:underline dark:text-sky-400" attr:data-testid="network-link">{n.name.clone()}</A>
+                <A href=format!("/networks/{}", n.id) attr:class="font-medium text-sky-700 hover:underline dark:text-sky-400" attr:data-testid="network-link">{label}</A>
                 " " <span class="font-mono" data-testid="network-cidr">{n.cidr.clone()}</span>
                 <span class="block text-slate-600 dark:text-slate-400">{format!("{}, gateway {}, DNS {}, {cards}", n.domain, n.gateway, n.dns)}</span>
             </div>
