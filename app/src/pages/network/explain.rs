@@ -37,17 +37,21 @@ pub fn Explain(
     let to = RwSignal::new(String::new());
     let protocol = RwSignal::new(Protocol::Tcp);
     let port = RwSignal::new(String::new());
-    let vm_options = move || {
-        Suspend::new(async move {
-            loaded(vms)
-                .await
-                .and_then(Result::ok)
-                .map(|page| page.vms)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| view! { <option value=v.id.clone()>{v.name.clone()}</option> })
-                .collect_view()
-        })
+    // The options of a VM select; a VM event rebuilds them, still selecting the chosen one.
+    let vm_options = move |chosen: RwSignal<String>| {
+        move || {
+            Suspend::new(async move {
+                let picked = chosen.get_untracked();
+                loaded(vms)
+                    .await
+                    .and_then(Result::ok)
+                    .map(|page| page.vms)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|v| view! { <option value=v.id.clone() selected={v.id == picked}>{v.name.clone()}</option> })
+                    .collect_view()
+            })
+        }
     };
     view! {
         <section class=format!("{} xl:col-span-2", ui::CARD) aria-labelledby="reach-title" data-testid="network-explain">
@@ -69,13 +73,13 @@ pub fn Explain(
                 <label class="text-sm font-medium">"From VM"
                     <select class=ui::INPUT required data-testid="reach-from" on:change=move |ev| from.set(event_target_value(&ev))>
                         <option value="">"Choose a VM"</option>
-                        <Transition fallback=|| ()>{vm_options}</Transition>
+                        <Transition fallback=|| ()>{vm_options(from)}</Transition>
                     </select>
                 </label>
                 <label class="text-sm font-medium">"To VM"
                     <select class=ui::INPUT required data-testid="reach-to" on:change=move |ev| to.set(event_target_value(&ev))>
                         <option value="">"Choose a VM"</option>
-                        <Transition fallback=|| ()>{vm_options}</Transition>
+                        <Transition fallback=|| ()>{vm_options(to)}</Transition>
                     </select>
                 </label>
                 <label class="text-sm font-medium">"Protocol"

@@ -26,7 +26,10 @@ pub fn NetworkPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let actions = Actions::new();
     let live = crate::live::use_live();
-    let detail = Resource::new(move || (id(), live.vms.get()), |(id, _)| get_network(id));
+    // The network, its rules and the forms load once: live events do not rebuild the forms
+    // someone is filling in. Only the list of its VMs follows VM events.
+    let detail = Resource::new(id, get_network);
+    let members = Resource::new(move || (id(), live.vms.get()), |(id, _)| get_network(id));
     let rules = Resource::new(move || (id(), actions.version()), |(id, _)| list_rules(id));
     // Also what the page shows once the network is deleted, or access to it revoked.
     let gone = Callback::new(|error| {
@@ -45,7 +48,7 @@ pub fn NetworkPage() -> impl IntoView {
             {view! { <NetworkHeader network=d.network.clone() /> }.into_any()}
             {move || actions.error().map(|error| view! { <div class="mb-4" data-testid="network-error"><ErrorNotice error /></div> })}
             <div class="grid gap-6 xl:grid-cols-2">
-                {view! { <Members network=d.network.clone() vms=d.vms.clone() /> }.into_any()}
+                {view! { <Members detail=members /> }.into_any()}
                 {view! { <Rules network=d.network.clone() rules can_update=d.can_update actions /> }.into_any()}
                 {view! { <Explain network=d.network.clone() rules actions /> }.into_any()}
             </div>
