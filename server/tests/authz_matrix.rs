@@ -146,6 +146,7 @@ fn pg_rule(cidr: &str) -> model::networks::NewRule {
         port_to: None,
         from_cidr: Some(cidr.to_owned()),
         from_network: None,
+        from_tag: None,
         description: String::new(),
     }
 }

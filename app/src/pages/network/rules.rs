@@ -1,5 +1,5 @@
-//! The network's rules: what it lets in from a subnet or another network of its organization
-//! (everything else from outside the network is refused). Those who manage the organization
+//! The network's rules: what it lets in from another network of its organization, from its
+//! VMs with a tag, or from a subnet (everything else from outside the network is refused). Those who manage the organization
 //! add and remove them; the server checks every rule and says what is wrong with one.
 
 use leptos::prelude::*;
@@ -67,7 +67,7 @@ fn Rule(rule: RuleView, network_id: String, can_update: bool, actions: Actions) 
 }
 
 /// A new rule: a protocol, for tcp and udp a port or range (none: every port), and where the
-/// traffic comes from (another network of the organization, or a subnet).
+/// traffic comes from (another network of the organization, its VMs with a tag, or a subnet).
 #[component]
 fn RuleForm(network: NetworkView, actions: Actions) -> impl IntoView {
     let others = Resource::new(|| (), {
@@ -77,9 +77,10 @@ fn RuleForm(network: NetworkView, actions: Actions) -> impl IntoView {
     let protocol = RwSignal::new(RuleProtocol::Tcp);
     let port_from = RwSignal::new(String::new());
     let port_to = RwSignal::new(String::new());
-    let by_network = RwSignal::new(true);
+    // `network`, `tag` or `cidr`; a tag and a subnet are typed into the same box.
+    let source = RwSignal::new("network");
     let from_network = RwSignal::new(String::new());
-    let from_cidr = RwSignal::new(String::new());
+    let from_text = RwSignal::new(String::new());
     let ports = move || matches!(protocol.get(), RuleProtocol::Tcp | RuleProtocol::Udp);
     let own_id = network.id.clone();
     // The network itself is no source of its own rules.
@@ -90,13 +91,15 @@ fn RuleForm(network: NetworkView, actions: Actions) -> impl IntoView {
             on:submit=move |ev| {
                 ev.prevent_default();
                 let with_ports = matches!(protocol.get_untracked(), RuleProtocol::Tcp | RuleProtocol::Udp);
-                let network_source = by_network.get_untracked();
+                let kind = source.get_untracked();
+                let text = Some(from_text.get_untracked());
                 actions.add.dispatch((own_id.clone(), NewRule {
                     protocol: protocol.get_untracked(),
                     port_from: port(port_from).filter(|_| with_ports),
                     port_to: port(port_to).filter(|_| with_ports),
-                    from_cidr: (!network_source).then(|| from_cidr.get_untracked()),
-                    from_network: network_source.then(|| from_network.get_untracked()),
+                    from_cidr: text.clone().filter(|_| kind == "cidr"),
+                    from_network: (kind == "network").then(|| from_network.get_untracked()),
+                    from_tag: text.filter(|_| kind == "tag"),
                     description: String::new(),
                 }));
             }>
@@ -127,17 +130,23 @@ fn RuleForm(network: NetworkView, actions: Actions) -> impl IntoView {
             </div>
             <label class="text-sm font-medium">"From"
                 <select class=ui::INPUT data-testid="rule-source-kind"
-                    on:change=move |ev| by_network.set(event_target_value(&ev) == "network")>
+                    on:change=move |ev| source.set(match event_target_value(&ev).as_str() {
+                        "tag" => "tag",
+                        "cidr" => "cidr",
+                        _ => "network",
+                    })>
                     <option value="network">"another network"</option>
+                    <option value="tag">"VMs with a tag"</option>
                     <option value="cidr">"a subnet or address"</option>
                 </select>
             </label>
             <Show
-                when=move || by_network.get()
+                when=move || source.get() == "network"
                 fallback=move || view! {
-                    <label class="text-sm font-medium">"Subnet"
-                        <input class=ui::INPUT required placeholder="10.9.0.0/16" data-testid="rule-source-cidr"
-                            prop:value=from_cidr on:input=move |ev| from_cidr.set(event_target_value(&ev)) />
+                    <label class="text-sm font-medium">{move || if source.get() == "tag" { "Tag" } else { "Subnet" }}
+                        <input class=ui::INPUT required data-testid="rule-source-value"
+                            placeholder=move || if source.get() == "tag" { "db-client" } else { "10.9.0.0/16" }
+                            prop:value=from_text on:input=move |ev| from_text.set(event_target_value(&ev)) />
                     </label>
                 }
             >
