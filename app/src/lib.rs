@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("services/:id") view={Lazy::<page::Service>::new()} />
                         <Route path=path!("organizations") view={Lazy::<page::Organizations>::new()} />
                         <Route path=path!("organizations/:id") view={Lazy::<page::Organization>::new()} />
+                        <Route path=path!("networks/:id") view={Lazy::<page::Network>::new()} />
                         <Route path=path!("settings") view={Lazy::<page::Settings>::new()} />
                         <Route path=path!("admin/users") view={Lazy::<page::AdminUsers>::new()} />
                         <Route path=path!("admin/nodes") view={Lazy::<page::Nodes>::new()} />

@@ -7,10 +7,10 @@ use leptos_router::{lazy_route, LazyRoute};
 
 use crate::pages::{
     admin_users::AdminUsersPage, audit::AuditPage, dashboard::DashboardPage, images::ImagesPage,
-    nodes::NodesPage, operations::OperationsPage, organization::OrganizationPage,
-    organizations::OrganizationsPage, recover::RecoverPage, service::ServicePage,
-    services::ServicesPage, settings::SettingsPage, signin::SigninPage, signup::SignupPage,
-    vm::VmPage, vms::VmsPage,
+    network::NetworkPage, nodes::NodesPage, operations::OperationsPage,
+    organization::OrganizationPage, organizations::OrganizationsPage, recover::RecoverPage,
+    service::ServicePage, services::ServicesPage, settings::SettingsPage, signin::SigninPage,
+    signup::SignupPage, vm::VmPage, vms::VmsPage,
 };
 
 /// Declares `$route`, a lazily loaded route showing the page component `$page`. Pages start
@@ -41,6 +41,7 @@ lazy_page! {
     Service => ServicePage,
     Organizations => OrganizationsPage,
     Organization => OrganizationPage,
+    Network => NetworkPage,
     Settings => SettingsPage,
     AdminUsers => AdminUsersPage,
     Nodes => NodesPage,

@@ -26,6 +26,9 @@ const BUDGET: Record<string, number> = {
   // the scope) grew it by 67 KB, raised on purpose, under the 400 KB goal; the next cut.
   '/settings': 396_500, // 393,981 B (2026-12-07: the networks' types)
   '/audit': 304_000, // 302,940 B (2026-12-07)
+  // A network's page (its VMs, rules and the reachability explanation), added 2026-12-07 and
+  // not measured yet: the 400 KB goal until its first run says what it weighs.
+  network: 400_000,
 };
 
 interface Load {
@@ -75,12 +78,13 @@ test('a cold load of each page fetches no more WASM than its budget', async ({ b
 
   // A VM to show on its own page (stopped: nothing boots).
   const orgName = await createOrg(page, 'budget');
+  const networkPath = await page.locator('[data-testid=network][data-name=default] [data-testid=network-link]').getAttribute('href');
   await createVm(page, orgName, 'budget-1');
   const vmPath = new URL(page.url()).pathname;
   const storageState = await page.context().storageState();
 
   for (const [name, budget] of Object.entries(BUDGET)) {
-    const path = name === 'vm' ? vmPath : name;
+    const path = name === 'vm' ? vmPath : name === 'network' ? (networkPath ?? '/networks/missing') : name;
     const load = await coldLoad(browser, storageState, path);
     const detail = load.wasm.map((w) => `${new URL(w.url).pathname} ${w.bytes} B ${w.encoding ?? 'identity'}`).join(', ');
     console.log(`cold load ${name}: ${load.total} B of WASM in ${load.wasm.length} files, interactive after ${Math.round(load.interactiveMs)} ms`);

@@ -25,6 +25,8 @@ struct World {
     svc: String,
     /// The organization's default network (the VM has its card on it).
     network: String,
+    /// A rule of that network (tcp/5432 from 10.9.0.0/16).
+    rule: String,
     /// A (stopped) replica of that service.
     replica: String,
     dep: String,
@@ -102,6 +104,11 @@ async fn world() -> World {
         metrics: Default::default(),
     });
     let network = control.networks(&owner, &org).await.unwrap()[0].id.clone();
+    let rule = control
+        .add_network_rule(&owner, &network, &pg_rule("10.9.0.0/16"), now)
+        .await
+        .unwrap()
+        .id;
     let op = control
         .list_operations(&owner, None)
         .await
@@ -119,6 +126,7 @@ async fn world() -> World {
         op,
         svc: svc.id,
         network,
+        rule,
         replica,
         dep,
         spare,
@@ -127,6 +135,19 @@ async fn world() -> World {
         dora: dora.to_string(),
         _db: db,
         site,
+    }
+}
+
+/// A rule letting tcp/5432 in from `cidr`.
+fn pg_rule(cidr: &str) -> model::networks::NewRule {
+    model::networks::NewRule {
+        protocol: model::networks::RuleProtocol::Tcp,
+        port_from: Some(5432),
+        port_to: None,
+        from_cidr: Some(cidr.to_owned()),
+        from_network: None,
+        from_tag: None,
+        description: String::new(),
     }
 }
 
@@ -252,6 +273,45 @@ fn cases() -> Vec<Case> {
             body: |w| format!("id={}", w.network),
             expect: [UNAUTH, HIDDEN, FORBID, CONFLICT, CONFLICT],
             audit: Some("network.delete"),
+        },
+        // One network's page and its rules: those who see the network; the rules change for
+        // those who manage the organization.
+        Case {
+            path: "/api/networks/get",
+            body: |w| format!("id={}", w.network),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/networks/rules",
+            body: |w| format!("network_id={}", w.network),
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
+        },
+        Case {
+            path: "/api/networks/add_rule",
+            body: |w| {
+                serde_json::json!({ "network_id": w.network, "rule": pg_rule("10.8.0.0/16") })
+                    .to_string()
+            },
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("network.rule_add"),
+        },
+        Case {
+            path: "/api/networks/remove_rule",
+            body: |w| format!("network_id={}&rule_id={}", w.network, w.rule),
+            expect: [UNAUTH, HIDDEN, FORBID, OK, OK],
+            audit: Some("network.rule_remove"),
+        },
+        // Whether one VM reaches another: those who may read both.
+        Case {
+            path: "/api/networks/explain",
+            body: |w| {
+                serde_json::json!({ "query": { "from": w.vm, "to": w.replica, "protocol": "tcp", "port": 22 } })
+                    .to_string()
+            },
+            expect: [UNAUTH, HIDDEN, OK, OK, OK],
+            audit: None,
         },
         Case {
             path: "/api/vms/get",

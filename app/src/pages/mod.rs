@@ -4,6 +4,7 @@ pub mod admin_users;
 pub mod audit;
 pub mod dashboard;
 pub mod images;
+pub mod network;
 pub mod nodes;
 pub mod not_found;
 pub mod operations;

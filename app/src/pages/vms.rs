@@ -1,5 +1,7 @@
 //! Virtual machines the caller may read (filtered by organization and state), and the form
-//! that creates one from an image.
+//! that creates one from an image, on the networks it names.
+
+mod network_choice;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -14,6 +16,7 @@ use crate::components::{
     empty_state::EmptyState, error_notice::ErrorNotice, loaded::loaded, loaded::Loaded,
     page_header::PageHeader, ui, vm_state::VmStateBadge,
 };
+use network_choice::NetworkChoice;
 
 #[component]
 pub fn VmsPage() -> impl IntoView {
@@ -157,6 +160,7 @@ fn CreateVmForm(
     let memory = RwSignal::new(MIN_MEMORY_MB.to_string());
     let disk = RwSignal::new("1".to_owned());
     let start = RwSignal::new(true);
+    let networks = RwSignal::new(None::<Vec<String>>);
     let create = Action::new(|vm: &NewVm| create_vm(vm.clone()));
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -181,7 +185,7 @@ fn CreateVmForm(
                     disk_gb: disk.get_untracked().trim().parse().unwrap_or(0),
                     start: start.get_untracked(),
                     region: Some(region.get_untracked()).filter(|r| !r.is_empty()),
-                    networks: None,
+                    networks: networks.get_untracked(),
                     tags: Vec::new(),
                 });
             }
@@ -222,6 +226,7 @@ fn CreateVmForm(
             <label class="text-sm font-medium">"Description"
                 <input class=ui::INPUT data-testid="vm-description" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev)) />
             </label>
+            <NetworkChoice org chosen=networks />
             <label class="flex items-center gap-2 text-sm md:col-span-2">
                 <input type="checkbox" data-testid="vm-start" prop:checked=move || start.get() on:change=move |ev| start.set(event_target_checked(&ev)) />
                 "Start it once created"

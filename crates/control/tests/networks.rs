@@ -141,6 +141,30 @@ async fn organizations_start_with_a_network_and_vms_get_pinned_addresses_on_the_
     let mut vault = NewVm::named(&acme.id, "vault");
     vault.networks = Some(vec![back.id.clone()]);
     let vault = c.create_vm(&ann, &vault, now).await.unwrap();
+    // A network's page: the cards on it by VM name, and whether the caller may change rules.
+    let page = c.network(&ann, &back.id).await.unwrap();
+    let on_back: Vec<(&str, &str, &str)> = page
+        .vms
+        .iter()
+        .map(|m| (m.vm_name.as_str(), m.address.as_str(), m.hostname.as_str()))
+        .collect();
+    assert_eq!(
+        on_back,
+        vec![
+            ("two", "10.1.0.10", "two.back.internal"),
+            ("vault", "10.1.0.11", "vault.back.internal")
+        ]
+    );
+    assert_eq!(
+        (page.network.name.as_str(), page.network.cards),
+        ("back", 2)
+    );
+    assert!(page.can_update);
+    assert!(!c.network(&bob, &back.id).await.unwrap().can_update);
+    assert!(matches!(
+        c.network(&eve, &back.id).await,
+        Err(AppError::NotFound(_))
+    ));
     let reach = |from: &str, to: &str, port| ReachQuery {
         from: from.to_owned(),
         to: to.to_owned(),

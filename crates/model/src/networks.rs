@@ -79,6 +79,30 @@ pub struct NicView {
     pub hostname: String,
 }
 
+/// One network's page: the network, the VMs on it the caller may read, and what the caller
+/// may change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NetworkDetail {
+    pub network: NetworkView,
+    /// Its VMs' cards, by VM name.
+    pub vms: Vec<NetworkMember>,
+    /// Whether the caller may change its rules.
+    pub can_update: bool,
+}
+
+/// A VM's card on a network, as the network's page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NetworkMember {
+    pub vm_id: String,
+    pub vm_name: String,
+    pub address: String,
+    /// `<vm>.<network>.internal`.
+    pub hostname: String,
+    pub mac: String,
+}
+
 /// What the create form sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

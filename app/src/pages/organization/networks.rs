@@ -1,7 +1,9 @@
 //! The organization's VM networks: each with its subnet, its VMs' domain and how many cards
-//! are on it; those who manage the organization add and delete networks.
+//! are on it, and a link to its page (its VMs, rules and the reachability explanation); those
+//! who manage the organization add and delete networks.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use model::networks::{NetworkView, NewNetwork};
 
 use crate::api::networks::{create_network, delete_network, list_networks};
@@ -54,6 +56,7 @@ fn Network(
     delete: Action<String, Result<(), model::AppError>>,
 ) -> impl IntoView {
     let id = n.id.clone();
+    let label = n.name.clone();
     let cards = match n.cards {
         1 => "1 card".to_owned(),
         c => format!("{c} cards"),
@@ -61,7 +64,7 @@ fn Network(
     view! {
         <li class="flex flex-wrap items-center justify-between gap-2 py-2 text-sm" data-testid="network" data-name=n.name.clone()>
             <div>
-                <span class="font-medium">{n.name.clone()}</span>
+                <A href=format!("/networks/{}", n.id) attr:class="font-medium text-sky-700 hover:underline dark:text-sky-400" attr:data-testid="network-link">{label}</A>
                 " " <span class="font-mono" data-testid="network-cidr">{n.cidr.clone()}</span>
                 <span class="block text-slate-600 dark:text-slate-400">{format!("{}, gateway {}, DNS {}, {cards}", n.domain, n.gateway, n.dns)}</span>
             </div>

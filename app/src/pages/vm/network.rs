@@ -1,7 +1,8 @@
-//! The VM's network cards (on which network, its address and name there, its MAC) and the tags
-//! firewall rules may name.
+//! The VM's network cards (on which network, a link to its page; its address and name there,
+//! its MAC) and the tags firewall rules may name.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use model::vms::VmDetail;
 
 use crate::components::ui;
@@ -26,7 +27,8 @@ pub fn VmNetwork(detail: VmDetail) -> impl IntoView {
                         {nics.into_iter().map(|n| view! {
                             <li class="grid grid-cols-[auto_1fr] gap-x-3" data-testid=format!("vm-nic-{}", n.slot)>
                                 <span class="text-slate-600 dark:text-slate-400">{format!("eth{}", n.slot)}</span>
-                                <span><span data-testid="vm-nic-address" class="font-mono">{n.address.clone()}</span>" on "{n.network.clone()}</span>
+                                <span><span data-testid="vm-nic-address" class="font-mono">{n.address.clone()}</span>" on "
+                                    <A href=format!("/networks/{}", n.network_id) attr:class="text-sky-700 hover:underline dark:text-sky-400">{n.network.clone()}</A></span>
                                 <span class="text-slate-600 dark:text-slate-400">"Name"</span>
                                 <span class="font-mono break-all" data-testid="vm-nic-hostname">{n.hostname.clone()}</span>
                                 <span class="text-slate-600 dark:text-slate-400">"MAC"</span>

@@ -4,6 +4,7 @@
 //! within one organization they are refused, so its networks can be routed to each other.
 
 pub mod cards;
+pub mod detail;
 pub mod explain;
 pub mod fabric;
 pub mod forwards;

@@ -237,7 +237,8 @@ impl Control {
         Ok(())
     }
 
-    async fn readable_network(
+    /// The network, when the caller may read it (otherwise not found).
+    pub(super) async fn readable_network(
         &self,
         caller: &Caller,
         id: &str,
