@@ -229,6 +229,9 @@ impl Control {
             .map_err(driver_error)?;
         ctx.step("Removing the record").await?;
         self.forget_vm(row).await.map_err(db_error)?;
+        // The other hosts of its networks forget its name and, with its last card there, the
+        // host (best effort, like every router update).
+        self.push_routers(row.organization_id).await;
         Ok("Deleted".into())
     }
 

@@ -117,6 +117,7 @@ impl Rollout<'_> {
         driver.stop(&id, STOP_GRACE).await.map_err(driver_error)?;
         driver.delete(&id).await.map_err(driver_error)?;
         self.control.forget_vm(row).await.map_err(transient)?;
+        self.control.push_routers(self.svc.organization_id).await;
         self.log(LogLevel::Info, &format!("Removed replica {}", row.name))
             .await
     }
