@@ -15,20 +15,20 @@ const BUDGET: Record<string, number> = {
   '/': 318_600, // 303,431 B: the dashboard's attention, work, nodes and activity panels (2026-12-07)
   // 2026-12-07: the VM page's Network card (its cards: address, name, MAC) and the networks'
   // types grew it by 23.7 KB, raised on purpose; over the 400 KB goal before already.
-  vm: 440_000, // 437,240 B
+  vm: 448_500, // 446,758 B (2026-12-07: tags, the cards' links to their network pages)
   // 2026-12-06: the VM list pages (a pager, filters sent to the server) grew it by 14.8 KB,
   // raised on purpose.
-  '/vms': 366_000, // 363,829 B (2026-12-07: the networks' types in the main module)
+  '/vms': 391_500, // 389,875 B (2026-12-07: the create form's choice of networks)
   // 2026-12-07: the API's fields on services' models (deployments name their operation).
-  '/services': 372_500, // 371,404 B (2026-12-07: the networks' types in the main module)
+  '/services': 377_000, // 375,449 B (2026-12-07: the service's address)
   '/organizations': 307_000, // 304,573 B (2026-12-07: the networks' types)
   // 2026-12-07: Settings → API tokens (form, secret, list, revoke; the organization list for
   // the scope) grew it by 67 KB, raised on purpose, under the 400 KB goal; the next cut.
-  '/settings': 396_500, // 393,981 B (2026-12-07: the networks' types)
-  '/audit': 304_000, // 302,940 B (2026-12-07)
-  // A network's page (its VMs, rules and the reachability explanation), added 2026-12-07 and
-  // not measured yet: the 400 KB goal until its first run says what it weighs.
-  network: 400_000,
+  '/settings': 400_000, // 398,194 B (2026-12-07: the networks' types)
+  '/audit': 307_500, // 305,799 B (2026-12-07: the networks' types)
+  // A network's page (its VMs, rules and the reachability explanation), added 2026-12-07:
+  // measured over the 400 KB goal at its first run, like the VM page.
+  network: 407_000, // 405,098 B (2026-12-07: the network page, over the 400 KB goal)
 };
 
 interface Load {

@@ -28,7 +28,7 @@ pub fn VmNetwork(detail: VmDetail) -> impl IntoView {
                             <li class="grid grid-cols-[auto_1fr] gap-x-3" data-testid=format!("vm-nic-{}", n.slot)>
                                 <span class="text-slate-600 dark:text-slate-400">{format!("eth{}", n.slot)}</span>
                                 <span><span data-testid="vm-nic-address" class="font-mono">{n.address.clone()}</span>" on "
-                                    <A href=format!("/networks/{}", n.network_id) attr:class="text-sky-700 hover:underline dark:text-sky-400">{n.network.clone()}</A></span>
+                                    <A href=format!("/networks/{}", n.network_id) attr:class="text-sky-700 underline dark:text-sky-400">{n.network.clone()}</A></span>
                                 <span class="text-slate-600 dark:text-slate-400">"Name"</span>
                                 <span class="font-mono break-all" data-testid="vm-nic-hostname">{n.hostname.clone()}</span>
                                 <span class="text-slate-600 dark:text-slate-400">"MAC"</span>
