@@ -64,7 +64,16 @@ async fn owners_see_their_organization_admins_everything_others_nothing() {
         .iter()
         .any(|r| r.organization.as_deref() == Some("other")));
 
-    // Filters.
+    // Filters. Text with a control character (a NUL, which PostgreSQL refuses) is a bad
+    // request, not a server error.
+    let nul = AuditFilter {
+        actor: "s\u{0}b".into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        c.audit_page(&ann, &nul).await,
+        Err(model::AppError::Invalid(_))
+    ));
     let f = AuditFilter {
         actor: "bob".into(),
         ..Default::default()

@@ -61,6 +61,23 @@ impl Control {
         caller: &Caller,
         f: &AuditFilter,
     ) -> Result<Condition, AppError> {
+        // Checked before anything reaches the database (PostgreSQL refuses a NUL in text).
+        for (name, value) in [
+            ("actor", &f.actor),
+            ("organization", &f.organization),
+            ("resource_type", &f.resource_type),
+            ("resource_id", &f.resource_id),
+            ("action", &f.action),
+            ("outcome", &f.outcome),
+            ("from", &f.from),
+            ("to", &f.to),
+        ] {
+            if value.chars().any(char::is_control) || value.len() > 200 {
+                return Err(AppError::Invalid(format!(
+                    "`{name}` must be at most 200 characters, without control characters."
+                )));
+            }
+        }
         let mut cond = Condition::all();
         let all = self
             .can(Some(caller), Permission::ViewAudit, &Resource::platform())
