@@ -90,11 +90,13 @@ impl Control {
             ));
         }
         let fail = |e| internal("add port forward", e);
-        let txn = self.db().begin().await.map_err(fail)?;
+        // Read before the transaction, which starts with its write: on SQLite a transaction
+        // that reads first cannot write once another connection has written meanwhile (the
+        // unique index still decides between two concurrent adds).
         let taken = port_forward::Entity::find()
             .filter(port_forward::Column::Protocol.eq(new.protocol.as_str()))
             .filter(port_forward::Column::HostPort.eq(i32::from(new.host_port)))
-            .one(&txn)
+            .one(self.db())
             .await
             .map_err(fail)?;
         if taken.is_some() {
@@ -106,7 +108,7 @@ impl Control {
         }
         let count = port_forward::Entity::find()
             .filter(port_forward::Column::VmId.eq(row.id))
-            .all(&txn)
+            .all(self.db())
             .await
             .map_err(fail)?
             .len();
@@ -116,6 +118,7 @@ impl Control {
                 row.name
             )));
         }
+        let txn = self.db().begin().await.map_err(fail)?;
         let fwd = port_forward::ActiveModel {
             id: Set(Uuid::new_v4()),
             vm_id: Set(row.id),
@@ -166,17 +169,22 @@ impl Control {
         let missing = || AppError::NotFound("No such port forward.".into());
         let fid: Uuid = forward_id.trim().parse().map_err(|_| missing())?;
         let fail = |e| internal("remove port forward", e);
-        let txn = self.db().begin().await.map_err(fail)?;
         let fwd = port_forward::Entity::find_by_id(fid)
-            .one(&txn)
+            .one(self.db())
             .await
             .map_err(fail)?
             .filter(|f| f.vm_id == row.id)
             .ok_or_else(missing)?;
-        port_forward::Entity::delete_by_id(fid)
+        let txn = self.db().begin().await.map_err(fail)?;
+        let gone = port_forward::Entity::delete_many()
+            .filter(port_forward::Column::Id.eq(fid))
+            .filter(port_forward::Column::VmId.eq(row.id))
             .exec(&txn)
             .await
             .map_err(fail)?;
+        if gone.rows_affected == 0 {
+            return Err(missing());
+        }
         let entry = Entry::new(Action::ForwardRemove, &Resource::vm(row.id))
             .org(row.organization_id)
             .detail(serde_json::json!({
@@ -203,18 +211,22 @@ impl Control {
             .authorize_action(caller, Permission::Update, &res, Action::NetworkEgress)
             .await?;
         let fail = |e| internal("network egress", e);
+        // The write first (see `add_forward`).
         let txn = self.db().begin().await.map_err(fail)?;
-        let net = network::Entity::find_by_id(id)
-            .one(&txn)
-            .await
-            .map_err(fail)?
-            .ok_or_else(|| not_found(Kind::Network))?;
-        network::Entity::update_many()
+        let done = network::Entity::update_many()
             .col_expr(network::Column::Egress, Expr::value(enabled))
             .filter(network::Column::Id.eq(id))
             .exec(&txn)
             .await
             .map_err(fail)?;
+        if done.rows_affected == 0 {
+            return Err(not_found(Kind::Network));
+        }
+        let net = network::Entity::find_by_id(id)
+            .one(&txn)
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| not_found(Kind::Network))?;
         let entry = Entry::new(Action::NetworkEgress, &res)
             .org(net.organization_id)
             .detail(serde_json::json!({ "network": net.name, "enabled": enabled }));
