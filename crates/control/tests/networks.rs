@@ -504,6 +504,12 @@ async fn port_forwards_and_egress_are_changed_by_network_managers_only() {
         c.set_network_egress(&bob, &net.id, true, now).await,
         Err(AppError::Forbidden(_))
     ));
+    let nowhere = uuid::Uuid::new_v4().to_string();
+    let r = c.set_network_egress(&ann, &nowhere, true, now).await;
+    assert!(
+        matches!(r, Err(AppError::NotFound(_) | AppError::Forbidden(_))),
+        "{r:?}"
+    );
     c.set_network_egress(&ann, &net.id, true, now)
         .await
         .unwrap();
