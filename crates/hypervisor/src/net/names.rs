@@ -27,11 +27,15 @@ pub fn service_netns(tag: &str, vni: u32) -> String {
 /// eight hex digits of a hash of the path, the same after a restart, different for every node
 /// directory on a machine.
 pub fn tag_for(dir: &std::path::Path) -> String {
-    // FNV-1a: small, stable across Rust versions (unlike the standard library's hasher).
-    let hash = dir.to_string_lossy().bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
-    format!("s{hash:08x}")
+    format!("s{:08x}", fnv1a(dir.to_string_lossy().as_bytes()))
+}
+
+/// FNV-1a, 32 bits: small, stable across Rust versions (unlike the standard library's
+/// hasher), so names and addresses made from it stay the same after an upgrade.
+pub fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// The tap of a VM's card: `st`, the first 11 letters and digits of the VM's id, the card's

@@ -59,9 +59,7 @@ pub fn node_table(id: &str) -> String {
 /// of the router's id: the same on every node, different for each organization (but for a
 /// collision of the hash, one in a million).
 pub fn uplink_addresses(id: &str) -> (Ipv4Addr, Ipv4Addr) {
-    let hash = id.bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
+    let hash = super::names::fnv1a(id.as_bytes());
     let block = (hash & 0x000f_ffff) << 2;
     let base = u32::from(Ipv4Addr::new(100, 64, 0, 0)) | block;
     (Ipv4Addr::from(base + 1), Ipv4Addr::from(base + 2))
@@ -214,12 +212,17 @@ impl RouterSpec {
             }
             chains.push_str("    }\n");
         }
-        let (mut dnat, mut snat) = (String::new(), String::new());
+        let (mut dnat, mut snat, mut hairpin) = (String::new(), String::new(), String::new());
         for svc in &self.services {
             let Some(n) = self.networks.iter().find(|n| n.vni == svc.vni) else {
                 continue;
             };
             let dev = gateway_dev(n.vni);
+            // Replies and the service's own network reaching its address pass; the rest is
+            // decided by the rules of the network it enters.
+            hairpin.push_str(&format!(
+                "        ct status dnat iifname \"{dev}\" oifname \"{dev}\" accept\n"
+            ));
             let to = match svc.backends.as_slice() {
                 // No rewrite: the router holds the address itself and refuses the connection.
                 [] => continue,
@@ -244,32 +247,11 @@ impl RouterSpec {
                 n.subnet, n.prefix
             ));
         }
-        snat = dedup_lines(&snat);
         let nat = if dnat.is_empty() {
             String::new()
         } else {
-            format!(
-                "table ip strata_services {{\n\
-                 \x20   chain prerouting {{\n\
-                 \x20       type nat hook prerouting priority dstnat; policy accept;\n\
-                 {dnat}\
-                 \x20   }}\n\
-                 \x20   chain postrouting {{\n\
-                 \x20       type nat hook postrouting priority srcnat; policy accept;\n\
-                 {snat}\
-                 \x20   }}\n\
-                 }}\n"
-            )
+            nat_table("strata_services", &dnat, &dedup_lines(&snat))
         };
-        // Replies and the service's own network reaching its address pass; the rest is
-        // decided by the rules of the network it enters.
-        let mut hairpin = String::new();
-        for svc in &self.services {
-            let dev = gateway_dev(svc.vni);
-            hairpin.push_str(&format!(
-                "        ct status dnat iifname \"{dev}\" oifname \"{dev}\" accept\n"
-            ));
-        }
         let hairpin = dedup_lines(&hairpin);
         let (edge_forward, edge) = self.edge();
         format!(
@@ -319,19 +301,8 @@ impl RouterSpec {
                 f.to_port
             ));
         }
-        let table = format!(
-            "table ip strata_edge {{\n\
-             \x20   chain prerouting {{\n\
-             \x20       type nat hook prerouting priority dstnat; policy accept;\n\
-             {dnat}\
-             \x20   }}\n\
-             \x20   chain postrouting {{\n\
-             \x20       type nat hook postrouting priority srcnat; policy accept;\n\
-             \x20       oifname \"{UPLINK_INSIDE}\" masquerade\n\
-             \x20   }}\n\
-             }}\n"
-        );
-        (accept, table)
+        let out = format!("        oifname \"{UPLINK_INSIDE}\" masquerade\n");
+        (accept, nat_table("strata_edge", &dnat, &out))
     }
 
     /// The node namespace's side of the way in and out: each forwarded port of the node's own
@@ -357,19 +328,12 @@ impl RouterSpec {
                 uplink_outer(&self.id)
             )
         };
+        // Not the only table of the node's namespace: this one is replaced, nothing else.
         format!(
             "table ip {table} {{}}\n\
              delete table ip {table}\n\
-             table ip {table} {{\n\
-             \x20   chain prerouting {{\n\
-             \x20       type nat hook prerouting priority dstnat; policy accept;\n\
-             {dnat}\
-             \x20   }}\n\
-             \x20   chain postrouting {{\n\
-             \x20       type nat hook postrouting priority srcnat; policy accept;\n\
-             {out}\
-             \x20   }}\n\
-             }}\n"
+             {}",
+            nat_table(&table, &dnat, &out)
         )
     }
 
@@ -408,6 +372,22 @@ impl RouterSpec {
         };
         Some(format!("{from}{what} accept"))
     }
+}
+
+/// An `ip` nat table: `dnat` lines in its prerouting chain, `snat` lines in its postrouting.
+fn nat_table(name: &str, dnat: &str, snat: &str) -> String {
+    format!(
+        "table ip {name} {{\n\
+         \x20   chain prerouting {{\n\
+         \x20       type nat hook prerouting priority dstnat; policy accept;\n\
+         {dnat}\
+         \x20   }}\n\
+         \x20   chain postrouting {{\n\
+         \x20       type nat hook postrouting priority srcnat; policy accept;\n\
+         {snat}\
+         \x20   }}\n\
+         }}\n"
+    )
 }
 
 /// The lines of `text` without repeats, in their first order.
