@@ -72,7 +72,7 @@ impl Control {
             ("from", &f.from),
             ("to", &f.to),
         ] {
-            if value.chars().any(char::is_control) || value.len() > 200 {
+            if value.chars().any(|c| model::text::is_forbidden(c, false)) || value.len() > 200 {
                 return Err(AppError::Invalid(format!(
                     "`{name}` must be at most 200 characters, without control characters."
                 )));

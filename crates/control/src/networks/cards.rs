@@ -123,7 +123,7 @@ pub(crate) fn network_spec(net: &network::Model) -> Result<NetworkSpec, String> 
 }
 
 /// A VM's cards with their networks, eth0 first.
-async fn cards_of<C: ConnectionTrait>(
+pub(crate) async fn cards_of<C: ConnectionTrait>(
     db: &C,
     vm_id: Uuid,
 ) -> Result<Vec<(nic::Model, network::Model)>, AppError> {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use chrono::{DateTime, Utc};
-use hypervisor::net::{ForwardSpec, RuleProtocol as NodeProtocol};
+use hypervisor::net::ForwardSpec;
 use model::networks::{ForwardView, NewForward, RuleProtocol};
 use model::AppError;
 use sea_orm::prelude::Uuid;
@@ -53,13 +53,7 @@ impl Control {
             .await?
             .map(|c| c.address)
             .unwrap_or_default();
-        let node = match row.node_id {
-            Some(n) => node::Entity::find_by_id(n)
-                .one(self.db())
-                .await
-                .map_err(fail)?,
-            None => None,
-        };
+        let node = node_of(self.db(), row.node_id).await?;
         Ok(rows
             .iter()
             .map(|f| view(f, &address, node.as_ref()))
@@ -84,11 +78,8 @@ impl Control {
             return Err(AppError::Invalid("Ports run from 1 to 65535.".into()));
         }
         let description = new.description.trim();
-        if description.chars().count() > 200 {
-            return Err(AppError::Invalid(
-                "A forward's description has at most 200 characters.".into(),
-            ));
-        }
+        model::text::check_text("A forward's description", description, 200, false)
+            .map_err(AppError::Invalid)?;
         let fail = |e| internal("add port forward", e);
         // Read before the transaction, which starts with its write: on SQLite a transaction
         // that reads first cannot write once another connection has written meanwhile (the
@@ -137,10 +128,7 @@ impl Control {
                 "add port forward",
             )
         })?;
-        let node = match row.node_id {
-            Some(n) => node::Entity::find_by_id(n).one(&txn).await.map_err(fail)?,
-            None => None,
-        };
+        let node = node_of(&txn, row.node_id).await?;
         let shown = view(&fwd, &card.address, node.as_ref());
         let entry = Entry::new(Action::ForwardAdd, &Resource::vm(row.id))
             .org(row.organization_id)
@@ -253,17 +241,16 @@ impl Control {
             .await
             .map_err(fail)?
             .ok_or_else(|| not_found(Kind::Vm))?;
-        let Some(card) = first_card(self.db(), id).await? else {
+        let Some((card, net)) = super::cards::cards_of(self.db(), id)
+            .await?
+            .into_iter()
+            .next()
+        else {
             return Err(AppError::Invalid(format!(
                 "VM {} has no network card to forward to.",
                 row.name
             )));
         };
-        let net = network::Entity::find_by_id(card.network_id)
-            .one(self.db())
-            .await
-            .map_err(fail)?
-            .ok_or_else(|| not_found(Kind::Network))?;
         let allowed = self
             .authorize_action(
                 caller,
@@ -283,6 +270,20 @@ async fn first_card<C: ConnectionTrait>(db: &C, vm: Uuid) -> Result<Option<nic::
         .one(db)
         .await
         .map_err(|e| internal("read network card", e))
+}
+
+/// The node a VM is placed on, if any.
+async fn node_of<C: ConnectionTrait>(
+    db: &C,
+    node: Option<Uuid>,
+) -> Result<Option<node::Model>, AppError> {
+    match node {
+        Some(n) => node::Entity::find_by_id(n)
+            .one(db)
+            .await
+            .map_err(|e| internal("read node", e)),
+        None => Ok(None),
+    }
 }
 
 fn view(f: &port_forward::Model, address: &str, node: Option<&node::Model>) -> ForwardView {
@@ -327,11 +328,9 @@ pub(crate) async fn forwards_for<C: ConnectionTrait>(
                 continue;
             };
             out.push(ForwardSpec {
-                protocol: if f.protocol == "udp" {
-                    NodeProtocol::Udp
-                } else {
-                    NodeProtocol::Tcp
-                },
+                protocol: super::routers::node_protocol(
+                    RuleProtocol::parse(&f.protocol).unwrap_or(RuleProtocol::Tcp),
+                ),
                 host_port,
                 to,
                 to_port,

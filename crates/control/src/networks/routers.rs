@@ -79,12 +79,7 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
         };
         rules.push(RuleSpec {
             to: u32::try_from(to.vni).unwrap_or(0),
-            protocol: match r.protocol {
-                RuleProtocol::Tcp => NodeProtocol::Tcp,
-                RuleProtocol::Udp => NodeProtocol::Udp,
-                RuleProtocol::Icmp => NodeProtocol::Icmp,
-                RuleProtocol::Any => NodeProtocol::Any,
-            },
+            protocol: node_protocol(r.protocol),
             ports: r.ports,
             from,
         });
@@ -110,6 +105,16 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
     }))
 }
 
+/// A rule's protocol as the node's firewall takes it.
+pub(crate) fn node_protocol(p: RuleProtocol) -> NodeProtocol {
+    match p {
+        RuleProtocol::Tcp => NodeProtocol::Tcp,
+        RuleProtocol::Udp => NodeProtocol::Udp,
+        RuleProtocol::Icmp => NodeProtocol::Icmp,
+        RuleProtocol::Any => NodeProtocol::Any,
+    }
+}
+
 /// The addresses, on every network, of the organization's VMs with `tag`.
 async fn tagged_addresses<C: ConnectionTrait>(
     db: &C,
@@ -124,7 +129,7 @@ async fn tagged_addresses<C: ConnectionTrait>(
         .await
         .map_err(fail)?
         .into_iter()
-        .filter(|v| v.tags.split(',').any(|t| t == tag))
+        .filter(|v| model::vms::split_tags(&v.tags).iter().any(|t| t == tag))
         .map(|v| v.id)
         .collect();
     let mut list: Vec<std::net::Ipv4Addr> = nic::Entity::find()
