@@ -373,22 +373,7 @@ impl NetPlane {
             return Ok(());
         }
         let (near, far) = uplink_addresses(&spec.id);
-        if !link_exists(self.node(), &outer).await {
-            let args = [
-                "link",
-                "add",
-                "name",
-                &outer,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                UPLINK_INSIDE,
-                "netns",
-                ns,
-            ];
-            ip(self.node(), &args).await?;
-        }
+        self.veth(&outer, UPLINK_INSIDE, ns).await?;
         let (near_cidr, far_cidr) = (format!("{near}/30"), format!("{far}/30"));
         ip(self.node(), &["addr", "replace", &near_cidr, "dev", &outer]).await?;
         ip(self.node(), &["link", "set", "dev", &outer, "up"]).await?;
@@ -540,19 +525,24 @@ impl NetPlane {
     /// A veth pair whose `outer` end is on `bridge` in the node's namespace and whose `inner`
     /// end is in namespace `ns`; both up to the bridge's side.
     async fn leg(&self, bridge: &str, outer: &str, inner: &str, ns: &str) -> Result<(), NetError> {
-        if !link_exists(self.node(), outer).await {
-            ip(
-                self.node(),
-                &[
-                    "link", "add", "name", outer, "type", "veth", "peer", "name", inner, "netns",
-                    ns,
-                ],
-            )
-            .await?;
-        }
+        self.veth(outer, inner, ns).await?;
         ip(
             self.node(),
             &["link", "set", "dev", outer, "master", bridge, "up"],
+        )
+        .await
+    }
+
+    /// A veth pair, `outer` in the node's namespace and `inner` in `ns`, unless it exists.
+    async fn veth(&self, outer: &str, inner: &str, ns: &str) -> Result<(), NetError> {
+        if link_exists(self.node(), outer).await {
+            return Ok(());
+        }
+        ip(
+            self.node(),
+            &[
+                "link", "add", "name", outer, "type", "veth", "peer", "name", inner, "netns", ns,
+            ],
         )
         .await
     }
