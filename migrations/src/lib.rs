@@ -20,6 +20,7 @@ mod m20261207_000013_networks;
 mod m20261207_000014_service_addresses;
 mod m20261207_000015_vm_tags;
 mod m20261207_000016_port_forwards;
+mod m20261208_000017_network_legs;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_service_addresses::Migration),
             Box::new(m20261207_000015_vm_tags::Migration),
             Box::new(m20261207_000016_port_forwards::Migration),
+            Box::new(m20261208_000017_network_legs::Migration),
         ]
     }
 }

@@ -5,7 +5,9 @@
 //! an agent killed with SIGKILL is unreachable within 15 s and comes back with its identity.
 //! VMs placed on a joined host run there, in its namespace, through its agent, and outlive the
 //! agent's restart, take a port forwarded from their host's address, and get out of their node
-//! only once their network has egress. A service's replicas spread over the hosts; a host cut off by its veth
+//! only once their network has egress; another network's VM and a service's replica on the
+//! other host are reached across networks and hosts (the service by its address, the VM only
+//! through what a rule opens). A service's replicas spread over the hosts; a host cut off by its veth
 //! fences (stops) its replica before the control plane starts the replacement, a host killed
 //! with its QEMUs has its replica replaced too, both within 60 s, and the cut host heals. The
 //! replicas' network spans the hosts: one reaches the others by name.
@@ -19,8 +21,9 @@ use control::auth::Caller;
 use control::entities::join_token;
 use control::testing::{caller, db, TestDb};
 use control::Control;
-use model::networks::{NewForward, RuleProtocol};
+use model::networks::{NewForward, NewNetwork, NewRule, Protocol, ReachQuery, RuleProtocol};
 use model::nodes::{NodeStatus, NodeView};
+use model::services::NewService;
 use model::vms::{NewVm, VmState};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -451,6 +454,170 @@ async fn vms_run_on_joined_hosts_through_their_agents_and_outlive_an_agent_resta
     assert!(
         http_get(&host_addr, 18080).is_err(),
         "a removed forward still answered"
+    );
+
+    // Across networks and hosts: `back`'s one VM and a service's one replica run on the other
+    // host (this one cordoned meanwhile). web reaches the service's address, and db only
+    // through what a rule opens (the routers of both hosts join both networks; what goes to
+    // the other host leaves by the router's own leg, so the answer comes back to it).
+    let other = format!("host-{}", 1 - n);
+    let here = node(&c, &admin, &host).await.id;
+    c.set_node_cordoned(&admin, &here, true, Utc::now())
+        .await
+        .unwrap();
+    let back = c
+        .create_network(
+            &admin,
+            &NewNetwork {
+                organization_id: org.id.clone(),
+                name: "back".into(),
+                description: String::new(),
+                cidr: "10.1.0.0/24".into(),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let mut new_db = NewVm::named(&org.id, "db");
+    new_db.start = true;
+    new_db.region = Some("eu".into());
+    new_db.networks = Some(vec![back.id.clone()]);
+    let db_vm = c.create_vm(&admin, &new_db, Utc::now()).await.unwrap();
+    let mut new_api = NewService::named(&org.id, "api");
+    new_api.region = "eu".into();
+    let api = c
+        .create_service(&admin, &new_api, Utc::now())
+        .await
+        .unwrap();
+    c.run_due_operations().await.unwrap();
+    c.set_node_cordoned(&admin, &here, false, Utc::now())
+        .await
+        .unwrap();
+    let db_detail = c.vm(&admin, &db_vm.id).await.unwrap();
+    assert_eq!(db_detail.node.as_deref(), Some(other.as_str()));
+    let db_addr = db_detail.nics[0].address.clone();
+    let replicas = replica_nodes(&c, &admin, &api.id).await;
+    assert!(
+        matches!(replicas.as_slice(), [(_, on, VmState::Running)] if *on == other),
+        "{replicas:?}"
+    );
+    let vip = c
+        .service(&admin, &api.id)
+        .await
+        .unwrap()
+        .address
+        .expect("the service has its address");
+    for id in [&db_vm.id, &replicas[0].0] {
+        let far = c.open_console(&admin, id, Utc::now()).await.unwrap();
+        until(Duration::from_secs(60), "the guest is ready", || async {
+            let (bytes, _) = far.read(0, 1 << 20).await.unwrap();
+            String::from_utf8_lossy(&bytes).contains("STRATA-GUEST-READY")
+        })
+        .await;
+    }
+    let page =
+        |addr: &str| format!("echo 'GET / HTTP/1.0' | nc -w 5 {addr} 80 | grep -q strata-guest");
+    assert!(
+        ask(&console, 21, &page(&vip)).await,
+        "web does not reach the service's address {vip} served from {other}"
+    );
+    assert!(
+        !ask(&console, 22, &page(&db_addr)).await,
+        "web reached db on another network without a rule"
+    );
+    let reach = ReachQuery {
+        from: vm.id.clone(),
+        to: db_vm.id.clone(),
+        protocol: Protocol::Tcp,
+        port: Some(80),
+    };
+    assert!(!c.explain_reach(&admin, &reach).await.unwrap().allowed);
+    let rule = c
+        .add_network_rule(
+            &admin,
+            &back.id,
+            &NewRule {
+                protocol: RuleProtocol::Tcp,
+                port_from: Some(80),
+                port_to: None,
+                from_cidr: None,
+                from_network: Some(net.clone()),
+                from_tag: None,
+                description: "web to db".into(),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert!(c.explain_reach(&admin, &reach).await.unwrap().allowed);
+    assert!(
+        ask(&console, 23, &page(&db_addr)).await,
+        "a tcp/80 rule did not open db ({db_addr}, on {other}) to web"
+    );
+    assert!(
+        !ask(&console, 24, &format!("ping -c 1 -W 2 {db_addr}")).await,
+        "a tcp/80 rule let icmp through"
+    );
+    c.remove_network_rule(&admin, &back.id, &rule.id, Utc::now())
+        .await
+        .unwrap();
+    assert!(!c.explain_reach(&admin, &reach).await.unwrap().allowed);
+    assert!(
+        !ask(&console, 25, &page(&db_addr)).await,
+        "removing the rule left db's port 80 open"
+    );
+
+    // Another organization's VM on this host, on its own default network with the same subnet
+    // (and web's own address): it reaches nothing of acme's on the other host, not by address
+    // and not by name.
+    let rival = c
+        .create_organization(&admin, "rival", Utc::now())
+        .await
+        .unwrap();
+    let there = node(&c, &admin, &other).await.id;
+    c.set_node_cordoned(&admin, &there, true, Utc::now())
+        .await
+        .unwrap();
+    let mut new_spy = NewVm::named(&rival.id, "spy");
+    new_spy.start = true;
+    new_spy.region = Some("eu".into());
+    let spy = c.create_vm(&admin, &new_spy, Utc::now()).await.unwrap();
+    c.run_due_operations().await.unwrap();
+    c.set_node_cordoned(&admin, &there, false, Utc::now())
+        .await
+        .unwrap();
+    let spy_detail = c.vm(&admin, &spy.id).await.unwrap();
+    assert_eq!(spy_detail.node.as_deref(), Some(host.as_str()));
+    assert_eq!(
+        spy_detail.nics[0].address, "10.0.0.10",
+        "the same address as web"
+    );
+    let spy_console = c.open_console(&admin, &spy.id, Utc::now()).await.unwrap();
+    until(Duration::from_secs(60), "spy is ready", || async {
+        let (bytes, _) = spy_console.read(0, 1 << 20).await.unwrap();
+        String::from_utf8_lossy(&bytes).contains("STRATA-GUEST-READY")
+    })
+    .await;
+    let replica_addr = c.vm(&admin, &replicas[0].0).await.unwrap().nics[0]
+        .address
+        .clone();
+    assert!(
+        !ask(&spy_console, 31, &page(&replica_addr)).await,
+        "another organization's VM reached acme's replica {replica_addr} on {other}"
+    );
+    assert!(
+        !ask(&spy_console, 32, &page(&vip)).await,
+        "another organization's VM reached acme's service address"
+    );
+    let replica_name = c.vm(&admin, &replicas[0].0).await.unwrap().vm.name;
+    assert!(
+        !ask(
+            &spy_console,
+            33,
+            &format!("ping -c 1 -W 2 {replica_name}.default.internal")
+        )
+        .await,
+        "another organization's VM resolved acme's replica's name"
     );
 
     // The agent killed (SIGKILL) and started again: its VM kept running and is adopted.

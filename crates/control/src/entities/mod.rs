@@ -9,6 +9,7 @@ pub mod image;
 pub mod join_token;
 pub mod link;
 pub mod network;
+pub mod network_leg;
 pub mod network_rule;
 pub mod nic;
 pub mod node;

@@ -16,13 +16,15 @@ use sea_orm::{
 
 use super::ipam;
 use crate::access::Authorized;
-use crate::entities::{network, nic, service, vm};
+use crate::entities::{network, network_leg, nic, service, vm};
 use crate::internal;
 
 /// Gives a new VM one card on each of `networks` (already checked: the organization's, and
 /// the caller may attach to them), or on the organization's default network when None (made
 /// first if the organization has none yet). Runs inside the VM's create transaction, after
-/// placement has locked the nodes, so concurrent creates never pick the same address.
+/// placement has locked the nodes, so concurrent creates never pick the same address. The
+/// organization's routers on nodes that tunnel get their legs on those networks (see
+/// [`super::fabric`]).
 pub(crate) async fn attach_new<C: ConnectionTrait>(
     txn: &C,
     allowed: &Authorized,
@@ -68,10 +70,11 @@ pub(crate) async fn attach_new<C: ConnectionTrait>(
         .map_err(|e| internal("insert network card", e))?;
         cards.push(row);
     }
+    super::fabric::ensure_legs(txn, org_id, now).await?;
     Ok(cards)
 }
 
-/// The network's lowest address that no card and no service holds.
+/// The network's lowest address that no card, no service and no router leg holds.
 pub(crate) async fn free_address<C: ConnectionTrait>(
     txn: &C,
     net: &network::Model,
@@ -92,6 +95,15 @@ pub(crate) async fn free_address<C: ConnectionTrait>(
             .map_err(|e| internal("read service addresses", e))?
             .iter()
             .filter_map(|s| s.address.as_deref()?.parse::<Ipv4Addr>().ok()),
+    );
+    taken.extend(
+        network_leg::Entity::find()
+            .filter(network_leg::Column::NetworkId.eq(net.id))
+            .all(txn)
+            .await
+            .map_err(|e| internal("read router legs", e))?
+            .iter()
+            .filter_map(|l| l.address.parse::<Ipv4Addr>().ok()),
     );
     let subnet: Ipv4Addr = net
         .subnet

@@ -19,8 +19,9 @@ pub fn router_id(org: Uuid) -> String {
     org.simple().to_string().chars().take(8).collect()
 }
 
-/// The router of `org` on `node`: the organization's networks with cards of VMs placed there,
-/// and their rules. None when it has none there.
+/// The router of `org` on `node`: the organization's networks with cards of VMs placed there
+/// (and, on a node that tunnels, those with cards on the other nodes that do: see
+/// [`super::fabric`]), and their rules. None when it has no VM with a card there.
 pub(crate) async fn router_for<C: ConnectionTrait>(
     db: &C,
     org: Uuid,
@@ -37,7 +38,7 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
     };
     let vm_ids: Vec<Uuid> = vms.into_tuple().all(db).await.map_err(fail)?;
     let vm_ids_here = vm_ids.clone();
-    let net_ids: BTreeSet<Uuid> = nic::Entity::find()
+    let mut net_ids: BTreeSet<Uuid> = nic::Entity::find()
         .filter(nic::Column::VmId.is_in(vm_ids))
         .all(db)
         .await
@@ -48,6 +49,7 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
     if net_ids.is_empty() {
         return Ok(None);
     }
+    net_ids.extend(super::fabric::meshed_networks(db, org, node).await?);
     // The organization's networks: those with cards here are the router's, the others may
     // still be a rule's source.
     let all_nets = network::Entity::find()
@@ -94,7 +96,7 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
         id: router_id(org),
         networks,
         rules,
-        fabric: super::fabric::spans(db, &nets, node).await?,
+        fabric: super::fabric::spans(db, org, &nets, node).await?,
         services: super::pools::pools(db, &nets).await?,
         forwards: super::forwards::forwards_for(db, &vm_ids_here).await?,
         egress: nets

@@ -9,8 +9,8 @@ use model::networks::{parse_any_cidr, prefix_mask, NewRule, RuleProtocol, RuleVi
 use model::AppError;
 use sea_orm::prelude::Uuid;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 
 use crate::access::model::{Kind, Permission, Resource};
@@ -141,32 +141,19 @@ impl Control {
             .authorize_action(caller, Permission::Update, &res, Action::NetworkRuleAdd)
             .await?;
         let fail = |e| internal("add network rule", e);
-        let txn = self.db().begin().await.map_err(fail)?;
+        let description = new.description.trim();
+        model::text::check_text("A rule's description", description, 200, false)
+            .map_err(AppError::Invalid)?;
+        let ports = checked_ports(new)?;
+        // Read and checked before the transaction, which starts with its write: on SQLite a
+        // transaction that reads first cannot write once another connection has written.
         let net = network::Entity::find_by_id(id)
-            .one(&txn)
+            .one(self.db())
             .await
             .map_err(fail)?
             .ok_or_else(|| not_found(Kind::Network))?;
-        let (kind, source) = checked_source(&txn, &net, new).await?;
-        let ports = checked_ports(new)?;
-        let description = new.description.trim();
-        if description.chars().count() > 200 {
-            return Err(AppError::Invalid(
-                "A rule's description has at most 200 characters.".into(),
-            ));
-        }
-        let count = network_rule::Entity::find()
-            .filter(network_rule::Column::NetworkId.eq(id))
-            .all(&txn)
-            .await
-            .map_err(fail)?
-            .len();
-        if count >= MAX_RULES {
-            return Err(AppError::Conflict(format!(
-                "Network {} has {MAX_RULES} rules, the most it may have.",
-                net.name
-            )));
-        }
+        let (kind, source) = checked_source(self.db(), &net, new).await?;
+        let txn = self.db().begin().await.map_err(fail)?;
         let row = network_rule::ActiveModel {
             id: Set(Uuid::new_v4()),
             network_id: Set(id),
@@ -181,6 +168,17 @@ impl Control {
         .insert(&txn)
         .await
         .map_err(fail)?;
+        let count = network_rule::Entity::find()
+            .filter(network_rule::Column::NetworkId.eq(id))
+            .count(&txn)
+            .await
+            .map_err(fail)?;
+        if usize::try_from(count).unwrap_or(usize::MAX) > MAX_RULES {
+            return Err(AppError::Conflict(format!(
+                "Network {} has {MAX_RULES} rules, the most it may have.",
+                net.name
+            )));
+        }
         let names = self.network_names_in(&txn, net.organization_id).await?;
         let shown = view(&row, &names);
         let entry = Entry::new(Action::NetworkRuleAdd, &res)

@@ -4,6 +4,13 @@
 //! keeps its own gateway and DHCP/DNS server on the network, at the same addresses and the
 //! same MACs (derived from the network's number): a bridge filter keeps them, and DHCP, off
 //! the tunnel, so each node answers its own VMs and VM-to-VM traffic is all that crosses.
+//!
+//! Traffic between two networks is routed by the router of the node it starts on. When it
+//! goes to a card on another node, it leaves by the router's *leg* on the destination network:
+//! a second link with an address and a MAC of this node's own, the source rewritten to that
+//! address. The answer then comes back over the tunnel to the router that saw the connection
+//! open (a router on the other node would hold no state for it and drop it), and no packet ever
+//! crosses with the gateway's shared MAC.
 
 use std::net::Ipv4Addr;
 
@@ -26,6 +33,10 @@ pub struct Span {
     pub peers: Vec<Ipv4Addr>,
     /// The cards on those nodes, so that this node's DNS server answers their names too.
     pub hosts: Vec<RemoteHost>,
+    /// This node's router address on the network for traffic to those cards; None: traffic
+    /// from other networks does not reach them from here.
+    #[serde(default)]
+    pub leg: Option<Ipv4Addr>,
 }
 
 /// A card of the network on another node.
@@ -49,7 +60,18 @@ impl Span {
                 return Err(format!("{:?} is not a DNS label", h.hostname));
             }
         }
+        if self
+            .leg
+            .is_some_and(|l| self.hosts.iter().any(|h| h.address == l))
+        {
+            return Err("the router's leg has a card's address".into());
+        }
         Ok(())
+    }
+
+    /// The router's leg address, when it has one and there is a card to reach through it.
+    pub fn routed_leg(&self) -> Option<Ipv4Addr> {
+        self.leg.filter(|_| !self.hosts.is_empty())
     }
 
     /// The network's `names/` entry for the remote cards: `address fqdn name` per line.
@@ -72,6 +94,23 @@ impl Span {
 /// The network's VXLAN device on a node.
 pub fn vxlan_dev(vni: u32) -> String {
     format!("svx{vni:06x}")
+}
+
+/// The router's leg to the network's cards on other nodes (in the router's namespace).
+pub fn leg_dev(vni: u32) -> String {
+    format!("x{vni:06x}")
+}
+
+/// The bridge's side of that leg.
+pub fn leg_outer(vni: u32) -> String {
+    format!("sxt{vni:06x}")
+}
+
+/// The leg's MAC, from its address (which no other card or leg of the network has):
+/// `02:54:<address>`.
+pub fn leg_mac(address: Ipv4Addr) -> String {
+    let [a, b, c, d] = address.octets();
+    format!("02:54:{a:02x}:{b:02x}:{c:02x}:{d:02x}")
 }
 
 /// The MAC of the router's leg holding the gateway: the same on every node.
@@ -162,9 +201,15 @@ mod tests {
                 address: Ipv4Addr::new(10, 0, 0, 11),
                 hostname: "db".into(),
             }],
+            leg: Some(Ipv4Addr::new(10, 0, 0, 12)),
         };
         assert_eq!(span.check(), Ok(()));
         assert_eq!(span.names(&blue()), "10.0.0.11 db.blue.internal db\n");
+        assert_eq!(span.routed_leg(), Some(Ipv4Addr::new(10, 0, 0, 12)));
+        assert_eq!(leg_mac(Ipv4Addr::new(10, 0, 0, 12)), "02:54:0a:00:00:0c");
+        let mut bad = span.clone();
+        bad.leg = Some(Ipv4Addr::new(10, 0, 0, 11));
+        assert!(bad.check().is_err());
         let mut bad = span.clone();
         bad.peers.push(Ipv4Addr::UNSPECIFIED);
         assert!(bad.check().is_err());

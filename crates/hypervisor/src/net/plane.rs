@@ -174,11 +174,14 @@ impl NetPlane {
             inside,
             "sh",
             // Forwarding on; no redirects for the service addresses' answers, which leave
-            // by the leg they came in on.
+            // by the leg they came in on; each leg answers ARP for its own addresses only (a
+            // network's gateway leg and its leg to other nodes share a bridge).
             &[
                 "-c",
                 "echo 1 > /proc/sys/net/ipv4/ip_forward; \
-                 echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects",
+                 echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects; \
+                 echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore; \
+                 echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce",
             ],
         )
         .await?;
@@ -198,11 +201,13 @@ impl NetPlane {
                 .await?;
             let span = spec.fabric.iter().find(|s| s.vni == n.vni);
             self.span(n, span).await?;
+            self.remote_leg(&ns, n, span).await?;
         }
         for vni in self.networks_locked() {
             if !spec.networks.iter().any(|n| n.vni == vni) {
                 // Deleting one end of a veth deletes both.
                 del_link(inside, &gateway_dev(vni)).await?;
+                del_link(inside, &fabric::leg_dev(vni)).await?;
             }
         }
         self.uplink(spec, &ns).await?;
@@ -265,6 +270,7 @@ impl NetPlane {
             fabric::vxlan_dev(vni),
             service_veth(vni),
             super::router::uplink_dev(vni),
+            fabric::leg_outer(vni),
             bridge_name(vni),
         ] {
             del_link(self.node(), &dev).await?;
@@ -421,18 +427,9 @@ impl NetPlane {
         wanted: &[std::net::Ipv4Addr],
     ) -> Result<(), NetError> {
         let wanted: Vec<String> = wanted.iter().map(|a| format!("{a}/32")).collect();
-        let shown = run::output(
-            None,
-            "ip",
-            &["-n", ns, "-o", "-4", "addr", "show", "dev", gw],
-        )
-        .await?;
-        for line in shown.lines() {
-            let mut words = line.split_whitespace().skip_while(|w| *w != "inet");
-            if let Some(had) = words.nth(1) {
-                if had.ends_with("/32") && !wanted.iter().any(|w| w == had) {
-                    ip(Some(ns), &["addr", "del", had, "dev", gw]).await?;
-                }
+        for had in addresses_on(ns, gw).await? {
+            if had.ends_with("/32") && !wanted.contains(&had) {
+                ip(Some(ns), &["addr", "del", &had, "dev", gw]).await?;
             }
         }
         for a in &wanted {
@@ -490,6 +487,59 @@ impl NetPlane {
             }
         }
         Ok(())
+    }
+
+    /// The router's leg to the network's cards on other nodes (see [`fabric`]): its own
+    /// address and MAC on the network, and a route through it to each remote card; removed
+    /// when the network has no remote cards or no leg address here.
+    async fn remote_leg(
+        &self,
+        ns: &str,
+        n: &NetworkSpec,
+        span: Option<&Span>,
+    ) -> Result<(), NetError> {
+        let dev = fabric::leg_dev(n.vni);
+        let inside = Some(ns);
+        let Some((leg, span)) = span.and_then(|s| Some((s.routed_leg()?, s))) else {
+            return del_link(inside, &dev).await;
+        };
+        self.leg(&bridge_name(n.vni), &fabric::leg_outer(n.vni), &dev, ns)
+            .await?;
+        ip(
+            inside,
+            &["link", "set", "dev", &dev, "address", &fabric::leg_mac(leg)],
+        )
+        .await?;
+        ip(inside, &["link", "set", "dev", &dev, "up"]).await?;
+        let own = format!("{leg}/32");
+        for had in addresses_on(ns, &dev).await? {
+            if had != own {
+                ip(inside, &["addr", "del", &had, "dev", &dev]).await?;
+            }
+        }
+        ip(inside, &["addr", "replace", &own, "dev", &dev]).await?;
+        // The routes in one batch: those to cards that left first, then one per remote card.
+        let routes =
+            run::output(None, "ip", &["-n", ns, "-4", "route", "show", "dev", &dev]).await?;
+        let mut batch = String::new();
+        for line in routes.lines() {
+            let Some(to) = line.split_whitespace().next() else {
+                continue;
+            };
+            let to = to.trim_end_matches("/32");
+            if !span.hosts.iter().any(|h| h.address.to_string() == to) {
+                batch.push_str(&format!("route del {to}/32 dev {dev}\n"));
+            }
+        }
+        for h in &span.hosts {
+            batch.push_str(&format!(
+                "route replace {}/32 dev {dev} src {leg}\n",
+                h.address
+            ));
+        }
+        let file = self.net_dir(n.vni).join(format!("{ns}.routes"));
+        write_file(&file, &batch)?;
+        ip(inside, &["-batch", &file.display().to_string()]).await
     }
 
     /// Makes the VXLAN device's flood list exactly `peers` (broadcasts and unknown MACs go to
@@ -563,6 +613,23 @@ impl NetPlane {
         (cmdline.contains("dnsmasq") && cmdline.contains(&file.display().to_string()))
             .then_some(pid)
     }
+}
+
+/// The IPv4 addresses (`a.b.c.d/prefix`) of device `dev` in namespace `ns`.
+async fn addresses_on(ns: &str, dev: &str) -> Result<Vec<String>, NetError> {
+    let shown = run::output(
+        None,
+        "ip",
+        &["-n", ns, "-o", "-4", "addr", "show", "dev", dev],
+    )
+    .await?;
+    Ok(shown
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace().skip_while(|w| *w != "inet");
+            words.nth(1).map(str::to_owned)
+        })
+        .collect())
 }
 
 /// Makes a named network namespace unless it exists.

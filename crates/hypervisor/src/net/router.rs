@@ -147,6 +147,13 @@ impl RouterSpec {
         }
         for span in &self.fabric {
             span.check()?;
+            if let (Some(leg), Some(n)) =
+                (span.leg, self.networks.iter().find(|n| n.vni == span.vni))
+            {
+                if !n.contains(leg) || leg == n.gateway || leg == n.dns {
+                    return Err(format!("{leg} cannot be the router's leg on {}", n.name));
+                }
+            }
         }
         for f in &self.forwards {
             if !matches!(f.protocol, RuleProtocol::Tcp | RuleProtocol::Udp)
@@ -198,12 +205,21 @@ impl RouterSpec {
     pub fn ruleset(&self) -> String {
         let mut forward = String::new();
         let mut chains = String::new();
+        let legs = self.legs();
         for n in &self.networks {
             let dev = gateway_dev(n.vni);
             forward.push_str(&format!(
                 "        oifname \"{dev}\" jump into_{:06x}\n",
                 n.vni
             ));
+            if legs.contains(&n.vni) {
+                // Into the network's cards on other nodes: the same rules.
+                forward.push_str(&format!(
+                    "        oifname \"{}\" jump into_{:06x}\n",
+                    super::fabric::leg_dev(n.vni),
+                    n.vni
+                ));
+            }
             chains.push_str(&format!("    chain into_{:06x} {{\n", n.vni));
             for r in self.rules.iter().filter(|r| r.to == n.vni) {
                 if let Some(line) = self.rule_line(r) {
@@ -223,6 +239,13 @@ impl RouterSpec {
             hairpin.push_str(&format!(
                 "        ct status dnat iifname \"{dev}\" oifname \"{dev}\" accept\n"
             ));
+            if legs.contains(&n.vni) {
+                // A replica on another node, reached through the leg.
+                hairpin.push_str(&format!(
+                    "        ct status dnat iifname \"{dev}\" oifname \"{}\" accept\n",
+                    super::fabric::leg_dev(n.vni)
+                ));
+            }
             let to = match svc.backends.as_slice() {
                 // No rewrite: the router holds the address itself and refuses the connection.
                 [] => continue,
@@ -252,6 +275,21 @@ impl RouterSpec {
         } else {
             nat_table("strata_services", &dnat, &dedup_lines(&snat))
         };
+        // What leaves by a leg takes the leg's address, so its answer comes back here.
+        let leg_nat: String = legs
+            .iter()
+            .map(|vni| {
+                format!(
+                    "        oifname \"{}\" masquerade\n",
+                    super::fabric::leg_dev(*vni)
+                )
+            })
+            .collect();
+        let nat = if leg_nat.is_empty() {
+            nat
+        } else {
+            nat + &nat_table("strata_legs", "", &leg_nat)
+        };
         let hairpin = dedup_lines(&hairpin);
         let (edge_forward, edge) = self.edge();
         format!(
@@ -270,6 +308,15 @@ impl RouterSpec {
              {nat}\
              {edge}"
         )
+    }
+
+    /// The networks (by number) whose cards on other nodes the router reaches by its own leg.
+    pub fn legs(&self) -> Vec<u32> {
+        self.fabric
+            .iter()
+            .filter(|s| s.routed_leg().is_some() && self.networks.iter().any(|n| n.vni == s.vni))
+            .map(|s| s.vni)
+            .collect()
     }
 
     /// Whether the router needs its link to the node's namespace.
@@ -419,7 +466,16 @@ mod tests {
         let spec = RouterSpec {
             id: "ab12".into(),
             networks: vec![net(1, "front", 0), net(2, "back", 1)],
-            fabric: vec![],
+            // back also has a card on another node, reached by the router's own leg.
+            fabric: vec![crate::net::Span {
+                vni: 2,
+                peers: vec![Ipv4Addr::new(192, 168, 1, 12)],
+                hosts: vec![crate::net::RemoteHost {
+                    address: Ipv4Addr::new(10, 1, 0, 20),
+                    hostname: "db".into(),
+                }],
+                leg: Some(Ipv4Addr::new(10, 1, 0, 11)),
+            }],
             services: vec![],
             forwards: vec![ForwardSpec {
                 protocol: RuleProtocol::Tcp,
@@ -489,6 +545,13 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("g000063"), "{text}");
+        assert!(
+            text.contains("oifname \"x000002\" jump into_000002"),
+            "{text}"
+        );
+        assert!(text.contains("oifname \"x000002\" masquerade"), "{text}");
+        assert!(!text.contains("x000001"), "{text}");
+        assert_eq!(spec.legs(), vec![2]);
         // The way in and out: the forwarded port and front's egress.
         assert!(
             text.contains("iifname \"wan0\" tcp dport 8080 dnat ip to 10.1.0.10:80"),
