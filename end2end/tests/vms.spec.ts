@@ -48,6 +48,15 @@ test('a VM boots from the ready image, its console is interactive, it stops and 
   await page.getByTestId('console-in').press('Enter');
   await expect(out).toContainText('typed-42', { timeout: 15_000 });
 
+  // Its metrics: the first sample within seconds, on charts with a value axis in their unit, a
+  // time axis, and each minute's values on hover (a tooltip naming the VM and the value).
+  const cpu = page.locator('[data-testid=metrics-chart][data-title=CPU]');
+  await expect(cpu.getByTestId('chart-y')).toContainText('%', { timeout: 20_000 });
+  await expect(cpu.getByTestId('chart-x')).toHaveText(/^60 min ago.*now$/);
+  await expect(cpu.getByTestId('chart-slice').last().locator('title')).toHaveText(/^(now|1 min ago): box-1: \d+\.\d %$/);
+  const memory = page.locator('[data-testid=metrics-chart][data-title="Memory (RSS)"]');
+  await expect(memory.getByTestId('chart-y')).toContainText('MiB');
+
   // Stop: the guest powers off on the button; the timeline and operations say so.
   await page.getByTestId('vm-stop').click();
   await expect(state).toHaveAttribute('data-state', 'stopped', { timeout: 60_000 });
