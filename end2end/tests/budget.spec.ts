@@ -21,7 +21,9 @@ const BUDGET: Record<string, number> = {
   '/vms': 391_500, // 389,875 B (2026-12-07: the create form's choice of networks)
   // 2026-12-07: the API's fields on services' models (deployments name their operation).
   '/services': 377_000, // 375,449 B (2026-12-07: the service's address)
-  '/organizations': 307_000, // 304,573 B (2026-12-07: the networks' types)
+  // 2026-12-08: npm's Binaryen through its JS API, one process per core (tools/site/optimize.mjs)
+  // writes about 0.2% more bytes than its CLI did, once per module.
+  '/organizations': 309_000, // 307,444 B
   // 2026-12-07: Settings → API tokens (form, secret, list, revoke; the organization list for
   // the scope) grew it by 67 KB, raised on purpose, under the 400 KB goal; the next cut.
   '/settings': 400_000, // 398,194 B (2026-12-07: the networks' types)

@@ -508,12 +508,7 @@ async fn vms_run_on_joined_hosts_through_their_agents_and_outlive_an_agent_resta
         .address
         .expect("the service has its address");
     for id in [&db_vm.id, &replicas[0].0] {
-        let far = c.open_console(&admin, id, Utc::now()).await.unwrap();
-        until(Duration::from_secs(60), "the guest is ready", || async {
-            let (bytes, _) = far.read(0, 1 << 20).await.unwrap();
-            String::from_utf8_lossy(&bytes).contains("STRATA-GUEST-READY")
-        })
-        .await;
+        ready_console(&c, &admin, id).await;
     }
     let page =
         |addr: &str| format!("echo 'GET / HTTP/1.0' | nc -w 5 {addr} 80 | grep -q strata-guest");
@@ -592,12 +587,7 @@ async fn vms_run_on_joined_hosts_through_their_agents_and_outlive_an_agent_resta
         spy_detail.nics[0].address, "10.0.0.10",
         "the same address as web"
     );
-    let spy_console = c.open_console(&admin, &spy.id, Utc::now()).await.unwrap();
-    until(Duration::from_secs(60), "spy is ready", || async {
-        let (bytes, _) = spy_console.read(0, 1 << 20).await.unwrap();
-        String::from_utf8_lossy(&bytes).contains("STRATA-GUEST-READY")
-    })
-    .await;
+    let spy_console = ready_console(&c, &admin, &spy.id).await;
     let replica_addr = c.vm(&admin, &replicas[0].0).await.unwrap().nics[0]
         .address
         .clone();
@@ -661,6 +651,21 @@ async fn vms_run_on_joined_hosts_through_their_agents_and_outlive_an_agent_resta
     c.delete_vm(&admin, &vm.id, Utc::now()).await.unwrap();
     c.run_due_operations().await.unwrap();
     assert!(!data.join("vms").join(&vm.id).exists());
+}
+
+/// The console of a VM whose guest has booted (waits up to 60 s for its marker).
+async fn ready_console(
+    c: &Control,
+    admin: &Caller,
+    id: &str,
+) -> control::compute::console::Console {
+    let console = c.open_console(admin, id, Utc::now()).await.unwrap();
+    until(Duration::from_secs(60), "the guest is ready", || async {
+        let (bytes, _) = console.read(0, 1 << 20).await.unwrap();
+        String::from_utf8_lossy(&bytes).contains("STRATA-GUEST-READY")
+    })
+    .await;
+    console
 }
 
 /// The node each replica of `service` is on, by replica VM id.

@@ -33,8 +33,9 @@ struct Args {
     name: String,
     style: PathBuf,
     assets: PathBuf,
-    /// Binaryen's optimizer (default: `wasm-opt` on PATH).
-    wasm_opt: PathBuf,
+    /// A native Binaryen `wasm-opt` to run once per module; None: npm's Binaryen in `node`,
+    /// one process per core (`optimize.mjs`).
+    wasm_opt: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: strata-site --wasm FILE --site DIR --hash-file FILE --name NAME --style FILE --assets DIR [--wasm-opt FILE]";
@@ -43,7 +44,7 @@ fn args() -> Result<Args> {
     let mut pairs = std::env::args().skip(1);
     let (mut wasm, mut site, mut hash_file, mut name, mut style, mut assets) =
         (None, None, None, None, None, None);
-    let mut wasm_opt = PathBuf::from("wasm-opt");
+    let mut wasm_opt = None;
     while let Some(flag) = pairs.next() {
         let value = pairs
             .next()
@@ -55,7 +56,7 @@ fn args() -> Result<Args> {
             "--name" => name = Some(value),
             "--style" => style = Some(PathBuf::from(value)),
             "--assets" => assets = Some(PathBuf::from(value)),
-            "--wasm-opt" => wasm_opt = PathBuf::from(value),
+            "--wasm-opt" => wasm_opt = Some(PathBuf::from(value)),
             _ => bail!("unknown flag {flag}\n{USAGE}"),
         }
     }
@@ -94,7 +95,13 @@ fn build(args: &Args) -> Result<()> {
     let css = pkg.join(format!("{}.css", args.name));
     let (split, style) = std::thread::scope(|s| {
         let style = s.spawn(|| tailwind(&args.style, &css));
-        let split = wasm::build(&args.wasm, &pkg, &args.name, &args.wasm_opt, started);
+        let split = wasm::build(
+            &args.wasm,
+            &pkg,
+            &args.name,
+            args.wasm_opt.as_deref(),
+            started,
+        );
         let style = style
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the stylesheet build panicked")));
