@@ -32,15 +32,15 @@ fn underlay(row: &node::Model) -> Option<Ipv4Addr> {
 }
 
 /// The organization's VMs with cards on nodes that tunnel: those nodes (with their address),
-/// the VMs and their cards.
-struct Mesh {
+/// the VMs and their cards. Read once per router built.
+pub(crate) struct Mesh {
     nodes: Vec<(Uuid, Ipv4Addr)>,
     vms: Vec<vm::Model>,
     cards: Vec<nic::Model>,
 }
 
 impl Mesh {
-    async fn of<C: ConnectionTrait>(db: &C, org: Uuid) -> Result<Self, AppError> {
+    pub(crate) async fn of<C: ConnectionTrait>(db: &C, org: Uuid) -> Result<Self, AppError> {
         let fail = |e| internal("network mesh", e);
         let tunnels: Vec<(Uuid, Ipv4Addr)> = node::Entity::find()
             .all(db)
@@ -86,36 +86,27 @@ impl Mesh {
     }
 }
 
-/// The networks of the organization that a router on `node` joins besides those of its own
-/// VMs' cards: every network with cards on nodes that tunnel, when `node` is one of them.
-pub(crate) async fn meshed_networks<C: ConnectionTrait>(
-    db: &C,
-    org: Uuid,
-    node: Option<Uuid>,
-) -> Result<BTreeSet<Uuid>, AppError> {
-    let Some(node) = node else {
-        return Ok(BTreeSet::new());
-    };
-    let mesh = Mesh::of(db, org).await?;
-    Ok(if mesh.has(node) {
-        mesh.networks()
-    } else {
-        BTreeSet::new()
-    })
+/// The networks of the organization (its `mesh`) that a router on `node` joins besides those of
+/// its own VMs' cards: every network with cards on nodes that tunnel, when `node` is one of them.
+pub(crate) fn meshed_networks(mesh: &Mesh, node: Option<Uuid>) -> BTreeSet<Uuid> {
+    match node {
+        Some(node) if mesh.has(node) => mesh.networks(),
+        _ => BTreeSet::new(),
+    }
 }
 
-/// For each of `nets` (the networks of a router of `org` on `here`), the other nodes its
-/// traffic goes to, the cards on them and the router's leg. Empty when `here` does not tunnel.
+/// For each of `nets` (the networks of a router of the organization with `mesh` on `here`), the
+/// other nodes its traffic goes to, the cards on them and the router's leg. Empty when `here`
+/// does not tunnel.
 pub(crate) async fn spans<C: ConnectionTrait>(
     db: &C,
-    org: Uuid,
+    mesh: &Mesh,
     nets: &[&network::Model],
     here: Option<Uuid>,
 ) -> Result<Vec<Span>, AppError> {
     let Some(here) = here else {
         return Ok(Vec::new());
     };
-    let mesh = Mesh::of(db, org).await?;
     if !mesh.has(here) {
         return Ok(Vec::new());
     }

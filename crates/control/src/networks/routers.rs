@@ -49,7 +49,8 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
     if net_ids.is_empty() {
         return Ok(None);
     }
-    net_ids.extend(super::fabric::meshed_networks(db, org, node).await?);
+    let mesh = super::fabric::Mesh::of(db, org).await?;
+    net_ids.extend(super::fabric::meshed_networks(&mesh, node));
     // The organization's networks: those with cards here are the router's, the others may
     // still be a rule's source.
     let all_nets = network::Entity::find()
@@ -96,7 +97,7 @@ pub(crate) async fn router_for<C: ConnectionTrait>(
         id: router_id(org),
         networks,
         rules,
-        fabric: super::fabric::spans(db, org, &nets, node).await?,
+        fabric: super::fabric::spans(db, &mesh, &nets, node).await?,
         services: super::pools::pools(db, &nets).await?,
         forwards: super::forwards::forwards_for(db, &vm_ids_here).await?,
         egress: nets
